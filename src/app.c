@@ -1,0 +1,198 @@
+/* app: see app.h. */
+#include "app.h"
+
+#include "camera.h"
+#include "faults.h"
+#include "health.h"
+#include "http_api.h"
+#include "log.h"
+#include "rtsp_servers.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  const RtsConfig *cfg;
+  GMainLoop *loop;
+  GPtrArray *cameras;
+  GPtrArray *servers;
+  RtsHealth *health;
+  RtsFaults *faults;
+  RtsHttpApi *http;
+  gboolean stopping;
+  gint64 stop_started;
+  guint drain_id;
+} RtsApp;
+
+/* Where the server probes itself: the bound address, or loopback when bound
+ * to every address. */
+static const char *
+probe_host (const char *bind)
+{
+  if (g_strcmp0 (bind, "0.0.0.0") == 0)
+    return "127.0.0.1";
+  if (g_strcmp0 (bind, "::") == 0)
+    return "::1";
+  return bind;
+}
+
+static gpointer
+shutdown_watchdog (gpointer data)
+{
+  gulong usec = GPOINTER_TO_SIZE (data);
+
+  /* The loop may be the thing that is stuck, so only a thread can keep the
+   * promise of a bounded shutdown. */
+  g_usleep (usec);
+  rts_warn ("shutdown: still busy after %.1f s, exiting now", usec / 1e6);
+  _exit (0);
+  return NULL;
+}
+
+static gboolean
+drain (gpointer data)
+{
+  RtsApp *app = data;
+  guint conns = 0;
+  double waited = (g_get_monotonic_time () - app->stop_started) / 1e6;
+
+  for (guint i = 0; i < app->servers->len; i++)
+    conns += rts_rtsp_server_connections (g_ptr_array_index (app->servers, i));
+  if ((conns > 0 || rts_health_pending (app->health) > 0)
+      && waited < app->cfg->shutdown_timeout)
+    return G_SOURCE_CONTINUE;
+  if (conns > 0)
+    rts_warn ("shutdown: %u connection(s) still open after %.1f s", conns,
+        waited);
+  app->drain_id = 0;
+  g_main_loop_quit (app->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  RtsApp *app = data;
+  guint readers = 0;
+
+  if (app->stopping) {
+    rts_warn ("second signal: exiting now");
+    _exit (0);
+  }
+  app->stopping = TRUE;
+  app->stop_started = g_get_monotonic_time ();
+  /* Health first: a load balancer must stop sending readers before the
+   * ports go away. */
+  rts_health_set_stopping (app->health);
+  for (guint i = 0; i < app->servers->len; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (app->servers, i);
+    readers += rts_rtsp_server_readers (srv);
+    rts_rtsp_server_stop (srv);
+  }
+  rts_info ("shutdown: signal received, closed %u RTSP ports and %u "
+            "reader(s); exiting within %.1f s",
+      app->servers->len, readers, app->cfg->shutdown_timeout);
+  g_thread_unref (g_thread_new ("shutdown-watchdog", shutdown_watchdog,
+      GSIZE_TO_POINTER ((gsize) ((app->cfg->shutdown_timeout + 0.4) * 1e6))));
+  app->drain_id = g_timeout_add (10, drain, app);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+app_clear (RtsApp *app)
+{
+  g_clear_handle_id (&app->drain_id, g_source_remove);
+  g_clear_pointer (&app->http, rts_http_api_free);
+  g_clear_pointer (&app->faults, rts_faults_free);
+  g_clear_pointer (&app->health, rts_health_free);
+  g_clear_pointer (&app->servers, g_ptr_array_unref);
+  g_clear_pointer (&app->cameras, rts_cameras_free);
+  g_clear_pointer (&app->loop, g_main_loop_unref);
+}
+
+static char *
+log_host (const RtsConfig *cfg)
+{
+  if (cfg->public_host)
+    return g_strdup (cfg->public_host);
+  return g_strdup (probe_host (cfg->bind));
+}
+
+int
+rts_app_run (const RtsConfig *cfg)
+{
+  RtsApp app = { 0 };
+  g_autoptr (GError) err = NULL;
+  g_autofree char *host = log_host (cfg);
+  gboolean v6host = strchr (host, ':') != NULL;
+  guint sig_term, sig_int;
+  gint64 t0 = g_get_monotonic_time ();
+  RtsHttpApiSetup setup = { 0 };
+
+  app.cfg = cfg;
+  app.loop = g_main_loop_new (NULL, FALSE);
+  app.cameras = rts_cameras_new (cfg);
+  app.servers =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) rts_rtsp_server_free);
+
+  /* Bind everything before serving anything: a taken port fails the start
+   * as a whole, with nothing half-served. */
+  for (guint i = 0; i < app.cameras->len; i++) {
+    RtsRtspServer *srv =
+        rts_rtsp_server_new (g_ptr_array_index (app.cameras, i), cfg->bind,
+            &err);
+    if (!srv)
+      goto bind_failed;
+    g_ptr_array_add (app.servers, srv);
+  }
+  app.health = rts_health_new (app.servers, probe_host (cfg->bind),
+      rts_config_threshold (cfg), cfg->probe_interval, cfg->probe_timeout);
+  app.faults = rts_faults_new (app.servers, app.health);
+  setup.bind = cfg->bind;
+  setup.port = cfg->http_port;
+  setup.public_host = cfg->public_host;
+  setup.control_token = cfg->control_token;
+  setup.servers = app.servers;
+  setup.health = app.health;
+  setup.faults = app.faults;
+  app.http = rts_http_api_new (&setup, &err);
+  if (!app.http)
+    goto bind_failed;
+
+  rts_info ("rtsp-test-server %s starting: %u camera(s), bind %s, pid %d",
+      RTS_VERSION, app.servers->len, cfg->bind, (int) getpid ());
+  for (guint i = 0; i < app.servers->len; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (app.servers, i);
+    const RtsCamera *cam = rts_rtsp_server_camera (srv);
+    rts_rtsp_server_start (srv);
+    rts_info ("camera %s ready on port %u: rtsp://%s%s%s:%u%s "
+              "(%s %ux%u@%u fps, keyframe every %u frames, pattern %s)",
+        cam->name, rts_rtsp_server_port (srv), v6host ? "[" : "", host,
+        v6host ? "]" : "", rts_rtsp_server_port (srv), cam->path, cam->codec,
+        cam->width, cam->height, cam->fps, cam->gop, cam->pattern);
+  }
+  rts_info ("http api listening on port %u: http://%s%s%s:%u/health "
+            "(control api %s)",
+      rts_http_api_port (app.http), v6host ? "[" : "", host, v6host ? "]" : "",
+      rts_http_api_port (app.http), cfg->control_token ? "on" : "off");
+  rts_health_start (app.health);
+  rts_info ("started in %.1f ms", (g_get_monotonic_time () - t0) / 1e3);
+
+  sig_term = g_unix_signal_add (SIGTERM, on_signal, &app);
+  sig_int = g_unix_signal_add (SIGINT, on_signal, &app);
+  g_main_loop_run (app.loop);
+  g_source_remove (sig_term);
+  g_source_remove (sig_int);
+
+  app_clear (&app);
+  rts_info ("shutdown: done");
+  return 0;
+
+  /* ERRORS */
+bind_failed:
+  rts_error ("%s", err->message);
+  app_clear (&app);
+  return 1;
+}

@@ -1,0 +1,217 @@
+/* faults: see faults.h. */
+#include "faults.h"
+
+#include "log.h"
+
+#include <json-glib/json-glib.h>
+
+G_DEFINE_QUARK (rts - fault - error - quark, rts_fault_error)
+
+typedef struct {
+  RtsFaults *owner;
+  guint index;
+  RtsFaultType type;
+  guint expiry_id;
+} CameraFault;
+
+struct RtsFaults {
+  GPtrArray *servers;
+  RtsHealth *health;
+  CameraFault *cams;
+};
+
+static const struct {
+  RtsFaultType type;
+  const char *name;
+} fault_names[] = {
+  { RTS_FAULT_CLOSE_PORT, "close-port" },
+  { RTS_FAULT_HANG_PORT, "hang-port" },
+};
+
+const char *
+rts_fault_type_name (RtsFaultType type)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (fault_names); i++) {
+    if (fault_names[i].type == type)
+      return fault_names[i].name;
+  }
+  return "none";
+}
+
+gboolean
+rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) err = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  const char *type;
+
+  fault->type = RTS_FAULT_NONE;
+  fault->seconds = 0;
+  if (!json_parser_load_from_data (parser, body, len, &err)) {
+    g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+        "body is not JSON: %s", err->message);
+    return FALSE;
+  }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+        "body must be a JSON object such as {\"type\":\"hang-port\"}");
+    return FALSE;
+  }
+  obj = json_node_get_object (root);
+
+  /* A typo in a member name must not silently inject a different fault. */
+  g_autoptr (GList) members = json_object_get_members (obj);
+  for (GList *l = members; l; l = l->next) {
+    if (g_strcmp0 (l->data, "type") && g_strcmp0 (l->data, "seconds")) {
+      g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+          "unknown member \"%s\" (allowed: type, seconds)",
+          (const char *) l->data);
+      return FALSE;
+    }
+  }
+
+  JsonNode *tn = json_object_get_member (obj, "type");
+  if (!tn || !JSON_NODE_HOLDS_VALUE (tn)
+      || json_node_get_value_type (tn) != G_TYPE_STRING) {
+    g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+        "\"type\" must be a string: close-port or hang-port");
+    return FALSE;
+  }
+  type = json_node_get_string (tn);
+  for (gsize i = 0; i < G_N_ELEMENTS (fault_names); i++) {
+    if (g_strcmp0 (type, fault_names[i].name) == 0)
+      fault->type = fault_names[i].type;
+  }
+  if (fault->type == RTS_FAULT_NONE) {
+    g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+        "unknown fault type \"%s\" (allowed: close-port, hang-port)", type);
+    return FALSE;
+  }
+
+  JsonNode *sn = json_object_get_member (obj, "seconds");
+  if (sn) {
+    GType t = JSON_NODE_HOLDS_VALUE (sn) ? json_node_get_value_type (sn) : 0;
+    double v = (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
+        ? json_node_get_double (sn)
+        : -1;
+    if (!(v > 0 && v <= 86400)) {
+      g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+          "\"seconds\" must be a number above 0 and at most 86400");
+      return FALSE;
+    }
+    fault->seconds = v;
+  }
+  return TRUE;
+}
+
+RtsFaults *
+rts_faults_new (GPtrArray *servers, RtsHealth *health)
+{
+  RtsFaults *f = g_new0 (RtsFaults, 1);
+
+  f->servers = g_ptr_array_ref (servers);
+  f->health = health;
+  f->cams = g_new0 (CameraFault, servers->len);
+  for (guint i = 0; i < servers->len; i++) {
+    f->cams[i].owner = f;
+    f->cams[i].index = i;
+  }
+  return f;
+}
+
+void
+rts_faults_free (RtsFaults *f)
+{
+  if (!f)
+    return;
+  for (guint i = 0; i < f->servers->len; i++)
+    g_clear_handle_id (&f->cams[i].expiry_id, g_source_remove);
+  g_free (f->cams);
+  g_ptr_array_unref (f->servers);
+  g_free (f);
+}
+
+static gint
+find_camera (RtsFaults *f, const char *name, GError **error)
+{
+  for (guint i = 0; i < f->servers->len; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (f->servers, i);
+    if (g_strcmp0 (rts_rtsp_server_camera (srv)->name, name) == 0)
+      return i;
+  }
+  g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_NO_CAMERA,
+      "no camera named \"%s\"", name);
+  return -1;
+}
+
+static gboolean
+set_fault (RtsFaults *f, guint index, RtsFaultType type, GError **error)
+{
+  CameraFault *cf = &f->cams[index];
+  RtsRtspServer *srv = g_ptr_array_index (f->servers, index);
+  RtsListenState want = type == RTS_FAULT_CLOSE_PORT ? RTS_LISTEN_CLOSED
+      : type == RTS_FAULT_HANG_PORT                  ? RTS_LISTEN_HUNG
+                                                     : RTS_LISTEN_OPEN;
+
+  g_clear_handle_id (&cf->expiry_id, g_source_remove);
+  if (!rts_rtsp_server_set_listen_state (srv, want, error)) {
+    cf->type = RTS_FAULT_CLOSE_PORT; /* what the port is now */
+    return FALSE;
+  }
+  if (type != cf->type) {
+    if (type == RTS_FAULT_NONE)
+      rts_info ("fault cleared: camera %s port %u (was %s)",
+          rts_rtsp_server_camera (srv)->name, rts_rtsp_server_port (srv),
+          rts_fault_type_name (cf->type));
+    else
+      rts_warn ("fault injected: camera %s port %u: %s",
+          rts_rtsp_server_camera (srv)->name, rts_rtsp_server_port (srv),
+          rts_fault_type_name (type));
+  }
+  cf->type = type;
+  rts_health_probe_now (f->health);
+  return TRUE;
+}
+
+static gboolean
+on_expiry (gpointer data)
+{
+  CameraFault *cf = data;
+  g_autoptr (GError) err = NULL;
+
+  cf->expiry_id = 0;
+  if (!set_fault (cf->owner, cf->index, RTS_FAULT_NONE, &err))
+    rts_error ("cannot clear expired fault: %s", err->message);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+rts_faults_inject (RtsFaults *f, const char *camera, const RtsFault *fault,
+    GError **error)
+{
+  gint i = find_camera (f, camera, error);
+
+  if (i < 0 || !set_fault (f, i, fault->type, error))
+    return FALSE;
+  if (fault->seconds > 0)
+    f->cams[i].expiry_id =
+        g_timeout_add ((guint) (fault->seconds * 1000), on_expiry, &f->cams[i]);
+  return TRUE;
+}
+
+gboolean
+rts_faults_clear (RtsFaults *f, const char *camera, GError **error)
+{
+  gint i = find_camera (f, camera, error);
+
+  return i >= 0 && set_fault (f, i, RTS_FAULT_NONE, error);
+}
+
+RtsFaultType
+rts_faults_active (const RtsFaults *f, guint index)
+{
+  return f->cams[index].type;
+}

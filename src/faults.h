@@ -1,0 +1,49 @@
+/* faults: failures injected on purpose, per camera, through the control API.
+ *
+ * Owns which fault each camera has, its expiry timer, and the parsing of a
+ * fault request. Today's faults act on a camera's port: "close-port" (the
+ * port refuses connections) and "hang-port" (the port accepts and never
+ * answers, like a hung server). Health sees them as it would see real
+ * failures: through its probes, never by being told. */
+#pragma once
+
+#include "health.h"
+
+typedef enum {
+  RTS_FAULT_NONE,
+  RTS_FAULT_CLOSE_PORT,
+  RTS_FAULT_HANG_PORT,
+} RtsFaultType;
+
+typedef struct {
+  RtsFaultType type;
+  double seconds; /* 0: until cleared */
+} RtsFault;
+
+#define RTS_FAULT_ERROR (rts_fault_error_quark ())
+GQuark rts_fault_error_quark (void);
+
+typedef enum {
+  RTS_FAULT_ERROR_BAD_REQUEST,
+  RTS_FAULT_ERROR_NO_CAMERA,
+  RTS_FAULT_ERROR_FAILED,
+} RtsFaultError;
+
+/* Pure: a JSON body such as {"type":"hang-port","seconds":30}. */
+gboolean
+rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error);
+const char *rts_fault_type_name (RtsFaultType type);
+
+typedef struct RtsFaults RtsFaults;
+
+/* SERVERS holds RtsRtspServer*; HEALTH is asked to probe after a change so
+ * that /health follows within one probe, not one interval. */
+RtsFaults *rts_faults_new (GPtrArray *servers, RtsHealth *health);
+void rts_faults_free (RtsFaults *f);
+
+gboolean rts_faults_inject (RtsFaults *f, const char *camera,
+    const RtsFault *fault, GError **error);
+gboolean rts_faults_clear (RtsFaults *f, const char *camera, GError **error);
+
+/* The fault camera INDEX has now, RTS_FAULT_NONE if none. */
+RtsFaultType rts_faults_active (const RtsFaults *f, guint index);

@@ -1,0 +1,221 @@
+/* health: see health.h. */
+#include "health.h"
+
+#include "log.h"
+#include "probe.h"
+
+struct RtsHealth {
+  GPtrArray *servers;
+  char *probe_host;
+  guint threshold;
+  double interval;
+  double timeout;
+  RtsPortHealth *ports;
+  guint n;
+  guint pending;          /* probes of the current round in flight */
+  gint64 round_done_mono; /* 0 before the first round */
+  guint timer_id;
+  gboolean stopping;
+  gboolean have_verdict;
+  gboolean last_healthy;
+  GCancellable *cancel;
+};
+
+typedef struct {
+  RtsHealth *h;
+  guint index;
+} ProbeCtx;
+
+RtsHealthSummary
+rts_health_aggregate (const RtsPortHealth *ports, guint n, guint threshold,
+    gboolean stopping)
+{
+  RtsHealthSummary s = { 0 };
+  guint probed = 0;
+
+  s.total_ports = n;
+  s.threshold = threshold;
+  for (guint i = 0; i < n; i++) {
+    probed += ports[i].probed;
+    s.open_ports += ports[i].probed && ports[i].up;
+  }
+  if (stopping) {
+    g_strlcpy (s.reason, "shutting down", sizeof s.reason);
+  } else if (probed < n) {
+    g_snprintf (s.reason, sizeof s.reason,
+        "starting: %u of %u ports probed so far", probed, n);
+  } else {
+    s.healthy = s.open_ports >= threshold;
+    g_snprintf (s.reason, sizeof s.reason,
+        "%u of %u ports answer RTSP "
+        "(%u needed)",
+        s.open_ports, n, threshold);
+  }
+  return s;
+}
+
+static void
+note_verdict (RtsHealth *h)
+{
+  RtsHealthSummary s = rts_health_summary (h);
+
+  if (h->have_verdict && s.healthy == h->last_healthy)
+    return;
+  /* The first verdict is news too: it is when the server became ready. */
+  rts_log_event (s.healthy ? "info" : "warn", "health: %s: %s",
+      s.healthy ? "healthy" : "unhealthy", s.reason);
+  h->have_verdict = TRUE;
+  h->last_healthy = s.healthy;
+}
+
+static void
+on_probe_done (const RtsProbeResult *r, gpointer data)
+{
+  ProbeCtx *ctx = data;
+  RtsHealth *h = ctx->h;
+  RtsPortHealth *ph = &h->ports[ctx->index];
+  gboolean was_probed = ph->probed, was_up = ph->up;
+
+  g_free (ctx);
+  if (h->stopping) {
+    /* Cancelled by shutdown: not news about the port. */
+    h->pending--;
+    return;
+  }
+  ph->probed = TRUE;
+  ph->up = r->ok;
+  ph->status = r->status;
+  ph->latency = r->latency;
+  g_free (ph->error);
+  ph->error = g_strdup (r->error);
+  ph->checked_at = g_get_real_time ();
+  ph->checked_mono = g_get_monotonic_time ();
+
+  if (!was_probed ? !r->ok : was_up != r->ok) {
+    if (r->ok)
+      rts_info ("port %u (camera %s) answers RTSP again", ph->port, ph->camera);
+    else
+      rts_warn ("port %u (camera %s) is down: %s", ph->port, ph->camera,
+          r->error);
+  }
+
+  if (--h->pending == 0) {
+    h->round_done_mono = g_get_monotonic_time ();
+    note_verdict (h);
+  }
+}
+
+static void
+probe_round (RtsHealth *h)
+{
+  if (h->pending > 0 || h->stopping)
+    return;
+  h->pending = h->n;
+  for (guint i = 0; i < h->n; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (h->servers, i);
+    ProbeCtx *ctx = g_new0 (ProbeCtx, 1);
+    ctx->h = h;
+    ctx->index = i;
+    rts_probe_options (h->probe_host, rts_rtsp_server_port (srv),
+        rts_rtsp_server_camera (srv)->path, h->timeout, h->cancel,
+        on_probe_done, ctx);
+  }
+}
+
+static gboolean
+on_timer (gpointer data)
+{
+  probe_round (data);
+  return G_SOURCE_CONTINUE;
+}
+
+RtsHealth *
+rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
+    double interval, double timeout)
+{
+  RtsHealth *h = g_new0 (RtsHealth, 1);
+
+  h->servers = g_ptr_array_ref (servers);
+  h->probe_host = g_strdup (probe_host);
+  h->threshold = threshold;
+  h->interval = interval;
+  h->timeout = timeout;
+  h->n = servers->len;
+  h->ports = g_new0 (RtsPortHealth, h->n);
+  h->cancel = g_cancellable_new ();
+  for (guint i = 0; i < h->n; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (servers, i);
+    h->ports[i].port = rts_rtsp_server_port (srv);
+    h->ports[i].camera = rts_rtsp_server_camera (srv)->name;
+    h->ports[i].status = -1;
+  }
+  return h;
+}
+
+void
+rts_health_start (RtsHealth *h)
+{
+  probe_round (h);
+  h->timer_id = g_timeout_add ((guint) (h->interval * 1000), on_timer, h);
+}
+
+void
+rts_health_probe_now (RtsHealth *h)
+{
+  probe_round (h);
+}
+
+void
+rts_health_set_stopping (RtsHealth *h)
+{
+  h->stopping = TRUE;
+  g_clear_handle_id (&h->timer_id, g_source_remove);
+  g_cancellable_cancel (h->cancel);
+  note_verdict (h);
+}
+
+RtsHealthSummary
+rts_health_summary (const RtsHealth *h)
+{
+  return rts_health_aggregate (h->ports, h->n, h->threshold, h->stopping);
+}
+
+const RtsPortHealth *
+rts_health_ports (const RtsHealth *h, guint *n)
+{
+  *n = h->n;
+  return h->ports;
+}
+
+double
+rts_health_age (const RtsHealth *h)
+{
+  if (!h->round_done_mono)
+    return -1;
+  return (g_get_monotonic_time () - h->round_done_mono) / 1e6;
+}
+
+void
+rts_health_free (RtsHealth *h)
+{
+  if (!h)
+    return;
+  g_clear_handle_id (&h->timer_id, g_source_remove);
+  /* Probes still in flight finish through their callbacks, which point at
+   * us: only free once none is left (the app runs the loop until then). */
+  g_cancellable_cancel (h->cancel);
+  g_warn_if_fail (h->pending == 0);
+  for (guint i = 0; i < h->n; i++)
+    g_free (h->ports[i].error);
+  g_free (h->ports);
+  g_object_unref (h->cancel);
+  g_ptr_array_unref (h->servers);
+  g_free (h->probe_host);
+  g_free (h);
+}
+
+guint
+rts_health_pending (const RtsHealth *h)
+{
+  return h->pending;
+}

@@ -1,0 +1,380 @@
+/* http_api: see http_api.h. */
+#include "http_api.h"
+
+#include "log.h"
+#include "render.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#define MAX_CONTROL_BODY (64 * 1024)
+
+struct RtsHttpApi {
+  RtsHttpApiSetup setup;
+  char *bind;
+  char *public_host;
+  char *control_token;
+  SoupServer *soup;
+  guint port;
+};
+
+static void
+reply_json (SoupServerMessage *msg, guint code, JsonNode *node)
+{
+  g_autofree char *body = rts_json_to_string (node);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+
+  json_node_unref (node);
+  /* Health answers must never come from a cache. */
+  soup_message_headers_replace (h, "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, code, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+      body, strlen (body));
+}
+
+static void
+reply_error (SoupServerMessage *msg, guint code, const char *message)
+{
+  reply_json (msg, code, rts_render_error (code, message));
+}
+
+static gboolean
+allow_methods (SoupServerMessage *msg, const char *allowed)
+{
+  const char *method = soup_server_message_get_method (msg);
+  g_auto (GStrv) list = g_strsplit (allowed, ", ", -1);
+  g_autofree char *why = NULL;
+
+  if (g_strv_contains ((const char *const *) list, method))
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Allow", allowed);
+  why = g_strdup_printf ("method %s not allowed here (allowed: %s)", method,
+      allowed);
+  reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, why);
+  return FALSE;
+}
+
+/* The host readers should use: --public-host, else the Host the request
+ * came in on, else the address it reached us at. */
+static char *
+url_host (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  const char *header;
+  char *host;
+  GSocketAddress *local;
+
+  if (api->public_host)
+    return g_strdup (api->public_host);
+  header =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "Host");
+  host = rts_host_from_header (header);
+  if (host)
+    return host;
+  local = soup_server_message_get_local_address (msg);
+  if (G_IS_INET_SOCKET_ADDRESS (local))
+    return g_inet_address_to_string (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  return g_strdup ("localhost");
+}
+
+static RtsCameraView *
+camera_views (RtsHttpApi *api)
+{
+  GPtrArray *servers = api->setup.servers;
+  RtsCameraView *v = g_new0 (RtsCameraView, servers->len);
+
+  for (guint i = 0; i < servers->len; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (servers, i);
+    const RtsCamera *cam = rts_rtsp_server_camera (srv);
+    RtsFaultType fault = rts_faults_active (api->setup.faults, i);
+
+    v[i].name = cam->name;
+    v[i].port = rts_rtsp_server_port (srv);
+    v[i].path = cam->path;
+    v[i].codec = cam->codec;
+    v[i].width = cam->width;
+    v[i].height = cam->height;
+    v[i].fps = cam->fps;
+    v[i].readers = rts_rtsp_server_readers (srv);
+    v[i].listen = rts_listen_state_name (rts_rtsp_server_listen_state (srv));
+    v[i].fault = fault == RTS_FAULT_NONE ? NULL : rts_fault_type_name (fault);
+  }
+  return v;
+}
+
+static RtsNow
+now (void)
+{
+  RtsNow n = { g_get_real_time (), g_get_monotonic_time () };
+  return n;
+}
+
+static JsonNode *
+health_json (RtsHttpApi *api, RtsHealthSummary *s)
+{
+  guint n;
+  const RtsPortHealth *ports = rts_health_ports (api->setup.health, &n);
+  g_autofree RtsCameraView *cams = camera_views (api);
+
+  *s = rts_health_summary (api->setup.health);
+  return rts_render_health (s, ports, cams, n,
+      rts_health_age (api->setup.health), now ());
+}
+
+static void
+handle_health (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  RtsHealthSummary s;
+  JsonNode *node;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  node = health_json (api, &s);
+  reply_json (msg, s.healthy ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
+      node);
+}
+
+static void
+handle_urls (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  g_autofree RtsCameraView *cams = NULL;
+  g_autofree char *host = NULL;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  cams = camera_views (api);
+  host = url_host (api, msg);
+  reply_json (msg, SOUP_STATUS_OK,
+      rts_render_urls (cams, api->setup.servers->len, host));
+}
+
+static gboolean
+wants_json (SoupServerMessage *msg)
+{
+  const char *accept =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "Accept");
+
+  /* Browsers list text/html first; scripts ask for JSON alone. */
+  return accept && strstr (accept, "application/json")
+      && !strstr (accept, "text/html");
+}
+
+static void
+handle_index (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  g_autofree RtsCameraView *cams = NULL;
+  g_autofree char *host = NULL;
+  guint n = api->setup.servers->len;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  cams = camera_views (api);
+  host = url_host (api, msg);
+  if (wants_json (msg)) {
+    RtsHealthSummary s;
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "service");
+    json_builder_add_string_value (b, "rtsp-test-server");
+    json_builder_set_member_name (b, "version");
+    json_builder_add_string_value (b, RTS_VERSION);
+    json_builder_set_member_name (b, "health");
+    json_builder_add_value (b, health_json (api, &s));
+    json_builder_set_member_name (b, "rtsp_urls");
+    json_builder_add_value (b, rts_render_urls (cams, n, host));
+    json_builder_end_object (b);
+    reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+  } else {
+    RtsHealthSummary s = rts_health_summary (api->setup.health);
+    g_autofree char *html = rts_render_index_html (&s, cams, n, host, now ());
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg, "text/html; charset=utf-8",
+        SOUP_MEMORY_COPY, html, strlen (html));
+  }
+}
+
+/* Compares in time that depends on the token's length only, so response
+ * timing does not leak how much of a guess was right. */
+static gboolean
+token_matches (const char *given, const char *token)
+{
+  size_t glen = strlen (given), tlen = strlen (token);
+  unsigned char diff = glen != tlen;
+
+  for (size_t i = 0; i < tlen; i++)
+    diff |=
+        (unsigned char) token[i] ^ (unsigned char) (i < glen ? given[i] : 0);
+  return diff == 0;
+}
+
+static void
+handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
+{
+  const char *auth =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "Authorization");
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  g_autoptr (GError) err = NULL;
+  const char *camera;
+  const char *method;
+  gboolean ok;
+
+  /* Off unless configured: a server without a token has no control API. */
+  if (!api->control_token) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such path");
+    return;
+  }
+  /* "", "control", "cameras", NAME, "faults" */
+  if (g_strv_length (parts) != 5 || g_strcmp0 (parts[2], "cameras")
+      || parts[3][0] == '\0' || g_strcmp0 (parts[4], "faults")) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND,
+        "no such path (control API: /control/cameras/NAME/faults)");
+    return;
+  }
+  if (!auth || !g_str_has_prefix (auth, "Bearer ")
+      || !token_matches (auth + 7, api->control_token)) {
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      msg),
+        "WWW-Authenticate", "Bearer realm=\"rtsp-test-server\"");
+    reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
+        "missing or wrong bearer token");
+    return;
+  }
+  if (!allow_methods (msg, "POST, DELETE"))
+    return;
+
+  camera = parts[3];
+  method = soup_server_message_get_method (msg);
+  if (strcmp (method, "POST") == 0) {
+    SoupMessageBody *body = soup_server_message_get_request_body (msg);
+    RtsFault fault;
+
+    if (body->length > MAX_CONTROL_BODY) {
+      reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+          "body larger than 64 KiB");
+      return;
+    }
+    ok = rts_fault_parse (body->data, body->length, &fault, &err)
+        && rts_faults_inject (api->setup.faults, camera, &fault, &err);
+  } else {
+    ok = rts_faults_clear (api->setup.faults, camera, &err);
+  }
+  if (!ok) {
+    guint code =
+        g_error_matches (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_NO_CAMERA)
+        ? SOUP_STATUS_NOT_FOUND
+        : g_error_matches (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST)
+        ? SOUP_STATUS_BAD_REQUEST
+        : SOUP_STATUS_CONFLICT;
+    reply_error (msg, code, err->message);
+    return;
+  }
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "camera");
+  json_builder_add_string_value (b, camera);
+  json_builder_set_member_name (b, "fault");
+  for (guint i = 0; i < api->setup.servers->len; i++) {
+    RtsRtspServer *srv = g_ptr_array_index (api->setup.servers, i);
+    if (strcmp (rts_rtsp_server_camera (srv)->name, camera) == 0) {
+      RtsFaultType t = rts_faults_active (api->setup.faults, i);
+      if (t == RTS_FAULT_NONE)
+        json_builder_add_null_value (b);
+      else
+        json_builder_add_string_value (b, rts_fault_type_name (t));
+    }
+  }
+  json_builder_end_object (b);
+  reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+}
+
+static void
+handle (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer data)
+{
+  RtsHttpApi *api = data;
+
+  if (strcmp (path, "/health") == 0)
+    handle_health (api, msg);
+  else if (strcmp (path, "/rtsp-urls") == 0)
+    handle_urls (api, msg);
+  else if (strcmp (path, "/") == 0)
+    handle_index (api, msg);
+  else if (g_str_has_prefix (path, "/control/"))
+    handle_control (api, msg, path);
+  else
+    reply_error (msg, SOUP_STATUS_NOT_FOUND,
+        "no such path (try /health, /rtsp-urls or /)");
+}
+
+RtsHttpApi *
+rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
+{
+  RtsHttpApi *api = g_new0 (RtsHttpApi, 1);
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (setup->bind);
+  g_autoptr (GSocketAddress) sa = NULL;
+  g_autoptr (GError) err = NULL;
+  GSList *listeners;
+
+  api->setup = *setup;
+  api->bind = g_strdup (setup->bind);
+  api->public_host = g_strdup (setup->public_host);
+  api->control_token = g_strdup (setup->control_token);
+  api->setup.bind = api->bind;
+  api->soup = soup_server_new ("server-header",
+      "rtsp-test-server/" RTS_VERSION " ", NULL);
+  soup_server_add_handler (api->soup, NULL, handle, api, NULL);
+
+  if (!addr) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "--bind: '%s' is not an IP address", setup->bind);
+    rts_http_api_free (api);
+    return NULL;
+  }
+  sa = g_inet_socket_address_new (addr, setup->port);
+  if (!soup_server_listen (api->soup, sa, 0, &err)) {
+    g_set_error (error, G_IO_ERROR, err->code,
+        "cannot listen on HTTP port %u at %s: %s", setup->port, setup->bind,
+        err->message);
+    rts_http_api_free (api);
+    return NULL;
+  }
+  listeners = soup_server_get_listeners (api->soup);
+  if (listeners) {
+    g_autoptr (GSocketAddress) local =
+        g_socket_get_local_address (listeners->data, NULL);
+    api->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  }
+  g_slist_free (listeners);
+  return api;
+}
+
+void
+rts_http_api_free (RtsHttpApi *api)
+{
+  if (!api)
+    return;
+  if (api->soup)
+    soup_server_disconnect (api->soup);
+  g_clear_object (&api->soup);
+  g_free (api->bind);
+  g_free (api->public_host);
+  if (api->control_token)
+    memset (api->control_token, 0, strlen (api->control_token));
+  g_free (api->control_token);
+  g_free (api);
+}
+
+guint
+rts_http_api_port (const RtsHttpApi *api)
+{
+  return api->port;
+}

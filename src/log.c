@@ -1,0 +1,58 @@
+/* log: see log.h. */
+#include "log.h"
+
+#include <stdio.h>
+
+static GLogWriterOutput
+write_glib_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+    gpointer user_data)
+{
+  const char *message = NULL;
+  const char *domain = NULL;
+
+  for (gsize i = 0; i < n_fields; i++) {
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+      message = fields[i].value;
+    else if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+  }
+  /* Debug chatter stays out unless G_MESSAGES_DEBUG asks for it, as GLib's
+   * default writer does. */
+  if (g_log_writer_default_would_drop (level, domain))
+    return G_LOG_WRITER_HANDLED;
+
+  const char *lvl = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+      ? "error"
+      : (level & G_LOG_LEVEL_WARNING) ? "warn"
+                                      : "info";
+  rts_log_event (lvl, "%s%s%s", domain ? domain : "", domain ? ": " : "",
+      message ? message : "");
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+rts_log_init (void)
+{
+  /* Logs go to a pipe under Docker and ECS: flush each line as it is
+   * written so a crash never loses the last events. */
+  setvbuf (stderr, NULL, _IOLBF, 0);
+  g_log_set_writer_func (write_glib_log, NULL, NULL);
+}
+
+void
+rts_log_event (const char *level, const char *fmt, ...)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, fmt);
+  text = g_strdup_vprintf (fmt, args);
+  va_end (args);
+
+  /* Newlines inside a message would split one event across lines. */
+  g_strdelimit (text, "\r\n", ' ');
+  fprintf (stderr, "%s.%03dZ %-5s %s\n", stamp,
+      g_date_time_get_microsecond (now) / 1000, level, text);
+}

@@ -1,0 +1,47 @@
+/* main: flags in, exit status out. Everything else lives in app.c. */
+#include "app.h"
+#include "config.h"
+#include "log.h"
+
+#include <gst/gst.h>
+#include <stdio.h>
+
+int
+main (int argc, char **argv)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  g_auto (GStrv) env = g_get_environ ();
+  int status;
+
+  rts_log_init ();
+  if (!rts_config_load (&cfg, argv, env, &err)) {
+    fprintf (stderr, "rtsp-test-server: %s\n", err->message);
+    rts_config_clear (&cfg);
+    return 2;
+  }
+  if (cfg.show_help) {
+    g_autofree char *help = rts_config_help ();
+    fputs (help, stdout);
+    rts_config_clear (&cfg);
+    return 0;
+  }
+  if (cfg.show_help_markdown) {
+    g_autofree char *table = rts_config_help_markdown ();
+    fputs (table, stdout);
+    rts_config_clear (&cfg);
+    return 0;
+  }
+  if (cfg.show_version) {
+    g_autofree char *gst = gst_version_string ();
+    printf ("rtsp-test-server %s (%s)\n", RTS_VERSION, gst);
+    rts_config_clear (&cfg);
+    return 0;
+  }
+
+  /* After our own parsing, so GStreamer's options never shadow ours. */
+  gst_init (NULL, NULL);
+  status = rts_app_run (&cfg);
+  rts_config_clear (&cfg);
+  return status;
+}

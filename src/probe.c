@@ -1,0 +1,184 @@
+/* probe: see probe.h. */
+#include "probe.h"
+
+#include "rtsp_wire.h"
+
+#include <string.h>
+
+#define MAX_ANSWER 4096
+
+typedef struct {
+  GSocketClient *client;
+  GSocketConnection *conn;
+  GCancellable *cancel; /* ours: fired by the deadline or the caller */
+  gulong caller_cancel_id;
+  GCancellable *caller_cancel;
+  char *request;
+  char answer[MAX_ANSWER];
+  gsize answer_len;
+  gint64 started;
+  guint deadline_id;
+  gboolean timed_out;
+  RtsProbeDone done;
+  gpointer data;
+} Probe;
+
+/* Exactly one async call is in flight at any time; its callback owns the
+ * probe and is the one place that finishes it. */
+static void
+finish (Probe *p, int status, const char *error)
+{
+  RtsProbeResult r = { 0 };
+  g_autofree char *msg = NULL;
+
+  r.status = status;
+  r.latency = (g_get_monotonic_time () - p->started) / 1e6;
+  if (p->timed_out) {
+    msg = g_strdup ("no RTSP answer within the probe timeout");
+  } else if (error) {
+    msg = g_strdup (error);
+  } else if (status != 200) {
+    msg = status < 0 ? g_strdup ("answer is not an RTSP/1.0 status line")
+                     : g_strdup_printf ("answered RTSP %d, not 200", status);
+  }
+  r.ok = msg == NULL;
+  r.error = msg;
+  p->done (&r, p->data);
+
+  g_clear_handle_id (&p->deadline_id, g_source_remove);
+  if (p->caller_cancel)
+    g_cancellable_disconnect (p->caller_cancel, p->caller_cancel_id);
+  g_clear_object (&p->caller_cancel);
+  if (p->conn)
+    g_io_stream_close (G_IO_STREAM (p->conn), NULL, NULL);
+  g_clear_object (&p->conn);
+  g_clear_object (&p->client);
+  g_clear_object (&p->cancel);
+  g_free (p->request);
+  g_free (p);
+}
+
+static gboolean
+on_deadline (gpointer data)
+{
+  Probe *p = data;
+  p->deadline_id = 0;
+  p->timed_out = TRUE;
+  g_cancellable_cancel (p->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_caller_cancel (GCancellable *c, gpointer data)
+{
+  Probe *p = data;
+  g_cancellable_cancel (p->cancel);
+}
+
+static void read_more (Probe *p);
+
+static void
+on_read (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Probe *p = data;
+  g_autoptr (GError) err = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (src), res, &err);
+  size_t hdr;
+
+  if (n < 0) {
+    finish (p, -1, err->message);
+    return;
+  }
+  p->answer_len += n;
+  hdr = wire_header_end (p->answer, p->answer_len);
+  if (hdr > 0) {
+    finish (p, wire_status_code (p->answer, p->answer_len, "RTSP"), NULL);
+    return;
+  }
+  if (n == 0) {
+    finish (p, -1,
+        p->answer_len ? "connection closed mid-answer"
+                      : "connection closed without an answer");
+    return;
+  }
+  if (p->answer_len == sizeof p->answer) {
+    finish (p, -1, "answer header larger than 4 KiB");
+    return;
+  }
+  read_more (p);
+}
+
+static void
+read_more (Probe *p)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (p->conn));
+  g_input_stream_read_async (in, p->answer + p->answer_len,
+      sizeof p->answer - p->answer_len, G_PRIORITY_DEFAULT, p->cancel, on_read,
+      p);
+}
+
+static void
+on_written (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Probe *p = data;
+  g_autoptr (GError) err = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (src), res, NULL,
+          &err)) {
+    finish (p, -1, err->message);
+    return;
+  }
+  read_more (p);
+}
+
+static void
+on_connected (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Probe *p = data;
+  g_autoptr (GError) err = NULL;
+  GOutputStream *out;
+
+  p->conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (src), res, &err);
+  if (!p->conn) {
+    finish (p, -1, err->message);
+    return;
+  }
+  out = g_io_stream_get_output_stream (G_IO_STREAM (p->conn));
+  g_output_stream_write_all_async (out, p->request, strlen (p->request),
+      G_PRIORITY_DEFAULT, p->cancel, on_written, p);
+}
+
+void
+rts_probe_options (const char *host, guint port, const char *path,
+    double timeout, GCancellable *cancel, RtsProbeDone done, gpointer data)
+{
+  Probe *p = g_new0 (Probe, 1);
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = NULL;
+  gboolean v6 =
+      addr && g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6;
+
+  p->started = g_get_monotonic_time ();
+  p->done = done;
+  p->data = data;
+  p->cancel = g_cancellable_new ();
+  p->request =
+      g_strdup_printf ("OPTIONS rtsp://%s%s%s:%u%s RTSP/1.0\r\n"
+                       "CSeq: 1\r\nUser-Agent: rtsp-test-server-probe\r\n\r\n",
+          v6 ? "[" : "", host, v6 ? "]" : "", port, path);
+  if (cancel) {
+    p->caller_cancel = g_object_ref (cancel);
+    p->caller_cancel_id =
+        g_cancellable_connect (cancel, G_CALLBACK (on_caller_cancel), p, NULL);
+  }
+  p->deadline_id = g_timeout_add ((guint) (timeout * 1000), on_deadline, p);
+  p->client = g_socket_client_new ();
+
+  /* Config admits only IP literals; a bad one here is a programming
+   * error, answered as a refused probe rather than a crash. */
+  if (!addr)
+    addr = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  sa = g_inet_socket_address_new (addr, port);
+  g_socket_client_connect_async (p->client, G_SOCKET_CONNECTABLE (sa),
+      p->cancel, on_connected, p);
+}

@@ -1,0 +1,236 @@
+/* render: see render.h. */
+#include "render.h"
+
+#include <string.h>
+
+char *
+rts_build_rtsp_url (const char *host, guint port, const char *path)
+{
+  gboolean v6 = strchr (host, ':') != NULL;
+
+  return g_strdup_printf ("rtsp://%s%s%s:%u%s", v6 ? "[" : "", host,
+      v6 ? "]" : "", port, path);
+}
+
+char *
+rts_host_from_header (const char *host_header)
+{
+  const char *end;
+
+  if (!host_header || !*host_header)
+    return NULL;
+  if (host_header[0] == '[') {
+    end = strchr (host_header, ']');
+    if (!end || end == host_header + 1 || (end[1] != '\0' && end[1] != ':'))
+      return NULL;
+    return g_strndup (host_header + 1, end - host_header - 1);
+  }
+  end = strchr (host_header, ':');
+  if (end && strchr (end + 1, ':'))
+    return NULL; /* bare IPv6 is not a valid Host */
+  if (end == host_header)
+    return NULL;
+  /* A Host we hand back inside URLs must not smuggle anything else in. */
+  for (const char *c = host_header; *c && c != end; c++) {
+    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_')
+      return NULL;
+  }
+  return end ? g_strndup (host_header, end - host_header)
+             : g_strdup (host_header);
+}
+
+static void
+add_camera_fields (JsonBuilder *b, const RtsCameraView *c)
+{
+  json_builder_set_member_name (b, "camera");
+  json_builder_add_string_value (b, c->name);
+  json_builder_set_member_name (b, "readers");
+  json_builder_add_int_value (b, c->readers);
+  json_builder_set_member_name (b, "listen");
+  json_builder_add_string_value (b, c->listen);
+  json_builder_set_member_name (b, "fault");
+  if (c->fault)
+    json_builder_add_string_value (b, c->fault);
+  else
+    json_builder_add_null_value (b);
+}
+
+JsonNode *
+rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
+    const RtsCameraView *cams, guint n, double probe_age, RtsNow now)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, s->healthy ? "healthy" : "unhealthy");
+  json_builder_set_member_name (b, "open_ports");
+  json_builder_add_int_value (b, s->open_ports);
+  json_builder_set_member_name (b, "total_ports");
+  json_builder_add_int_value (b, s->total_ports);
+  json_builder_set_member_name (b, "healthy_threshold");
+  json_builder_add_int_value (b, s->threshold);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_double_value (b, now.real_us / 1e6);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, s->reason);
+  json_builder_set_member_name (b, "probe_age_seconds");
+  if (probe_age >= 0)
+    json_builder_add_double_value (b, probe_age);
+  else
+    json_builder_add_null_value (b);
+
+  json_builder_set_member_name (b, "ports");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++) {
+    const RtsPortHealth *p = &ports[i];
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "port");
+    json_builder_add_int_value (b, p->port);
+    add_camera_fields (b, &cams[i]);
+    json_builder_set_member_name (b, "healthy");
+    json_builder_add_boolean_value (b, p->probed && p->up);
+    json_builder_set_member_name (b, "rtsp_status");
+    if (p->status > 0)
+      json_builder_add_int_value (b, p->status);
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "error");
+    if (p->probed && p->error)
+      json_builder_add_string_value (b, p->error);
+    else if (!p->probed)
+      json_builder_add_string_value (b, "not probed yet");
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "probe_latency_ms");
+    json_builder_add_double_value (b, p->probed ? p->latency * 1e3 : 0);
+    json_builder_set_member_name (b, "checked_at");
+    if (p->probed)
+      json_builder_add_double_value (b, p->checked_at / 1e6);
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "age_seconds");
+    if (p->probed)
+      json_builder_add_double_value (b, (now.mono_us - p->checked_mono) / 1e6);
+    else
+      json_builder_add_null_value (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+rts_render_urls (const RtsCameraView *cams, guint n, const char *host)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "count");
+  json_builder_add_int_value (b, n);
+  json_builder_set_member_name (b, "streams");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++) {
+    const RtsCameraView *c = &cams[i];
+    g_autofree char *url = rts_build_rtsp_url (host, c->port, c->path);
+    g_autofree char *res = g_strdup_printf ("%ux%u", c->width, c->height);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, c->name);
+    json_builder_set_member_name (b, "url");
+    json_builder_add_string_value (b, url);
+    json_builder_set_member_name (b, "port");
+    json_builder_add_int_value (b, c->port);
+    json_builder_set_member_name (b, "path");
+    json_builder_add_string_value (b, c->path);
+    json_builder_set_member_name (b, "codec");
+    json_builder_add_string_value (b, c->codec);
+    json_builder_set_member_name (b, "resolution");
+    json_builder_add_string_value (b, res);
+    json_builder_set_member_name (b, "width");
+    json_builder_add_int_value (b, c->width);
+    json_builder_set_member_name (b, "height");
+    json_builder_add_int_value (b, c->height);
+    json_builder_set_member_name (b, "fps");
+    json_builder_add_int_value (b, c->fps);
+    json_builder_set_member_name (b, "transports");
+    json_builder_begin_array (b);
+    json_builder_add_string_value (b, "tcp");
+    json_builder_add_string_value (b, "udp");
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "readers");
+    json_builder_add_int_value (b, c->readers);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
+    guint n, const char *host, RtsNow now)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr (GDateTime) t =
+      g_date_time_new_from_unix_utc (now.real_us / 1000000);
+  g_autofree char *stamp = g_date_time_format_iso8601 (t);
+  g_autofree char *reason = g_markup_escape_text (s->reason, -1);
+
+  g_string_append_printf (out,
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta http-equiv=\"refresh\" content=\"5\">"
+      "<title>rtsp-test-server</title><style>"
+      "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+      "table{border-collapse:collapse}td,th{padding:.3em .8em;"
+      "border-bottom:1px solid #ddd;text-align:left}"
+      ".ok{color:#080}.bad{color:#b00}code{font-size:1.05em}</style>"
+      "</head><body><h1>rtsp-test-server</h1>"
+      "<p>Health: <strong class=\"%s\">%s</strong> &mdash; %s "
+      "(<a href=\"/health\">/health</a>, as of %s)</p>"
+      "<table><tr><th>camera</th><th>URL</th><th>video</th>"
+      "<th>port</th><th>readers</th></tr>\n",
+      s->healthy ? "ok" : "bad", s->healthy ? "healthy" : "unhealthy", reason,
+      stamp);
+  for (guint i = 0; i < n; i++) {
+    const RtsCameraView *c = &cams[i];
+    g_autofree char *url = rts_build_rtsp_url (host, c->port, c->path);
+    g_autofree char *e_url = g_markup_escape_text (url, -1);
+    g_autofree char *e_name = g_markup_escape_text (c->name, -1);
+    gboolean open = g_strcmp0 (c->listen, "open") == 0 && !c->fault;
+
+    g_string_append_printf (out,
+        "<tr><td>%s</td><td><code>%s</code></td>"
+        "<td>%s %ux%u@%u</td><td class=\"%s\">%s%s%s</td><td>%u</td></tr>\n",
+        e_name, e_url, c->codec, c->width, c->height, c->fps,
+        open ? "ok" : "bad", c->listen, c->fault ? ", fault " : "",
+        c->fault ? c->fault : "", c->readers);
+  }
+  g_string_append (out,
+      "</table><p>Play one: <code>ffplay -rtsp_transport "
+      "tcp URL</code> &middot; <a href=\"/rtsp-urls\">/rtsp-urls</a> "
+      "(JSON)</p></body></html>\n");
+  return g_string_free (out, FALSE);
+}
+
+JsonNode *
+rts_render_error (guint code, const char *message)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, message);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_int_value (b, code);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+rts_json_to_string (JsonNode *node)
+{
+  return json_to_string (node, FALSE);
+}

@@ -1,0 +1,52 @@
+/* render: what the HTTP endpoints say, as JSON and HTML.
+ *
+ * Owns the shape of every response body. Pure functions of plain views, so
+ * the shapes are unit-tested without sockets; http_api gathers the views. */
+#pragma once
+
+#include "health.h"
+
+#include <json-glib/json-glib.h>
+
+typedef struct {
+  const char *name;
+  guint port;
+  const char *path;
+  const char *codec;
+  guint width;
+  guint height;
+  guint fps;
+  guint readers;
+  const char *listen; /* open, hung, closed */
+  const char *fault;  /* NULL when none */
+} RtsCameraView;
+
+typedef struct {
+  gint64 real_us; /* g_get_real_time () */
+  gint64 mono_us; /* g_get_monotonic_time () */
+} RtsNow;
+
+/* rtsp://HOST:PORT/PATH, with brackets around an IPv6 HOST. */
+char *rts_build_rtsp_url (const char *host, guint port, const char *path);
+
+/* The host part of an HTTP Host header ("example.com:8080" -> "example.com",
+ * "[::1]:8080" -> "::1"); NULL when absent or malformed. */
+char *rts_host_from_header (const char *host_header);
+
+/* GET /health. PORTS and CAMS are parallel arrays of N. */
+JsonNode *
+rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
+    const RtsCameraView *cams, guint n, double probe_age, RtsNow now);
+
+/* GET /rtsp-urls, URLs built on HOST. */
+JsonNode *
+rts_render_urls (const RtsCameraView *cams, guint n, const char *host);
+
+/* GET / for a person. */
+char *rts_render_index_html (const RtsHealthSummary *s,
+    const RtsCameraView *cams, guint n, const char *host, RtsNow now);
+
+/* {"error": MESSAGE, "status": CODE}. */
+JsonNode *rts_render_error (guint code, const char *message);
+
+char *rts_json_to_string (JsonNode *node);

@@ -1,0 +1,311 @@
+/* rtsp_servers: see rtsp_servers.h. */
+#include "rtsp_servers.h"
+
+#include "log.h"
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+struct RtsRtspServer {
+  const RtsCamera *cam;
+  char *bind;
+  guint port;
+  RtsListenState state;
+  GSocket *socket;        /* NULL while closed */
+  GSource *accept_source; /* NULL unless open */
+  GstRTSPServer *server;
+  guint readers;
+  guint cleanup_id;
+};
+
+#define READER_KEY "rts-reader"
+
+static void
+on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
+{
+  if (!g_object_get_data (G_OBJECT (client), READER_KEY))
+    return;
+  g_object_set_data (G_OBJECT (client), READER_KEY, NULL);
+  srv->readers--;
+  rts_info ("reader disconnected: camera %s port %u from %s, %u reader(s) now",
+      srv->cam->name, srv->port,
+      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
+      srv->readers);
+}
+
+static void
+on_new_session (GstRTSPClient *client, GstRTSPSession *session,
+    RtsRtspServer *srv)
+{
+  /* A reader is a connection that sets up a session; health probes only
+   * send OPTIONS and never count. */
+  if (g_object_get_data (G_OBJECT (client), READER_KEY))
+    return;
+  g_object_set_data (G_OBJECT (client), READER_KEY, GINT_TO_POINTER (1));
+  srv->readers++;
+  rts_info ("reader connected: camera %s port %u from %s session %s, "
+            "%u reader(s) now",
+      srv->cam->name, srv->port,
+      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
+      gst_rtsp_session_get_sessionid (session), srv->readers);
+}
+
+static void
+on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
+    RtsRtspServer *srv)
+{
+  GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
+  g_autoptr (GSocketAddress) remote = NULL;
+  char *peer = NULL;
+
+  if (conn) {
+    remote =
+        g_socket_get_remote_address (gst_rtsp_connection_get_read_socket (conn),
+            NULL);
+  }
+  if (G_IS_INET_SOCKET_ADDRESS (remote)) {
+    GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (remote);
+    g_autofree char *ip =
+        g_inet_address_to_string (g_inet_socket_address_get_address (in));
+    peer = g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (in));
+  } else {
+    peer = g_strdup ("unknown");
+  }
+  g_object_set_data_full (G_OBJECT (client), "rts-peer", peer, g_free);
+  g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
+  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
+}
+
+/* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
+ * killed mid-stream), after the RTSP session timeout. */
+static gboolean
+cleanup_sessions (gpointer data)
+{
+  RtsRtspServer *srv = data;
+  g_autoptr (GstRTSPSessionPool) pool =
+      gst_rtsp_server_get_session_pool (srv->server);
+  gst_rtsp_session_pool_cleanup (pool);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSocket *
+listen_socket (const char *bind, guint port, const RtsCamera *cam,
+    GError **error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (bind);
+  g_autoptr (GSocketAddress) sa = NULL;
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (!addr) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "--bind: '%s' is not an IP address", bind);
+    return NULL;
+  }
+  sa = g_inet_socket_address_new (addr, port);
+  sock = g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  if (!sock)
+    goto failed;
+  /* allow_reuse: a port we closed for a fault, or a quick restart, must be
+   * bindable again while old connections sit in TIME_WAIT. */
+  if (!g_socket_bind (sock, sa, TRUE, &err))
+    goto failed;
+  g_socket_set_listen_backlog (sock, 128);
+  if (!g_socket_listen (sock, &err))
+    goto failed;
+  return g_steal_pointer (&sock);
+
+  /* ERRORS */
+failed:
+  g_set_error (error, G_IO_ERROR, err->code,
+      "cannot listen on RTSP port %u (camera %s) at %s: %s", port, cam->name,
+      bind, err->message);
+  return NULL;
+}
+
+RtsRtspServer *
+rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
+{
+  RtsRtspServer *srv;
+  GSocket *sock;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GstRTSPMountPoints) mounts = NULL;
+  GstRTSPMediaFactory *factory;
+  g_autofree char *launch = NULL;
+
+  sock = listen_socket (bind, cam->port, cam, error);
+  if (!sock)
+    return NULL;
+
+  srv = g_new0 (RtsRtspServer, 1);
+  srv->cam = cam;
+  srv->bind = g_strdup (bind);
+  srv->socket = sock;
+  srv->state = RTS_LISTEN_HUNG; /* listening, not answering yet */
+  local = g_socket_get_local_address (sock, NULL);
+  srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+
+  srv->server = gst_rtsp_server_new ();
+  g_signal_connect (srv->server, "client-connected",
+      G_CALLBACK (on_client_connected), srv);
+
+  factory = gst_rtsp_media_factory_new ();
+  launch = rts_camera_launch (cam);
+  gst_rtsp_media_factory_set_launch (factory, launch);
+  /* Shared: N readers of one camera cost one encoder. */
+  gst_rtsp_media_factory_set_shared (factory, TRUE);
+  /* Multicast is not offered: it needs routing no test rig has. */
+  gst_rtsp_media_factory_set_protocols (factory,
+      GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP);
+  mounts = gst_rtsp_server_get_mount_points (srv->server);
+  gst_rtsp_mount_points_add_factory (mounts, cam->path, factory);
+
+  return srv;
+}
+
+void
+rts_rtsp_server_start (RtsRtspServer *srv)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!rts_rtsp_server_set_listen_state (srv, RTS_LISTEN_OPEN, &err))
+    g_warning ("camera %s: %s", srv->cam->name, err->message);
+  if (!srv->cleanup_id)
+    srv->cleanup_id = g_timeout_add_seconds (2, cleanup_sessions, srv);
+}
+
+const RtsCamera *
+rts_rtsp_server_camera (const RtsRtspServer *srv)
+{
+  return srv->cam;
+}
+
+guint
+rts_rtsp_server_port (const RtsRtspServer *srv)
+{
+  return srv->port;
+}
+
+RtsListenState
+rts_rtsp_server_listen_state (const RtsRtspServer *srv)
+{
+  return srv->state;
+}
+
+const char *
+rts_listen_state_name (RtsListenState state)
+{
+  switch (state) {
+    case RTS_LISTEN_OPEN:
+      return "open";
+    case RTS_LISTEN_HUNG:
+      return "hung";
+    case RTS_LISTEN_CLOSED:
+      return "closed";
+  }
+  return "unknown";
+}
+
+static void
+stop_accepting (RtsRtspServer *srv)
+{
+  if (srv->accept_source) {
+    g_source_destroy (srv->accept_source);
+    g_clear_pointer (&srv->accept_source, g_source_unref);
+  }
+}
+
+gboolean
+rts_rtsp_server_set_listen_state (RtsRtspServer *srv, RtsListenState state,
+    GError **error)
+{
+  if (state == srv->state)
+    return TRUE;
+
+  stop_accepting (srv);
+  if (state == RTS_LISTEN_CLOSED) {
+    g_socket_close (srv->socket, NULL);
+    g_clear_object (&srv->socket);
+  } else if (!srv->socket) {
+    srv->socket = listen_socket (srv->bind, srv->port, srv->cam, error);
+    if (!srv->socket) {
+      srv->state = RTS_LISTEN_CLOSED;
+      return FALSE;
+    }
+  }
+  if (state == RTS_LISTEN_OPEN) {
+    /* gst_rtsp_server_io_func accepts one connection and attaches the new
+     * client to the context of the source that called it: ours. */
+    srv->accept_source = g_socket_create_source (srv->socket, G_IO_IN, NULL);
+    g_source_set_callback (srv->accept_source,
+        (GSourceFunc) (void (*) (void)) gst_rtsp_server_io_func,
+        g_object_ref (srv->server), g_object_unref);
+    g_source_attach (srv->accept_source, NULL);
+  }
+  srv->state = state;
+  return TRUE;
+}
+
+guint
+rts_rtsp_server_readers (const RtsRtspServer *srv)
+{
+  return srv->readers;
+}
+
+guint
+rts_rtsp_server_connections (RtsRtspServer *srv)
+{
+  GList *clients = gst_rtsp_server_client_filter (srv->server, NULL, NULL);
+  guint n = g_list_length (clients);
+  g_list_free_full (clients, g_object_unref);
+  return n;
+}
+
+static GstRTSPFilterResult
+remove_all_clients (GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+{
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+static GstRTSPFilterResult
+remove_all_sessions (GstRTSPSessionPool *pool, GstRTSPSession *session,
+    gpointer data)
+{
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+void
+rts_rtsp_server_stop (RtsRtspServer *srv)
+{
+  g_autoptr (GstRTSPSessionPool) pool = NULL;
+
+  rts_rtsp_server_set_listen_state (srv, RTS_LISTEN_CLOSED, NULL);
+  gst_rtsp_server_client_filter (srv->server, remove_all_clients, NULL);
+  pool = gst_rtsp_server_get_session_pool (srv->server);
+  gst_rtsp_session_pool_filter (pool, remove_all_sessions, NULL);
+}
+
+static GstRTSPFilterResult
+forget_client (GstRTSPServer *server, GstRTSPClient *client, gpointer srv)
+{
+  /* Clients may outlive us by a little while they close. */
+  g_signal_handlers_disconnect_by_data (client, srv);
+  return GST_RTSP_FILTER_KEEP;
+}
+
+void
+rts_rtsp_server_free (RtsRtspServer *srv)
+{
+  if (!srv)
+    return;
+  gst_rtsp_server_client_filter (srv->server, forget_client, srv);
+  g_clear_handle_id (&srv->cleanup_id, g_source_remove);
+  stop_accepting (srv);
+  if (srv->socket)
+    g_socket_close (srv->socket, NULL);
+  g_clear_object (&srv->socket);
+  g_signal_handlers_disconnect_by_data (srv->server, srv);
+  g_clear_object (&srv->server);
+  g_free (srv->bind);
+  g_free (srv);
+}

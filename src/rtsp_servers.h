@@ -1,0 +1,52 @@
+/* rtsp_servers: one gst-rtsp-server per camera, on its own port.
+ *
+ * Owns each camera's listening socket, its GstRTSPServer (mount, shared media
+ * factory, session pool) and the count of readers. The socket is ours, not
+ * gst-rtsp-server's, so that a port can be closed, reopened on the same
+ * number, or left to accept without answering (a hung server), all without
+ * restarting the process. Everything runs on the default main context. */
+#pragma once
+
+#include "camera.h"
+
+#include <gio/gio.h>
+
+typedef struct RtsRtspServer RtsRtspServer;
+
+typedef enum {
+  RTS_LISTEN_OPEN,   /* accepting and answering */
+  RTS_LISTEN_HUNG,   /* kernel accepts, nobody answers */
+  RTS_LISTEN_CLOSED, /* port closed: connections refused */
+} RtsListenState;
+
+/* Binds and listens on CAM's port at BIND; answers nothing until
+ * rts_rtsp_server_start(). Fails with G_IO_ERROR_ADDRESS_IN_USE and a
+ * message naming the port when it is taken. */
+RtsRtspServer *
+rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error);
+void rts_rtsp_server_free (RtsRtspServer *srv);
+
+/* Starts answering on the default main context. */
+void rts_rtsp_server_start (RtsRtspServer *srv);
+
+const RtsCamera *rts_rtsp_server_camera (const RtsRtspServer *srv);
+
+/* The port actually bound (never 0 once created). */
+guint rts_rtsp_server_port (const RtsRtspServer *srv);
+
+RtsListenState rts_rtsp_server_listen_state (const RtsRtspServer *srv);
+const char *rts_listen_state_name (RtsListenState state);
+
+/* Moves to STATE. Reopening a closed port binds the same number again and
+ * fails if someone else took it meanwhile. */
+gboolean rts_rtsp_server_set_listen_state (RtsRtspServer *srv,
+    RtsListenState state, GError **error);
+
+/* Readers now: connections that set up a session and are still open. */
+guint rts_rtsp_server_readers (const RtsRtspServer *srv);
+
+/* RTSP connections now, readers or not. */
+guint rts_rtsp_server_connections (RtsRtspServer *srv);
+
+/* For shutdown: stop accepting, drop every connection and session. */
+void rts_rtsp_server_stop (RtsRtspServer *srv);

@@ -1,0 +1,66 @@
+/* Unit tests of faults: what a control request may say. */
+#include "faults.h"
+
+#include <string.h>
+
+static void
+test_parse_ok (void)
+{
+  RtsFault f;
+  g_autoptr (GError) err = NULL;
+  const char *hang = "{\"type\":\"hang-port\"}";
+  const char *close = " {\"seconds\": 2.5, \"type\": \"close-port\"} ";
+
+  g_assert_true (rts_fault_parse (hang, strlen (hang), &f, &err));
+  g_assert_cmpint (f.type, ==, RTS_FAULT_HANG_PORT);
+  g_assert_cmpfloat (f.seconds, ==, 0);
+  g_assert_true (rts_fault_parse (close, strlen (close), &f, &err));
+  g_assert_cmpint (f.type, ==, RTS_FAULT_CLOSE_PORT);
+  g_assert_cmpfloat (f.seconds, ==, 2.5);
+  g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_CLOSE_PORT), ==,
+      "close-port");
+  g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_HANG_PORT), ==, "hang-port");
+}
+
+static void
+test_parse_bad (void)
+{
+  struct {
+    const char *body;
+    const char *mention;
+  } cases[] = {
+    { "", "JSON object" },
+    { "nope", "not JSON" },
+    { "[]", "JSON object" },
+    { "\"hang-port\"", "JSON object" },
+    { "{}", "\"type\"" },
+    { "{\"type\":3}", "\"type\"" },
+    { "{\"type\":\"melt\"}", "melt" },
+    { "{\"type\":\"hang-port\",\"seconds\":0}", "seconds" },
+    { "{\"type\":\"hang-port\",\"seconds\":-1}", "seconds" },
+    { "{\"type\":\"hang-port\",\"seconds\":\"5\"}", "seconds" },
+    { "{\"type\":\"hang-port\",\"seconds\":1e9}", "seconds" },
+    { "{\"type\":\"hang-port\",\"secs\":5}", "secs" },
+    { "{\"type\":\"hang-port\",\"seconds\":null}", "seconds" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsFault f;
+    g_autoptr (GError) err = NULL;
+    g_assert_false (
+        rts_fault_parse (cases[i].body, strlen (cases[i].body), &f, &err));
+    g_assert_error (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST);
+    if (!strstr (err->message, cases[i].mention))
+      g_error ("%s: '%s' does not mention '%s'", cases[i].body, err->message,
+          cases[i].mention);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/faults/parse-ok", test_parse_ok);
+  g_test_add_func ("/faults/parse-bad", test_parse_bad);
+  return g_test_run ();
+}

@@ -1,0 +1,194 @@
+/* Unit tests of render: response shapes, URL building, Host parsing. */
+#include "render.h"
+
+#include <string.h>
+
+static JsonObject *
+parse (JsonNode *node, JsonParser **keep)
+{
+  g_autofree char *text = rts_json_to_string (node);
+  JsonParser *parser = json_parser_new ();
+
+  json_node_unref (node);
+  g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+  *keep = parser;
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+test_url (void)
+{
+  g_autofree char *a = rts_build_rtsp_url ("127.0.0.1", 8554, "/stream");
+  g_autofree char *b = rts_build_rtsp_url ("::1", 8555, "/stream");
+  g_autofree char *c = rts_build_rtsp_url ("cams.example.test", 1, "/s");
+
+  g_assert_cmpstr (a, ==, "rtsp://127.0.0.1:8554/stream");
+  g_assert_cmpstr (b, ==, "rtsp://[::1]:8555/stream");
+  g_assert_cmpstr (c, ==, "rtsp://cams.example.test:1/s");
+}
+
+static void
+test_host_header (void)
+{
+  struct {
+    const char *in, *out;
+  } cases[] = {
+    { "example.test:8080", "example.test" },
+    { "example.test", "example.test" },
+    { "10.1.2.3:80", "10.1.2.3" },
+    { "[::1]:8080", "::1" },
+    { "[fe80::1]", "fe80::1" },
+    { "", NULL },
+    { NULL, NULL },
+    { "::1", NULL },
+    { "[::1", NULL },
+    { "[]:80", NULL },
+    { ":8080", NULL },
+    { "evil.test/x:80", NULL },
+    { "a b", NULL },
+    { "<script>", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *host = rts_host_from_header (cases[i].in);
+    g_assert_cmpstr (host, ==, cases[i].out);
+  }
+}
+
+static RtsCameraView
+view (const char *name, guint port, guint readers)
+{
+  RtsCameraView v = { name, port, "/stream", "h264", 640, 480, 30, readers,
+    "open", NULL };
+  return v;
+}
+
+static void
+test_health_json (void)
+{
+  RtsPortHealth ports[2] = { 0 };
+  RtsCameraView cams[2] = { view ("cam1", 8554, 2), view ("cam2", 8555, 0) };
+  RtsNow now = { 1764072000123456, 50 * G_USEC_PER_SEC };
+  RtsHealthSummary s;
+  g_autoptr (JsonParser) keep = NULL;
+  JsonObject *o, *p0, *p1;
+
+  ports[0] = (RtsPortHealth){ 8554, "cam1", TRUE, TRUE, 200, 0.0005, NULL,
+    1764072000000000, 49 * G_USEC_PER_SEC };
+  ports[1] = (RtsPortHealth){ 8555, "cam2", TRUE, FALSE, -1, 2.0,
+    (char *) "no RTSP answer within the probe timeout", 1764072000000000,
+    48 * G_USEC_PER_SEC };
+  cams[1].listen = "hung";
+  cams[1].fault = "hang-port";
+  s = rts_health_aggregate (ports, 2, 1, FALSE);
+  o = parse (rts_render_health (&s, ports, cams, 2, 0.25, now), &keep);
+
+  g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "healthy");
+  g_assert_cmpint (json_object_get_int_member (o, "open_ports"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (o, "total_ports"), ==, 2);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o,
+                                      "timestamp"),
+      1764072000.123456, 1e-6);
+  g_assert_cmpfloat (json_object_get_double_member (o, "probe_age_seconds"), ==,
+      0.25);
+  p0 = json_array_get_object_element (json_object_get_array_member (o, "ports"),
+      0);
+  p1 = json_array_get_object_element (json_object_get_array_member (o, "ports"),
+      1);
+  g_assert_true (json_object_get_boolean_member (p0, "healthy"));
+  g_assert_cmpint (json_object_get_int_member (p0, "readers"), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (p0, "age_seconds"), ==, 1);
+  g_assert_true (json_object_get_null_member (p0, "fault"));
+  g_assert_false (json_object_get_boolean_member (p1, "healthy"));
+  g_assert_true (json_object_get_null_member (p1, "rtsp_status"));
+  g_assert_cmpstr (json_object_get_string_member (p1, "error"), ==,
+      "no RTSP answer within the probe timeout");
+  g_assert_cmpstr (json_object_get_string_member (p1, "fault"), ==,
+      "hang-port");
+  g_assert_cmpstr (json_object_get_string_member (p1, "listen"), ==, "hung");
+}
+
+static void
+test_health_json_unprobed (void)
+{
+  RtsPortHealth ports[1] = { 0 };
+  RtsCameraView cams[1] = { view ("cam1", 8554, 0) };
+  RtsNow now = { 1, 1 };
+  RtsHealthSummary s = rts_health_aggregate (ports, 1, 1, FALSE);
+  g_autoptr (JsonParser) keep = NULL;
+  JsonObject *o =
+      parse (rts_render_health (&s, ports, cams, 1, -1, now), &keep);
+  JsonObject *p =
+      json_array_get_object_element (json_object_get_array_member (o, "ports"),
+          0);
+
+  g_assert_cmpstr (json_object_get_string_member (o, "status"), ==,
+      "unhealthy");
+  g_assert_true (json_object_get_null_member (o, "probe_age_seconds"));
+  g_assert_cmpstr (json_object_get_string_member (p, "error"), ==,
+      "not probed yet");
+}
+
+static void
+test_urls_json (void)
+{
+  RtsCameraView cams[2] = { view ("cam1", 8554, 1), view ("cam2", 8555, 0) };
+  g_autoptr (JsonParser) keep = NULL;
+  JsonObject *o = parse (rts_render_urls (cams, 2, "::1"), &keep);
+  JsonArray *streams = json_object_get_array_member (o, "streams");
+  JsonObject *s1 = json_array_get_object_element (streams, 1);
+
+  g_assert_cmpint (json_object_get_int_member (o, "count"), ==, 2);
+  g_assert_cmpuint (json_array_get_length (streams), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (s1, "name"), ==, "cam2");
+  g_assert_cmpstr (json_object_get_string_member (s1, "url"), ==,
+      "rtsp://[::1]:8555/stream");
+  g_assert_cmpint (json_object_get_int_member (s1, "port"), ==, 8555);
+  g_assert_cmpstr (json_object_get_string_member (s1, "path"), ==, "/stream");
+  g_assert_cmpstr (json_object_get_string_member (s1, "codec"), ==, "h264");
+  g_assert_cmpstr (json_object_get_string_member (s1, "resolution"), ==,
+      "640x480");
+  g_assert_cmpint (json_object_get_int_member (s1, "fps"), ==, 30);
+  g_assert_cmpint (json_object_get_int_member (s1, "readers"), ==, 0);
+}
+
+static void
+test_index_html (void)
+{
+  RtsCameraView cams[1] = { view ("<b>cam</b>", 8554, 0) };
+  RtsPortHealth ports[1] = { 0 };
+  RtsNow now = { 1764072000000000, 1 };
+  RtsHealthSummary s = rts_health_aggregate (ports, 1, 1, FALSE);
+  g_autofree char *html = rts_render_index_html (&s, cams, 1, "h.test", now);
+
+  g_assert_nonnull (strstr (html, "<!DOCTYPE html>"));
+  g_assert_nonnull (strstr (html, "rtsp://h.test:8554/stream"));
+  g_assert_nonnull (strstr (html, "&lt;b&gt;cam&lt;/b&gt;"));
+  g_assert_null (strstr (html, "<b>cam"));
+  g_assert_nonnull (strstr (html, "unhealthy"));
+}
+
+static void
+test_error_json (void)
+{
+  g_autoptr (JsonParser) keep = NULL;
+  JsonObject *o = parse (rts_render_error (404, "no \"such\" path"), &keep);
+
+  g_assert_cmpstr (json_object_get_string_member (o, "error"), ==,
+      "no \"such\" path");
+  g_assert_cmpint (json_object_get_int_member (o, "status"), ==, 404);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/render/url", test_url);
+  g_test_add_func ("/render/host-header", test_host_header);
+  g_test_add_func ("/render/health-json", test_health_json);
+  g_test_add_func ("/render/health-json-unprobed", test_health_json_unprobed);
+  g_test_add_func ("/render/urls-json", test_urls_json);
+  g_test_add_func ("/render/index-html", test_index_html);
+  g_test_add_func ("/render/error-json", test_error_json);
+  return g_test_run ();
+}

@@ -1,0 +1,356 @@
+/* testutil: see testutil.h. */
+#include "testutil.h"
+
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <string.h>
+
+static gpointer
+read_log (gpointer data)
+{
+  TsServer *s = data;
+  GInputStream *in = g_subprocess_get_stderr_pipe (s->proc);
+  g_autoptr (GDataInputStream) lines = g_data_input_stream_new (in);
+  char *line;
+
+  while ((line = g_data_input_stream_read_line (lines, NULL, NULL, NULL))) {
+    /* Shown with --verbose (or in meson's test log) for post-mortems. */
+    if (g_test_verbose ())
+      fprintf (stderr, "  server| %s\n", line);
+    g_mutex_lock (&s->lock);
+    g_string_append (s->log, line);
+    g_string_append_c (s->log, '\n');
+    g_cond_broadcast (&s->cond);
+    g_mutex_unlock (&s->lock);
+    g_free (line);
+  }
+  g_mutex_lock (&s->lock);
+  s->eof = TRUE;
+  g_cond_broadcast (&s->cond);
+  g_mutex_unlock (&s->lock);
+  return NULL;
+}
+
+static guint
+count_locked (TsServer *s, const char *needle)
+{
+  guint n = 0;
+  for (const char *p = s->log->str; (p = strstr (p, needle)); p++)
+    n++;
+  return n;
+}
+
+guint
+ts_server_log_count (TsServer *s, const char *needle)
+{
+  guint n;
+  g_mutex_lock (&s->lock);
+  n = count_locked (s, needle);
+  g_mutex_unlock (&s->lock);
+  return n;
+}
+
+gboolean
+ts_server_wait_log (TsServer *s, const char *needle, guint count,
+    double timeout)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  gboolean found;
+
+  g_mutex_lock (&s->lock);
+  while (!(found = count_locked (s, needle) >= count) && !s->eof) {
+    if (!g_cond_wait_until (&s->cond, &s->lock, end))
+      break;
+  }
+  found = count_locked (s, needle) >= count;
+  g_mutex_unlock (&s->lock);
+  return found;
+}
+
+static void
+parse_ports (TsServer *s)
+{
+  g_mutex_lock (&s->lock);
+  for (const char *p = s->log->str; (p = strstr (p, "ready on port ")); p++) {
+    if (s->n_ports < G_N_ELEMENTS (s->rtsp_ports))
+      s->rtsp_ports[s->n_ports++] = atoi (p + strlen ("ready on port "));
+  }
+  const char *h = strstr (s->log->str, "http api listening on port ");
+  if (h)
+    s->http_port = atoi (h + strlen ("http api listening on port "));
+  g_mutex_unlock (&s->lock);
+}
+
+TsServer *
+ts_server_start (const char *const *args)
+{
+  const char *bin = g_getenv ("RTS_SERVER");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) err = NULL;
+  TsServer *s = g_new0 (TsServer, 1);
+
+  g_assert_nonnull (bin);
+  g_ptr_array_add (argv, (gpointer) bin);
+  g_ptr_array_add (argv, "--bind=127.0.0.1");
+  g_ptr_array_add (argv, "--http-port=0");
+  g_ptr_array_add (argv, "--rtsp-ports=0,0,0,0");
+  g_ptr_array_add (argv, "--probe-interval=0.5");
+  for (guint i = 0; args && args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_mutex_init (&s->lock);
+  g_cond_init (&s->cond);
+  s->log = g_string_new (NULL);
+  s->proc = g_subprocess_newv ((const char *const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &err);
+  g_assert_no_error (err);
+  s->reader = g_thread_new ("server-log", read_log, s);
+  if (!ts_server_wait_log (s, "started in", 1, 10)) {
+    ts_server_free (s);
+    return NULL;
+  }
+  parse_ports (s);
+  return s;
+}
+
+int
+ts_server_stop (TsServer *s, double timeout, double *elapsed)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 end = t0 + (gint64) (timeout * 1e6);
+
+  g_subprocess_send_signal (s->proc, SIGTERM);
+  while (g_get_monotonic_time () < end) {
+    g_mutex_lock (&s->lock);
+    gboolean eof = s->eof;
+    g_mutex_unlock (&s->lock);
+    if (eof)
+      break;
+    g_usleep (2000);
+  }
+  if (elapsed)
+    *elapsed = (g_get_monotonic_time () - t0) / 1e6;
+  g_mutex_lock (&s->lock);
+  gboolean eof = s->eof;
+  g_mutex_unlock (&s->lock);
+  if (!eof) {
+    g_subprocess_force_exit (s->proc);
+    g_subprocess_wait (s->proc, NULL, NULL);
+    return -1;
+  }
+  g_subprocess_wait (s->proc, NULL, NULL);
+  if (elapsed)
+    *elapsed = (g_get_monotonic_time () - t0) / 1e6;
+  return g_subprocess_get_if_exited (s->proc)
+      ? g_subprocess_get_exit_status (s->proc)
+      : -1;
+}
+
+void
+ts_server_free (TsServer *s)
+{
+  if (!s)
+    return;
+  if (g_subprocess_get_identifier (s->proc)) {
+    g_subprocess_force_exit (s->proc);
+    g_subprocess_wait (s->proc, NULL, NULL);
+  }
+  g_thread_join (s->reader);
+  g_object_unref (s->proc);
+  g_string_free (s->log, TRUE);
+  g_mutex_clear (&s->lock);
+  g_cond_clear (&s->cond);
+  g_free (s);
+}
+
+char *
+ts_rtsp_url (TsServer *s, guint index)
+{
+  g_assert_cmpuint (index, <, s->n_ports);
+  return g_strdup_printf ("rtsp://127.0.0.1:%u/stream", s->rtsp_ports[index]);
+}
+
+guint
+ts_http (guint port, const char *method, const char *path,
+    const char *const *req_headers, const char *req_body, char **body,
+    SoupMessageHeaders **headers)
+{
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("timeout", 5, NULL);
+  g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, uri);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_assert_nonnull (msg);
+  for (guint i = 0; req_headers && req_headers[i]; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        req_headers[i], req_headers[i + 1]);
+  if (req_body) {
+    g_autoptr (GBytes) rb = g_bytes_new (req_body, strlen (req_body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", rb);
+  }
+  bytes = soup_session_send_and_read (session, msg, NULL, &err);
+  if (!bytes) {
+    if (body)
+      *body = NULL;
+    return 0;
+  }
+  if (body)
+    *body = g_bytes_get_size (bytes)
+        ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
+        : g_strdup ("");
+  if (headers)
+    *headers =
+        soup_message_headers_ref (soup_message_get_response_headers (msg));
+  return soup_message_get_status (msg);
+}
+
+JsonObject *
+ts_http_json (guint port, const char *path, guint *status)
+{
+  g_autofree char *body = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) err = NULL;
+  guint code = ts_http (port, "GET", path, NULL, NULL, &body, NULL);
+
+  if (status)
+    *status = code;
+  if (!body)
+    return NULL;
+  if (!json_parser_load_from_data (parser, body, -1, &err)) {
+    g_test_message ("not JSON: %s: %s", err->message, body);
+    return NULL;
+  }
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+JsonObject *
+ts_wait_health (guint port, guint want_status, int open_ports, double timeout)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  JsonObject *last = NULL;
+
+  do {
+    guint status = 0;
+    g_clear_pointer (&last, json_object_unref);
+    last = ts_http_json (port, "/health", &status);
+    if (last && status == want_status
+        && (open_ports < 0
+            || json_object_get_int_member (last, "open_ports") == open_ports))
+      return last;
+    g_usleep (50 * 1000);
+  } while (g_get_monotonic_time () < end);
+  return last;
+}
+
+int
+ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
+    double *elapsed)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *limit = g_strdup_printf ("%.1f", timeout);
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) o = NULL, e = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  /* coreutils timeout: a client that hangs must fail the test, not stall
+   * the suite. */
+  g_ptr_array_add (args, "timeout");
+  g_ptr_array_add (args, "-s");
+  g_ptr_array_add (args, "KILL");
+  g_ptr_array_add (args, limit);
+  for (guint i = 0; argv[i]; i++)
+    g_ptr_array_add (args, (gpointer) argv[i]);
+  g_ptr_array_add (args, NULL);
+
+  proc = g_subprocess_newv ((const char *const *) args->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
+          | G_SUBPROCESS_FLAGS_STDIN_INHERIT,
+      &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate (proc, NULL, NULL, &o, &e, &error);
+  g_assert_no_error (error);
+  if (elapsed)
+    *elapsed = (g_get_monotonic_time () - t0) / 1e6;
+  if (out)
+    *out = g_steal_pointer (&o);
+  if (err)
+    *err = e ? g_strndup (g_bytes_get_data (e, NULL), g_bytes_get_size (e))
+             : g_strdup ("");
+  if (!g_subprocess_get_if_exited (proc))
+    return -1;
+  /* timeout(1) exits 137 when it had to kill. */
+  return g_subprocess_get_exit_status (proc) == 137
+      ? -1
+      : g_subprocess_get_exit_status (proc);
+}
+
+guint
+ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
+    guint width, guint height)
+{
+  g_autofree char *nframes = g_strdup_printf ("%u", frames);
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+    transport, "-i", url, "-frames:v", nframes, "-f", "rawvideo", "-pix_fmt",
+    "gray", "-", NULL };
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *err = NULL;
+  int status = ts_run (argv, 30, &out, &err, NULL);
+  gsize frame = (gsize) width * height;
+
+  if (status != 0)
+    g_test_message ("ffmpeg %s %s exited %d: %s", transport, url, status, err);
+  if (!out || g_bytes_get_size (out) % frame != 0) {
+    g_test_message ("ffmpeg output of %zu bytes is not whole %ux%u frames",
+        out ? g_bytes_get_size (out) : 0, width, height);
+    return 0;
+  }
+  return g_bytes_get_size (out) / frame;
+}
+
+GSocket *
+ts_silent_listener (guint *port)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+
+  g_assert_no_error (err);
+  g_socket_bind (sock, sa, TRUE, &err);
+  g_assert_no_error (err);
+  g_socket_listen (sock, &err);
+  g_assert_no_error (err);
+  local = g_socket_get_local_address (sock, &err);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  return sock;
+}
+
+const char *
+ts_health_check_path (void)
+{
+  const char *p = g_getenv ("RTS_HEALTH_CHECK");
+  g_assert_nonnull (p);
+  return p;
+}
+
+gboolean
+ts_have_program (const char *program)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+  if (!path) {
+    g_autofree char *why =
+        g_strdup_printf ("SKIPPED LOUDLY: %s is not "
+                         "installed; run scripts/install-deps.sh",
+            program);
+    g_test_skip (why);
+  }
+  return path != NULL;
+}

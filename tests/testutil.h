@@ -1,0 +1,72 @@
+/* testutil: the real server binary and real clients, for integration tests.
+ *
+ * Starts rtsp-test-server on loopback with free ports, reads its log to learn
+ * the ports it bound, speaks HTTP to it with libsoup, and runs external
+ * clients (ffmpeg, gst-launch-1.0, rtsp-health-check) with hard time bounds. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+typedef struct {
+  GSubprocess *proc;
+  GThread *reader;
+  GMutex lock;
+  GCond cond;
+  GString *log;
+  gboolean eof;
+  guint http_port;
+  guint rtsp_ports[16];
+  guint n_ports;
+} TsServer;
+
+/* Starts the server with ARGS (NULL-terminated, may be NULL) after the test
+ * defaults (--bind 127.0.0.1 --http-port 0 --rtsp-ports 0,0,0,0 --probe-interval 0.5);
+ * later flags win. Waits for the "started" line; NULL if it exits first. */
+TsServer *ts_server_start (const char *const *args);
+
+/* Waits until the log holds NEEDLE COUNT times (>= 1). */
+gboolean ts_server_wait_log (TsServer *s, const char *needle, guint count,
+    double timeout);
+guint ts_server_log_count (TsServer *s, const char *needle);
+
+/* SIGTERM, then waits up to TIMEOUT seconds. Returns the exit status, -1 if
+ * still running (then killed). ELAPSED gets the seconds it took. */
+int ts_server_stop (TsServer *s, double timeout, double *elapsed);
+void ts_server_free (TsServer *s);
+
+char *ts_rtsp_url (TsServer *s, guint index);
+
+/* One HTTP request with libsoup. Returns the status; BODY (may be NULL) gets
+ * the body; HEADERS (may be NULL) the response headers, ref'd. */
+guint ts_http (guint port, const char *method, const char *path,
+    const char *const *req_headers, const char *req_body, char **body,
+    SoupMessageHeaders **headers);
+
+/* GET PATH and parse the JSON body; STATUS gets the status. */
+JsonObject *ts_http_json (guint port, const char *path, guint *status);
+
+/* Polls GET /health until it answers WANT_STATUS with OPEN_PORTS open
+ * (-1 = any), up to TIMEOUT seconds. Returns the last body parsed. */
+JsonObject *
+ts_wait_health (guint port, guint want_status, int open_ports, double timeout);
+
+/* Runs ARGV with a hard limit of TIMEOUT seconds. Returns the exit status
+ * (-1 killed by signal/timeout); OUT/ERR get stdout/stderr if not NULL;
+ * OUT_LEN the stdout length. ELAPSED gets the run time. */
+int ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
+    double *elapsed);
+
+/* Byte-exact: how many whole WIDTHxHEIGHT gray frames ffmpeg decoded from
+ * URL over TRANSPORT ("tcp" or "udp"), asking for FRAMES. */
+guint ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
+    guint width, guint height);
+
+/* A listening TCP socket on 127.0.0.1 that never accepts: a hung server. */
+GSocket *ts_silent_listener (guint *port);
+
+const char *ts_health_check_path (void);
+
+/* Skips the test when PROGRAM is missing, saying so. */
+gboolean ts_have_program (const char *program);
