@@ -100,6 +100,39 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+#define WARM_UP_TIMEOUT_S 10
+
+/* Every camera's pipeline runs and has sent its first packet before any
+ * port answers, so the first reader never meets a half-started camera. Only
+ * start-up waits here; nothing is served yet. */
+static gboolean
+warm_up (RtsApp *app, GError **error)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  guint ready = 0;
+
+  for (guint i = 0; i < app->servers->len; i++) {
+    if (!rts_rtsp_server_warm_up (g_ptr_array_index (app->servers, i), error))
+      return FALSE;
+  }
+  while (ready < app->servers->len) {
+    ready = 0;
+    for (guint i = 0; i < app->servers->len; i++)
+      ready += rts_rtsp_server_has_data (g_ptr_array_index (app->servers, i));
+    if (g_get_monotonic_time () - t0 > WARM_UP_TIMEOUT_S * G_USEC_PER_SEC) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "only %u of %u cameras produced video within %d s", ready,
+          app->servers->len, WARM_UP_TIMEOUT_S);
+      return FALSE;
+    }
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (500);
+  }
+  rts_info ("camera pipelines running after %.1f ms",
+      (g_get_monotonic_time () - t0) / 1e3);
+  return TRUE;
+}
+
 static void
 app_clear (RtsApp *app)
 {
@@ -163,6 +196,8 @@ rts_app_run (const RtsConfig *cfg)
 
   rts_info ("rtsp-test-server %s starting: %u camera(s), bind %s, pid %d",
       RTS_VERSION, app.servers->len, cfg->bind, (int) getpid ());
+  if (!warm_up (&app, &err))
+    goto start_failed;
   for (guint i = 0; i < app.servers->len; i++) {
     RtsRtspServer *srv = g_ptr_array_index (app.servers, i);
     const RtsCamera *cam = rts_rtsp_server_camera (srv);
@@ -191,6 +226,7 @@ rts_app_run (const RtsConfig *cfg)
   return 0;
 
   /* ERRORS */
+start_failed:
 bind_failed:
   rts_error ("%s", err->message);
   app_clear (&app);

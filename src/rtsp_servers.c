@@ -5,6 +5,37 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
+/* One media per camera, whatever URL a reader used: the stock key includes
+ * the host, so "localhost" and "127.0.0.1" readers would each start an
+ * encoder of their own. */
+typedef struct {
+  GstRTSPMediaFactory parent;
+} RtsFactory;
+
+typedef struct {
+  GstRTSPMediaFactoryClass parent_class;
+} RtsFactoryClass;
+
+static GType rts_factory_get_type (void);
+G_DEFINE_TYPE (RtsFactory, rts_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
+
+static char *
+rts_factory_gen_key (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+{
+  return g_strdup ("camera");
+}
+
+static void
+rts_factory_class_init (RtsFactoryClass *klass)
+{
+  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->gen_key = rts_factory_gen_key;
+}
+
+static void
+rts_factory_init (RtsFactory *factory)
+{
+}
+
 struct RtsRtspServer {
   const RtsCamera *cam;
   char *bind;
@@ -13,11 +44,20 @@ struct RtsRtspServer {
   GSocket *socket;        /* NULL while closed */
   GSource *accept_source; /* NULL unless open */
   GstRTSPServer *server;
+  GstRTSPMediaFactory *factory;
+  GstRTSPMedia *media; /* kept prepared for the server's life */
+  gulong probe_id;
+  GstPad *probe_pad;
+  gpointer first_data_us; /* atomic: monotonic us of the first RTP */
   guint readers;
   guint cleanup_id;
 };
 
 #define READER_KEY "rts-reader"
+
+/* RTP/RTCP ports for UDP readers when bound to one address. */
+#define RTS_UDP_PORT_MIN 20000
+#define RTS_UDP_PORT_MAX 60999
 
 static void
 on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
@@ -149,7 +189,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   g_signal_connect (srv->server, "client-connected",
       G_CALLBACK (on_client_connected), srv);
 
-  factory = gst_rtsp_media_factory_new ();
+  factory = g_object_new (rts_factory_get_type (), NULL);
   launch = rts_camera_launch (cam);
   gst_rtsp_media_factory_set_launch (factory, launch);
   /* Shared: N readers of one camera cost one encoder. */
@@ -157,10 +197,78 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   /* Multicast is not offered: it needs routing no test rig has. */
   gst_rtsp_media_factory_set_protocols (factory,
       GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP);
+  /* RTP/RTCP sockets for UDP readers bind to any address unless a pool
+   * says otherwise: bound to one address, listen on that one only. */
+  if (!g_inet_address_get_is_any (
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)))) {
+    g_autoptr (GstRTSPAddressPool) pool = gst_rtsp_address_pool_new ();
+    gst_rtsp_address_pool_add_range (pool, bind, bind, RTS_UDP_PORT_MIN,
+        RTS_UDP_PORT_MAX, 0);
+    gst_rtsp_media_factory_set_address_pool (factory, pool);
+  }
+  srv->factory = g_object_ref (factory);
   mounts = gst_rtsp_server_get_mount_points (srv->server);
   gst_rtsp_mount_points_add_factory (mounts, cam->path, factory);
 
   return srv;
+}
+
+static GstPadProbeReturn
+on_first_data (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+
+  g_atomic_pointer_set (&srv->first_data_us,
+      GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+gboolean
+rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
+{
+  g_autofree char *uri =
+      g_strdup_printf ("rtsp://127.0.0.1:%u%s", srv->port, srv->cam->path);
+  GstRTSPUrl *url = NULL;
+  GstRTSPContext ctx = { 0 };
+  g_autoptr (GstRTSPThreadPool) pool = NULL;
+  GstRTSPThread *thread;
+  g_autoptr (GstElement) bin = NULL;
+  g_autoptr (GstElement) pay = NULL;
+
+  gst_rtsp_url_parse (uri, &url);
+  srv->media = gst_rtsp_media_factory_construct (srv->factory, url);
+  gst_rtsp_url_free (url);
+  if (!srv->media)
+    goto failed;
+
+  bin = gst_rtsp_media_get_element (srv->media);
+  pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
+  srv->probe_pad = gst_element_get_static_pad (pay, "src");
+  srv->probe_id = gst_pad_add_probe (srv->probe_pad,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_first_data,
+      srv, NULL);
+
+  ctx.server = srv->server;
+  pool = gst_rtsp_server_get_thread_pool (srv->server);
+  thread =
+      gst_rtsp_thread_pool_get_thread (pool, GST_RTSP_THREAD_TYPE_MEDIA, &ctx);
+  if (!thread || !gst_rtsp_media_prepare (srv->media, thread))
+    goto failed;
+  return TRUE;
+
+  /* ERRORS */
+failed:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+      "camera %s: its pipeline would not start (is the x264enc element "
+      "installed? gstreamer1.0-plugins-ugly)",
+      srv->cam->name);
+  return FALSE;
+}
+
+gboolean
+rts_rtsp_server_has_data (RtsRtspServer *srv)
+{
+  return g_atomic_pointer_get (&srv->first_data_us) != NULL;
 }
 
 void
@@ -305,6 +413,13 @@ rts_rtsp_server_free (RtsRtspServer *srv)
     g_socket_close (srv->socket, NULL);
   g_clear_object (&srv->socket);
   g_signal_handlers_disconnect_by_data (srv->server, srv);
+  if (srv->probe_pad && !rts_rtsp_server_has_data (srv))
+    gst_pad_remove_probe (srv->probe_pad, srv->probe_id);
+  g_clear_object (&srv->probe_pad);
+  if (srv->media)
+    gst_rtsp_media_unprepare (srv->media);
+  g_clear_object (&srv->media);
+  g_clear_object (&srv->factory);
   g_clear_object (&srv->server);
   g_free (srv->bind);
   g_free (srv);

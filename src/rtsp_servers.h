@@ -26,6 +26,18 @@ RtsRtspServer *
 rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error);
 void rts_rtsp_server_free (RtsRtspServer *srv);
 
+/* Starts the camera's pipeline and keeps it running for the server's life.
+ * Readers then join a stream that already flows: no encoder start-up on the
+ * first DESCRIBE, and none of gst-rtsp-server's races between a media being
+ * prepared or torn down and the next reader (a PLAY before the first buffer
+ * aborts in gst_rtsp_media_get_rates; a DESCRIBE right after the last reader
+ * left gets 503). Does not wait for data: see rts_rtsp_server_has_data(). */
+gboolean rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error);
+
+/* TRUE once the first RTP packet has left the camera's payloader. Safe from
+ * any thread. */
+gboolean rts_rtsp_server_has_data (RtsRtspServer *srv);
+
 /* Starts answering on the default main context. */
 void rts_rtsp_server_start (RtsRtspServer *srv);
 

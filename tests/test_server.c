@@ -181,6 +181,51 @@ test_gst_udp (void)
   gst_play ("protocols=udp");
 }
 
+/* Readers that join the same camera at the same moment, over both
+ * transports, each get every frame they asked for; and the server lives.
+ * (A stock gst-rtsp-server can abort here: a PLAY before its media's first
+ * buffer trips an assertion in gst_rtsp_media_get_rates.) */
+static void
+test_concurrent_readers (void)
+{
+  TsServer *s = ts_server_start (NULL);
+  GSubprocess *readers[6];
+  g_autofree char *url = NULL;
+  g_autofree char *local_url = NULL;
+  g_autoptr (JsonObject) h = NULL;
+
+  if (!ts_have_program ("ffmpeg")) {
+    ts_server_free (s);
+    return;
+  }
+  g_assert_nonnull (s);
+  url = ts_rtsp_url (s, 0);
+  /* Another spelling of the same camera must share its media. */
+  local_url = g_strdup_printf ("rtsp://localhost:%u/stream", s->rtsp_ports[0]);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
+    const char *argv[] = { "timeout", "-s", "KILL", "30", "ffmpeg", "-nostdin",
+      "-v", "error", "-rtsp_transport", i % 2 ? "udp" : "tcp", "-i",
+      i % 3 ? url : local_url, "-frames:v", "30", "-f", "rawvideo", "-pix_fmt",
+      "gray", "-", NULL };
+    readers[i] = ts_spawn (argv,
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+        NULL);
+    g_assert_nonnull (readers[i]);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
+    g_autoptr (GBytes) out = NULL;
+    g_subprocess_communicate (readers[i], NULL, NULL, &out, NULL, NULL);
+    g_test_message ("reader %u (%s): %zu bytes", i, i % 2 ? "udp" : "tcp",
+        g_bytes_get_size (out));
+    g_assert_cmpuint (g_bytes_get_size (out), ==, 30 * 640 * 480);
+    g_object_unref (readers[i]);
+  }
+  h = ts_wait_health (s->http_port, 200, 4, 5);
+  g_assert_cmpstr (json_object_get_string_member (h, "status"), ==, "healthy");
+  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static JsonObject *
 stream_entry (TsServer *s, guint index)
 {
@@ -204,7 +249,7 @@ test_readers (void)
 
   if (!ts_have_program ("ffmpeg"))
     return;
-  reader = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+  reader = ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
   g_assert_nonnull (reader);
   g_assert_true (ts_server_wait_log (shared, "reader connected: camera cam2",
       connected + 1, 10));
@@ -478,12 +523,14 @@ test_sigterm_with_readers (void)
   g_assert_nonnull (s);
   url1 = ts_rtsp_url (s, 0);
   url2 = ts_rtsp_url (s, 1);
-  tcp = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL, "timeout",
-      "-s", "KILL", "30", "ffmpeg", "-nostdin", "-v", "error",
-      "-rtsp_transport", "tcp", "-i", url1, "-f", "null", "-", NULL);
-  udp = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL, "timeout",
-      "-s", "KILL", "30", "ffmpeg", "-nostdin", "-v", "error",
-      "-rtsp_transport", "udp", "-i", url2, "-f", "null", "-", NULL);
+  const char *tcp_argv[] = { "timeout", "-s", "KILL", "30", "ffmpeg",
+    "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i", url1, "-f",
+    "null", "-", NULL };
+  const char *udp_argv[] = { "timeout", "-s", "KILL", "30", "ffmpeg",
+    "-nostdin", "-v", "error", "-rtsp_transport", "udp", "-i", url2, "-f",
+    "null", "-", NULL };
+  tcp = ts_spawn (tcp_argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+  udp = ts_spawn (udp_argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
   g_assert_true (ts_server_wait_log (s, "reader connected", 2, 15));
   g_usleep (500 * 1000); /* frames flowing */
 
@@ -618,6 +665,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/play-gst-tcp", test_gst_tcp);
   g_test_add_func ("/server/play-gst-udp", test_gst_udp);
   g_test_add_func ("/server/readers", test_readers);
+  g_test_add_func ("/server/concurrent-readers", test_concurrent_readers);
   g_test_add_func ("/server/http-errors", test_http_errors);
   g_test_add_func ("/server/index", test_index);
   g_test_add_func ("/server/health-follows-ports", test_health_follows_ports);
