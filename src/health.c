@@ -68,6 +68,16 @@ note_verdict (RtsHealth *h)
   h->last_healthy = s.healthy;
 }
 
+static gboolean
+all_probed (const RtsHealth *h)
+{
+  for (guint i = 0; i < h->n; i++) {
+    if (!h->ports[i].probed)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 on_probe_done (const RtsProbeResult *r, gpointer data)
 {
@@ -99,10 +109,12 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
           r->error);
   }
 
-  if (--h->pending == 0) {
-    h->round_done_mono = g_get_monotonic_time ();
+  /* Judge on every answer, not at the end of the round: one hung port
+   * must not delay news about the others by a whole probe timeout. */
+  if (all_probed (h))
     note_verdict (h);
-  }
+  if (--h->pending == 0)
+    h->round_done_mono = g_get_monotonic_time ();
 }
 
 static void
