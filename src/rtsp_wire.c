@@ -55,8 +55,8 @@ wire_status_code (const char *buf, size_t len, const char *protocol)
   if (len < plen + 8 || memcmp (buf, protocol, plen) != 0)
     return -1;
   i = plen;
-  if (memcmp (buf + i, "/1.", 3) != 0 || (buf[i + 3] != '0'
-          && buf[i + 3] != '1') || buf[i + 4] != ' ')
+  if (memcmp (buf + i, "/1.", 3) != 0
+      || (buf[i + 3] != '0' && buf[i + 3] != '1') || buf[i + 4] != ' ')
     return -1;
   i += 5;
   for (int d = 0; d < 3; d++, i++) {
@@ -116,11 +116,14 @@ wire_content_length (const char *hdr, size_t hdr_len)
   line = hdr;
   while (line < end) {
     const char *eol = memchr (line, '\n', (size_t) (end - line));
-    const char *next = eol ? eol + 1 : end;
-    const char *stop = eol ? eol : end;
+    const char *stop;
     size_t k = 0;
     long v;
 
+    /* A line cut short may be a number cut short: "12" read as "1". */
+    if (!eol)
+      break;
+    stop = eol;
     if (stop > line && stop[-1] == '\r')
       stop--;
     /* The blank line ends the header block: whatever follows is body. */
@@ -138,7 +141,7 @@ wire_content_length (const char *hdr, size_t hdr_len)
         return -2;
       found = v;
     }
-    line = next;
+    line = eol + 1;
   }
   return found;
 }

@@ -18,9 +18,10 @@ size_t wire_header_end (const char *buf, size_t len);
  * incomplete (its "\r\n" has not arrived) or malformed. */
 int wire_status_code (const char *buf, size_t len, const char *protocol);
 
-/* The Content-Length of a header block (case-insensitive name); lines after
- * the first blank one are not looked at. Returns the value, -1 when absent,
- * -2 when malformed, absurd (> 16 MiB) or given twice with different values. */
+/* The Content-Length of a header block (case-insensitive name). Only whole
+ * lines before the first blank one are looked at. Returns the value, -1 when
+ * absent, -2 when malformed, absurd (> 16 MiB) or given twice with different
+ * values. */
 long wire_content_length (const char *hdr, size_t hdr_len);
 
 /* 1 when a JSON body is an object whose top-level "status" member is the

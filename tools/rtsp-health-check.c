@@ -1,15 +1,19 @@
-/* rtsp-health-check: the container health check of rtsp-test-server.
+/* rtsp-health-check: the Docker HEALTHCHECK and ECS health check of
+ * rtsp-test-server.
  *
- * Owns nothing but its own run: one HTTP GET of /health (or RTSP OPTIONS to
- * each port directly), one line saying why, exit 0 healthy / 1 not / 2 bad
- * usage. libc only, so it works in the slimmest image and forks nothing:
- * no shell, no curl, no Python. The whole run is bounded by --timeout. */
-#define _GNU_SOURCE
+ * Owns its command line, name resolution, and a single poll() loop that
+ * drives every connection against one deadline, so a hung server can never
+ * hold a health check past --timeout. It links libc and rtsp_wire only: the
+ * image it runs in may have nothing else. Prints one line on stdout saying
+ * why; exits 0 healthy, 1 unhealthy, 2 on a bad command line. */
+#define _GNU_SOURCE /* asprintf */
+
 #include "rtsp_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,434 +21,1367 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PORTS 16
-#define MAX_RESPONSE (64 * 1024)
+#ifndef RTS_VERSION
+#error "RTS_VERSION must be defined (meson passes -DRTS_VERSION)"
+#endif
+
+#define PROGRAM "rtsp-health-check"
+
+enum {
+  EXIT_HEALTHY = 0,
+  EXIT_UNHEALTHY = 1,
+  EXIT_USAGE = 2,
+};
+
+#define MAX_PORTS 64
+#define MAX_ADDRS 16
+#define MAX_TIMEOUT 300.0
+#define DEFAULT_URL "http://127.0.0.1:8080/health"
+/* Larger than any answer the server gives; past it the peer is not ours. */
+#define MAX_RESPONSE (1024 * 1024)
 
 typedef struct {
-  char host[256];
-  char port[8];
-  char path[1024];
-} Url;
+  int family;
+  socklen_t len;
+  struct sockaddr_storage ss;
+} Addr;
+
+typedef enum {
+  PROBE_HTTP,
+  PROBE_RTSP,
+} ProbeKind;
+
+typedef enum {
+  STATE_CONNECTING,
+  STATE_SENDING,
+  STATE_READING,
+  STATE_DONE,
+} ProbeState;
 
 typedef struct {
-  /* inputs */
-  int port;
-  /* state */
+  ProbeKind kind;
+  unsigned port;
+  Addr addrs[MAX_ADDRS];
+  size_t n_addrs;
+  size_t next_addr;
   int fd;
-  int connected;
-  size_t sent;
-  char req[512];
+  int last_errno;
+  ProbeState state;
+  char *req;
   size_t req_len;
-  char buf[MAX_RESPONSE];
+  size_t sent;
+  char *buf;
   size_t len;
-  int done;
-  /* verdict */
+  size_t cap;
+  int eof;
+  /* Results, valid once state is STATE_DONE. */
+  int ok;
+  int timed_out;
+  const char *timeout_phase;
   int status;
+  char *body; /* malloc'd when the body was chunked, else into buf */
+  size_t body_len;
+  int body_owned;
   char why[128];
-} Conn;
+  double started;
+  double finished;
+} Probe;
+
+typedef struct {
+  const char *url;
+  char *url_host;
+  unsigned url_port;
+  char *url_path;
+  double timeout;
+  const char *timeout_arg;
+  unsigned ports[MAX_PORTS];
+  size_t n_ports;
+  const char *ports_arg;
+  long min_healthy;
+  const char *min_healthy_arg;
+  const char *host_arg;
+  char *rtsp_host;
+} Options;
 
 static double
-now (void)
+now_mono (void)
 {
   struct timespec ts;
+
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
+  return (double) ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/* Milliseconds for poll(), rounded up so an unexpired deadline never turns
+ * into a busy loop of zero-timeout polls. */
+static int
+remaining_ms (double deadline)
+{
+  double left = deadline - now_mono ();
+
+  if (left <= 0)
+    return 0;
+  return (int) (left * 1000.0) + 1;
+}
+
+/* "3.0", "0.5", "0.25": one decimal unless the value needs more. */
+static void
+format_seconds (double s, char *out, size_t n)
+{
+  long tenths = (long) (s * 10 + 0.5);
+  double diff = s * 10 - (double) tenths;
+
+  if (diff < 1e-9 && diff > -1e-9)
+    snprintf (out, n, "%.1f", s);
+  else
+    snprintf (out, n, "%g", s);
+}
+
+/* Copies S into OUT with anything unprintable escaped, so a hostile value
+ * can never split the one line of output. */
+static void
+printable (const char *s, size_t len, char *out, size_t n)
+{
+  size_t o = 0;
+
+  if (n == 0)
+    return;
+  for (size_t i = 0; i < len && o + 5 < n; i++) {
+    unsigned char c = (unsigned char) s[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out[o++] = (char) c;
+    } else {
+      snprintf (out + o, n - o, "\\x%02x", c);
+      o += 4;
+    }
+  }
+  out[o] = '\0';
+}
+
+static void
+usage_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 static void
 usage_error (const char *fmt, ...)
 {
   va_list ap;
-  fputs ("rtsp-health-check: ", stderr);
+
+  fputs (PROGRAM ": ", stderr);
   va_start (ap, fmt);
   vfprintf (stderr, fmt, ap);
   va_end (ap);
-  fputs (" (try --help)\n", stderr);
-  exit (2);
+  fputs (" (see --help)\n", stderr);
 }
 
-static const char usage[] =
-    "Usage: rtsp-health-check [OPTION...]\n"
-    "Exit 0 when rtsp-test-server is healthy, 1 when not, 2 on bad usage.\n\n"
-    "  --url URL            GET this and want 200 with \"status\":\"healthy\"\n"
-    "                       (default http://127.0.0.1:8080/health)\n"
-    "  --timeout SECONDS    bound on the whole run (default 3)\n"
-    "  --rtsp-ports LIST    instead of HTTP, send RTSP OPTIONS to each port\n"
-    "  --min-healthy N      with --rtsp-ports: ports that must answer 200\n"
-    "                       (default: all of them)\n"
-    "  --host HOST          with --rtsp-ports: where (default 127.0.0.1)\n"
-    "  --help, --version\n";
+static void
+print_usage (void)
+{
+  fputs ("Usage: " PROGRAM " [--url URL] [--timeout SECONDS]\n"
+         "       " PROGRAM " --rtsp-ports LIST [--min-healthy N] "
+         "[--host HOST] [--timeout SECONDS]\n"
+         "\n"
+         "Health check of rtsp-test-server. Prints one line saying why, and\n"
+         "exits 0 when healthy, 1 when not, 2 on a bad command line.\n"
+         "\n"
+         "  --url URL          GET this http:// URL; healthy when it answers "
+         "200\n"
+         "                     with a JSON body whose \"status\" is "
+         "\"healthy\"\n"
+         "                     (default " DEFAULT_URL ")\n"
+         "  --rtsp-ports LIST  instead, send RTSP OPTIONS to each "
+         "comma-separated\n"
+         "                     port; healthy when enough answer "
+         "RTSP/1.0 200\n"
+         "  --min-healthy N    RTSP ports that must answer (default: all)\n"
+         "  --host HOST        host of the RTSP ports (default 127.0.0.1)\n"
+         "  --timeout SECONDS  limit on the whole check, decimals allowed\n"
+         "                     (default 3, at most 300)\n"
+         "  --help             show this help\n"
+         "  --version          show the version\n",
+      stdout);
+}
+
+/* Exactly what a URL or the port list may hold: 1..65535, digits only. */
+static int
+parse_port (const char *s, size_t n, unsigned *out)
+{
+  unsigned long v = 0;
+
+  if (n == 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (unsigned long) (s[i] - '0');
+    if (v > 65535)
+      return -1;
+  }
+  if (v == 0)
+    return -1;
+  *out = (unsigned) v;
+  return 0;
+}
+
+/* Digits with at most one dot: strtod alone would also take "inf", "nan",
+ * hex and leading blanks, none of which is a sane timeout. */
+static int
+parse_timeout (const char *s, double *out)
+{
+  int digits = 0, dots = 0;
+  char *end;
+
+  for (const char *p = s; *p; p++) {
+    if (*p >= '0' && *p <= '9')
+      digits++;
+    else if (*p == '.' && dots == 0)
+      dots++;
+    else
+      return -1;
+  }
+  if (digits == 0)
+    return -1;
+  errno = 0;
+  *out = strtod (s, &end);
+  return errno == 0 && *end == '\0' ? 0 : -1;
+}
 
 static int
-parse_url (const char *text, Url *u)
+parse_ports (const char *arg, Options *o)
 {
-  const char *p, *host_end, *path;
-  size_t n;
+  const char *p = arg;
+  char shown[256];
 
-  if (strncmp (text, "http://", 7) != 0)
-    return 0;
-  p = text + 7;
-  path = strchr (p, '/');
-  if (!path)
-    path = p + strlen (p);
-  if (*p == '[') {
-    host_end = memchr (p, ']', path - p);
-    if (!host_end || host_end == p + 1)
+  printable (arg, strlen (arg), shown, sizeof shown);
+  o->n_ports = 0;
+  for (;;) {
+    const char *comma = strchr (p, ',');
+    size_t n = comma ? (size_t) (comma - p) : strlen (p);
+    char entry[64];
+
+    if (n == 0) {
+      usage_error ("--rtsp-ports: \"%s\" has an empty entry; want ports like "
+                   "8554,8555",
+          shown);
+      return -1;
+    }
+    if (o->n_ports == MAX_PORTS) {
+      usage_error ("--rtsp-ports: \"%s\" lists more than %d ports", shown,
+          MAX_PORTS);
+      return -1;
+    }
+    if (parse_port (p, n, &o->ports[o->n_ports]) < 0) {
+      printable (p, n, entry, sizeof entry);
+      if (n == strlen (arg))
+        usage_error ("--rtsp-ports: \"%s\" is not a port (1..65535)", entry);
+      else
+        usage_error ("--rtsp-ports: \"%s\" is not a port (1..65535) in "
+                     "\"%s\"",
+            entry, shown);
+      return -1;
+    }
+    o->n_ports++;
+    if (!comma)
       return 0;
-    n = host_end - p - 1;
-    if (n >= sizeof u->host)
-      return 0;
-    memcpy (u->host, p + 1, n);
-    u->host[n] = '\0';
-    p = host_end + 1;
+    p = comma + 1;
+  }
+}
+
+/* A whole number in 1..MAX_PORTS, or -1. */
+static long
+parse_count (const char *s)
+{
+  long v = 0;
+
+  if (*s == '\0')
+    return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9')
+      return -1;
+    v = v * 10 + (*s - '0');
+    if (v > MAX_PORTS)
+      v = MAX_PORTS + 1;
+  }
+  return v;
+}
+
+static int
+is_host_char (char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+      || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+}
+
+static int
+is_ipv6_char (char c)
+{
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+      || (c >= '0' && c <= '9') || c == ':' || c == '.';
+}
+
+/* A host name, IPv4 address, or IPv6 address with or without brackets.
+ * Returns it without brackets (malloc'd), NULL when unusable. */
+static char *
+parse_host (const char *s, size_t n)
+{
+  char *host;
+
+  if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+    s++;
+    n -= 2;
+  }
+  if (n == 0 || n > 253)
+    return NULL;
+  if (memchr (s, ':', n)) {
+    /* Zone ids ("%eth0") are left out: they make no sense for a check that
+     * runs inside the server's own network namespace. */
+    for (size_t i = 0; i < n; i++)
+      if (!is_ipv6_char (s[i]))
+        return NULL;
   } else {
-    host_end = memchr (p, ':', path - p);
+    for (size_t i = 0; i < n; i++)
+      if (!is_host_char (s[i]))
+        return NULL;
+  }
+  host = malloc (n + 1);
+  if (host) {
+    memcpy (host, s, n);
+    host[n] = '\0';
+  }
+  return host;
+}
+
+static int
+parse_url (const char *url, Options *o)
+{
+  const char *sep, *auth, *auth_end, *host_end, *path, *frag;
+  size_t path_len;
+
+  for (const char *p = url; *p; p++) {
+    if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f) {
+      char shown[256];
+      printable (url, strlen (url), shown, sizeof shown);
+      usage_error ("--url: \"%s\" holds a space or a control character", shown);
+      return -1;
+    }
+  }
+  sep = strstr (url, "://");
+  if (sep && sep - url == 5 && strncasecmp (url, "https", 5) == 0) {
+    usage_error ("--url: \"%s\" is https; only http:// URLs are supported",
+        url);
+    return -1;
+  }
+  if (!sep || sep - url != 4 || strncasecmp (url, "http", 4) != 0) {
+    usage_error ("--url: \"%s\" is not an http:// URL", url);
+    return -1;
+  }
+  auth = sep + 3;
+  auth_end = auth + strcspn (auth, "/?#");
+  if (memchr (auth, '@', (size_t) (auth_end - auth))) {
+    usage_error ("--url: \"%s\" has user info, which is not supported", url);
+    return -1;
+  }
+
+  o->url_port = 80;
+  if (auth < auth_end && *auth == '[') {
+    const char *close = memchr (auth, ']', (size_t) (auth_end - auth));
+    if (!close) {
+      usage_error ("--url: \"%s\" has an unterminated [IPv6] host", url);
+      return -1;
+    }
+    host_end = close + 1;
+  } else {
+    host_end = memchr (auth, ':', (size_t) (auth_end - auth));
     if (!host_end)
-      host_end = path;
-    n = host_end - p;
-    if (n == 0 || n >= sizeof u->host)
-      return 0;
-    memcpy (u->host, p, n);
-    u->host[n] = '\0';
-    p = host_end;
+      host_end = auth_end;
+    else if (memchr (host_end + 1, ':', (size_t) (auth_end - host_end - 1))) {
+      usage_error ("--url: \"%s\" has an IPv6 host without [brackets]", url);
+      return -1;
+    }
   }
-  if (*p == ':') {
-    char *end;
-    long port = strtol (p + 1, &end, 10);
-    if (end != path || end == p + 1 || port < 1 || port > 65535)
-      return 0;
-    snprintf (u->port, sizeof u->port, "%ld", port);
-  } else if (p == path) {
-    strcpy (u->port, "80");
+  if (host_end == auth) {
+    usage_error ("--url: \"%s\" has no host", url);
+    return -1;
+  }
+  if (host_end < auth_end) {
+    if (*host_end != ':'
+        || parse_port (host_end + 1, (size_t) (auth_end - host_end - 1),
+               &o->url_port)
+            < 0) {
+      usage_error ("--url: \"%s\" has a bad port (want host:1..65535)", url);
+      return -1;
+    }
+  }
+  o->url_host = parse_host (auth, (size_t) (host_end - auth));
+  if (!o->url_host || (*auth != '[' && strchr (o->url_host, ':'))) {
+    usage_error ("--url: \"%s\" has a bad host (IPv6 needs [brackets])", url);
+    return -1;
+  }
+
+  path = auth_end;
+  frag = strchr (path, '#');
+  path_len = frag ? (size_t) (frag - path) : strlen (path);
+  o->url_path = malloc (path_len + 2);
+  if (!o->url_path)
+    return -1;
+  /* "http://h" and "http://h?x" both mean the root resource. */
+  snprintf (o->url_path, path_len + 2, "%s%.*s",
+      path_len == 0 || *path != '/' ? "/" : "", (int) path_len, path);
+  return 0;
+}
+
+/* Splits "--name=value" and "--name value". Returns the value, or NULL after
+ * reporting a missing one. */
+static const char *
+take_value (int argc, char **argv, int *i, const char *name, const char *eq)
+{
+  if (eq)
+    return eq + 1;
+  if (*i + 1 >= argc) {
+    usage_error ("%s: missing value", name);
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int
+parse_args (int argc, char **argv, Options *o)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *eq = strchr (arg, '=');
+    size_t name_len = eq ? (size_t) (eq - arg) : strlen (arg);
+    char name[64];
+    const char *v;
+
+    printable (arg, name_len, name, sizeof name);
+#define IS(flag)                                                               \
+  (name_len == sizeof flag - 1 && memcmp (arg, flag, name_len) == 0)
+    if (IS ("--help") || IS ("-h") || IS ("--version")) {
+      if (eq) {
+        usage_error ("%s: takes no value", name);
+        return EXIT_USAGE;
+      }
+      if (IS ("--version"))
+        puts (PROGRAM " " RTS_VERSION);
+      else
+        print_usage ();
+      return EXIT_HEALTHY;
+    } else if (IS ("--url")) {
+      if (!(v = take_value (argc, argv, &i, name, eq)))
+        return EXIT_USAGE;
+      o->url = v;
+    } else if (IS ("--timeout")) {
+      if (!(v = take_value (argc, argv, &i, name, eq)))
+        return EXIT_USAGE;
+      o->timeout_arg = v;
+    } else if (IS ("--rtsp-ports")) {
+      if (!(v = take_value (argc, argv, &i, name, eq)))
+        return EXIT_USAGE;
+      o->ports_arg = v;
+    } else if (IS ("--min-healthy")) {
+      if (!(v = take_value (argc, argv, &i, name, eq)))
+        return EXIT_USAGE;
+      o->min_healthy_arg = v;
+    } else if (IS ("--host")) {
+      if (!(v = take_value (argc, argv, &i, name, eq)))
+        return EXIT_USAGE;
+      o->host_arg = v;
+    } else if (arg[0] == '-') {
+      usage_error ("%s: unknown option", name);
+      return EXIT_USAGE;
+    } else {
+      char shown[128];
+      printable (arg, strlen (arg), shown, sizeof shown);
+      usage_error ("\"%s\": unexpected argument", shown);
+      return EXIT_USAGE;
+    }
+#undef IS
+  }
+  return -1;
+}
+
+/* Checks every value once all flags are in, since --min-healthy may come
+ * before the --rtsp-ports it is compared with. */
+static int
+check_options (Options *o)
+{
+  char shown[256];
+
+  if (o->timeout_arg) {
+    printable (o->timeout_arg, strlen (o->timeout_arg), shown, sizeof shown);
+    if (parse_timeout (o->timeout_arg, &o->timeout) < 0) {
+      usage_error ("--timeout: \"%s\" is not a number of seconds", shown);
+      return -1;
+    }
+    if (!(o->timeout > 0 && o->timeout <= MAX_TIMEOUT)) {
+      usage_error ("--timeout: \"%s\" is out of range (more than 0, at most "
+                   "%g seconds)",
+          shown, MAX_TIMEOUT);
+      return -1;
+    }
+  }
+
+  if (o->url && o->ports_arg) {
+    usage_error ("--url and --rtsp-ports: use one or the other");
+    return -1;
+  }
+  if (!o->ports_arg) {
+    if (o->min_healthy_arg || o->host_arg) {
+      const char *v = o->min_healthy_arg ? o->min_healthy_arg : o->host_arg;
+      printable (v, strlen (v), shown, sizeof shown);
+      usage_error ("%s: \"%s\" only makes sense with --rtsp-ports",
+          o->min_healthy_arg ? "--min-healthy" : "--host", shown);
+      return -1;
+    }
+    return parse_url (o->url ? o->url : DEFAULT_URL, o);
+  }
+
+  if (parse_ports (o->ports_arg, o) < 0)
+    return -1;
+
+  o->min_healthy = (long) o->n_ports;
+  if (o->min_healthy_arg) {
+    long v = parse_count (o->min_healthy_arg);
+    printable (o->min_healthy_arg, strlen (o->min_healthy_arg), shown,
+        sizeof shown);
+    if (v < 0) {
+      usage_error ("--min-healthy: \"%s\" is not a whole number", shown);
+      return -1;
+    }
+    if (v == 0 || v > (long) o->n_ports) {
+      usage_error ("--min-healthy: \"%s\" is out of range (1..%zu, the number "
+                   "of --rtsp-ports)",
+          shown, o->n_ports);
+      return -1;
+    }
+    o->min_healthy = v;
+  }
+
+  if (o->host_arg) {
+    o->rtsp_host = parse_host (o->host_arg, strlen (o->host_arg));
+    if (!o->rtsp_host) {
+      printable (o->host_arg, strlen (o->host_arg), shown, sizeof shown);
+      usage_error ("--host: \"%s\" is not a host name or IP address", shown);
+      return -1;
+    }
   } else {
-    return 0;
+    o->rtsp_host = strdup ("127.0.0.1");
   }
-  if (strlen (*path ? path : "/") >= sizeof u->path)
-    return 0;
-  strcpy (u->path, *path ? path : "/");
-  for (const char *c = u->path; *c; c++) {
-    if ((unsigned char) *c <= ' ')
+  return o->rtsp_host ? 0 : -1;
+}
+
+static void
+copy_addrinfo (const struct addrinfo *res, Addr *out, size_t *n)
+{
+  *n = 0;
+  for (const struct addrinfo *ai = res; ai && *n < MAX_ADDRS;
+       ai = ai->ai_next) {
+    if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+        || ai->ai_addrlen > sizeof out->ss)
+      continue;
+    out[*n].family = ai->ai_family;
+    out[*n].len = ai->ai_addrlen;
+    memset (&out[*n].ss, 0, sizeof out[*n].ss);
+    memcpy (&out[*n].ss, ai->ai_addr, ai->ai_addrlen);
+    (*n)++;
+  }
+}
+
+static int
+write_all (int fd, const void *data, size_t len)
+{
+  const char *p = data;
+
+  while (len > 0) {
+    ssize_t n = write (fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    p += n;
+    len -= (size_t) n;
+  }
+  return 0;
+}
+
+/* Resolves a name in a child process: getaddrinfo() cannot be interrupted,
+ * and a dead DNS server must not stretch the check past its deadline. The
+ * child writes {gai error, errno, addresses...} into a pipe. Returns 0,
+ * -1 with WHY set, or -2 on timeout. */
+static int
+resolve_in_child (const char *host, Addr *out, size_t *n, double deadline,
+    char *why, size_t why_len)
+{
+  int fds[2];
+  pid_t pid;
+  int header[2];
+  char buf[sizeof header + MAX_ADDRS * sizeof (Addr)];
+  size_t got = 0;
+  int timed_out = 0;
+
+  if (pipe (fds) < 0) {
+    snprintf (why, why_len, "cannot resolve \"%s\": pipe: %s", host,
+        strerror (errno));
+    return -1;
+  }
+  pid = fork ();
+  if (pid < 0) {
+    snprintf (why, why_len, "cannot resolve \"%s\": fork: %s", host,
+        strerror (errno));
+    close (fds[0]);
+    close (fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    struct addrinfo hints = { 0 };
+    struct addrinfo *res = NULL;
+    Addr addrs[MAX_ADDRS];
+    size_t count = 0;
+
+    close (fds[0]);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    header[0] = getaddrinfo (host, NULL, &hints, &res);
+    header[1] = errno;
+    if (header[0] == 0) {
+      copy_addrinfo (res, addrs, &count);
+      freeaddrinfo (res);
+    }
+    if (write_all (fds[1], header, sizeof header) < 0
+        || write_all (fds[1], addrs, count * sizeof (Addr)) < 0)
+      _exit (1);
+    _exit (0);
+  }
+
+  close (fds[1]);
+  fcntl (fds[0], F_SETFL, fcntl (fds[0], F_GETFL) | O_NONBLOCK);
+  for (;;) {
+    struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+    int ms = remaining_ms (deadline);
+    ssize_t r;
+
+    if (ms == 0) {
+      timed_out = 1;
+      break;
+    }
+    if (poll (&pfd, 1, ms) < 0 && errno != EINTR) {
+      timed_out = 1;
+      break;
+    }
+    r = read (fds[0], buf + got, sizeof buf - got);
+    if (r > 0) {
+      got += (size_t) r;
+      if (got == sizeof buf)
+        break;
+    } else if (r == 0) {
+      break;
+    } else if (errno != EAGAIN && errno != EINTR) {
+      break;
+    }
+  }
+  close (fds[0]);
+  if (timed_out)
+    kill (pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (timed_out)
+    return -2;
+
+  if (got < sizeof header) {
+    snprintf (why, why_len, "cannot resolve \"%s\": resolver process failed",
+        host);
+    return -1;
+  }
+  memcpy (header, buf, sizeof header);
+  if (header[0] != 0) {
+    snprintf (why, why_len, "cannot resolve \"%s\": %s", host,
+        header[0] == EAI_SYSTEM ? strerror (header[1])
+                                : gai_strerror (header[0]));
+    return -1;
+  }
+  *n = (got - sizeof header) / sizeof (Addr);
+  memcpy (out, buf + sizeof header, *n * sizeof (Addr));
+  if (*n == 0) {
+    snprintf (why, why_len, "cannot resolve \"%s\": no IPv4 or IPv6 address",
+        host);
+    return -1;
+  }
+  return 0;
+}
+
+/* Addresses (the usual case) resolve in-process without any I/O; only names
+ * pay for the child process. */
+static int
+resolve (const char *host, Addr *out, size_t *n, double deadline, char *why,
+    size_t why_len)
+{
+  struct addrinfo hints = { 0 };
+  struct addrinfo *res = NULL;
+  int rc;
+
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST;
+  rc = getaddrinfo (host, NULL, &hints, &res);
+  if (rc == 0) {
+    copy_addrinfo (res, out, n);
+    freeaddrinfo (res);
+    if (*n > 0)
+      return 0;
+  }
+  return resolve_in_child (host, out, n, deadline, why, why_len);
+}
+
+static void
+set_port (Addr *a, unsigned port)
+{
+  if (a->family == AF_INET)
+    ((struct sockaddr_in *) &a->ss)->sin_port = htons ((uint16_t) port);
+  else
+    ((struct sockaddr_in6 *) &a->ss)->sin6_port = htons ((uint16_t) port);
+}
+
+static const char *
+errno_text (int err)
+{
+  switch (err) {
+    case ECONNREFUSED:
+      return "connection refused";
+    case ECONNRESET:
+      return "connection reset";
+    case EPIPE:
+      return "connection closed while sending";
+    case ETIMEDOUT:
+      return "connection timed out";
+    case ENETUNREACH:
+      return "network unreachable";
+    case EHOSTUNREACH:
+      return "host unreachable";
+    case EADDRNOTAVAIL:
+      return "address not available";
+    default:
+      return strerror (err);
+  }
+}
+
+static void
+probe_close (Probe *p)
+{
+  if (p->fd >= 0)
+    close (p->fd);
+  p->fd = -1;
+}
+
+static void probe_fail (Probe *p, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+probe_fail (Probe *p, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (p->why, sizeof p->why, fmt, ap);
+  va_end (ap);
+  p->ok = 0;
+  p->state = STATE_DONE;
+  p->finished = now_mono ();
+  probe_close (p);
+}
+
+static void
+probe_succeed (Probe *p)
+{
+  p->ok = 1;
+  p->state = STATE_DONE;
+  p->finished = now_mono ();
+  probe_close (p);
+}
+
+/* Connects to the next address that does not fail at once. */
+static void
+probe_connect (Probe *p)
+{
+  while (p->next_addr < p->n_addrs) {
+    const Addr *a = &p->addrs[p->next_addr++];
+
+    p->fd = socket (a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (p->fd < 0) {
+      p->last_errno = errno;
+      continue;
+    }
+    if (connect (p->fd, (const struct sockaddr *) &a->ss, a->len) == 0) {
+      p->state = STATE_SENDING;
+      return;
+    }
+    if (errno == EINPROGRESS || errno == EINTR) {
+      p->state = STATE_CONNECTING;
+      return;
+    }
+    p->last_errno = errno;
+    probe_close (p);
+  }
+  probe_fail (p, "%s", errno_text (p->last_errno ? p->last_errno : EINVAL));
+}
+
+static int
+ascii_ncaseeq (const char *a, const char *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z')
+      x = (char) (x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = (char) (y - 'A' + 'a');
+    if (x != y)
       return 0;
   }
   return 1;
 }
 
-/* Starts a non-blocking connect; the first address getaddrinfo gives. */
+/* 1 when header NAME (lowercase) has TOKEN in its value. */
 static int
-start_connect (const char *host, const char *port, char *why, size_t why_len)
+header_has (const char *hdr, size_t len, const char *name, const char *token)
 {
-  struct addrinfo hints = { 0 }, *res = NULL;
-  int fd, rc;
+  size_t nlen = strlen (name), tlen = strlen (token);
+  const char *end = hdr + len;
 
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  rc = getaddrinfo (host, port, &hints, &res);
-  if (rc != 0) {
-    snprintf (why, why_len, "cannot resolve %s: %s", host, gai_strerror (rc));
-    return -1;
-  }
-  fd = socket (res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    snprintf (why, why_len, "socket: %s", strerror (errno));
-    freeaddrinfo (res);
-    return -1;
-  }
-  if (connect (fd, res->ai_addr, res->ai_addrlen) < 0
-      && errno != EINPROGRESS) {
-    snprintf (why, why_len, "%s", strerror (errno));
-    close (fd);
-    fd = -1;
-  }
-  freeaddrinfo (res);
-  return fd;
-}
+  for (const char *line = hdr; line < end;) {
+    const char *eol = memchr (line, '\n', (size_t) (end - line));
+    const char *stop = eol ? eol : end;
 
-/* Moves one connection along as far as it can without blocking. */
-static void
-step (Conn *c, short revents, int want_body)
-{
-  if (!c->connected) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err) {
-      snprintf (c->why, sizeof c->why, "%s", strerror (err));
-      c->done = 1;
-      return;
+    if ((size_t) (stop - line) > nlen && ascii_ncaseeq (line, name, nlen)
+        && line[nlen] == ':') {
+      for (const char *v = line + nlen + 1; v + tlen <= stop; v++)
+        if (ascii_ncaseeq (v, token, tlen))
+          return 1;
     }
-    if (!(revents & POLLOUT))
-      return;
-    c->connected = 1;
+    line = eol ? eol + 1 : end;
   }
-  while (c->sent < c->req_len) {
-    ssize_t n = send (c->fd, c->req + c->sent, c->req_len - c->sent,
-        MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN)
-        return;
-      snprintf (c->why, sizeof c->why, "send: %s", strerror (errno));
-      c->done = 1;
-      return;
-    }
-    c->sent += n;
-  }
-  for (;;) {
-    ssize_t n;
-    size_t hdr;
-
-    if (c->len == sizeof c->buf) {
-      snprintf (c->why, sizeof c->why, "response larger than %d bytes",
-          MAX_RESPONSE);
-      c->done = 1;
-      return;
-    }
-    n = recv (c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
-    if (n < 0) {
-      if (errno != EAGAIN)
-        snprintf (c->why, sizeof c->why, "recv: %s", strerror (errno));
-      c->done = errno != EAGAIN;
-      return;
-    }
-    c->len += n;
-    hdr = wire_header_end (c->buf, c->len);
-    if (hdr > 0) {
-      long clen = wire_content_length (c->buf, hdr);
-      /* Read the whole body before closing, so the server never sees
-       * a reset. Without Content-Length, HTTP reads to EOF. */
-      int complete = !want_body || (clen >= 0 && c->len >= hdr + clen)
-          || n == 0;
-      if (clen == -2) {
-        snprintf (c->why, sizeof c->why, "malformed Content-Length");
-        c->done = 1;
-        return;
-      }
-      if (complete) {
-        c->status = 1;
-        c->done = 1;
-        return;
-      }
-    }
-    if (n == 0) {
-      snprintf (c->why, sizeof c->why, c->len ? "connection closed "
-          "mid-response" : "connection closed without a response");
-      c->done = 1;
-      return;
-    }
-  }
-}
-
-/* Runs every connection until done or DEADLINE. */
-static void
-run (Conn *conns, int n, double deadline, int want_body)
-{
-  for (;;) {
-    struct pollfd pfd[MAX_PORTS];
-    int idx[MAX_PORTS], k = 0;
-    double left = deadline - now ();
-
-    for (int i = 0; i < n; i++) {
-      if (conns[i].done)
-        continue;
-      pfd[k].fd = conns[i].fd;
-      pfd[k].events = conns[i].connected && conns[i].sent == conns[i].req_len
-          ? POLLIN : POLLOUT | POLLIN;
-      idx[k++] = i;
-    }
-    if (k == 0)
-      return;
-    if (left <= 0) {
-      for (int i = 0; i < k; i++) {
-        Conn *c = &conns[idx[i]];
-        snprintf (c->why, sizeof c->why, "timed out %s",
-            !c->connected ? "connecting" : "waiting for a response");
-        c->done = 1;
-      }
-      return;
-    }
-    if (poll (pfd, k, (int) (left * 1000) + 1) < 0 && errno != EINTR)
-      return;
-    for (int i = 0; i < k; i++) {
-      if (pfd[i].revents)
-        step (&conns[idx[i]], pfd[i].revents, want_body);
-    }
-  }
-}
-
-static int
-check_http (const char *url_text, double timeout)
-{
-  static Conn c;
-  Url u;
-  double t0 = now ();
-  int code;
-  size_t hdr;
-
-  if (!parse_url (url_text, &u))
-    usage_error ("--url: '%s' is not an http://HOST[:PORT][/PATH] URL",
-        url_text);
-  c.fd = start_connect (u.host, u.port, c.why, sizeof c.why);
-  if (c.fd < 0) {
-    printf ("unhealthy: %s: %s\n", url_text, c.why);
-    return 1;
-  }
-  c.req_len = snprintf (c.req, sizeof c.req, "GET %s HTTP/1.1\r\nHost: %s%s%s:%s"
-      "\r\nUser-Agent: rtsp-health-check/" RTS_VERSION "\r\nAccept: "
-      "application/json\r\nConnection: close\r\n\r\n", u.path,
-      strchr (u.host, ':') ? "[" : "", u.host, strchr (u.host, ':') ? "]" : "",
-      u.port);
-  run (&c, 1, t0 + timeout, 1);
-  close (c.fd);
-  if (!c.status) {
-    printf ("unhealthy: %s: %s after %.1f ms\n", url_text, c.why,
-        (now () - t0) * 1e3);
-    return 1;
-  }
-  code = wire_status_code (c.buf, c.len, "HTTP");
-  hdr = wire_header_end (c.buf, c.len);
-  if (code != 200) {
-    printf ("unhealthy: %s answered %d in %.1f ms\n", url_text, code,
-        (now () - t0) * 1e3);
-    return 1;
-  }
-  if (!wire_body_is_healthy (c.buf + hdr, c.len - hdr)) {
-    printf ("unhealthy: %s answered 200 without \"status\":\"healthy\"\n",
-        url_text);
-    return 1;
-  }
-  printf ("healthy: %s answered 200 \"healthy\" in %.1f ms\n", url_text,
-      (now () - t0) * 1e3);
   return 0;
 }
 
+/* Decodes a chunked body. Returns 1 when it is complete (OUT gets it,
+ * malloc'd), 0 when more is needed, -1 when malformed. */
 static int
-check_rtsp (const char *host, const int *ports, int n, int min_healthy,
-    double timeout)
+dechunk (const char *in, size_t len, char **out, size_t *out_len)
 {
-  static Conn conns[MAX_PORTS];
-  char detail[MAX_PORTS * 64] = "";
-  double t0 = now ();
-  int ok = 0;
+  char *dst = malloc (len + 1);
+  size_t i = 0, o = 0;
+
+  if (!dst)
+    return -1;
+  for (;;) {
+    size_t size = 0;
+    int digits = 0;
+    const char *eol;
+
+    while (i < len) {
+      char c = in[i];
+      int d = c >= '0' && c <= '9' ? c - '0'
+          : c >= 'a' && c <= 'f'   ? c - 'a' + 10
+          : c >= 'A' && c <= 'F'   ? c - 'A' + 10
+                                   : -1;
+      if (d < 0)
+        break;
+      size = size * 16 + (size_t) d;
+      if (size > MAX_RESPONSE)
+        goto malformed;
+      digits++;
+      i++;
+    }
+    if (i >= len)
+      goto more;
+    if (!digits)
+      goto malformed;
+    /* Chunk extensions (";name=value") are skipped up to the line end. */
+    eol = memchr (in + i, '\n', len - i);
+    if (!eol)
+      goto more;
+    i = (size_t) (eol - in) + 1;
+    if (size == 0) {
+      /* Trailer fields, up to and including the blank line. */
+      for (;;) {
+        const char *nl = memchr (in + i, '\n', len - i);
+        size_t line_len;
+        if (!nl)
+          goto more;
+        line_len = (size_t) (nl - (in + i));
+        i += line_len + 1;
+        if (line_len == 0 || (line_len == 1 && in[i - 2] == '\r')) {
+          *out = dst;
+          *out_len = o;
+          return 1;
+        }
+      }
+    }
+    if (len - i < size + 2)
+      goto more;
+    memcpy (dst + o, in + i, size);
+    o += size;
+    i += size;
+    if (in[i] == '\r')
+      i++;
+    if (in[i] != '\n')
+      goto malformed;
+    i++;
+  }
+more:
+  free (dst);
+  return 0;
+malformed:
+  free (dst);
+  return -1;
+}
+
+/* Judges the bytes read so far. Returns 1 when the response is complete
+ * (or hopeless: the probe is then done), 0 when more is needed. */
+static int
+probe_check (Probe *p)
+{
+  const char *proto = p->kind == PROBE_HTTP ? "HTTP/" : "RTSP/";
+  size_t plen = p->len < 5 ? p->len : 5;
+  size_t hdr;
+  long cl;
+
+  /* Garbage is refused at once rather than waited on until the deadline. */
+  if (memcmp (p->buf, proto, plen) != 0) {
+    probe_fail (p, "answered something that is not %.4s", proto);
+    return 1;
+  }
+  hdr = wire_header_end (p->buf, p->len);
+  if (hdr == 0) {
+    if (p->eof)
+      probe_fail (p,
+          p->len ? "closed the connection mid-answer"
+                 : "closed the connection without answering");
+    return p->eof;
+  }
+  p->status =
+      wire_status_code (p->buf, hdr, p->kind == PROBE_HTTP ? "HTTP" : "RTSP");
+  if (p->status < 0) {
+    probe_fail (p, "answered something that is not an %.4s/1.x status line",
+        proto);
+    return 1;
+  }
+
+  if (p->kind == PROBE_HTTP
+      && header_has (p->buf, hdr, "transfer-encoding", "chunked")) {
+    int rc = dechunk (p->buf + hdr, p->len - hdr, &p->body, &p->body_len);
+    if (rc < 0) {
+      probe_fail (p, "answered %d with a malformed chunked body", p->status);
+      return 1;
+    }
+    if (rc == 0) {
+      if (p->eof)
+        probe_fail (p, "closed the connection mid-body");
+      return p->eof;
+    }
+    p->body_owned = 1;
+    probe_succeed (p);
+    return 1;
+  }
+
+  cl = wire_content_length (p->buf, hdr);
+  if (cl == -2) {
+    probe_fail (p, "answered %d with a bad Content-Length", p->status);
+    return 1;
+  }
+  /* RTSP without a length has no body, nor do these HTTP statuses; other
+   * HTTP answers without one end at EOF (we asked for Connection: close). */
+  if (cl == -1
+      && (p->kind == PROBE_RTSP || p->status < 200 || p->status == 204
+          || p->status == 304))
+    cl = 0;
+  if (cl >= 0 && p->len - hdr >= (size_t) cl) {
+    p->body = p->buf + hdr;
+    p->body_len = (size_t) cl;
+    probe_succeed (p);
+    return 1;
+  }
+  if (p->eof) {
+    if (cl >= 0) {
+      probe_fail (p, "closed the connection mid-body");
+    } else {
+      p->body = p->buf + hdr;
+      p->body_len = p->len - hdr;
+      probe_succeed (p);
+    }
+    return 1;
+  }
+  return 0;
+}
+
+static void
+probe_read (Probe *p)
+{
+  for (;;) {
+    ssize_t n;
+
+    if (p->len == p->cap) {
+      size_t cap = p->cap ? p->cap * 2 : 4096;
+      char *b;
+      if (p->cap >= MAX_RESPONSE) {
+        probe_fail (p, "answer larger than %d KiB", MAX_RESPONSE / 1024);
+        return;
+      }
+      b = realloc (p->buf, cap);
+      if (!b) {
+        probe_fail (p, "out of memory");
+        return;
+      }
+      p->buf = b;
+      p->cap = cap;
+    }
+    n = recv (p->fd, p->buf + p->len, p->cap - p->len, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return;
+      probe_fail (p, "%s", errno_text (errno));
+      return;
+    }
+    if (n == 0)
+      p->eof = 1;
+    p->len += (size_t) n;
+    if (probe_check (p) || p->eof)
+      return;
+  }
+}
+
+static void
+probe_step (Probe *p, short revents)
+{
+  if (p->state == STATE_CONNECTING) {
+    int err = 0;
+    socklen_t elen = sizeof err;
+
+    if (getsockopt (p->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+      err = errno;
+    /* A hang-up without SO_ERROR still means the connect failed. */
+    if (err == 0 && !(revents & POLLOUT))
+      err = ECONNRESET;
+    if (err != 0) {
+      /* Try the next address: "localhost" may be ::1 then 127.0.0.1. */
+      p->last_errno = err;
+      probe_close (p);
+      probe_connect (p);
+      return;
+    }
+    p->state = STATE_SENDING;
+  }
+  if (p->state == STATE_SENDING) {
+    while (p->sent < p->req_len) {
+      ssize_t n =
+          send (p->fd, p->req + p->sent, p->req_len - p->sent, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          return;
+        probe_fail (p, "%s", errno_text (errno));
+        return;
+      }
+      p->sent += (size_t) n;
+    }
+    p->state = STATE_READING;
+    return;
+  }
+  if (p->state == STATE_READING)
+    probe_read (p);
+}
+
+static const char *
+timeout_phase (const Probe *p)
+{
+  switch (p->state) {
+    case STATE_CONNECTING:
+      return "connecting to";
+    case STATE_SENDING:
+      return "sending the request to";
+    default:
+      return p->len ? "reading the response from" : "waiting for response from";
+  }
+}
+
+static void
+probe_timeout (Probe *p)
+{
+  p->timeout_phase = timeout_phase (p);
+  p->timed_out = 1;
+  probe_fail (p, "timed out");
+}
+
+/* Drives every probe to completion or to DEADLINE in one poll loop, so
+ * silent ports cost the timeout once, not once each. */
+static void
+run_probes (Probe *probes, size_t n, double deadline)
+{
+  struct pollfd pfds[MAX_PORTS];
+  size_t owner[MAX_PORTS];
+
+  for (size_t i = 0; i < n; i++) {
+    probes[i].started = now_mono ();
+    probe_connect (&probes[i]);
+  }
+  for (;;) {
+    size_t np = 0;
+    int ms, rc;
+
+    for (size_t i = 0; i < n; i++) {
+      Probe *p = &probes[i];
+      if (p->state == STATE_DONE)
+        continue;
+      pfds[np].fd = p->fd;
+      pfds[np].events = p->state == STATE_READING ? POLLIN : POLLOUT;
+      pfds[np].revents = 0;
+      owner[np++] = i;
+    }
+    if (np == 0)
+      return;
+    ms = remaining_ms (deadline);
+    if (ms == 0) {
+      for (size_t k = 0; k < np; k++)
+        probe_timeout (&probes[owner[k]]);
+      return;
+    }
+    rc = poll (pfds, (nfds_t) np, ms);
+    if (rc < 0) {
+      if (errno == EINTR)
+        continue;
+      for (size_t k = 0; k < np; k++)
+        probe_fail (&probes[owner[k]], "poll: %s", strerror (errno));
+      return;
+    }
+    for (size_t k = 0; k < np; k++)
+      if (pfds[k].revents)
+        probe_step (&probes[owner[k]], pfds[k].revents);
+  }
+}
+
+static void
+probe_clear (Probe *p)
+{
+  probe_close (p);
+  free (p->req);
+  free (p->buf);
+  if (p->body_owned)
+    free (p->body);
+}
+
+/* "host" or "[v6]", with ":port" unless it is DEFAULT_PORT. */
+static void
+format_authority (const char *host, unsigned port, unsigned default_port,
+    char *out, size_t n)
+{
   int v6 = strchr (host, ':') != NULL;
 
-  for (int i = 0; i < n; i++) {
-    Conn *c = &conns[i];
-    char port[8];
-    snprintf (port, sizeof port, "%d", ports[i]);
-    c->port = ports[i];
-    c->fd = start_connect (host, port, c->why, sizeof c->why);
-    c->done = c->fd < 0;
-    c->req_len = snprintf (c->req, sizeof c->req, "OPTIONS rtsp://%s%s%s:%d/ "
-        "RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: rtsp-health-check/" RTS_VERSION
-        "\r\n\r\n", v6 ? "[" : "", host, v6 ? "]" : "", ports[i]);
-  }
-  run (conns, n, t0 + timeout, 0);
-  for (int i = 0; i < n; i++) {
-    Conn *c = &conns[i];
-    size_t used = strlen (detail);
-    int code = c->status ? wire_status_code (c->buf, c->len, "RTSP") : -1;
+  if (port == default_port)
+    snprintf (out, n, v6 ? "[%s]" : "%s", host);
+  else
+    snprintf (out, n, v6 ? "[%s]:%u" : "%s:%u", host, port);
+}
 
-    if (c->fd >= 0)
-      close (c->fd);
-    if (code == 200)
-      ok++;
-    else if (c->status)
-      snprintf (c->why, sizeof c->why, "answered %d", code);
-    snprintf (detail + used, sizeof detail - used, "%s%d %s", i ? ", " : "",
-        c->port, code == 200 ? "ok" : c->why);
+static int
+check_http (const Options *o, double deadline)
+{
+  Probe *p = calloc (1, sizeof *p);
+  char authority[300], timeout_s[32], why[256];
+  int rc;
+  int healthy = 0;
+
+  format_seconds (o->timeout, timeout_s, sizeof timeout_s);
+  format_authority (o->url_host, o->url_port, 80, authority, sizeof authority);
+  if (!p) {
+    printf ("unhealthy: %s: out of memory\n", o->url);
+    return EXIT_UNHEALTHY;
   }
-  printf ("%s: %d of %d RTSP ports answered (need %d) in %.1f ms: %s\n",
-      ok >= min_healthy ? "healthy" : "unhealthy", ok, n, min_healthy,
-      (now () - t0) * 1e3, detail);
-  return ok >= min_healthy ? 0 : 1;
+  p->fd = -1;
+  p->kind = PROBE_HTTP;
+  p->port = o->url_port;
+
+  rc = resolve (o->url_host, p->addrs, &p->n_addrs, deadline, why, sizeof why);
+  if (rc == -2) {
+    printf ("unhealthy: timed out after %s s resolving \"%s\"\n", timeout_s,
+        o->url_host);
+    goto out;
+  }
+  if (rc < 0) {
+    printf ("unhealthy: %s: %s\n", o->url, why);
+    goto out;
+  }
+  for (size_t i = 0; i < p->n_addrs; i++)
+    set_port (&p->addrs[i], p->port);
+
+  rc = asprintf (&p->req,
+      "GET %s HTTP/1.1\r\n"
+      "Host: %s\r\n"
+      "User-Agent: " PROGRAM "/" RTS_VERSION "\r\n"
+      "Accept: application/json\r\n"
+      "Connection: close\r\n"
+      "\r\n",
+      o->url_path, authority);
+  if (rc < 0) {
+    p->req = NULL;
+    printf ("unhealthy: %s: out of memory\n", o->url);
+    goto out;
+  }
+  p->req_len = (size_t) rc;
+
+  run_probes (p, 1, deadline);
+  if (p->timed_out) {
+    printf ("unhealthy: timed out after %s s %s %s\n", timeout_s,
+        p->timeout_phase, authority);
+  } else if (!p->ok) {
+    printf ("unhealthy: %s: %s\n", o->url, p->why);
+  } else {
+    char excerpt[100];
+    size_t show = p->body_len < 60 ? p->body_len : 60;
+
+    printable (p->body, show, excerpt, sizeof excerpt);
+    healthy = p->status == 200 && wire_body_is_healthy (p->body, p->body_len);
+    if (healthy)
+      printf ("healthy: %s answered 200 \"healthy\" in %.1f ms\n", o->url,
+          (p->finished - p->started) * 1e3);
+    else if (p->status != 200)
+      printf ("unhealthy: %s answered %d: %s%s\n", o->url, p->status, excerpt,
+          show < p->body_len ? "..." : "");
+    else
+      printf ("unhealthy: %s answered 200 without \"status\":\"healthy\": "
+              "%s%s\n",
+          o->url, excerpt, show < p->body_len ? "..." : "");
+  }
+
+out:
+  probe_clear (p);
+  free (p);
+  return healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
+}
+
+static int
+check_rtsp (const Options *o, double deadline)
+{
+  Probe *probes = calloc (o->n_ports, sizeof *probes);
+  Addr addrs[MAX_ADDRS];
+  size_t n_addrs = 0, healthy = 0;
+  char why[256], timeout_s[32], line[MAX_PORTS * 64 + 256];
+  size_t used = 0;
+  int rc;
+
+  format_seconds (o->timeout, timeout_s, sizeof timeout_s);
+  if (!probes) {
+    printf ("unhealthy: out of memory\n");
+    return EXIT_UNHEALTHY;
+  }
+  for (size_t i = 0; i < o->n_ports; i++)
+    probes[i].fd = -1;
+
+  rc = resolve (o->rtsp_host, addrs, &n_addrs, deadline, why, sizeof why);
+  if (rc == -2) {
+    printf ("unhealthy: timed out after %s s resolving \"%s\"\n", timeout_s,
+        o->rtsp_host);
+    goto out;
+  }
+  if (rc < 0) {
+    printf ("unhealthy: %s\n", why);
+    goto out;
+  }
+
+  for (size_t i = 0; i < o->n_ports; i++) {
+    Probe *p = &probes[i];
+    char authority[300];
+
+    p->kind = PROBE_RTSP;
+    p->port = o->ports[i];
+    memcpy (p->addrs, addrs, n_addrs * sizeof (Addr));
+    p->n_addrs = n_addrs;
+    for (size_t k = 0; k < n_addrs; k++)
+      set_port (&p->addrs[k], p->port);
+    format_authority (o->rtsp_host, p->port, 0, authority, sizeof authority);
+    rc = asprintf (&p->req,
+        "OPTIONS rtsp://%s/ RTSP/1.0\r\n"
+        "CSeq: 1\r\n"
+        "User-Agent: " PROGRAM "\r\n"
+        "\r\n",
+        authority);
+    if (rc < 0) {
+      p->req = NULL;
+      printf ("unhealthy: out of memory\n");
+      goto out;
+    }
+    p->req_len = (size_t) rc;
+  }
+
+  run_probes (probes, o->n_ports, deadline);
+
+  for (size_t i = 0; i < o->n_ports; i++) {
+    Probe *p = &probes[i];
+    char verdict[160];
+
+    if (p->ok && p->status == 200) {
+      healthy++;
+      snprintf (verdict, sizeof verdict, "ok");
+    } else if (p->ok) {
+      snprintf (verdict, sizeof verdict, "answered %d", p->status);
+    } else {
+      snprintf (verdict, sizeof verdict, "%s", p->why);
+    }
+    used += (size_t) snprintf (line + used, sizeof line - used, "%s%u %s",
+        i ? ", " : "", p->port, verdict);
+    if (used >= sizeof line)
+      used = sizeof line - 1;
+  }
+  printf ("%s: %zu of %zu RTSP ports answered (need %ld): %s\n",
+      healthy >= (size_t) o->min_healthy ? "healthy" : "unhealthy", healthy,
+      o->n_ports, o->min_healthy, line);
+
+out:
+  for (size_t i = 0; i < o->n_ports; i++)
+    probe_clear (&probes[i]);
+  free (probes);
+  return healthy >= (size_t) o->min_healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
 }
 
 int
 main (int argc, char **argv)
 {
-  const char *url = "http://127.0.0.1:8080/health";
-  const char *host = "127.0.0.1";
-  double timeout = 3;
-  int ports[MAX_PORTS], n_ports = 0, min_healthy = -1;
+  Options o = { 0 };
+  /* The timeout bounds the whole run, option parsing included. */
+  double start = now_mono ();
+  int rc;
 
+  /* MSG_NOSIGNAL covers send(); this covers any other write to a socket a
+   * peer has reset, which must end in "unhealthy", never in a signal. */
   signal (SIGPIPE, SIG_IGN);
-  setvbuf (stdout, NULL, _IOLBF, 0);
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *eq = strchr (arg, '=');
-    char name[32];
-    const char *value = NULL;
-    char *end;
+  o.timeout = 3.0;
 
-    if (!strcmp (arg, "--help") || !strcmp (arg, "-h")) {
-      fputs (usage, stdout);
-      return 0;
-    }
-    if (!strcmp (arg, "--version")) {
-      puts ("rtsp-health-check " RTS_VERSION);
-      return 0;
-    }
-    if (strncmp (arg, "--", 2) != 0)
-      usage_error ("unexpected argument '%s'", arg);
-    snprintf (name, sizeof name, "%.*s", eq ? (int) (eq - arg) : (int) strlen (arg), arg);
-    if (eq)
-      value = eq + 1;
-    else if (i + 1 < argc)
-      value = argv[++i];
-    if (strcmp (name, "--url") && strcmp (name, "--timeout")
-        && strcmp (name, "--rtsp-ports") && strcmp (name, "--min-healthy")
-        && strcmp (name, "--host"))
-      usage_error ("unknown option '%s'", name);
-    if (!value)
-      usage_error ("%s: needs a value", name);
-
-    if (!strcmp (name, "--url")) {
-      url = value;
-    } else if (!strcmp (name, "--host")) {
-      if (!*value || strlen (value) > 255)
-        usage_error ("--host: bad value '%s'", value);
-      host = value;
-    } else if (!strcmp (name, "--timeout")) {
-      errno = 0;
-      timeout = strtod (value, &end);
-      if (errno || end == value || *end || !(timeout > 0 && timeout <= 300))
-        usage_error ("--timeout: bad value '%s': expects seconds above 0 and "
-            "at most 300", value);
-    } else if (!strcmp (name, "--min-healthy")) {
-      long v = strtol (value, &end, 10);
-      if (end == value || *end || v < 1 || v > MAX_PORTS)
-        usage_error ("--min-healthy: bad value '%s': expects 1 to %d", value,
-            MAX_PORTS);
-      min_healthy = (int) v;
-    } else {
-      char list[256];
-      snprintf (list, sizeof list, "%s", value);
-      n_ports = 0;
-      for (char *save = NULL, *tok = strtok_r (list, ",", &save); tok;
-          tok = strtok_r (NULL, ",", &save)) {
-        long v = strtol (tok, &end, 10);
-        if (end == tok || *end || v < 1 || v > 65535)
-          usage_error ("--rtsp-ports: '%s' is not a port (1-65535)", tok);
-        if (n_ports == MAX_PORTS)
-          usage_error ("--rtsp-ports: at most %d ports", MAX_PORTS);
-        ports[n_ports++] = (int) v;
-      }
-      if (n_ports == 0)
-        usage_error ("--rtsp-ports: bad value '%s'", value);
-    }
+  rc = parse_args (argc, argv, &o);
+  if (rc < 0)
+    rc = check_options (&o) < 0 ? EXIT_USAGE : -1;
+  if (rc >= 0) {
+    free (o.url_host);
+    free (o.url_path);
+    free (o.rtsp_host);
+    return rc;
   }
+  if (!o.url)
+    o.url = DEFAULT_URL;
 
-  if (n_ports == 0) {
-    if (min_healthy >= 0)
-      usage_error ("--min-healthy goes with --rtsp-ports");
-    return check_http (url, timeout);
-  }
-  if (min_healthy < 0)
-    min_healthy = n_ports;
-  if (min_healthy > n_ports)
-    usage_error ("--min-healthy: %d is more than the %d ports given",
-        min_healthy, n_ports);
-  return check_rtsp (host, ports, n_ports, min_healthy, timeout);
+  if (o.ports_arg)
+    rc = check_rtsp (&o, start + o.timeout);
+  else
+    rc = check_http (&o, start + o.timeout);
+
+  free (o.url_host);
+  free (o.url_path);
+  free (o.rtsp_host);
+  fflush (stdout);
+  return rc;
 }
