@@ -2,8 +2,26 @@
 #include "testutil.h"
 
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+
+/* A test that fails aborts; the servers it started must not outlive it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocess *
+ts_spawn (const char *const *argv, GSubprocessFlags flags, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  return g_subprocess_launcher_spawnv (launcher, argv, error);
+}
 
 static gpointer
 read_log (gpointer data)
@@ -102,7 +120,7 @@ ts_server_start (const char *const *args)
   g_mutex_init (&s->lock);
   g_cond_init (&s->cond);
   s->log = g_string_new (NULL);
-  s->proc = g_subprocess_newv ((const char *const *) argv->pdata,
+  s->proc = ts_spawn ((const char *const *) argv->pdata,
       G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &err);
   g_assert_no_error (err);
   s->reader = g_thread_new ("server-log", read_log, s);
@@ -267,7 +285,7 @@ ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
     g_ptr_array_add (args, (gpointer) argv[i]);
   g_ptr_array_add (args, NULL);
 
-  proc = g_subprocess_newv ((const char *const *) args->pdata,
+  proc = ts_spawn ((const char *const *) args->pdata,
       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
           | G_SUBPROCESS_FLAGS_STDIN_INHERIT,
       &error);

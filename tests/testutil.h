@@ -52,6 +52,11 @@ JsonObject *ts_http_json (guint port, const char *path, guint *status);
 JsonObject *
 ts_wait_health (guint port, guint want_status, int open_ports, double timeout);
 
+/* Spawns ARGV, which dies with the test process: an aborted test leaves no
+ * server or client behind. */
+GSubprocess *
+ts_spawn (const char *const *argv, GSubprocessFlags flags, GError **error);
+
 /* Runs ARGV with a hard limit of TIMEOUT seconds. Returns the exit status
  * (-1 killed by signal/timeout); OUT/ERR get stdout/stderr if not NULL;
  * OUT_LEN the stdout length. ELAPSED gets the run time. */
