@@ -51,13 +51,13 @@ struct RtsRtspServer {
   gpointer first_data_us; /* atomic: monotonic us of the first RTP */
   guint readers;
   guint cleanup_id;
+  GstRTSPStreamTransport *house;
+  gint house_packets; /* atomic */
+  gulong stall_id;    /* drop probe while a stall fault holds */
+  gboolean stopping;
 };
 
 #define READER_KEY "rts-reader"
-
-/* RTP/RTCP ports for UDP readers when bound to one address. */
-#define RTS_UDP_PORT_MIN 20000
-#define RTS_UDP_PORT_MAX 60999
 
 static void
 on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
@@ -197,15 +197,6 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   /* Multicast is not offered: it needs routing no test rig has. */
   gst_rtsp_media_factory_set_protocols (factory,
       GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP);
-  /* RTP/RTCP sockets for UDP readers bind to any address unless a pool
-   * says otherwise: bound to one address, listen on that one only. */
-  if (!g_inet_address_get_is_any (
-          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)))) {
-    g_autoptr (GstRTSPAddressPool) pool = gst_rtsp_address_pool_new ();
-    gst_rtsp_address_pool_add_range (pool, bind, bind, RTS_UDP_PORT_MIN,
-        RTS_UDP_PORT_MAX, 0);
-    gst_rtsp_media_factory_set_address_pool (factory, pool);
-  }
   srv->factory = g_object_ref (factory);
   mounts = gst_rtsp_server_get_mount_points (srv->server);
   gst_rtsp_mount_points_add_factory (mounts, cam->path, factory);
@@ -221,6 +212,118 @@ on_first_data (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   g_atomic_pointer_set (&srv->first_data_us,
       GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
   return GST_PAD_PROBE_REMOVE;
+}
+
+/* The house reader: an in-process transport that takes every packet and
+ * drops it. With it the camera always has one active reader, so
+ * gst-rtsp-server never pauses the shared media when the last real reader
+ * leaves and never resumes it for the next: that pause/resume is where its
+ * races live (a DESCRIBE during teardown gets 503; a reader PLAYing into a
+ * pipeline coming back gets nothing). Real readers only ever join a running
+ * stream. It also sees every packet leaving the camera. */
+/* Only RTP counts as video: RTCP sender reports go on while a camera is
+ * frozen. */
+static gboolean
+house_send_rtp (GstBuffer *buffer, guint8 channel, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  g_atomic_int_inc (&srv->house_packets);
+  return TRUE;
+}
+
+static gboolean
+house_send_rtp_list (GstBufferList *list, guint8 channel, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  g_atomic_int_add (&srv->house_packets, gst_buffer_list_length (list));
+  return TRUE;
+}
+
+static gboolean
+house_send_rtcp (GstBuffer *buffer, guint8 channel, gpointer data)
+{
+  return TRUE;
+}
+
+static gboolean
+house_send_rtcp_list (GstBufferList *list, guint8 channel, gpointer data)
+{
+  return TRUE;
+}
+
+/* gst-rtsp-server plugs a transport's sink into the running pipeline when
+ * the first reader of that kind arrives, through an idle probe that asserts
+ * on a race with other readers joining (seen: a UDP and a TCP reader
+ * joining at once abort the process in
+ * create_and_plug_queue_to_linked_stream_probe_cb). Plug the UDP and the
+ * TCP sinks now, before the pipeline runs and before anyone can join. */
+static gboolean
+plug_all_sinks (GstRTSPStream *stream, const GstRTSPTransport *tcp)
+{
+  GstRTSPTransport *udp = NULL;
+  gboolean ok;
+
+  gst_rtsp_transport_new (&udp);
+  udp->trans = GST_RTSP_TRANS_RTP;
+  udp->profile = GST_RTSP_PROFILE_AVP;
+  udp->lower_transport = GST_RTSP_LOWER_TRANS_UDP;
+  /* Sockets for both families, so neither kind of reader triggers a late
+   * allocation; IPv6 may be absent (containers), which is fine. */
+  ok = gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV4, udp,
+      FALSE);
+  gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV6, udp,
+      FALSE);
+  ok = ok && gst_rtsp_stream_complete_stream (stream, udp)
+      && gst_rtsp_stream_complete_stream (stream, tcp);
+  gst_rtsp_transport_free (udp);
+  return ok;
+}
+
+static gboolean
+add_house_reader (RtsRtspServer *srv)
+{
+  GstRTSPStream *stream = gst_rtsp_media_get_stream (srv->media, 0);
+  GstRTSPTransport *tr = NULL;
+  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+
+  if (!stream)
+    return FALSE;
+  gst_rtsp_transport_new (&tr);
+  tr->trans = GST_RTSP_TRANS_RTP;
+  tr->profile = GST_RTSP_PROFILE_AVP;
+  tr->lower_transport = GST_RTSP_LOWER_TRANS_TCP;
+  tr->interleaved.min = 0;
+  tr->interleaved.max = 1;
+  if (!plug_all_sinks (stream, tr)) {
+    gst_rtsp_transport_free (tr);
+    return FALSE;
+  }
+  srv->house = gst_rtsp_stream_transport_new (stream, tr);
+  gst_rtsp_stream_transport_set_callbacks (srv->house, house_send_rtp,
+      house_send_rtcp, srv, NULL);
+  gst_rtsp_stream_transport_set_list_callbacks (srv->house, house_send_rtp_list,
+      house_send_rtcp_list, srv, NULL);
+  if (!gst_rtsp_stream_add_transport (stream, srv->house))
+    return FALSE;
+  g_ptr_array_add (active, srv->house);
+  return gst_rtsp_media_set_state (srv->media, GST_STATE_PLAYING, active);
+}
+
+static void
+remove_house_reader (RtsRtspServer *srv)
+{
+  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+
+  if (!srv->house)
+    return;
+  /* Off the stream first: a stream leaves its bin (when the media goes
+   * down below) only once no transport is left on it. */
+  gst_rtsp_stream_remove_transport (gst_rtsp_stream_transport_get_stream (
+                                        srv->house),
+      srv->house);
+  g_ptr_array_add (active, srv->house);
+  gst_rtsp_media_set_state (srv->media, GST_STATE_NULL, active);
+  g_clear_object (&srv->house);
 }
 
 gboolean
@@ -254,6 +357,8 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
       gst_rtsp_thread_pool_get_thread (pool, GST_RTSP_THREAD_TYPE_MEDIA, &ctx);
   if (!thread || !gst_rtsp_media_prepare (srv->media, thread))
     goto failed;
+  if (!add_house_reader (srv))
+    goto failed;
   return TRUE;
 
   /* ERRORS */
@@ -263,6 +368,31 @@ failed:
       "installed? gstreamer1.0-plugins-ugly)",
       srv->cam->name);
   return FALSE;
+}
+
+static GstPadProbeReturn
+drop_all (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+void
+rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled)
+{
+  if (stalled && !srv->stall_id && srv->probe_pad)
+    srv->stall_id = gst_pad_add_probe (srv->probe_pad,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_all,
+        NULL, NULL);
+  else if (!stalled && srv->stall_id) {
+    gst_pad_remove_probe (srv->probe_pad, srv->stall_id);
+    srv->stall_id = 0;
+  }
+}
+
+guint
+rts_rtsp_server_packets (RtsRtspServer *srv)
+{
+  return (guint) g_atomic_int_get (&srv->house_packets);
 }
 
 gboolean
@@ -385,6 +515,7 @@ remove_all_sessions (GstRTSPSessionPool *pool, GstRTSPSession *session,
 void
 rts_rtsp_server_stop (RtsRtspServer *srv)
 {
+  srv->stopping = TRUE;
   g_autoptr (GstRTSPSessionPool) pool = NULL;
 
   rts_rtsp_server_set_listen_state (srv, RTS_LISTEN_CLOSED, NULL);
@@ -407,6 +538,7 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   if (!srv)
     return;
   gst_rtsp_server_client_filter (srv->server, forget_client, srv);
+  srv->stopping = TRUE;
   g_clear_handle_id (&srv->cleanup_id, g_source_remove);
   stop_accepting (srv);
   if (srv->socket)
@@ -415,9 +547,12 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_signal_handlers_disconnect_by_data (srv->server, srv);
   if (srv->probe_pad && !rts_rtsp_server_has_data (srv))
     gst_pad_remove_probe (srv->probe_pad, srv->probe_id);
+  rts_rtsp_server_set_stalled (srv, FALSE);
   g_clear_object (&srv->probe_pad);
-  if (srv->media)
-    gst_rtsp_media_unprepare (srv->media);
+  if (srv->media) {
+    /* Taking the house reader off drops our own prepare as well. */
+    remove_house_reader (srv);
+  }
   g_clear_object (&srv->media);
   g_clear_object (&srv->factory);
   g_clear_object (&srv->server);

@@ -26,7 +26,8 @@ RtsRtspServer *
 rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error);
 void rts_rtsp_server_free (RtsRtspServer *srv);
 
-/* Starts the camera's pipeline and keeps it running for the server's life.
+/* Starts the camera's pipeline and keeps it playing for the server's life,
+ * readers or not.
  * Readers then join a stream that already flows: no encoder start-up on the
  * first DESCRIBE, and none of gst-rtsp-server's races between a media being
  * prepared or torn down and the next reader (a PLAY before the first buffer
@@ -37,6 +38,14 @@ gboolean rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error);
 /* TRUE once the first RTP packet has left the camera's payloader. Safe from
  * any thread. */
 gboolean rts_rtsp_server_has_data (RtsRtspServer *srv);
+
+/* While STALLED, the camera's packets are dropped before any reader (and
+ * the watchdog) sees them: the stall fault. */
+void rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled);
+
+/* RTP packets the camera has sent since start (wraps); each one reached
+ * the point where readers are served. Safe from any thread. */
+guint rts_rtsp_server_packets (RtsRtspServer *srv);
 
 /* Starts answering on the default main context. */
 void rts_rtsp_server_start (RtsRtspServer *srv);
