@@ -181,7 +181,8 @@ rts_app_run (const RtsConfig *cfg)
     g_ptr_array_add (app.servers, srv);
   }
   app.health = rts_health_new (app.servers, probe_host (cfg->bind),
-      rts_config_threshold (cfg), cfg->probe_interval, cfg->probe_timeout);
+      rts_config_threshold (cfg), cfg->probe_interval, cfg->probe_timeout,
+      cfg->stall_threshold);
   app.faults = rts_faults_new (app.servers, app.health);
   setup.bind = cfg->bind;
   setup.port = cfg->http_port;

@@ -20,6 +20,7 @@ typedef struct {
   guint healthy_threshold; /* 0 = n_cameras - 1 (3 of 4) */
   double probe_timeout;    /* seconds */
   double probe_interval;   /* seconds */
+  double stall_threshold;  /* seconds without video: stalled */
   guint width;
   guint height;
   guint fps;

@@ -26,6 +26,7 @@ static const struct {
 } fault_names[] = {
   { RTS_FAULT_CLOSE_PORT, "close-port" },
   { RTS_FAULT_HANG_PORT, "hang-port" },
+  { RTS_FAULT_STALL, "stall" },
 };
 
 const char *
@@ -77,7 +78,7 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   if (!tn || !JSON_NODE_HOLDS_VALUE (tn)
       || json_node_get_value_type (tn) != G_TYPE_STRING) {
     g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-        "\"type\" must be a string: close-port or hang-port");
+        "\"type\" must be a string: close-port, hang-port or stall");
     return FALSE;
   }
   type = json_node_get_string (tn);
@@ -87,7 +88,8 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   }
   if (fault->type == RTS_FAULT_NONE) {
     g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-        "unknown fault type \"%s\" (allowed: close-port, hang-port)", type);
+        "unknown fault type \"%s\" (allowed: close-port, hang-port, stall)",
+        type);
     return FALSE;
   }
 
@@ -157,6 +159,7 @@ set_fault (RtsFaults *f, guint index, RtsFaultType type, GError **error)
                                                      : RTS_LISTEN_OPEN;
 
   g_clear_handle_id (&cf->expiry_id, g_source_remove);
+  rts_rtsp_server_set_stalled (srv, type == RTS_FAULT_STALL);
   if (!rts_rtsp_server_set_listen_state (srv, want, error)) {
     cf->type = RTS_FAULT_CLOSE_PORT; /* what the port is now */
     return FALSE;

@@ -13,6 +13,7 @@ typedef enum {
   RTS_FAULT_NONE,
   RTS_FAULT_CLOSE_PORT,
   RTS_FAULT_HANG_PORT,
+  RTS_FAULT_STALL,
 } RtsFaultType;
 
 typedef struct {

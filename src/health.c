@@ -15,9 +15,14 @@ struct RtsHealth {
   guint pending;          /* probes of the current round in flight */
   gint64 round_done_mono; /* 0 before the first round */
   guint timer_id;
+  guint watch_id;
+  double stall;
+  gint64 heartbeat_mono;
   gboolean stopping;
   gboolean have_verdict;
   gboolean last_healthy;
+  gboolean have_ready;
+  gboolean last_ready;
   GCancellable *cancel;
 };
 
@@ -54,6 +59,34 @@ rts_health_aggregate (const RtsPortHealth *ports, guint n, guint threshold,
   return s;
 }
 
+static void note_ready (RtsHealth *h);
+
+gboolean
+rts_health_aggregate_ready (const RtsPortHealth *ports, guint n,
+    gboolean stopping, char *reason, gsize reason_len)
+{
+  guint answering = 0, streaming = 0, probed = 0;
+
+  for (guint i = 0; i < n; i++) {
+    probed += ports[i].probed;
+    answering += ports[i].probed && ports[i].up;
+    streaming += ports[i].streaming;
+  }
+  if (stopping) {
+    g_strlcpy (reason, "shutting down", reason_len);
+    return FALSE;
+  }
+  if (probed < n) {
+    g_snprintf (reason, reason_len, "starting: %u of %u ports probed so far",
+        probed, n);
+    return FALSE;
+  }
+  g_snprintf (reason, reason_len,
+      "%u of %u ports answer RTSP, %u of %u cameras stream video", answering, n,
+      streaming, n);
+  return answering == n && streaming == n;
+}
+
 static void
 note_verdict (RtsHealth *h)
 {
@@ -76,6 +109,23 @@ all_probed (const RtsHealth *h)
       return FALSE;
   }
   return TRUE;
+}
+
+static void
+note_ready (RtsHealth *h)
+{
+  char reason[160];
+  gboolean ready = rts_health_ready (h, reason, sizeof reason);
+
+  /* Not news before the first full round: start-up is not a transition. */
+  if (!all_probed (h) && !h->stopping)
+    return;
+  if (h->have_ready && ready == h->last_ready)
+    return;
+  rts_log_event (ready ? "info" : "warn", "readiness: %s: %s",
+      ready ? "ready" : "not ready", reason);
+  h->have_ready = TRUE;
+  h->last_ready = ready;
 }
 
 static void
@@ -111,8 +161,10 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
 
   /* Judge on every answer, not at the end of the round: one hung port
    * must not delay news about the others by a whole probe timeout. */
-  if (all_probed (h))
+  if (all_probed (h)) {
     note_verdict (h);
+    note_ready (h);
+  }
   if (--h->pending == 0)
     h->round_done_mono = g_get_monotonic_time ();
 }
@@ -134,6 +186,38 @@ probe_round (RtsHealth *h)
   }
 }
 
+/* Every 250 ms: has each camera sent packets since the last look? Cheap
+ * (one atomic read per camera), and doubles as the loop's heartbeat. */
+static gboolean
+on_watch (gpointer data)
+{
+  RtsHealth *h = data;
+  gint64 now = g_get_monotonic_time ();
+
+  h->heartbeat_mono = now;
+  for (guint i = 0; i < h->n; i++) {
+    RtsPortHealth *ph = &h->ports[i];
+    guint packets = rts_rtsp_server_packets (g_ptr_array_index (h->servers, i));
+    gboolean streaming;
+
+    if (packets != ph->last_packets) {
+      ph->last_packets = packets;
+      ph->data_mono = now;
+    }
+    streaming = now - ph->data_mono < (gint64) (h->stall * G_USEC_PER_SEC);
+    if (streaming != ph->streaming && !h->stopping) {
+      if (streaming)
+        rts_info ("camera %s streams video again", ph->camera);
+      else
+        rts_warn ("camera %s stalled: no video for %.1f s", ph->camera,
+            (now - ph->data_mono) / 1e6);
+    }
+    ph->streaming = streaming;
+  }
+  note_ready (h);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_timer (gpointer data)
 {
@@ -143,10 +227,11 @@ on_timer (gpointer data)
 
 RtsHealth *
 rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
-    double interval, double timeout)
+    double interval, double timeout, double stall)
 {
   RtsHealth *h = g_new0 (RtsHealth, 1);
 
+  h->stall = stall;
   h->servers = g_ptr_array_ref (servers);
   h->probe_host = g_strdup (probe_host);
   h->threshold = threshold;
@@ -160,7 +245,12 @@ rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
     h->ports[i].port = rts_rtsp_server_port (srv);
     h->ports[i].camera = rts_rtsp_server_camera (srv)->name;
     h->ports[i].status = -1;
+    /* Cameras start streaming before the ports open (app.c's warm-up). */
+    h->ports[i].streaming = TRUE;
+    h->ports[i].data_mono = g_get_monotonic_time ();
+    h->ports[i].last_packets = rts_rtsp_server_packets (srv);
   }
+  h->heartbeat_mono = g_get_monotonic_time ();
   return h;
 }
 
@@ -169,6 +259,7 @@ rts_health_start (RtsHealth *h)
 {
   probe_round (h);
   h->timer_id = g_timeout_add ((guint) (h->interval * 1000), on_timer, h);
+  h->watch_id = g_timeout_add (250, on_watch, h);
 }
 
 void
@@ -184,6 +275,13 @@ rts_health_set_stopping (RtsHealth *h)
   g_clear_handle_id (&h->timer_id, g_source_remove);
   g_cancellable_cancel (h->cancel);
   note_verdict (h);
+  note_ready (h);
+}
+
+gboolean
+rts_health_stopping (const RtsHealth *h)
+{
+  return h->stopping;
 }
 
 RtsHealthSummary
@@ -197,6 +295,18 @@ rts_health_ports (const RtsHealth *h, guint *n)
 {
   *n = h->n;
   return h->ports;
+}
+
+gboolean
+rts_health_ready (const RtsHealth *h, char *reason, gsize len)
+{
+  return rts_health_aggregate_ready (h->ports, h->n, h->stopping, reason, len);
+}
+
+double
+rts_health_heartbeat_age (const RtsHealth *h)
+{
+  return (g_get_monotonic_time () - h->heartbeat_mono) / 1e6;
 }
 
 double
@@ -213,6 +323,7 @@ rts_health_free (RtsHealth *h)
   if (!h)
     return;
   g_clear_handle_id (&h->timer_id, g_source_remove);
+  g_clear_handle_id (&h->watch_id, g_source_remove);
   /* Probes still in flight finish through their callbacks, which point at
    * us: only free once none is left (the app runs the loop until then). */
   g_cancellable_cancel (h->cancel);

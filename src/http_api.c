@@ -137,6 +137,91 @@ handle_health (RtsHttpApi *api, SoupServerMessage *msg)
       node);
 }
 
+/* 200 while the loop runs: if this handler runs, it does. The heartbeat's
+ * age is reported so a starved loop shows before it hangs. */
+static void
+handle_live (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  char reason[96];
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  g_snprintf (reason, sizeof reason, "main loop runs (heartbeat %.0f ms ago)",
+      rts_health_heartbeat_age (api->setup.health) * 1e3);
+  reply_json (msg, SOUP_STATUS_OK,
+      rts_render_check ("live", TRUE, reason, NULL, NULL, now ()));
+}
+
+static void
+handle_ready (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  char reason[160];
+  gboolean ready;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  ready = rts_health_ready (api->setup.health, reason, sizeof reason);
+  reply_json (msg, ready ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
+      rts_render_check ("ready", ready, reason, NULL, NULL, now ()));
+}
+
+/* /health/PORT: one port's truth, for a load balancer target group that
+ * must not send readers to a dead listener because three others are fine. */
+static void
+handle_port (RtsHttpApi *api, SoupServerMessage *msg, const char *digits)
+{
+  guint n;
+  const RtsPortHealth *ports = rts_health_ports (api->setup.health, &n);
+  g_autofree RtsCameraView *cams = NULL;
+  char reason[200];
+  guint64 port;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  if (!g_ascii_string_to_unsigned (digits, 10, 1, 65535, &port, NULL)) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND,
+        "no such path (try /health/live, /health/ready or /health/PORT)");
+    return;
+  }
+  cams = camera_views (api);
+  for (guint i = 0; i < n; i++) {
+    const RtsPortHealth *p = &ports[i];
+    gboolean stopping = rts_health_stopping (api->setup.health);
+    gboolean ok;
+
+    if (p->port != port)
+      continue;
+    ok = p->probed && p->up && p->streaming && !stopping;
+    if (stopping)
+      g_strlcpy (reason, "shutting down", sizeof reason);
+    else if (!p->probed)
+      g_strlcpy (reason, "not probed yet", sizeof reason);
+    else if (!p->up)
+      g_snprintf (reason, sizeof reason,
+          "port %u (camera %s) does not answer "
+          "RTSP: %s",
+          p->port, p->camera, p->error ? p->error : "?");
+    else if (!p->streaming)
+      g_snprintf (reason, sizeof reason,
+          "camera %s answers but sends no "
+          "video",
+          p->camera);
+    else
+      g_snprintf (reason, sizeof reason,
+          "port %u (camera %s) answers RTSP "
+          "and streams",
+          p->port, p->camera);
+    reply_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
+        rts_render_check ("port", ok, reason, p, &cams[i], now ()));
+    return;
+  }
+  g_snprintf (reason, sizeof reason,
+      "port %u is not one of this server's "
+      "RTSP ports",
+      (guint) port);
+  reply_error (msg, SOUP_STATUS_NOT_FOUND, reason);
+}
+
 static void
 handle_urls (RtsHttpApi *api, SoupServerMessage *msg)
 {
@@ -304,6 +389,12 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   if (strcmp (path, "/health") == 0)
     handle_health (api, msg);
+  else if (strcmp (path, "/health/live") == 0)
+    handle_live (api, msg);
+  else if (strcmp (path, "/health/ready") == 0)
+    handle_ready (api, msg);
+  else if (g_str_has_prefix (path, "/health/"))
+    handle_port (api, msg, path + strlen ("/health/"));
   else if (strcmp (path, "/rtsp-urls") == 0)
     handle_urls (api, msg);
   else if (strcmp (path, "/") == 0)

@@ -55,6 +55,46 @@ add_camera_fields (JsonBuilder *b, const RtsCameraView *c)
     json_builder_add_null_value (b);
 }
 
+/* The detail of one port, in /health's list and in /health/PORT. */
+static void
+add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
+    const RtsCameraView *cam, RtsNow now)
+{
+  json_builder_set_member_name (b, "port");
+  json_builder_add_int_value (b, p->port);
+  add_camera_fields (b, cam);
+  json_builder_set_member_name (b, "healthy");
+  json_builder_add_boolean_value (b, p->probed && p->up);
+  json_builder_set_member_name (b, "rtsp_status");
+  if (p->status > 0)
+    json_builder_add_int_value (b, p->status);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "error");
+  if (p->probed && p->error)
+    json_builder_add_string_value (b, p->error);
+  else if (!p->probed)
+    json_builder_add_string_value (b, "not probed yet");
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "probe_latency_ms");
+  json_builder_add_double_value (b, p->probed ? p->latency * 1e3 : 0);
+  json_builder_set_member_name (b, "checked_at");
+  if (p->probed)
+    json_builder_add_double_value (b, p->checked_at / 1e6);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "age_seconds");
+  if (p->probed)
+    json_builder_add_double_value (b, (now.mono_us - p->checked_mono) / 1e6);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "streaming");
+  json_builder_add_boolean_value (b, p->streaming);
+  json_builder_set_member_name (b, "video_age_seconds");
+  json_builder_add_double_value (b, (now.mono_us - p->data_mono) / 1e6);
+}
+
 JsonNode *
 rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
     const RtsCameraView *cams, guint n, double probe_age, RtsNow now)
@@ -83,37 +123,8 @@ rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
   json_builder_set_member_name (b, "ports");
   json_builder_begin_array (b);
   for (guint i = 0; i < n; i++) {
-    const RtsPortHealth *p = &ports[i];
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "port");
-    json_builder_add_int_value (b, p->port);
-    add_camera_fields (b, &cams[i]);
-    json_builder_set_member_name (b, "healthy");
-    json_builder_add_boolean_value (b, p->probed && p->up);
-    json_builder_set_member_name (b, "rtsp_status");
-    if (p->status > 0)
-      json_builder_add_int_value (b, p->status);
-    else
-      json_builder_add_null_value (b);
-    json_builder_set_member_name (b, "error");
-    if (p->probed && p->error)
-      json_builder_add_string_value (b, p->error);
-    else if (!p->probed)
-      json_builder_add_string_value (b, "not probed yet");
-    else
-      json_builder_add_null_value (b);
-    json_builder_set_member_name (b, "probe_latency_ms");
-    json_builder_add_double_value (b, p->probed ? p->latency * 1e3 : 0);
-    json_builder_set_member_name (b, "checked_at");
-    if (p->probed)
-      json_builder_add_double_value (b, p->checked_at / 1e6);
-    else
-      json_builder_add_null_value (b);
-    json_builder_set_member_name (b, "age_seconds");
-    if (p->probed)
-      json_builder_add_double_value (b, (now.mono_us - p->checked_mono) / 1e6);
-    else
-      json_builder_add_null_value (b);
+    add_port_fields (b, &ports[i], &cams[i], now);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -213,6 +224,31 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
       "tcp URL</code> &middot; <a href=\"/rtsp-urls\">/rtsp-urls</a> "
       "(JSON)</p></body></html>\n");
   return g_string_free (out, FALSE);
+}
+
+JsonNode *
+rts_render_check (const char *check, gboolean ok, const char *reason,
+    const RtsPortHealth *port, const RtsCameraView *cam, RtsNow now)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, ok ? "healthy" : "unhealthy");
+  json_builder_set_member_name (b, "check");
+  json_builder_add_string_value (b, check);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, reason);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_double_value (b, now.real_us / 1e6);
+  if (port) {
+    json_builder_set_member_name (b, "detail");
+    json_builder_begin_object (b);
+    add_port_fields (b, port, cam, now);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
 }
 
 JsonNode *

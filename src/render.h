@@ -46,6 +46,12 @@ rts_render_urls (const RtsCameraView *cams, guint n, const char *host);
 char *rts_render_index_html (const RtsHealthSummary *s,
     const RtsCameraView *cams, guint n, const char *host, RtsNow now);
 
+/* GET /health/live, /health/ready, /health/PORT: {"status": "healthy" or
+ * "unhealthy", "check": CHECK, "reason", "timestamp"}, plus the port's
+ * detail when PORT (and CAM) are given. */
+JsonNode *rts_render_check (const char *check, gboolean ok, const char *reason,
+    const RtsPortHealth *port, const RtsCameraView *cam, RtsNow now);
+
 /* {"error": MESSAGE, "status": CODE}. */
 JsonNode *rts_render_error (guint code, const char *message);
 

@@ -20,6 +20,12 @@ test_parse_ok (void)
   g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_CLOSE_PORT), ==,
       "close-port");
   g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_HANG_PORT), ==, "hang-port");
+  {
+    const char *stall = "{\"type\":\"stall\",\"seconds\":30}";
+    g_assert_true (rts_fault_parse (stall, strlen (stall), &f, &err));
+    g_assert_cmpint (f.type, ==, RTS_FAULT_STALL);
+    g_assert_cmpfloat (f.seconds, ==, 30);
+  }
 }
 
 static void

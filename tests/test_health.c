@@ -69,6 +69,37 @@ test_starting_and_stopping (void)
   g_assert_nonnull (strstr (s.reason, "shutting down"));
 }
 
+static void
+test_ready (void)
+{
+  RtsPortHealth two[2] = { port (1, 1), port (1, 1) };
+  char reason[160];
+
+  two[0].streaming = two[1].streaming = TRUE;
+  g_assert_true (
+      rts_health_aggregate_ready (two, 2, FALSE, reason, sizeof reason));
+  g_assert_nonnull (strstr (reason, "2 of 2 cameras stream"));
+  g_assert_false (
+      rts_health_aggregate_ready (two, 2, TRUE, reason, sizeof reason));
+  g_assert_nonnull (strstr (reason, "shutting down"));
+
+  /* Ready needs every camera: one stalled or one port down is enough. */
+  two[1].streaming = FALSE;
+  g_assert_false (
+      rts_health_aggregate_ready (two, 2, FALSE, reason, sizeof reason));
+  g_assert_nonnull (strstr (reason, "1 of 2 cameras stream"));
+  two[1].streaming = TRUE;
+  two[0].up = FALSE;
+  g_assert_false (
+      rts_health_aggregate_ready (two, 2, FALSE, reason, sizeof reason));
+  g_assert_nonnull (strstr (reason, "1 of 2 ports answer"));
+  two[0].up = TRUE;
+  two[0].probed = FALSE;
+  g_assert_false (
+      rts_health_aggregate_ready (two, 2, FALSE, reason, sizeof reason));
+  g_assert_nonnull (strstr (reason, "starting"));
+}
+
 /* A fake RTSP peer: answers ANSWER to whatever comes, or nothing. */
 typedef struct {
   GSocketService *service;
@@ -236,6 +267,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/health/aggregate", test_aggregate);
   g_test_add_func ("/health/starting-and-stopping", test_starting_and_stopping);
+  g_test_add_func ("/health/ready", test_ready);
   g_test_add_func ("/health/probe-ok", test_probe_ok);
   g_test_add_func ("/health/probe-not-200", test_probe_not_200);
   g_test_add_func ("/health/probe-silent", test_probe_silent);

@@ -416,6 +416,36 @@ test_http_healthy (void)
   fake_free (f);
 }
 
+/* --live, --ready and --port N ask their own path of --url's server. */
+static void
+test_http_check_paths (void)
+{
+  const struct {
+    const char *flag;
+    const char *request;
+  } cases[] = {
+    { "--live", "GET /health/live HTTP/1.1\r\n" },
+    { "--ready", "GET /health/ready HTTP/1.1\r\n" },
+    { "--port=8556", "GET /health/8556 HTTP/1.1\r\n" },
+  };
+
+  if (!have_tool ())
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *answer = http_answer ("HTTP/1.1 200 OK", HEALTHY_BODY);
+    g_autofree char *url = NULL;
+    Fake *f = FAKE (.answer = answer);
+    Run r;
+
+    url = url_arg (f, "/ignored");
+    RUN (&r, url, cases[i].flag);
+    assert_verdict (&r, 0, "healthy: ");
+    g_assert_true (g_str_has_prefix (f->request->str, cases[i].request));
+    run_clear (&r);
+    fake_free (f);
+  }
+}
+
 static void
 test_http_503 (void)
 {
@@ -881,6 +911,13 @@ test_usage_errors (void)
     const char *value;
   } cases[] = {
     { { "--bogus" }, "--bogus", NULL },
+    { { "--live", "--ready" }, "--live", NULL },
+    { { "--live=1" }, "--live", NULL },
+    { { "--port" }, "--port", NULL },
+    { { "--port=0" }, "--port", "0" },
+    { { "--port=x" }, "--port", "x" },
+    { { "--port=8554", "--live" }, "--port", NULL },
+    { { "--ready", "--rtsp-ports=8554" }, "--ready", NULL },
     { { "--bogus=1" }, "--bogus", NULL },
     { { "-x" }, "-x", NULL },
     { { "stray" }, "stray", NULL },
@@ -975,6 +1012,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/health-check/http/healthy", test_http_healthy);
+  g_test_add_func ("/health-check/http/check-paths", test_http_check_paths);
   g_test_add_func ("/health-check/http/503", test_http_503);
   g_test_add_func ("/health-check/http/200-unhealthy", test_http_200_unhealthy);
   g_test_add_func ("/health-check/http/split-body", test_http_split_body);

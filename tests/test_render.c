@@ -169,6 +169,37 @@ test_index_html (void)
 }
 
 static void
+test_check_json (void)
+{
+  RtsPortHealth p = { 8555, "cam2", TRUE, FALSE, -1, 2.0, (char *) "refused",
+    1764072000000000, 49 * G_USEC_PER_SEC, FALSE, 40 * G_USEC_PER_SEC, 7 };
+  RtsCameraView cam = view ("cam2", 8555, 0);
+  RtsNow now = { 1764072001000000, 50 * G_USEC_PER_SEC };
+  g_autoptr (JsonParser) k1 = NULL;
+  g_autoptr (JsonParser) k2 = NULL;
+  JsonObject *live =
+      parse (rts_render_check ("live", TRUE, "loop runs", NULL, NULL, now),
+          &k1);
+  JsonObject *port =
+      parse (rts_render_check ("port", FALSE, "down", &p, &cam, now), &k2);
+  JsonObject *detail = json_object_get_object_member (port, "detail");
+
+  g_assert_cmpstr (json_object_get_string_member (live, "status"), ==,
+      "healthy");
+  g_assert_cmpstr (json_object_get_string_member (live, "check"), ==, "live");
+  g_assert_false (json_object_has_member (live, "detail"));
+  g_assert_cmpstr (json_object_get_string_member (port, "status"), ==,
+      "unhealthy");
+  g_assert_cmpint (json_object_get_int_member (detail, "port"), ==, 8555);
+  g_assert_false (json_object_get_boolean_member (detail, "streaming"));
+  g_assert_cmpfloat (json_object_get_double_member (detail,
+                         "video_age_seconds"),
+      ==, 10);
+  g_assert_cmpstr (json_object_get_string_member (detail, "error"), ==,
+      "refused");
+}
+
+static void
 test_error_json (void)
 {
   g_autoptr (JsonParser) keep = NULL;
@@ -189,6 +220,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/health-json-unprobed", test_health_json_unprobed);
   g_test_add_func ("/render/urls-json", test_urls_json);
   g_test_add_func ("/render/index-html", test_index_html);
+  g_test_add_func ("/render/check-json", test_check_json);
   g_test_add_func ("/render/error-json", test_error_json);
   return g_test_run ();
 }

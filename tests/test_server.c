@@ -453,6 +453,108 @@ test_health_follows_ports (void)
   ts_server_free (s);
 }
 
+static int
+health_check_path (TsServer *s, const char *flag, double *elapsed)
+{
+  g_autofree char *url =
+      g_strdup_printf ("--url=http://127.0.0.1:%u/", s->http_port);
+  const char *argv[] = { url, flag, "--timeout=2", NULL };
+  return health_check (argv, 10, elapsed);
+}
+
+static guint
+get_status (TsServer *s, const char *path)
+{
+  return ts_http (s->http_port, "GET", path, NULL, NULL, NULL, NULL);
+}
+
+/* Waits up to TIMEOUT s for PATH to answer WANT. */
+static gboolean
+wait_status (TsServer *s, const char *path, guint want, double timeout)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+
+  do {
+    if (get_status (s, path) == want)
+      return TRUE;
+    g_usleep (50 * 1000);
+  } while (g_get_monotonic_time () < end);
+  return FALSE;
+}
+
+/* Liveness, readiness and one port's truth each answer their own question:
+ * a closed port fails its own /health/PORT and readiness while /health (3
+ * of 4) and liveness stay 200; a stalled camera still answers RTSP but is
+ * not ready; and everything comes back without a restart. */
+static void
+test_live_ready_port (void)
+{
+  TsServer *s = ts_server_start (control_args);
+  g_autofree char *p1 = NULL, *p2 = NULL, *port2 = NULL, *port3 = NULL;
+  g_autofree char *body = NULL;
+
+  g_assert_nonnull (s);
+  p1 = g_strdup_printf ("/health/%u", s->rtsp_ports[0]);
+  p2 = g_strdup_printf ("/health/%u", s->rtsp_ports[1]);
+  port2 = g_strdup_printf ("--port=%u", s->rtsp_ports[1]);
+  port3 = g_strdup_printf ("--port=%u", s->rtsp_ports[2]);
+  g_assert_true (wait_status (s, "/health/ready", 200, 5));
+  g_assert_cmpuint (get_status (s, "/health/live"), ==, 200);
+  g_assert_cmpuint (ts_http (s->http_port, "GET", p2, NULL, NULL, &body, NULL),
+      ==, 200);
+  g_assert_nonnull (strstr (body, "\"status\":\"healthy\""));
+  g_assert_nonnull (strstr (body, "\"streaming\":true"));
+  g_assert_cmpuint (get_status (s, "/health/1"), ==, 404);
+  g_assert_cmpuint (get_status (s, "/health/nope"), ==, 404);
+  g_assert_cmpint (health_check_path (s, "--live", NULL), ==, 0);
+  g_assert_cmpint (health_check_path (s, "--ready", NULL), ==, 0);
+  g_assert_cmpint (health_check_path (s, port2, NULL), ==, 0);
+
+  /* One port closed. */
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"close-port\"}",
+                        TOKEN),
+      ==, 200);
+  g_assert_true (wait_status (s, p2, 503, 5));
+  g_assert_true (wait_status (s, "/health/ready", 503, 5));
+  g_assert_cmpuint (get_status (s, "/health"), ==, 200);
+  g_assert_cmpuint (get_status (s, "/health/live"), ==, 200);
+  g_assert_cmpuint (get_status (s, p1), ==, 200);
+  g_assert_cmpint (health_check_path (s, port2, NULL), ==, 1);
+  g_assert_cmpint (health_check_path (s, port3, NULL), ==, 0);
+  g_assert_cmpint (health_check_path (s, "--ready", NULL), ==, 1);
+  g_assert_cmpint (health_check_path (s, "--live", NULL), ==, 0);
+  g_assert_cmpuint (fault (s, "DELETE", "cam2", NULL, TOKEN), ==, 200);
+  g_assert_true (wait_status (s, "/health/ready", 200, 5));
+
+  /* A frozen camera: its port still answers, its video does not flow. */
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"stall\"}", TOKEN),
+      ==, 200);
+  g_assert_true (wait_status (s, "/health/ready", 503, 5));
+  g_assert_true (wait_status (s, p2, 503, 1));
+  g_assert_cmpuint (get_status (s, "/health"), ==, 200);
+  g_assert_cmpuint (get_status (s, "/health/live"), ==, 200);
+  g_assert_true (ts_server_wait_log (s, "camera cam2 stalled", 1, 1));
+  g_assert_true (ts_server_wait_log (s, "readiness: not ready", 1, 1));
+  if (ts_have_program ("ffmpeg")) {
+    g_autofree char *url = ts_rtsp_url (s, 1);
+    const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+      "-rtsp_transport", "tcp", "-i", url, "-frames:v", "1", "-f", "null", "-",
+      NULL };
+    /* A reader gets no frame from a stalled camera. */
+    g_assert_cmpint (ts_run (argv, 4, NULL, NULL, NULL), !=, 0);
+  }
+  g_assert_cmpuint (fault (s, "DELETE", "cam2", NULL, TOKEN), ==, 200);
+  g_assert_true (wait_status (s, "/health/ready", 200, 6));
+  g_assert_true (
+      ts_server_wait_log (s, "camera cam2 streams video again", 1, 1));
+  if (ts_have_program ("ffmpeg")) {
+    g_autofree char *url = ts_rtsp_url (s, 1);
+    g_assert_cmpuint (ts_ffmpeg_frames (url, "tcp", 30, 640, 480), ==, 30);
+  }
+  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static void
 test_fault_expires (void)
 {
@@ -670,6 +772,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/index", test_index);
   g_test_add_func ("/server/health-follows-ports", test_health_follows_ports);
   g_test_add_func ("/server/fault-expires", test_fault_expires);
+  g_test_add_func ("/server/live-ready-port", test_live_ready_port);
   g_test_add_func ("/server/control-auth", test_control_auth);
   g_test_add_func ("/server/sigterm-with-readers", test_sigterm_with_readers);
   g_test_add_func ("/server/bad-flags", test_bad_flags);

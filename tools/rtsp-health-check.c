@@ -106,6 +106,8 @@ typedef struct {
   const char *min_healthy_arg;
   const char *host_arg;
   char *rtsp_host;
+  const char *check_flag; /* --live, --ready or --port: which path */
+  char check_path[32];    /* /health/live, /health/ready, /health/N */
 } Options;
 
 static double
@@ -181,7 +183,8 @@ usage_error (const char *fmt, ...)
 static void
 print_usage (void)
 {
-  fputs ("Usage: " PROGRAM " [--url URL] [--timeout SECONDS]\n"
+  fputs ("Usage: " PROGRAM " [--url URL] [--live|--ready|--port N] "
+         "[--timeout SECONDS]\n"
          "       " PROGRAM " --rtsp-ports LIST [--min-healthy N] "
          "[--host HOST] [--timeout SECONDS]\n"
          "\n"
@@ -193,6 +196,11 @@ print_usage (void)
          "                     with a JSON body whose \"status\" is "
          "\"healthy\"\n"
          "                     (default " DEFAULT_URL ")\n"
+         "  --live             GET /health/live: the process and its loop "
+         "work\n"
+         "  --ready            GET /health/ready: every camera answers\n"
+         "  --port N           GET /health/N: that one RTSP port answers\n"
+         "                     (these three keep --url's host and port)\n"
          "  --rtsp-ports LIST  instead, send RTSP OPTIONS to each "
          "comma-separated\n"
          "                     port; healthy when enough answer "
@@ -492,6 +500,34 @@ parse_args (int argc, char **argv, Options *o)
       if (!(v = take_value (argc, argv, &i, name, eq)))
         return EXIT_USAGE;
       o->host_arg = v;
+    } else if (IS ("--live") || IS ("--ready")) {
+      if (eq) {
+        usage_error ("%s: takes no value", name);
+        return EXIT_USAGE;
+      }
+      if (o->check_flag) {
+        usage_error ("%s and %s: use one or the other", o->check_flag, name);
+        return EXIT_USAGE;
+      }
+      o->check_flag = IS ("--live") ? "--live" : "--ready";
+      snprintf (o->check_path, sizeof o->check_path, "/health/%s",
+          o->check_flag + 2);
+    } else if (IS ("--port")) {
+      unsigned port;
+      char shown[64];
+      if (!(v = take_value (argc, argv, &i, name, eq)))
+        return EXIT_USAGE;
+      if (o->check_flag) {
+        usage_error ("%s and --port: use one or the other", o->check_flag);
+        return EXIT_USAGE;
+      }
+      printable (v, strlen (v), shown, sizeof shown);
+      if (parse_port (v, strlen (v), &port) < 0) {
+        usage_error ("--port: \"%s\" is not a port (1..65535)", shown);
+        return EXIT_USAGE;
+      }
+      o->check_flag = "--port";
+      snprintf (o->check_path, sizeof o->check_path, "/health/%u", port);
     } else if (arg[0] == '-') {
       usage_error ("%s: unknown option", name);
       return EXIT_USAGE;
@@ -531,6 +567,10 @@ check_options (Options *o)
     usage_error ("--url and --rtsp-ports: use one or the other");
     return -1;
   }
+  if (o->check_flag && o->ports_arg) {
+    usage_error ("%s and --rtsp-ports: use one or the other", o->check_flag);
+    return -1;
+  }
   if (!o->ports_arg) {
     if (o->min_healthy_arg || o->host_arg) {
       const char *v = o->min_healthy_arg ? o->min_healthy_arg : o->host_arg;
@@ -539,7 +579,17 @@ check_options (Options *o)
           o->min_healthy_arg ? "--min-healthy" : "--host", shown);
       return -1;
     }
-    return parse_url (o->url ? o->url : DEFAULT_URL, o);
+    if (parse_url (o->url ? o->url : DEFAULT_URL, o) < 0)
+      return -1;
+    /* --live, --ready and --port ask the same server another question:
+     * the URL's host and port, their own path. */
+    if (o->check_flag) {
+      free (o->url_path);
+      o->url_path = strdup (o->check_path);
+      if (!o->url_path)
+        return -1;
+    }
+    return 0;
   }
 
   if (parse_ports (o->ports_arg, o) < 0)
