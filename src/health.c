@@ -144,6 +144,10 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
   }
   ph->probed = TRUE;
   ph->up = r->ok;
+  if (r->ok)
+    ph->probes_ok++;
+  else
+    ph->probes_failed++;
   ph->status = r->status;
   ph->latency = r->latency;
   g_free (ph->error);
@@ -208,9 +212,11 @@ on_watch (gpointer data)
     if (streaming != ph->streaming && !h->stopping) {
       if (streaming)
         rts_info ("camera %s streams video again", ph->camera);
-      else
+      else {
+        ph->stalls++;
         rts_warn ("camera %s stalled: no video for %.1f s", ph->camera,
             (now - ph->data_mono) / 1e6);
+      }
     }
     ph->streaming = streaming;
   }

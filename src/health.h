@@ -23,6 +23,9 @@ typedef struct {
   gboolean streaming;  /* video left the camera within the stall threshold */
   gint64 data_mono;    /* monotonic us when packets were last seen moving */
   guint last_packets;
+  guint64 probes_ok;     /* probes answered 200 in time, since start */
+  guint64 probes_failed; /* every other probe */
+  guint64 stalls;        /* times the camera went from streaming to stalled */
 } RtsPortHealth;
 
 typedef struct {

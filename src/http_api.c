@@ -2,6 +2,7 @@
 #include "http_api.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "render.h"
 
 #include <libsoup/soup.h>
@@ -16,6 +17,7 @@ struct RtsHttpApi {
   char *control_token;
   SoupServer *soup;
   guint port;
+  gint64 started_mono;
 };
 
 static void
@@ -223,6 +225,43 @@ handle_port (RtsHttpApi *api, SoupServerMessage *msg, const char *digits)
 }
 
 static void
+handle_metrics (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  GPtrArray *servers = api->setup.servers;
+  guint n;
+  const RtsPortHealth *ports = rts_health_ports (api->setup.health, &n);
+  g_autofree RtsCameraView *cams = NULL;
+  g_autofree RtsMetricsCamera *mc = NULL;
+  RtsMetricsProcess p = { 0 };
+  RtsHealthSummary sum;
+  char reason[160];
+  g_autofree char *body = NULL;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  cams = camera_views (api);
+  mc = g_new0 (RtsMetricsCamera, n);
+  for (guint i = 0; i < n; i++) {
+    mc[i].cam = &cams[i];
+    mc[i].port = &ports[i];
+    rts_rtsp_server_counters (g_ptr_array_index (servers, i), &mc[i].counters);
+  }
+  sum = rts_health_summary (api->setup.health);
+  p.uptime = (g_get_monotonic_time () - api->started_mono) / 1e6;
+  p.healthy = sum.healthy;
+  p.open_ports = sum.open_ports;
+  p.ready = rts_health_ready (api->setup.health, reason, sizeof reason);
+  p.rss_bytes = rts_metrics_rss_bytes ();
+  p.heartbeat_age = rts_health_heartbeat_age (api->setup.health);
+  body = rts_metrics_render (&p, mc, n, now ());
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; version=0.0.4",
+      SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static void
 handle_urls (RtsHttpApi *api, SoupServerMessage *msg)
 {
   g_autofree RtsCameraView *cams = NULL;
@@ -395,6 +434,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
     handle_ready (api, msg);
   else if (g_str_has_prefix (path, "/health/"))
     handle_port (api, msg, path + strlen ("/health/"));
+  else if (strcmp (path, "/metrics") == 0)
+    handle_metrics (api, msg);
   else if (strcmp (path, "/rtsp-urls") == 0)
     handle_urls (api, msg);
   else if (strcmp (path, "/") == 0)
@@ -416,6 +457,7 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
   GSList *listeners;
 
   api->setup = *setup;
+  api->started_mono = g_get_monotonic_time ();
   api->bind = g_strdup (setup->bind);
   api->public_host = g_strdup (setup->public_host);
   api->control_token = g_strdup (setup->control_token);

@@ -3,6 +3,7 @@
 
 #include "log.h"
 
+#include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
 /* One media per camera, whatever URL a reader used: the stock key includes
@@ -52,8 +53,11 @@ struct RtsRtspServer {
   guint readers;
   guint cleanup_id;
   GstRTSPStreamTransport *house;
-  gint house_packets; /* atomic */
-  gulong stall_id;    /* drop probe while a stall fault holds */
+  gint house_packets;  /* atomic */
+  gulong stall_id;     /* drop probe while a stall fault holds */
+  gint64 house_frames; /* atomic: RTP packets with the marker bit */
+  gint64 house_bytes;  /* atomic */
+  guint64 sessions_total;
   gboolean stopping;
 };
 
@@ -82,6 +86,7 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
     return;
   g_object_set_data (G_OBJECT (client), READER_KEY, GINT_TO_POINTER (1));
   srv->readers++;
+  srv->sessions_total++;
   rts_info ("reader connected: camera %s port %u from %s session %s, "
             "%u reader(s) now",
       srv->cam->name, srv->port,
@@ -223,19 +228,35 @@ on_first_data (GstPad *pad, GstPadProbeInfo *info, gpointer data)
  * stream. It also sees every packet leaving the camera. */
 /* Only RTP counts as video: RTCP sender reports go on while a camera is
  * frozen. */
+/* Counts what every reader gets: packets, bytes, and frames (the RTP
+ * marker bit ends each access unit). Runs on the stream's send thread. */
+static gboolean
+count_packet (GstBuffer **buffer, guint idx, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  g_atomic_int_inc (&srv->house_packets);
+  __atomic_fetch_add (&srv->house_bytes, (gint64) gst_buffer_get_size (*buffer),
+      __ATOMIC_RELAXED);
+  if (gst_rtp_buffer_map (*buffer, GST_MAP_READ, &rtp)) {
+    if (gst_rtp_buffer_get_marker (&rtp))
+      __atomic_fetch_add (&srv->house_frames, 1, __ATOMIC_RELAXED);
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  return TRUE;
+}
+
 static gboolean
 house_send_rtp (GstBuffer *buffer, guint8 channel, gpointer data)
 {
-  RtsRtspServer *srv = data;
-  g_atomic_int_inc (&srv->house_packets);
-  return TRUE;
+  return count_packet (&buffer, 0, data);
 }
 
 static gboolean
 house_send_rtp_list (GstBufferList *list, guint8 channel, gpointer data)
 {
-  RtsRtspServer *srv = data;
-  g_atomic_int_add (&srv->house_packets, gst_buffer_list_length (list));
+  gst_buffer_list_foreach (list, count_packet, data);
   return TRUE;
 }
 
@@ -387,6 +408,14 @@ rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled)
     gst_pad_remove_probe (srv->probe_pad, srv->stall_id);
     srv->stall_id = 0;
   }
+}
+
+void
+rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
+{
+  c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
+  c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
+  c->sessions = srv->sessions_total;
 }
 
 guint

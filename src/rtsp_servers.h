@@ -43,6 +43,15 @@ gboolean rts_rtsp_server_has_data (RtsRtspServer *srv);
  * the watchdog) sees them: the stall fault. */
 void rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled);
 
+typedef struct {
+  guint64 frames;   /* video frames sent (each reaches every reader) */
+  guint64 bytes;    /* RTP bytes sent */
+  guint64 sessions; /* readers that ever set up a session */
+} RtsCameraCounters;
+
+/* Counters since start. Safe from the main loop. */
+void rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c);
+
 /* RTP packets the camera has sent since start (wraps); each one reached
  * the point where readers are served. Safe from any thread. */
 guint rts_rtsp_server_packets (RtsRtspServer *srv);

@@ -372,3 +372,175 @@ ts_have_program (const char *program)
   }
   return path != NULL;
 }
+
+static gboolean
+prom_name (const char **p, gboolean metric)
+{
+  const char *s = *p;
+
+  if (!(g_ascii_isalpha (*s) || *s == '_' || (metric && *s == ':')))
+    return FALSE;
+  while (g_ascii_isalnum (*s) || *s == '_' || (metric && *s == ':'))
+    s++;
+  *p = s;
+  return TRUE;
+}
+
+static gboolean
+prom_value (const char *s, double *out)
+{
+  char *end = NULL;
+
+  if (!strcmp (s, "+Inf") || !strcmp (s, "-Inf") || !strcmp (s, "NaN")) {
+    *out = 0;
+    return TRUE;
+  }
+  *out = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0';
+}
+
+int
+ts_prom_parse (const char *text, GHashTable *samples, char **error)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GHashTable) help =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) type =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) seen_sample =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) series =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  int n = 0;
+
+#define FAIL(...)                                                              \
+  do {                                                                         \
+    g_autofree char *why_ = g_strdup_printf (__VA_ARGS__);                     \
+    *error = g_strdup_printf ("line %u \"%s\": %s", i + 1, line, why_);        \
+    return -1;                                                                 \
+  } while (0)
+
+  if (!g_str_has_suffix (text, "\n")) {
+    *error = g_strdup ("text does not end with a newline");
+    return -1;
+  }
+  for (guint i = 0; lines[i]; i++) {
+    const char *line = lines[i];
+    const char *p = line;
+
+    if (*line == '\0') {
+      if (lines[i + 1] != NULL)
+        FAIL ("empty line inside the text");
+      continue;
+    }
+    if (g_str_has_prefix (line, "# HELP ")
+        || g_str_has_prefix (line, "# TYPE ")) {
+      gboolean is_help = line[2] == 'H';
+      const char *name = line + 7;
+      g_autofree char *fam = NULL;
+
+      p = name;
+      if (!prom_name (&p, TRUE) || *p != ' ')
+        FAIL ("bad metric name");
+      fam = g_strndup (name, p - name);
+      if (is_help) {
+        if (g_hash_table_contains (help, fam))
+          FAIL ("second HELP for %s", fam);
+        g_hash_table_add (help, g_steal_pointer (&fam));
+      } else {
+        const char *t = p + 1;
+        if (g_hash_table_contains (type, fam))
+          FAIL ("second TYPE for %s", fam);
+        if (g_hash_table_contains (seen_sample, fam))
+          FAIL ("TYPE after samples of %s", fam);
+        if (strcmp (t, "counter") && strcmp (t, "gauge")
+            && strcmp (t, "untyped") && strcmp (t, "histogram")
+            && strcmp (t, "summary"))
+          FAIL ("unknown type %s", t);
+        if (!strcmp (t, "counter") && !g_str_has_suffix (fam, "_total"))
+          FAIL ("counter %s is not named _total", fam);
+        g_hash_table_insert (type, g_steal_pointer (&fam), g_strdup (t));
+      }
+      continue;
+    }
+    if (*line == '#')
+      continue;
+
+    /* A sample: name{label="value",...} value */
+    const char *name = p;
+    if (!prom_name (&p, TRUE))
+      FAIL ("bad metric name");
+    g_autofree char *fam = g_strndup (name, p - name);
+    GString *key = g_string_new (fam);
+    if (!g_hash_table_contains (type, fam)) {
+      g_string_free (key, TRUE);
+      FAIL ("sample of %s without a TYPE before it", fam);
+    }
+    if (*p == '{') {
+      g_autoptr (GHashTable) labels =
+          g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_string_append_c (key, *p++);
+      while (*p != '}') {
+        const char *ln = p;
+        if (!prom_name (&p, FALSE) || *p != '=' || p[1] != '"') {
+          g_string_free (key, TRUE);
+          FAIL ("bad label");
+        }
+        g_autofree char *lname = g_strndup (ln, p - ln);
+        if (!g_hash_table_add (labels, g_strdup (lname))) {
+          g_string_free (key, TRUE);
+          FAIL ("label %s twice", lname);
+        }
+        g_string_append_len (key, ln, p - ln + 2);
+        p += 2;
+        while (*p && *p != '"') {
+          if (*p == '\\') {
+            if (p[1] != '\\' && p[1] != '"' && p[1] != 'n') {
+              g_string_free (key, TRUE);
+              FAIL ("bad escape in a label value");
+            }
+            g_string_append_c (key, *p++);
+          }
+          g_string_append_c (key, *p++);
+        }
+        if (*p != '"') {
+          g_string_free (key, TRUE);
+          FAIL ("unterminated label value");
+        }
+        g_string_append_c (key, *p++);
+        if (*p == ',')
+          g_string_append_c (key, *p++);
+        else if (*p != '}') {
+          g_string_free (key, TRUE);
+          FAIL ("expected , or } after a label");
+        }
+      }
+      g_string_append_c (key, *p++);
+    }
+    if (*p != ' ') {
+      g_string_free (key, TRUE);
+      FAIL ("no space before the value");
+    }
+    double v;
+    if (!prom_value (p + 1, &v)) {
+      g_string_free (key, TRUE);
+      FAIL ("value \"%s\" is not a float", p + 1);
+    }
+    if (!g_str_equal (g_hash_table_lookup (type, fam), "gauge") && v < 0) {
+      g_string_free (key, TRUE);
+      FAIL ("negative counter");
+    }
+    g_hash_table_add (seen_sample, g_strdup (fam));
+    if (!g_hash_table_add (series, g_strdup (key->str))) {
+      g_autofree char *k = g_string_free (key, FALSE);
+      FAIL ("duplicate series %s", k);
+    }
+    if (samples)
+      g_hash_table_insert (samples, g_strdup (key->str),
+          g_memdup2 (&v, sizeof v));
+    g_string_free (key, TRUE);
+    n++;
+  }
+#undef FAIL
+  return n;
+}

@@ -75,3 +75,11 @@ const char *ts_health_check_path (void);
 
 /* Skips the test when PROGRAM is missing, saying so. */
 gboolean ts_have_program (const char *program);
+
+/* A strict reader of the Prometheus text exposition format (0.0.4), as
+ * promtool checks it: HELP/TYPE once per family and before its samples,
+ * valid names and label syntax with escapes, float values, counters named
+ * _total, no duplicate series. Returns the number of samples, or -1 with
+ * ERROR set to the line and what is wrong. SAMPLES (may be NULL) maps
+ * "name{labels}" to its value (gdouble*). */
+int ts_prom_parse (const char *text, GHashTable *samples, char **error);
