@@ -61,6 +61,8 @@ static const RtsSetting rts_settings[] = {
       "H.264 target bitrate per camera" },
   { "shutdown-timeout", SET_DOUBLE, OFF (shutdown_timeout), "1.5", 0.1, 60,
       "SECONDS", "on SIGTERM, longest wait for readers to go before exit" },
+  { "log-format", SET_STRING, OFF (log_format), "text", 0, 0, "FORMAT",
+      "text (one line per event) or json (one JSON object per line)" },
   { "control-token", SET_STRING, OFF (control_token), NULL, 0, 0, "TOKEN",
       "enables the control API (/control/...) behind this bearer token" },
 };
@@ -198,6 +200,11 @@ validate (RtsConfig *cfg, GError **error)
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "--bind: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)",
         cfg->bind);
+    return FALSE;
+  }
+  if (strcmp (cfg->log_format, "text") && strcmp (cfg->log_format, "json")) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "--log-format: bad value '%s': expects text or json", cfg->log_format);
     return FALSE;
   }
   /* It goes verbatim into every URL we hand out. */

@@ -28,6 +28,7 @@ typedef struct {
   guint bitrate;           /* kbit/s */
   double shutdown_timeout; /* seconds */
   char *control_token;     /* NULL: control API off */
+  char *log_format;        /* "text" or "json" */
 
   gboolean show_help;
   gboolean show_version;

@@ -39,6 +39,36 @@ rts_log_init (void)
   g_log_set_writer_func (write_glib_log, NULL, NULL);
 }
 
+static gboolean log_json;
+
+void
+rts_log_set_json (gboolean json)
+{
+  log_json = json;
+}
+
+static void
+append_json_string (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
+    switch (*c) {
+      case '"':
+        g_string_append (out, "\\\"");
+        break;
+      case '\\':
+        g_string_append (out, "\\\\");
+        break;
+      default:
+        if (*c < 0x20)
+          g_string_append_printf (out, "\\u%04x", *c);
+        else
+          g_string_append_c (out, *c);
+    }
+  }
+  g_string_append_c (out, '"');
+}
+
 void
 rts_log_event (const char *level, const char *fmt, ...)
 {
@@ -51,6 +81,19 @@ rts_log_event (const char *level, const char *fmt, ...)
   text = g_strdup_vprintf (fmt, args);
   va_end (args);
 
+  if (log_json) {
+    g_autoptr (GString) line = g_string_new ("{\"time\":");
+    g_autofree char *t = g_strdup_printf ("%s.%03dZ", stamp,
+        g_date_time_get_microsecond (now) / 1000);
+    append_json_string (line, t);
+    g_string_append (line, ",\"level\":");
+    append_json_string (line, level);
+    g_string_append (line, ",\"msg\":");
+    append_json_string (line, text);
+    g_string_append (line, "}\n");
+    fputs (line->str, stderr);
+    return;
+  }
   /* Newlines inside a message would split one event across lines. */
   g_strdelimit (text, "\r\n", ' ');
   fprintf (stderr, "%s.%03dZ %-5s %s\n", stamp,

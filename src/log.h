@@ -9,6 +9,10 @@
 
 void rts_log_init (void);
 
+/* "text" (default) or "json": one JSON object per line, for CloudWatch and
+ * other collectors: {"time":..., "level":..., "msg":...}. */
+void rts_log_set_json (gboolean json);
+
 /* One event line: "2026-11-25T12:00:00.123Z info  camera cam1 ready ...". */
 void
 rts_log_event (const char *level, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

@@ -39,6 +39,7 @@ main (int argc, char **argv)
     return 0;
   }
 
+  rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
   /* After our own parsing, so GStreamer's options never shadow ours. */
   gst_init (NULL, NULL);
   status = rts_app_run (&cfg);

@@ -264,6 +264,85 @@ test_readers (void)
   g_assert_cmpint (json_object_get_int_member (after, "readers"), ==, 0);
 }
 
+static GHashTable *
+scrape (TsServer *s)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *err = NULL;
+  SoupMessageHeaders *hdrs = NULL;
+  GHashTable *samples =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_assert_cmpuint (ts_http (s->http_port, "GET", "/metrics", NULL, NULL, &body,
+                        &hdrs),
+      ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_content_type (hdrs, NULL), ==,
+      "text/plain");
+  soup_message_headers_unref (hdrs);
+  if (ts_prom_parse (body, samples, &err) < 0)
+    g_error ("/metrics does not parse: %s", err);
+  return samples;
+}
+
+static double
+metric (GHashTable *samples, const char *name, TsServer *s, guint cam)
+{
+  g_autofree char *key =
+      g_strdup_printf ("rtsp_test_server_%s{camera=\"cam%u\",port=\"%u\"}",
+          name, cam + 1, s->rtsp_ports[cam]);
+  double *v = g_hash_table_lookup (samples, key);
+  if (!v)
+    g_error ("no sample %s", key);
+  return *v;
+}
+
+/* /metrics parses strictly, and its counters move as video flows and
+ * readers come and go. */
+static void
+test_metrics (void)
+{
+  g_autoptr (GHashTable) before = NULL, during = NULL, after = NULL;
+  g_autofree char *url = ts_rtsp_url (shared, 2);
+  /* Killed by the test (and with it, by ts_spawn's death signal). */
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+    "tcp", "-i", url, "-t", "20", "-f", "null", "-", NULL };
+  g_autoptr (GSubprocess) reader = NULL;
+  guint connected =
+      ts_server_log_count (shared, "reader connected: camera cam3");
+  guint gone = ts_server_log_count (shared, "reader disconnected: camera cam3");
+
+  before = scrape (shared);
+  g_assert_cmpfloat (*(double *) g_hash_table_lookup (before,
+                         "rtsp_test_server_healthy"),
+      ==, 1);
+  if (!ts_have_program ("ffmpeg"))
+    return;
+  reader = ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+  g_assert_true (ts_server_wait_log (shared, "reader connected: camera cam3",
+      connected + 1, 10));
+  g_usleep (G_USEC_PER_SEC);
+  during = scrape (shared);
+  g_assert_cmpfloat (metric (during, "readers", shared, 2), ==, 1);
+  g_assert_cmpfloat (metric (during, "sessions_total", shared, 2), ==,
+      metric (before, "sessions_total", shared, 2) + 1);
+  /* About 30 frames a second flowed meanwhile; at least 15 of them. */
+  g_assert_cmpfloat (metric (during, "frames_sent_total", shared, 2), >=,
+      metric (before, "frames_sent_total", shared, 2) + 15);
+  g_assert_cmpfloat (metric (during, "bytes_sent_total", shared, 2), >,
+      metric (before, "bytes_sent_total", shared, 2));
+  g_assert_cmpfloat (metric (during, "streaming", shared, 2), ==, 1);
+  g_assert_cmpfloat (metric (during, "last_frame_age_seconds", shared, 2), <,
+      1);
+  g_subprocess_force_exit (reader);
+  g_subprocess_wait (reader, NULL, NULL);
+  g_assert_true (ts_server_wait_log (shared, "reader disconnected: camera cam3",
+      gone + 1, 10));
+  after = scrape (shared);
+  g_assert_cmpfloat (metric (after, "readers", shared, 2), ==, 0);
+  g_assert_cmpfloat (metric (after, "sessions_total", shared, 2), ==,
+      metric (during, "sessions_total", shared, 2));
+}
+
 static void
 test_http_errors (void)
 {
@@ -647,6 +726,45 @@ test_sigterm_with_readers (void)
   ts_server_free (s);
 }
 
+/* --log-format json: every line one JSON object with time, level, msg;
+ * health transitions included. */
+static void
+test_json_logs (void)
+{
+  const char *args[] = { "--log-format=json", "--control-token=" TOKEN, NULL };
+  TsServer *s = ts_server_start (args);
+  g_auto (GStrv) lines = NULL;
+  guint n = 0;
+
+  g_assert_nonnull (s);
+  g_assert_cmpuint (fault (s, "POST", "cam4", "{\"type\":\"close-port\"}",
+                        TOKEN),
+      ==, 200);
+  g_assert_true (ts_server_wait_log (s, "is down", 1, 5));
+  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_mutex_lock (&s->lock);
+  lines = g_strsplit (s->log->str, "\n", -1);
+  g_mutex_unlock (&s->lock);
+  for (guint i = 0; lines[i]; i++) {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    if (!*lines[i])
+      continue;
+    if (!json_parser_load_from_data (parser, lines[i], -1, NULL))
+      g_error ("not JSON: %s", lines[i]);
+    o = json_node_get_object (json_parser_get_root (parser));
+    g_assert_nonnull (json_object_get_string_member (o, "time"));
+    g_assert_nonnull (json_object_get_string_member (o, "level"));
+    g_assert_nonnull (json_object_get_string_member (o, "msg"));
+    n++;
+  }
+  g_assert_cmpuint (n, >=, 8);
+  g_assert_true (
+      ts_server_wait_log (s, "\"msg\":\"readiness: not ready", 1, 0));
+  ts_server_free (s);
+}
+
 static void
 test_bad_flags (void)
 {
@@ -664,6 +782,7 @@ test_bad_flags (void)
     { "--probe-timeout=0", "--probe-timeout" },
     { "--healthy-threshold=5", "--healthy-threshold" },
     { "--width=641", "641" },
+    { "--log-format=xml", "--log-format" },
     { "stray", "stray" },
   };
 
@@ -768,6 +887,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/play-gst-udp", test_gst_udp);
   g_test_add_func ("/server/readers", test_readers);
   g_test_add_func ("/server/concurrent-readers", test_concurrent_readers);
+  g_test_add_func ("/server/metrics", test_metrics);
   g_test_add_func ("/server/http-errors", test_http_errors);
   g_test_add_func ("/server/index", test_index);
   g_test_add_func ("/server/health-follows-ports", test_health_follows_ports);
@@ -775,6 +895,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/live-ready-port", test_live_ready_port);
   g_test_add_func ("/server/control-auth", test_control_auth);
   g_test_add_func ("/server/sigterm-with-readers", test_sigterm_with_readers);
+  g_test_add_func ("/server/json-logs", test_json_logs);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
   g_test_add_func ("/server/help-version", test_help_version);
   g_test_add_func ("/server/port-in-use", test_port_in_use);
