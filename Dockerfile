@@ -1,0 +1,100 @@
+# rtsp-test-server: four fake H.264 IP cameras and an honest /health.
+#
+#   podman build --format docker -t rtsp-test-server .     (docker build works too)
+#   docker run --rm -p 8554-8557:8554-8557 -p 8080:8080 rtsp-test-server
+#
+# Configuration is by environment variable, RTSP_TEST_SERVER_<FLAG>, e.g.
+# RTSP_TEST_SERVER_PUBLIC_HOST, RTSP_TEST_SERVER_CONTROL_TOKEN (README.md,
+# "Settings"). Arguments after the image name go to the server as flags.
+#
+# `--format docker` matters with podman/buildah: the OCI format drops
+# HEALTHCHECK. Deployment (ECS, Kubernetes, Compose): docs/deployment.md.
+
+# ---------------------------------------------------------------- build ----
+FROM debian:bookworm-slim AS build
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      meson ninja-build pkg-config gcc libc6-dev \
+      libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
+      libgstrtspserver-1.0-dev libsoup-3.0-dev libjson-glib-dev \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+# Only what the build reads (.dockerignore keeps the rest out of the context).
+COPY meson.build ./
+COPY src/ src/
+COPY tools/ tools/
+COPY tests/ tests/
+RUN meson setup /build --buildtype=release -Db_ndebug=if-release \
+ && ninja -C /build rtsp-test-server rtsp-health-check \
+ && install -D -s -m 0755 /build/rtsp-test-server /out/bin/rtsp-test-server \
+ && install -D -s -m 0755 /build/rtsp-health-check /out/bin/rtsp-health-check \
+ && mkdir -p /out/lib \
+ && cp -a /usr/lib/*-linux-gnu/libgstrtspserver-1.0.so.0* /out/lib/
+
+# -------------------------------------------------------------- runtime ----
+FROM debian:bookworm-slim AS runtime
+
+# Runtime libraries and the GStreamer plugins the cameras use: base
+# (videotestsrc, videoconvert), good (rtph264pay, rtpbin, udp), ugly (x264enc),
+# x (textoverlay, which needs a font). gstreamer1.0-tools (a few hundred KB)
+# gives gst-inspect-1.0 to build the plugin registry below and gst-launch-1.0
+# for debugging inside a running task (ECS Exec) and the Compose example client.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libglib2.0-0 libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 \
+      libsoup-3.0-0 libjson-glib-1.0-0 \
+      gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+      gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
+      fonts-dejavu-core fontconfig \
+ && rm -rf /var/lib/apt/lists/*
+
+COPY --from=build /out/bin/ /usr/local/bin/
+# libgstrtspserver-1.0-0 is taken from the build stage, not installed as a
+# package: the Debian package depends on gstreamer1.0-plugins-bad, which drags
+# in GTK, Mesa/LLVM and every codec (~500 MB) while the server uses none of it.
+# It is the same Debian build (same base, same mirror) the server was linked
+# against; ldconfig below registers it.
+COPY --from=build /out/lib/ /usr/local/lib/
+
+# Caches built once here and read-only at run time, so the non-root user needs
+# no writable cache directory and the server's start stays fast:
+# - the GStreamer plugin registry (no scan of ~100 plugins at each start);
+# - fontconfig's cache for textoverlay. It is rebuilt here, in a later layer
+#   than the fonts, because layers keep whole-second mtimes and a cache made
+#   during apt-get install (nanoseconds) would be stale at run time.
+ENV GST_REGISTRY_1_0=/usr/local/lib/gstreamer-1.0/registry.bin
+RUN ldconfig \
+ && mkdir -p /usr/local/lib/gstreamer-1.0 \
+ && gst-inspect-1.0 x264enc textoverlay rtph264pay videotestsrc >/dev/null \
+ && chmod 0644 "$GST_REGISTRY_1_0" \
+ && fc-cache -f \
+ && groupadd --system --gid 10001 rtsp \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin rtsp
+# GSETTINGS_BACKEND=memory: libsoup's glib-networking would otherwise load
+# dconf, which wants a writable home and logs an error per connection.
+ENV GST_REGISTRY_UPDATE=no \
+    GST_DEBUG_NO_COLOR=1 \
+    GSETTINGS_BACKEND=memory
+
+# Numeric, so Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
+
+# RTSP, one camera per port (cam1..cam4), then the HTTP API (/health ...).
+EXPOSE 8554 8555 8556 8557 8080
+
+# The server is PID 1 unless the runtime adds an init (--init, ECS
+# initProcessEnabled): it handles SIGTERM itself, turns /health to 503 at once
+# and exits 0 within its shutdown timeout (1.5 s by default).
+STOPSIGNAL SIGTERM
+
+# Exec form: no shell, no Python; rtsp-health-check is a libc-only program.
+# Healthy when >= 3 of the 4 cameras answer RTSP OPTIONS (GET /health).
+# If you move the HTTP port, override this (or set the health check in your
+# orchestrator, as the ECS task definition does).
+HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
+  CMD ["rtsp-health-check", "--url", "http://127.0.0.1:8080/health", "--timeout", "5"]
+
+ENTRYPOINT ["rtsp-test-server"]

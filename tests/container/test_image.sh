@@ -1,0 +1,300 @@
+#!/bin/bash
+# The container image, built and run for real with podman (TAP on stdout).
+#
+# Builds the image from the Dockerfile, checks its configuration (non-root,
+# STOPSIGNAL, ports, HEALTHCHECK in exec form), starts it on loopback ports
+# picked by podman, waits for "healthy" through the image's own HEALTHCHECK
+# (`podman healthcheck run`: no systemd runs here to fire it on a timer),
+# plays a camera from the host with ffmpeg, plays another with the Compose
+# example client's own command from inside the image, closes cameras through
+# the control API and watches /health, /health/PORT and the container's health
+# follow, and checks that `podman stop` returns at once with exit status 0
+# (the server honours SIGTERM as PID 1).
+#
+# When podman cannot run, every test here is skipped, loudly; with CI=true
+# that is a failure instead. Containers and the test image are removed on exit;
+# the base image and podman's build cache stay (they make the next run fast).
+#
+# Env: RTS_IMAGE_MAX_MB (default 300): the image must be smaller than this.
+#      RTS_TIMINGS: file to append "name seconds" timing lines to.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+export CONTAINERS_CONF="$ROOT/tests/container/containers.conf"
+
+TOKEN="test-token-$RANDOM$RANDOM"
+ID="rts-test-$$-$RANDOM"
+IMAGE="localhost/rtsp-test-server:$ID"
+SERVER="$ID-server"
+CLIENT="$ID-client"
+MAX_MB=${RTS_IMAGE_MAX_MB:-300}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/$ID.XXXXXX")
+
+n=0
+nfail=0
+ok() {
+  n=$((n + 1))
+  echo "ok $n - $*"
+}
+not_ok() {
+  n=$((n + 1))
+  nfail=$((nfail + 1))
+  echo "not ok $n - $*"
+}
+skip() {
+  n=$((n + 1))
+  echo "ok $n - $1 # SKIP $2"
+}
+check() {
+  local desc=$1
+  shift
+  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+diag() { echo "# $*"; }
+timing() { # NAME VALUE [UNIT]
+  diag "measured: $1 $2 ${3:-s}"
+  if [ -n "${RTS_TIMINGS:-}" ]; then echo "$1 $2 ${3:-s}" >>"$RTS_TIMINGS"; fi
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+finish() {
+  echo "1..$n"
+  [ "$nfail" -eq 0 ]
+  exit $?
+}
+
+cleanup() {
+  podman rm -f -t 2 "$CLIENT" "$SERVER" >/dev/null 2>&1
+  podman rmi -f "$IMAGE" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- podman ---
+why=""
+if ! command -v podman >/dev/null 2>&1; then
+  why="podman is not installed (scripts/install-deps.sh --test installs it)"
+elif ! timeout 60 podman info >"$WORK/info" 2>&1; then
+  why="podman info failed: $(tail -n 1 "$WORK/info")"
+fi
+if [ -n "$why" ]; then
+  {
+    echo "################################################################"
+    echo "#  CONTAINER TESTS NOT RUN: podman cannot run here."
+    echo "#  $why"
+    echo "#  The image was NOT built, started or checked."
+    echo "################################################################"
+  } >&2
+  if [ "${CI:-}" = "true" ]; then
+    not_ok "podman runs (required in CI): $why"
+  else
+    for t in "base image" "image builds" "image configuration" "image size" \
+      "healthy through HEALTHCHECK" "ffmpeg plays from the host" \
+      "compose client plays" "faults and health" "podman stop is prompt"; do
+      skip "$t" "podman cannot run: $why"
+    done
+  fi
+  finish
+fi
+ok "podman runs ($(podman --version))"
+
+# ---------------------------------------------------------------- build ----
+start=$(now)
+if timeout 600 bash tests/container/base-image.sh 2>"$WORK/base.log"; then
+  ok "base image debian:bookworm-slim present"
+else
+  sed 's/^/# /' "$WORK/base.log"
+  not_ok "base image debian:bookworm-slim present"
+  finish
+fi
+timing base_image "$(since "$start")"
+
+start=$(now)
+if timeout 900 podman build --pull=never --format docker -t "$IMAGE" . \
+  >"$WORK/build.log" 2>&1; then
+  build_s=$(since "$start")
+  ok "image builds from the Dockerfile (--format docker) in $build_s s"
+  timing image_build "$build_s"
+else
+  tail -n 30 "$WORK/build.log" | sed 's/^/# /'
+  not_ok "image builds from the Dockerfile"
+  finish
+fi
+
+# ---------------------------------------------------------- configuration --
+inspect() { podman image inspect -f "$1" "$IMAGE" 2>/dev/null; }
+check "runs as a non-root numeric user (10001:10001)" \
+  test "$(inspect '{{.Config.User}}')" = "10001:10001"
+check "STOPSIGNAL SIGTERM" test "$(inspect '{{.Config.StopSignal}}')" = "SIGTERM"
+ports=$(inspect '{{range $p, $v := .Config.ExposedPorts}}{{$p}} {{end}}')
+check "exposes 8554-8557 and 8080 ($ports)" \
+  test "$ports" = "8080/tcp 8554/tcp 8555/tcp 8556/tcp 8557/tcp "
+hc_test=$(inspect '{{json .Config.Healthcheck.Test}}')
+check "HEALTHCHECK is exec form with rtsp-health-check ($hc_test)" \
+  test "$hc_test" = '["CMD","rtsp-health-check","--url","http://127.0.0.1:8080/health","--timeout","5"]'
+hc_times=$(inspect '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.StartPeriod}} {{.Config.Healthcheck.Retries}}')
+check "HEALTHCHECK interval 30s, timeout 15s, start period 60s, retries 3 ($hc_times)" \
+  test "$hc_times" = "30s 15s 1m0s 3"
+check "ENTRYPOINT is the server" \
+  test "$(inspect '{{json .Config.Entrypoint}}')" = '["rtsp-test-server"]'
+size=$(inspect '{{.Size}}')
+size_mb=$((size / 1000000))
+timing image_size "$size_mb" MB
+check "image is small: $size_mb MB (limit $MAX_MB MB)" test "$size_mb" -lt "$MAX_MB"
+podman run --rm --entrypoint sh "$IMAGE" -c 'command -v python3 python;
+  ls /usr/lib/*/gstreamer-1.0/libgstx265.so /usr/lib/*/libgstbadaudio-1.0.so.0 2>/dev/null; true' \
+  >"$WORK/extra" 2>/dev/null
+check "no Python and no gst-plugins-bad in the image" test ! -s "$WORK/extra"
+
+# ------------------------------------------------------------------ run ----
+# Every published port on loopback, host side picked by podman (parallel-safe).
+start=$(now)
+if ! podman run -d --name "$SERVER" \
+  -p 127.0.0.1::8080 -p 127.0.0.1::8554 -p 127.0.0.1::8555 \
+  -p 127.0.0.1::8556 -p 127.0.0.1::8557 \
+  -e RTSP_TEST_SERVER_CONTROL_TOKEN="$TOKEN" \
+  -e RTSP_TEST_SERVER_PUBLIC_HOST=cameras.example.test \
+  "$IMAGE" >"$WORK/run.log" 2>&1; then
+  sed 's/^/# /' "$WORK/run.log"
+  not_ok "container starts"
+  finish
+fi
+run_at=$start
+state=$(podman inspect -f '{{.State.Health.Status}}' "$SERVER" 2>/dev/null)
+healthy=""
+for _ in $(seq 1 100); do
+  if timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1; then
+    healthy=$(since "$start")
+    break
+  fi
+  sleep 0.2
+done
+status=$(podman inspect -f '{{.State.Health.Status}}' "$SERVER" 2>/dev/null)
+if [ -n "$healthy" ] && [ "$status" = healthy ]; then
+  ok "healthy through the image's HEALTHCHECK $healthy s after podman run (was '$state')"
+  timing run_to_healthy "$healthy"
+else
+  podman logs "$SERVER" 2>&1 | tail -n 20 | sed 's/^/# /'
+  not_ok "healthy through the image's HEALTHCHECK within 20 s (status '$status')"
+  finish
+fi
+
+hport() { podman port "$SERVER" "$1/tcp" | head -n 1; }
+HTTP=$(hport 8080)
+declare -A RTSP
+for p in 8554 8555 8556 8557; do RTSP[$p]=$(hport "$p"); done
+diag "published: http $HTTP, rtsp ${RTSP[8554]} ${RTSP[8555]} ${RTSP[8556]} ${RTSP[8557]}"
+
+# status CODE of GET PATH; body in $WORK/body
+get() { curl -s -m 5 -o "$WORK/body" -w '%{http_code}' "http://$HTTP$1"; }
+jqb() { jq -r "$1" "$WORK/body" 2>/dev/null; }
+
+check "pid 1 in the container is the server, as user 10001" \
+  test "$(podman exec "$SERVER" sh -c 'echo $(tr "\0" " " </proc/1/cmdline)$(id -u)')" = "rtsp-test-server 10001"
+code=$(get /health)
+check "GET /health from the host: 200, 4 of 4 ports open" \
+  test "$code $(jqb .status) $(jqb .open_ports)" = "200 healthy 4"
+code=$(get /rtsp-urls)
+check "RTSP_TEST_SERVER_PUBLIC_HOST reaches the server: URLs name it" \
+  test "$code $(jqb '.streams[0].url')" = "200 rtsp://cameras.example.test:8554/stream"
+for path in /health/live /health/ready /health/8554; do
+  check "GET $path: 200" test "$(get "$path")" = 200
+done
+
+start=$(now)
+if timeout 30 ffmpeg -nostdin -loglevel error -rtsp_transport tcp \
+  -i "rtsp://${RTSP[8554]}/stream" -frames:v 30 -f null - >"$WORK/ffmpeg.log" 2>&1; then
+  ok "ffmpeg on the host decodes 30 frames of cam1 through the published port ($(since "$start") s)"
+else
+  sed 's/^/# /' "$WORK/ffmpeg.log"
+  not_ok "ffmpeg on the host decodes 30 frames of cam1 through the published port"
+fi
+
+# The Compose example client's own command (compose.yaml, service "client"),
+# run from the image in the server's network namespace: the compose host
+# name "rtsp-test-server" becomes 127.0.0.1 there.
+entry=$(sed -n '/^  client:/,/^  [a-z]/s/^    entrypoint: //p' compose.yaml)
+cmd=$(sed -n '/^  client:/,/^  [a-z]/s/^    command: //p' compose.yaml)
+mapfile -t argv < <(jq -r --argjson e "$entry" --argjson c "$cmd" -n \
+  '($e + $c)[] | sub("//rtsp-test-server:"; "//127.0.0.1:")' 2>/dev/null)
+if [ "${#argv[@]}" -lt 2 ]; then
+  not_ok "compose.yaml's client has entrypoint and command as one-line JSON arrays"
+else
+  start=$(now)
+  if timeout 60 podman run --rm --name "$CLIENT" --network "container:$SERVER" \
+    --entrypoint "${argv[0]}" "$IMAGE" "${argv[@]:1}" >"$WORK/client.log" 2>&1; then
+    ok "compose.yaml's client (${argv[*]:0:3} ...) plays a camera from inside the image ($(since "$start") s)"
+  else
+    tail -n 20 "$WORK/client.log" | sed 's/^/# /'
+    not_ok "compose.yaml's client plays a camera from inside the image"
+  fi
+fi
+
+# ---------------------------------------------------------------- faults ---
+fault() { # METHOD CAMERA
+  curl -s -m 5 -o /dev/null -w '%{http_code}' -X "$1" \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"type":"close-port"}' "http://$HTTP/control/cameras/$2/faults"
+}
+# Waits (at most 15 s) until GET PATH answers CODE.
+wait_code() {
+  for _ in $(seq 1 75); do
+    [ "$(get "$1")" = "$2" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+check "control API closes cam1's port" test "$(fault POST cam1)" = 200
+check "GET /health/8554 turns 503 while cam1 is closed" wait_code /health/8554 503
+get /health >/dev/null
+check "GET /health stays 200 with 3 of 4 ports open" \
+  test "$(get /health) $(jqb .open_ports)" = "200 3"
+check "GET /health/ready is 503 while a camera is down" test "$(get /health/ready)" = 503
+check "GET /health/8555 is still 200" test "$(get /health/8555)" = 200
+check "one camera down: the container's health check still passes (3 of 4)" \
+  timeout 20 podman healthcheck run "$SERVER"
+
+check "control API closes cam2's port too" test "$(fault POST cam2)" = 200
+check "GET /health turns 503 with 2 of 4 ports open" wait_code /health 503
+if timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1; then
+  not_ok "two cameras down: the container's health check fails"
+else
+  ok "two cameras down: the container's health check fails"
+fi
+# podman counts failures only after the start period (60 s from the start),
+# as documented; wait that out, then retries=3 failures make it unhealthy.
+left=$(awk -v r="$run_at" -v t="$(now)" 'BEGIN { w = r + 61 - t; print (w > 0 ? w : 0) }')
+diag "waiting ${left} s for the image's 60 s start period to end"
+sleep "$left"
+for _ in 1 2 3; do timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1; done
+status=$(podman inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' "$SERVER")
+check "after the start period, 3 failed checks make the container unhealthy ($status)" \
+  test "${status% *}" = unhealthy
+
+check "control API clears both faults" test "$(fault DELETE cam1) $(fault DELETE cam2)" = "200 200"
+check "GET /health is 200 again with 4 of 4 ports" wait_code /health 200
+timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1
+check "one passing check makes the container healthy again" \
+  test "$(podman inspect -f '{{.State.Health.Status}}' "$SERVER")" = healthy
+
+# ------------------------------------------------------------------ stop ---
+start=$(now)
+podman stop -t 10 "$SERVER" >/dev/null 2>&1
+stop_s=$(since "$start")
+timing podman_stop "$stop_s"
+code=$(podman inspect -f '{{.State.ExitCode}}' "$SERVER")
+check "podman stop returns in $stop_s s (< 5 s; SIGTERM handled by the server as PID 1)" \
+  awk -v s="$stop_s" 'BEGIN { exit !(s < 5) }'
+check "the server exits 0 on SIGTERM (exit code $code)" test "$code" = 0
+podman logs "$SERVER" >"$WORK/server.log" 2>&1
+check "its log says the shutdown was clean" grep -q "shutdown: done" "$WORK/server.log"
+if grep -E "Fontconfig|dconf|GStreamer-WARNING|CRITICAL|assertion" "$WORK/server.log" >"$WORK/noise"; then
+  sed 's/^/# /' "$WORK/noise" | head -n 5
+  not_ok "no fontconfig, dconf or GLib/GStreamer warnings or failed assertions in the log"
+else
+  ok "no fontconfig, dconf or GLib/GStreamer warnings or failed assertions in the log"
+fi
+
+finish
