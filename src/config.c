@@ -222,12 +222,6 @@ validate (RtsConfig *cfg, GError **error)
         cfg->healthy_threshold, cfg->n_cameras);
     return FALSE;
   }
-  if (cfg->probe_timeout > cfg->probe_interval * 10) {
-    g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--probe-timeout: %g s is more than ten probe intervals (%g s)",
-        cfg->probe_timeout, cfg->probe_interval);
-    return FALSE;
-  }
   if (cfg->width % 2 || cfg->height % 2) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "--width/--height: %ux%u must be even for 4:2:0 video", cfg->width,

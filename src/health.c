@@ -184,7 +184,7 @@ probe_round (RtsHealth *h)
     ProbeCtx *ctx = g_new0 (ProbeCtx, 1);
     ctx->h = h;
     ctx->index = i;
-    rts_probe_options (h->probe_host, rts_rtsp_server_port (srv),
+    rts_probe_port (h->probe_host, rts_rtsp_server_port (srv),
         rts_rtsp_server_camera (srv)->path, h->timeout, h->cancel,
         on_probe_done, ctx);
   }

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define MAX_ANSWER 4096
+#define MAX_ANSWER 16384
 
 typedef struct {
   GSocketClient *client;
@@ -14,6 +14,8 @@ typedef struct {
   gulong caller_cancel_id;
   GCancellable *caller_cancel;
   char *request;
+  char *describe;
+  int stage; /* 0: OPTIONS, 1: DESCRIBE */
   char answer[MAX_ANSWER];
   gsize answer_len;
   gint64 started;
@@ -34,12 +36,14 @@ finish (Probe *p, int status, const char *error)
   r.status = status;
   r.latency = (g_get_monotonic_time () - p->started) / 1e6;
   if (p->timed_out) {
-    msg = g_strdup ("no RTSP answer within the probe timeout");
+    msg = g_strdup_printf ("no answer to %s within the probe timeout",
+        p->stage ? "DESCRIBE" : "OPTIONS");
   } else if (error) {
-    msg = g_strdup (error);
+    msg = g_strdup_printf ("%s: %s", p->stage ? "DESCRIBE" : "OPTIONS", error);
   } else if (status != 200) {
     msg = status < 0 ? g_strdup ("answer is not an RTSP/1.0 status line")
-                     : g_strdup_printf ("answered RTSP %d, not 200", status);
+                     : g_strdup_printf ("%s answered RTSP %d, not 200",
+                         p->stage ? "DESCRIBE" : "OPTIONS", status);
   }
   r.ok = msg == NULL;
   r.error = msg;
@@ -55,6 +59,7 @@ finish (Probe *p, int status, const char *error)
   g_clear_object (&p->client);
   g_clear_object (&p->cancel);
   g_free (p->request);
+  g_free (p->describe);
   g_free (p);
 }
 
@@ -76,6 +81,7 @@ on_caller_cancel (GCancellable *c, gpointer data)
 }
 
 static void read_more (Probe *p);
+static void on_written (GObject *src, GAsyncResult *res, gpointer data);
 
 static void
 on_read (GObject *src, GAsyncResult *res, gpointer data)
@@ -92,8 +98,39 @@ on_read (GObject *src, GAsyncResult *res, gpointer data)
   p->answer_len += n;
   hdr = wire_header_end (p->answer, p->answer_len);
   if (hdr > 0) {
-    finish (p, wire_status_code (p->answer, p->answer_len, "RTSP"), NULL);
-    return;
+    int status = wire_status_code (p->answer, p->answer_len, "RTSP");
+    long clen = wire_content_length (p->answer, hdr);
+
+    if (status != 200) {
+      finish (p, status, NULL);
+      return;
+    }
+    if (p->stage == 0) {
+      /* OPTIONS proves the server answers; DESCRIBE proves the mount and
+       * its media are there. Same connection, as a reader would. */
+      GOutputStream *out =
+          g_io_stream_get_output_stream (G_IO_STREAM (p->conn));
+      p->stage = 1;
+      p->answer_len = 0;
+      g_output_stream_write_all_async (out, p->describe, strlen (p->describe),
+          G_PRIORITY_DEFAULT, p->cancel, on_written, p);
+      return;
+    }
+    if (clen < 0) {
+      finish (p, -1, "answer without a Content-Length for its SDP");
+      return;
+    }
+    if (clen >= (long) sizeof p->answer - (long) hdr) {
+      finish (p, -1, "SDP larger than the probe reads");
+      return;
+    }
+    if (p->answer_len >= hdr + (gsize) clen) {
+      if (g_strstr_len (p->answer + hdr, clen, "m=video"))
+        finish (p, 200, NULL);
+      else
+        finish (p, -1, "SDP offers no video");
+      return;
+    }
   }
   if (n == 0) {
     finish (p, -1,
@@ -149,8 +186,8 @@ on_connected (GObject *src, GAsyncResult *res, gpointer data)
 }
 
 void
-rts_probe_options (const char *host, guint port, const char *path,
-    double timeout, GCancellable *cancel, RtsProbeDone done, gpointer data)
+rts_probe_port (const char *host, guint port, const char *path, double timeout,
+    GCancellable *cancel, RtsProbeDone done, gpointer data)
 {
   Probe *p = g_new0 (Probe, 1);
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
@@ -166,6 +203,10 @@ rts_probe_options (const char *host, guint port, const char *path,
       g_strdup_printf ("OPTIONS rtsp://%s%s%s:%u%s RTSP/1.0\r\n"
                        "CSeq: 1\r\nUser-Agent: rtsp-test-server-probe\r\n\r\n",
           v6 ? "[" : "", host, v6 ? "]" : "", port, path);
+  p->describe = g_strdup_printf ("DESCRIBE rtsp://%s%s%s:%u%s RTSP/1.0\r\n"
+                                 "CSeq: 2\r\nAccept: application/sdp\r\n"
+                                 "User-Agent: rtsp-test-server-probe\r\n\r\n",
+      v6 ? "[" : "", host, v6 ? "]" : "", port, path);
   if (cancel) {
     p->caller_cancel = g_object_ref (cancel);
     p->caller_cancel_id =

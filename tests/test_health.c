@@ -105,10 +105,14 @@ typedef struct {
   GSocketService *service;
   guint port;
   const char *answer;
+  const char *describe;
 } Peer;
 
 /* Runs in the service's own thread: the probe under test shares the main
  * context with nothing but itself. */
+/* Runs in the service's own thread: the probe under test shares the main
+ * context with nothing but itself. Answers OPTIONS with the peer's answer
+ * and DESCRIBE with the peer's SDP reply, until the probe hangs up. */
 static gboolean
 on_run (GThreadedSocketService *svc, GSocketConnection *conn, GObject *src,
     gpointer data)
@@ -117,23 +121,37 @@ on_run (GThreadedSocketService *svc, GSocketConnection *conn, GObject *src,
   char buf[1024];
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  gssize n;
 
   if (!peer->answer) {
     /* Hold the connection open, answer nothing: a hung server. */
     g_usleep (G_USEC_PER_SEC);
     return TRUE;
   }
-  /* The probe's request fits one read on loopback. */
-  g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
-  g_output_stream_write_all (out, peer->answer, strlen (peer->answer), NULL,
-      NULL, NULL);
+  /* Each request fits one read on loopback. */
+  while ((n = g_input_stream_read (in, buf, sizeof buf - 1, NULL, NULL)) > 0) {
+    const char *reply;
+    buf[n] = '\0';
+    reply = g_str_has_prefix (buf, "DESCRIBE ") ? peer->describe : peer->answer;
+    if (!reply)
+      g_usleep (G_USEC_PER_SEC); /* answers OPTIONS, hangs on DESCRIBE */
+    else
+      g_output_stream_write_all (out, reply, strlen (reply), NULL, NULL, NULL);
+  }
   return TRUE;
 }
+
+#define SDP_REPLY                                                              \
+  "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\n"            \
+  "Content-Length: 46\r\n\r\nv=0\r\ns=x\r\nm=video 0 RTP/AVP 96\r\n"           \
+  "a=x:yyyyyyyy\r\n"
 
 static void
 peer_start (Peer *peer, const char *answer)
 {
   peer->answer = answer;
+  if (!peer->describe)
+    peer->describe = SDP_REPLY;
   peer->service = g_threaded_socket_service_new (4);
   g_autoptr (GInetAddress) lo =
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -179,7 +197,7 @@ static Verdict
 probe (guint port, double timeout)
 {
   Verdict v = { 0 };
-  rts_probe_options ("127.0.0.1", port, "/stream", timeout, NULL, on_done, &v);
+  rts_probe_port ("127.0.0.1", port, "/stream", timeout, NULL, on_done, &v);
   while (!v.done)
     g_main_context_iteration (NULL, TRUE);
   /* Let the probe's last callbacks run: nothing may fire twice. */
@@ -191,7 +209,7 @@ probe (guint port, double timeout)
 static void
 test_probe_ok (void)
 {
-  Peer peer;
+  Peer peer = { 0 };
   Verdict v;
 
   peer_start (&peer,
@@ -208,7 +226,7 @@ test_probe_ok (void)
 static void
 test_probe_not_200 (void)
 {
-  Peer peer;
+  Peer peer = { 0 };
   Verdict v;
 
   peer_start (&peer, "RTSP/1.0 503 Service Unavailable\r\nCSeq: 1\r\n\r\n");
@@ -228,10 +246,50 @@ test_probe_not_200 (void)
   peer_stop (&peer);
 }
 
+/* OPTIONS alone is not enough: the mount and its video must be there. */
+static void
+test_probe_describe (void)
+{
+  const char *ok = "RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n";
+  Peer peer = { 0 };
+  Verdict v;
+
+  peer.describe = "RTSP/1.0 404 Not Found\r\nCSeq: 2\r\n\r\n";
+  peer_start (&peer, ok);
+  v = probe (peer.port, 2);
+  g_assert_false (v.ok);
+  g_assert_cmpint (v.status, ==, 404);
+  g_assert_nonnull (strstr (v.error, "DESCRIBE answered RTSP 404"));
+  g_free (v.error);
+  peer_stop (&peer);
+
+  peer = (Peer){ 0 };
+  peer.describe = "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 10\r\n\r\n"
+                  "v=0\r\ns=x\r\n";
+  peer_start (&peer, ok);
+  v = probe (peer.port, 2);
+  g_assert_false (v.ok);
+  g_assert_nonnull (strstr (v.error, "no video"));
+  g_free (v.error);
+  peer_stop (&peer);
+
+  /* Answers OPTIONS, then hangs on DESCRIBE: a stuck media. */
+  peer = (Peer){ 0 };
+  peer.describe = NULL;
+  peer_start (&peer, ok);
+  peer.describe = NULL;
+  v = probe (peer.port, 0.3);
+  g_assert_false (v.ok);
+  g_assert_nonnull (strstr (v.error, "DESCRIBE"));
+  g_assert_cmpfloat (v.latency, <, 1);
+  g_free (v.error);
+  peer_stop (&peer);
+}
+
 static void
 test_probe_silent (void)
 {
-  Peer peer;
+  Peer peer = { 0 };
   Verdict v;
 
   peer_start (&peer, NULL);
@@ -247,7 +305,7 @@ test_probe_silent (void)
 static void
 test_probe_refused (void)
 {
-  Peer peer;
+  Peer peer = { 0 };
   guint port;
   Verdict v;
 
@@ -270,6 +328,7 @@ main (int argc, char **argv)
   g_test_add_func ("/health/ready", test_ready);
   g_test_add_func ("/health/probe-ok", test_probe_ok);
   g_test_add_func ("/health/probe-not-200", test_probe_not_200);
+  g_test_add_func ("/health/probe-describe", test_probe_describe);
   g_test_add_func ("/health/probe-silent", test_probe_silent);
   g_test_add_func ("/health/probe-refused", test_probe_refused);
   return g_test_run ();

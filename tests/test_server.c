@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <libsoup/soup.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TOKEN "test-token-123"
@@ -222,6 +223,70 @@ test_concurrent_readers (void)
   }
   h = ts_wait_health (s->http_port, 200, 4, 5);
   g_assert_cmpstr (json_object_get_string_member (h, "status"), ==, "healthy");
+  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+/* One RTSP request on a fresh connection; returns the status code. */
+static int
+rtsp_request (guint port, const char *method)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree char *req = g_strdup_printf ("%s rtsp://127.0.0.1:%u/stream "
+                                          "RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+      method, port);
+  char buf[4096];
+  gsize got = 0;
+  gssize n;
+
+  g_socket_client_set_timeout (client, 5);
+  conn =
+      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  if (!conn)
+    return -1;
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (
+                                      G_IO_STREAM (conn)),
+          req, strlen (req), NULL, NULL, NULL))
+    return -1;
+  while (got < 12
+      && (n = g_input_stream_read (g_io_stream_get_input_stream (
+                                       G_IO_STREAM (conn)),
+              buf + got, sizeof buf - 1 - got, NULL, NULL))
+          > 0)
+    got += n;
+  buf[got] = '\0';
+  return g_str_has_prefix (buf, "RTSP/1.0 ") ? atoi (buf + 9) : -1;
+}
+
+/* Health probes (OPTIONS and DESCRIBE every 100 ms here) never disturb
+ * readers: a stock gst-rtsp-server answers 503 to a DESCRIBE that lands
+ * while the shared media a probe's DESCRIBE created is torn down. */
+static void
+test_probes_never_disturb (void)
+{
+  const char *args[] = { "--probe-interval=0.1", NULL };
+  TsServer *s = ts_server_start (args);
+  guint bad = 0;
+
+  g_assert_nonnull (s);
+  g_assert_true (ts_server_wait_log (s, "readiness: ready", 1, 5));
+  for (guint i = 0; i < 300; i++) {
+    int status = rtsp_request (s->rtsp_ports[i % 4], "DESCRIBE");
+    if (status != 200) {
+      g_test_message ("DESCRIBE %u got %d", i, status);
+      bad++;
+    }
+    g_usleep ((i % 7) * 3000);
+  }
+  g_assert_cmpuint (bad, ==, 0);
+  if (ts_have_program ("ffmpeg")) {
+    for (guint i = 0; i < 4; i++) {
+      g_autofree char *url = ts_rtsp_url (s, i);
+      g_assert_cmpuint (ts_ffmpeg_frames (url, "tcp", 5, 640, 480), ==, 5);
+    }
+  }
+  g_assert_cmpuint (ts_server_log_count (s, "is down"), ==, 0);
   g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
   ts_server_free (s);
 }
@@ -887,6 +952,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/play-gst-udp", test_gst_udp);
   g_test_add_func ("/server/readers", test_readers);
   g_test_add_func ("/server/concurrent-readers", test_concurrent_readers);
+  g_test_add_func ("/server/probes-never-disturb", test_probes_never_disturb);
   g_test_add_func ("/server/metrics", test_metrics);
   g_test_add_func ("/server/http-errors", test_http_errors);
   g_test_add_func ("/server/index", test_index);
