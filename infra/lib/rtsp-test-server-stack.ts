@@ -27,7 +27,7 @@ export const CONTAINER_NAME = 'rtsp-test-server';
 
 /** The container health check: the design note's documented default profile. */
 export const CONTAINER_HEALTH_CHECK = {
-  command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health`, '--timeout', '5'],
+  command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health/live`, '--timeout', '5'],
   intervalSeconds: 30,
   timeoutSeconds: 10,
   retries: 5,

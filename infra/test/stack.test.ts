@@ -198,10 +198,10 @@ describe('ECS cluster and task definition', () => {
     assert.equal(groups[groupRef].Properties.RetentionInDays, 30);
   });
 
-  test('container health check: rtsp-health-check in exec form, 30 s / 10 s / 5 retries / 90 s start', () => {
+  test('container health check: rtsp-health-check on /health/live in exec form, 30 s / 10 s / 5 retries / 90 s start', () => {
     const c = container(def.template);
     assert.deepEqual(c.HealthCheck, {
-      Command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health`, '--timeout', '5'],
+      Command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health/live`, '--timeout', '5'],
       Interval: 30,
       Timeout: 10,
       Retries: 5,
@@ -210,9 +210,10 @@ describe('ECS cluster and task definition', () => {
     assert.notEqual(c.HealthCheck.Command[0], 'CMD-SHELL', 'no shell needed');
     // Within ECS's limits, and the check's own timeout inside the ECS timeout.
     assert.ok(CONTAINER_HEALTH_CHECK.timeoutSeconds > 5);
-    // The same program the image ships and its HEALTHCHECK runs.
+    // The same program and endpoint as the image's own HEALTHCHECK.
     const dockerfile = fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
-    assert.match(dockerfile, /HEALTHCHECK [^\n]*\\\n\s*CMD \["rtsp-health-check"/);
+    const imageCheck = JSON.parse(/HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)![1]);
+    assert.deepEqual(imageCheck, c.HealthCheck.Command.slice(1));
   });
 
   test('init process, stop timeout, the four RTSP ports and 8080, public host = the NLB', () => {

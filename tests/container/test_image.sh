@@ -7,9 +7,11 @@
 # (`podman healthcheck run`: no systemd runs here to fire it on a timer),
 # plays a camera from the host with ffmpeg, plays another with the Compose
 # example client's own command from inside the image, closes cameras through
-# the control API and watches /health, /health/PORT and the container's health
-# follow, and checks that `podman stop` returns at once with exit status 0
-# (the server honours SIGTERM as PID 1).
+# the control API and watches /health, /health/ready and /health/PORT
+# follow (while the container's liveness check rightly stays healthy), freezes
+# the process to see that check fail and the container turn unhealthy, and
+# checks that `podman stop` returns at once with exit status 0 (the server
+# honours SIGTERM as PID 1).
 #
 # When podman cannot run, every test here is skipped, loudly; with CI=true
 # that is a failure instead. Containers and the test image are removed on exit;
@@ -132,7 +134,7 @@ check "exposes 8554-8557 and 8080 ($ports)" \
   test "$ports" = "8080/tcp 8554/tcp 8555/tcp 8556/tcp 8557/tcp "
 hc_test=$(inspect '{{json .Config.Healthcheck.Test}}')
 check "HEALTHCHECK is exec form with rtsp-health-check ($hc_test)" \
-  test "$hc_test" = '["CMD","rtsp-health-check","--url","http://127.0.0.1:8080/health","--timeout","5"]'
+  test "$hc_test" = '["CMD","rtsp-health-check","--url","http://127.0.0.1:8080/health/live","--timeout","5"]'
 hc_times=$(inspect '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.StartPeriod}} {{.Config.Healthcheck.Retries}}')
 check "HEALTHCHECK interval 30s, timeout 15s, start period 60s, retries 3 ($hc_times)" \
   test "$hc_times" = "30s 15s 1m0s 3"
@@ -149,8 +151,11 @@ check "no Python and no gst-plugins-bad in the image" test ! -s "$WORK/extra"
 
 # ------------------------------------------------------------------ run ----
 # Every published port on loopback, host side picked by podman (parallel-safe).
+# Locked down as deploy/kubernetes/deployment.yaml runs it: read-only root
+# file system, no capabilities, no privilege escalation.
 start=$(now)
 if ! podman run -d --name "$SERVER" \
+  --read-only --cap-drop ALL --security-opt no-new-privileges \
   -p 127.0.0.1::8080 -p 127.0.0.1::8554 -p 127.0.0.1::8555 \
   -p 127.0.0.1::8556 -p 127.0.0.1::8557 \
   -e RTSP_TEST_SERVER_CONTROL_TOKEN="$TOKEN" \
@@ -172,7 +177,7 @@ for _ in $(seq 1 100); do
 done
 status=$(podman inspect -f '{{.State.Health.Status}}' "$SERVER" 2>/dev/null)
 if [ -n "$healthy" ] && [ "$status" = healthy ]; then
-  ok "healthy through the image's HEALTHCHECK $healthy s after podman run (was '$state')"
+  ok "healthy through the image's HEALTHCHECK $healthy s after podman run, read-only and without capabilities (was '$state')"
   timing run_to_healthy "$healthy"
 else
   podman logs "$SERVER" 2>&1 | tail -n 20 | sed 's/^/# /'
@@ -252,32 +257,39 @@ get /health >/dev/null
 check "GET /health stays 200 with 3 of 4 ports open" \
   test "$(get /health) $(jqb .open_ports)" = "200 3"
 check "GET /health/ready is 503 while a camera is down" test "$(get /health/ready)" = 503
-check "GET /health/8555 is still 200" test "$(get /health/8555)" = 200
-check "one camera down: the container's health check still passes (3 of 4)" \
-  timeout 20 podman healthcheck run "$SERVER"
-
+check "GET /health/8555 is still 200" wait_code /health/8555 200
 check "control API closes cam2's port too" test "$(fault POST cam2)" = 200
 check "GET /health turns 503 with 2 of 4 ports open" wait_code /health 503
+# The image's HEALTHCHECK is liveness: cameras down is not a reason to kill
+# the server (orchestrators see them through /health/ready and /health/PORT).
+check "cameras down: the container's health check (liveness) still passes" \
+  timeout 20 podman healthcheck run "$SERVER"
+check "control API clears both faults" test "$(fault DELETE cam1) $(fault DELETE cam2)" = "200 200"
+check "GET /health/ready is 200 again" wait_code /health/ready 200
+
+# A hung server: the process frozen (SIGSTOP from outside the container, which
+# even PID 1 cannot ignore). The liveness check must see it.
+podman kill --signal STOP "$SERVER" >/dev/null 2>&1
 if timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1; then
-  not_ok "two cameras down: the container's health check fails"
+  not_ok "frozen server: the container's health check fails"
 else
-  ok "two cameras down: the container's health check fails"
+  ok "frozen server: the container's health check fails"
 fi
 # podman counts failures only after the start period (60 s from the start),
 # as documented; wait that out, then retries=3 failures make it unhealthy.
-left=$(awk -v r="$run_at" -v t="$(now)" 'BEGIN { w = r + 61 - t; print (w > 0 ? w : 0) }')
+left=$(awk -v r="$run_at" -v t="$(now)" 'BEGIN { w = r + 61 - t; printf "%.1f", (w > 0 ? w : 0) }')
 diag "waiting ${left} s for the image's 60 s start period to end"
 sleep "$left"
 for _ in 1 2 3; do timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1; done
 status=$(podman inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' "$SERVER")
 check "after the start period, 3 failed checks make the container unhealthy ($status)" \
   test "${status% *}" = unhealthy
-
-check "control API clears both faults" test "$(fault DELETE cam1) $(fault DELETE cam2)" = "200 200"
-check "GET /health is 200 again with 4 of 4 ports" wait_code /health 200
+podman kill --signal CONT "$SERVER" >/dev/null 2>&1
+sleep 0.5
 timeout 20 podman healthcheck run "$SERVER" >/dev/null 2>&1
-check "one passing check makes the container healthy again" \
+check "thawed: one passing check makes the container healthy again" \
   test "$(podman inspect -f '{{.State.Health.Status}}' "$SERVER")" = healthy
+check "GET /health/ready is 200 after the thaw" wait_code /health/ready 200
 
 # ------------------------------------------------------------------ stop ---
 start=$(now)
