@@ -27,7 +27,11 @@ static const struct {
   { RTS_FAULT_CLOSE_PORT, "close-port" },
   { RTS_FAULT_HANG_PORT, "hang-port" },
   { RTS_FAULT_STALL, "stall" },
+  { RTS_FAULT_REFUSE_UDP, "refuse-udp" },
+  { RTS_FAULT_DISCONNECT, "disconnect" },
 };
+
+#define ALLOWED_TYPES "close-port, hang-port, stall, refuse-udp, disconnect"
 
 const char *
 rts_fault_type_name (RtsFaultType type)
@@ -50,6 +54,7 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
 
   fault->type = RTS_FAULT_NONE;
   fault->seconds = 0;
+  fault->rst = TRUE;
   if (!json_parser_load_from_data (parser, body, len, &err)) {
     g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
         "body is not JSON: %s", err->message);
@@ -66,9 +71,10 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   /* A typo in a member name must not silently inject a different fault. */
   g_autoptr (GList) members = json_object_get_members (obj);
   for (GList *l = members; l; l = l->next) {
-    if (g_strcmp0 (l->data, "type") && g_strcmp0 (l->data, "seconds")) {
+    if (g_strcmp0 (l->data, "type") && g_strcmp0 (l->data, "seconds")
+        && g_strcmp0 (l->data, "mode")) {
       g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-          "unknown member \"%s\" (allowed: type, seconds)",
+          "unknown member \"%s\" (allowed: type, seconds, mode)",
           (const char *) l->data);
       return FALSE;
     }
@@ -78,7 +84,7 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   if (!tn || !JSON_NODE_HOLDS_VALUE (tn)
       || json_node_get_value_type (tn) != G_TYPE_STRING) {
     g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-        "\"type\" must be a string: close-port, hang-port or stall");
+        "\"type\" must be a string: " ALLOWED_TYPES);
     return FALSE;
   }
   type = json_node_get_string (tn);
@@ -88,8 +94,7 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   }
   if (fault->type == RTS_FAULT_NONE) {
     g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-        "unknown fault type \"%s\" (allowed: close-port, hang-port, stall)",
-        type);
+        "unknown fault type \"%s\" (allowed: " ALLOWED_TYPES ")", type);
     return FALSE;
   }
 
@@ -104,7 +109,27 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
           "\"seconds\" must be a number above 0 and at most 86400");
       return FALSE;
     }
+    if (fault->type == RTS_FAULT_DISCONNECT) {
+      g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+          "\"seconds\" does not apply to disconnect, which acts at once");
+      return FALSE;
+    }
     fault->seconds = v;
+  }
+
+  JsonNode *mn = json_object_get_member (obj, "mode");
+  if (mn) {
+    const char *mode = JSON_NODE_HOLDS_VALUE (mn)
+            && json_node_get_value_type (mn) == G_TYPE_STRING
+        ? json_node_get_string (mn)
+        : NULL;
+    if (fault->type != RTS_FAULT_DISCONNECT
+        || (g_strcmp0 (mode, "rst") && g_strcmp0 (mode, "close"))) {
+      g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+          "\"mode\" goes with disconnect and must be \"rst\" or \"close\"");
+      return FALSE;
+    }
+    fault->rst = g_strcmp0 (mode, "rst") == 0;
   }
   return TRUE;
 }
@@ -150,16 +175,18 @@ find_camera (RtsFaults *f, const char *name, GError **error)
 }
 
 static gboolean
-set_fault (RtsFaults *f, guint index, RtsFaultType type, GError **error)
+set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
 {
   CameraFault *cf = &f->cams[index];
   RtsRtspServer *srv = g_ptr_array_index (f->servers, index);
+  RtsFaultType type = fault->type;
   RtsListenState want = type == RTS_FAULT_CLOSE_PORT ? RTS_LISTEN_CLOSED
       : type == RTS_FAULT_HANG_PORT                  ? RTS_LISTEN_HUNG
                                                      : RTS_LISTEN_OPEN;
 
   g_clear_handle_id (&cf->expiry_id, g_source_remove);
   rts_rtsp_server_set_stalled (srv, type == RTS_FAULT_STALL);
+  rts_rtsp_server_set_refuse_udp (srv, type == RTS_FAULT_REFUSE_UDP);
   if (!rts_rtsp_server_set_listen_state (srv, want, error)) {
     cf->type = RTS_FAULT_CLOSE_PORT; /* what the port is now */
     return FALSE;
@@ -179,6 +206,8 @@ set_fault (RtsFaults *f, guint index, RtsFaultType type, GError **error)
   return TRUE;
 }
 
+static const RtsFault none = { RTS_FAULT_NONE, 0, FALSE };
+
 static gboolean
 on_expiry (gpointer data)
 {
@@ -186,18 +215,30 @@ on_expiry (gpointer data)
   g_autoptr (GError) err = NULL;
 
   cf->expiry_id = 0;
-  if (!set_fault (cf->owner, cf->index, RTS_FAULT_NONE, &err))
+  if (!set_fault (cf->owner, cf->index, &none, &err))
     rts_error ("cannot clear expired fault: %s", err->message);
   return G_SOURCE_REMOVE;
 }
 
 gboolean
 rts_faults_inject (RtsFaults *f, const char *camera, const RtsFault *fault,
-    GError **error)
+    guint *dropped, GError **error)
 {
   gint i = find_camera (f, camera, error);
 
-  if (i < 0 || !set_fault (f, i, fault->type, error))
+  if (i < 0)
+    return FALSE;
+  if (fault->type == RTS_FAULT_DISCONNECT) {
+    RtsRtspServer *srv = g_ptr_array_index (f->servers, i);
+    guint n = rts_rtsp_server_drop_readers (srv, fault->rst);
+    rts_warn ("fault injected: camera %s port %u: disconnect (%s): dropped "
+              "%u reader(s)",
+        camera, rts_rtsp_server_port (srv), fault->rst ? "rst" : "close", n);
+    if (dropped)
+      *dropped = n;
+    return TRUE;
+  }
+  if (!set_fault (f, i, fault, error))
     return FALSE;
   if (fault->seconds > 0)
     f->cams[i].expiry_id =
@@ -210,7 +251,7 @@ rts_faults_clear (RtsFaults *f, const char *camera, GError **error)
 {
   gint i = find_camera (f, camera, error);
 
-  return i >= 0 && set_fault (f, i, RTS_FAULT_NONE, error);
+  return i >= 0 && set_fault (f, i, &none, error);
 }
 
 RtsFaultType

@@ -1,9 +1,11 @@
 /* faults: failures injected on purpose, per camera, through the control API.
  *
  * Owns which fault each camera has, its expiry timer, and the parsing of a
- * fault request. Today's faults act on a camera's port: "close-port" (the
- * port refuses connections) and "hang-port" (the port accepts and never
- * answers, like a hung server). Health sees them as it would see real
+ * fault request: "close-port" (the port refuses connections), "hang-port"
+ * (the port accepts and never answers, like a hung server), "stall" (video
+ * stops, sockets stay open), "refuse-udp" (461 to UDP SETUP), and
+ * "disconnect" (every reader
+ * dropped now, by TCP reset or by close; an action, not a state). Health sees them as it would see real
  * failures: through its probes, never by being told. */
 #pragma once
 
@@ -14,11 +16,14 @@ typedef enum {
   RTS_FAULT_CLOSE_PORT,
   RTS_FAULT_HANG_PORT,
   RTS_FAULT_STALL,
+  RTS_FAULT_REFUSE_UDP,
+  RTS_FAULT_DISCONNECT,
 } RtsFaultType;
 
 typedef struct {
   RtsFaultType type;
   double seconds; /* 0: until cleared */
+  gboolean rst;   /* disconnect: TCP reset (default) rather than close */
 } RtsFault;
 
 #define RTS_FAULT_ERROR (rts_fault_error_quark ())
@@ -42,8 +47,9 @@ typedef struct RtsFaults RtsFaults;
 RtsFaults *rts_faults_new (GPtrArray *servers, RtsHealth *health);
 void rts_faults_free (RtsFaults *f);
 
+/* DROPPED (may be NULL) gets how many readers a disconnect dropped. */
 gboolean rts_faults_inject (RtsFaults *f, const char *camera,
-    const RtsFault *fault, GError **error);
+    const RtsFault *fault, guint *dropped, GError **error);
 gboolean rts_faults_clear (RtsFaults *f, const char *camera, GError **error);
 
 /* The fault camera INDEX has now, RTS_FAULT_NONE if none. */

@@ -349,6 +349,8 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
   const char *camera;
   const char *method;
   gboolean ok;
+  guint dropped = 0;
+  RtsFault fault = { 0 };
 
   /* Off unless configured: a server without a token has no control API. */
   if (!api->control_token) {
@@ -378,7 +380,6 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
   method = soup_server_message_get_method (msg);
   if (strcmp (method, "POST") == 0) {
     SoupMessageBody *body = soup_server_message_get_request_body (msg);
-    RtsFault fault;
 
     if (body->length > MAX_CONTROL_BODY) {
       reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
@@ -386,7 +387,8 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
       return;
     }
     ok = rts_fault_parse (body->data, body->length, &fault, &err)
-        && rts_faults_inject (api->setup.faults, camera, &fault, &err);
+        && rts_faults_inject (api->setup.faults, camera, &fault, &dropped,
+            &err);
   } else {
     ok = rts_faults_clear (api->setup.faults, camera, &err);
   }
@@ -415,6 +417,10 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
       else
         json_builder_add_string_value (b, rts_fault_type_name (t));
     }
+  }
+  if (fault.type == RTS_FAULT_DISCONNECT) {
+    json_builder_set_member_name (b, "dropped_readers");
+    json_builder_add_int_value (b, dropped);
   }
   json_builder_end_object (b);
   reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));

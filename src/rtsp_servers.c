@@ -3,6 +3,9 @@
 
 #include "log.h"
 
+#include <string.h>
+#include <sys/socket.h>
+
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -58,6 +61,7 @@ struct RtsRtspServer {
   gint64 house_frames; /* atomic: RTP packets with the marker bit */
   gint64 house_bytes;  /* atomic */
   guint64 sessions_total;
+  gboolean refuse_udp; /* fault: 461 to UDP SETUP */
   gboolean stopping;
 };
 
@@ -94,6 +98,23 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
       gst_rtsp_session_get_sessionid (session), srv->readers);
 }
 
+/* The refuse-udp fault: a SETUP that offers no TCP transport gets 461, as
+ * a camera behind a NAT or a load balancer answers; clients that also
+ * offer TCP, or retry with it, get TCP. */
+static GstRTSPStatusCode
+on_pre_setup (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
+{
+  char *transport = NULL;
+
+  if (!srv->refuse_udp || !ctx->request)
+    return GST_RTSP_STS_OK;
+  gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_TRANSPORT, &transport,
+      0);
+  if (transport && strstr (transport, "RTP/AVP/TCP"))
+    return GST_RTSP_STS_OK;
+  return GST_RTSP_STS_UNSUPPORTED_TRANSPORT;
+}
+
 static void
 on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
@@ -118,6 +139,8 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   g_object_set_data_full (G_OBJECT (client), "rts-peer", peer, g_free);
   g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
+  g_signal_connect (client, "pre-setup-request", G_CALLBACK (on_pre_setup),
+      srv);
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
@@ -416,6 +439,45 @@ rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
   c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
   c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
   c->sessions = srv->sessions_total;
+}
+
+void
+rts_rtsp_server_set_refuse_udp (RtsRtspServer *srv, gboolean refuse)
+{
+  srv->refuse_udp = refuse;
+}
+
+typedef struct {
+  gboolean rst;
+  guint dropped;
+} Drop;
+
+static GstRTSPFilterResult
+drop_reader (GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+{
+  Drop *drop = data;
+  GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
+
+  if (!g_object_get_data (G_OBJECT (client), READER_KEY))
+    return GST_RTSP_FILTER_KEEP;
+  if (drop->rst && conn) {
+    /* A zero linger turns close into a reset: the reader sees
+     * ECONNRESET, as when a camera reboots or a NAT forgets it. */
+    struct linger lg = { 1, 0 };
+    setsockopt (g_socket_get_fd (gst_rtsp_connection_get_read_socket (conn)),
+        SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  drop->dropped++;
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+guint
+rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst)
+{
+  Drop drop = { rst, 0 };
+
+  gst_rtsp_server_client_filter (srv->server, drop_reader, &drop);
+  return drop.dropped;
 }
 
 guint

@@ -43,6 +43,12 @@ gboolean rts_rtsp_server_has_data (RtsRtspServer *srv);
  * the watchdog) sees them: the stall fault. */
 void rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled);
 
+/* Faults: answer 461 Unsupported Transport to a SETUP that offers no TCP ... */
+void rts_rtsp_server_set_refuse_udp (RtsRtspServer *srv, gboolean refuse);
+/* ... drop every reader now, by TCP reset (RST) or by closing its session
+ * and connection (FIN). Returns how many. */
+guint rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst);
+
 typedef struct {
   guint64 frames;   /* video frames sent (each reaches every reader) */
   guint64 bytes;    /* RTP bytes sent */

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -791,6 +792,116 @@ test_sigterm_with_readers (void)
   ts_server_free (s);
 }
 
+static int
+ffmpeg_status (const char *url, const char *transport, char **err)
+{
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+    transport ? "-rtsp_transport" : "-nostats",
+    transport ? transport : "-nostats", "-i", url, "-frames:v", "5", "-f",
+    "null", "-", NULL };
+  return ts_run (argv, 15, NULL, err, NULL);
+}
+
+/* refuse-udp: UDP readers get 461, and readers that may fall back to TCP
+ * play; disconnect: the reader is dropped at once, by reset or by close;
+ * each clears without a restart. */
+static void
+test_more_faults (void)
+{
+  TsServer *s = ts_server_start (control_args);
+  g_autofree char *url = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *p1 = NULL;
+  g_autoptr (GSubprocess) reader = NULL;
+  g_autofree char *body = NULL;
+
+  if (!ts_have_program ("ffmpeg")) {
+    ts_server_free (s);
+    return;
+  }
+  g_assert_nonnull (s);
+  url = ts_rtsp_url (s, 0);
+  p1 = g_strdup_printf ("/health/%u", s->rtsp_ports[0]);
+
+  g_assert_cmpuint (fault (s, "POST", "cam1", "{\"type\":\"refuse-udp\"}",
+                        TOKEN),
+      ==, 200);
+  g_assert_cmpint (ffmpeg_status (url, "udp", &err), !=, 0);
+  g_assert_nonnull (strstr (err, "461"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ffmpeg_status (url, "tcp", &err), ==, 0);
+  g_clear_pointer (&err, g_free);
+  /* ffmpeg's default: UDP first, TCP after a 461. */
+  g_assert_cmpint (ffmpeg_status (url, NULL, &err), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpuint (get_status (s, p1), ==, 200);
+  g_assert_cmpuint (fault (s, "DELETE", "cam1", NULL, TOKEN), ==, 200);
+  g_assert_cmpint (ffmpeg_status (url, "udp", &err), ==, 0);
+  g_clear_pointer (&err, g_free);
+
+  for (guint rst = 0; rst < 2; rst++) {
+    const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+      "-rtsp_transport", "tcp", "-i", url, "-t", "30", "-f", "null", "-",
+      NULL };
+    guint gone = ts_server_log_count (s, "reader disconnected: camera cam1");
+    guint came = ts_server_log_count (s, "reader connected: camera cam1");
+    gint64 t0;
+
+    reader = ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+    g_assert_true (
+        ts_server_wait_log (s, "reader connected: camera cam1", came + 1, 10));
+    t0 = g_get_monotonic_time ();
+    g_clear_pointer (&body, g_free);
+    g_assert_cmpuint (ts_http (s->http_port, "POST",
+                          "/control/cameras/cam1/faults",
+                          (const char *[]){ "Authorization", "Bearer " TOKEN,
+                              NULL },
+                          rst ? "{\"type\":\"disconnect\",\"mode\":\"rst\"}"
+                              : "{\"type\":\"disconnect\",\"mode\":\"close\"}",
+                          &body, NULL),
+        ==, 200);
+    g_assert_nonnull (strstr (body, "\"dropped_readers\":1"));
+    /* The reader notices and gives up long before its own 30 s. */
+    g_assert_true (g_subprocess_wait (reader, NULL, NULL));
+    g_test_message ("disconnect (%s): reader gone after %.2f s",
+        rst ? "rst" : "close", (g_get_monotonic_time () - t0) / 1e6);
+    g_assert_cmpfloat ((g_get_monotonic_time () - t0) / 1e6, <, 10);
+    g_assert_true (ts_server_wait_log (s, "reader disconnected: camera cam1",
+        gone + 1, 5));
+    g_clear_object (&reader);
+  }
+  /* A new reader plays at once. */
+  g_assert_cmpuint (ts_ffmpeg_frames (url, "tcp", 10, 640, 480), ==, 10);
+  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+/* A hung loop (the process stopped) fails the liveness check within the
+ * check's own timeout, and passes again once it runs. */
+static void
+test_hung_loop (void)
+{
+  TsServer *s = ts_server_start (NULL);
+  double elapsed = 0;
+  g_autofree char *url = NULL;
+
+  g_assert_nonnull (s);
+  url = g_strdup_printf ("--url=http://127.0.0.1:%u/", s->http_port);
+  {
+    const char *argv[] = { url, "--live", "--timeout=1", NULL };
+    g_assert_cmpint (health_check (argv, 10, NULL), ==, 0);
+    g_subprocess_send_signal (s->proc, SIGSTOP);
+    g_assert_cmpint (health_check (argv, 10, &elapsed), ==, 1);
+    g_test_message ("--live against a stopped server: exit 1 after %.2f s",
+        elapsed);
+    g_assert_cmpfloat (elapsed, <, 1.5);
+    g_subprocess_send_signal (s->proc, SIGCONT);
+    g_assert_cmpint (health_check (argv, 10, NULL), ==, 0);
+  }
+  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* --log-format json: every line one JSON object with time, level, msg;
  * health transitions included. */
 static void
@@ -962,6 +1073,8 @@ main (int argc, char **argv)
   g_test_add_func ("/server/control-auth", test_control_auth);
   g_test_add_func ("/server/sigterm-with-readers", test_sigterm_with_readers);
   g_test_add_func ("/server/json-logs", test_json_logs);
+  g_test_add_func ("/server/hung-loop", test_hung_loop);
+  g_test_add_func ("/server/more-faults", test_more_faults);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
   g_test_add_func ("/server/help-version", test_help_version);
   g_test_add_func ("/server/port-in-use", test_port_in_use);
