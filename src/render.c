@@ -3,6 +3,35 @@
 
 #include <string.h>
 
+/* One member each: the shapes below are long lists of these. */
+static void
+put_str (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static void
+put_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+put_double (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+static void
+put_bool (JsonBuilder *b, const char *name, gboolean value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_boolean_value (b, value);
+}
+
 char *
 rts_build_rtsp_url (const char *host, guint port, const char *path)
 {
@@ -42,12 +71,9 @@ rts_host_from_header (const char *host_header)
 static void
 add_camera_fields (JsonBuilder *b, const RtsCameraView *c)
 {
-  json_builder_set_member_name (b, "camera");
-  json_builder_add_string_value (b, c->name);
-  json_builder_set_member_name (b, "readers");
-  json_builder_add_int_value (b, c->readers);
-  json_builder_set_member_name (b, "listen");
-  json_builder_add_string_value (b, c->listen);
+  put_str (b, "camera", c->name);
+  put_int (b, "readers", c->readers);
+  put_str (b, "listen", c->listen);
   json_builder_set_member_name (b, "fault");
   if (c->fault)
     json_builder_add_string_value (b, c->fault);
@@ -60,11 +86,9 @@ static void
 add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
     const RtsCameraView *cam, RtsNow now)
 {
-  json_builder_set_member_name (b, "port");
-  json_builder_add_int_value (b, p->port);
+  put_int (b, "port", p->port);
   add_camera_fields (b, cam);
-  json_builder_set_member_name (b, "healthy");
-  json_builder_add_boolean_value (b, p->probed && p->up);
+  put_bool (b, "healthy", p->probed && p->up);
   json_builder_set_member_name (b, "rtsp_status");
   if (p->status > 0)
     json_builder_add_int_value (b, p->status);
@@ -77,8 +101,7 @@ add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
     json_builder_add_string_value (b, "not probed yet");
   else
     json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "probe_latency_ms");
-  json_builder_add_double_value (b, p->probed ? p->latency * 1e3 : 0);
+  put_double (b, "probe_latency_ms", p->probed ? p->latency * 1e3 : 0);
   json_builder_set_member_name (b, "checked_at");
   if (p->probed)
     json_builder_add_double_value (b, p->checked_at / 1e6);
@@ -89,10 +112,8 @@ add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
     json_builder_add_double_value (b, (now.mono_us - p->checked_mono) / 1e6);
   else
     json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "streaming");
-  json_builder_add_boolean_value (b, p->streaming);
-  json_builder_set_member_name (b, "video_age_seconds");
-  json_builder_add_double_value (b, (now.mono_us - p->data_mono) / 1e6);
+  put_bool (b, "streaming", p->streaming);
+  put_double (b, "video_age_seconds", (now.mono_us - p->data_mono) / 1e6);
 }
 
 JsonNode *
@@ -102,18 +123,12 @@ rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, s->healthy ? "healthy" : "unhealthy");
-  json_builder_set_member_name (b, "open_ports");
-  json_builder_add_int_value (b, s->open_ports);
-  json_builder_set_member_name (b, "total_ports");
-  json_builder_add_int_value (b, s->total_ports);
-  json_builder_set_member_name (b, "healthy_threshold");
-  json_builder_add_int_value (b, s->threshold);
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_double_value (b, now.real_us / 1e6);
-  json_builder_set_member_name (b, "reason");
-  json_builder_add_string_value (b, s->reason);
+  put_str (b, "status", s->healthy ? "healthy" : "unhealthy");
+  put_int (b, "open_ports", s->open_ports);
+  put_int (b, "total_ports", s->total_ports);
+  put_int (b, "healthy_threshold", s->threshold);
+  put_double (b, "timestamp", now.real_us / 1e6);
+  put_str (b, "reason", s->reason);
   json_builder_set_member_name (b, "probe_age_seconds");
   if (probe_age >= 0)
     json_builder_add_double_value (b, probe_age);
@@ -138,8 +153,7 @@ rts_render_urls (const RtsCameraView *cams, guint n, const char *host)
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "count");
-  json_builder_add_int_value (b, n);
+  put_int (b, "count", n);
   json_builder_set_member_name (b, "streams");
   json_builder_begin_array (b);
   for (guint i = 0; i < n; i++) {
@@ -148,31 +162,21 @@ rts_render_urls (const RtsCameraView *cams, guint n, const char *host)
     g_autofree char *res = g_strdup_printf ("%ux%u", c->width, c->height);
 
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, c->name);
-    json_builder_set_member_name (b, "url");
-    json_builder_add_string_value (b, url);
-    json_builder_set_member_name (b, "port");
-    json_builder_add_int_value (b, c->port);
-    json_builder_set_member_name (b, "path");
-    json_builder_add_string_value (b, c->path);
-    json_builder_set_member_name (b, "codec");
-    json_builder_add_string_value (b, c->codec);
-    json_builder_set_member_name (b, "resolution");
-    json_builder_add_string_value (b, res);
-    json_builder_set_member_name (b, "width");
-    json_builder_add_int_value (b, c->width);
-    json_builder_set_member_name (b, "height");
-    json_builder_add_int_value (b, c->height);
-    json_builder_set_member_name (b, "fps");
-    json_builder_add_int_value (b, c->fps);
+    put_str (b, "name", c->name);
+    put_str (b, "url", url);
+    put_int (b, "port", c->port);
+    put_str (b, "path", c->path);
+    put_str (b, "codec", c->codec);
+    put_str (b, "resolution", res);
+    put_int (b, "width", c->width);
+    put_int (b, "height", c->height);
+    put_int (b, "fps", c->fps);
     json_builder_set_member_name (b, "transports");
     json_builder_begin_array (b);
     json_builder_add_string_value (b, "tcp");
     json_builder_add_string_value (b, "udp");
     json_builder_end_array (b);
-    json_builder_set_member_name (b, "readers");
-    json_builder_add_int_value (b, c->readers);
+    put_int (b, "readers", c->readers);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -233,14 +237,10 @@ rts_render_check (const char *check, gboolean ok, const char *reason,
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, ok ? "healthy" : "unhealthy");
-  json_builder_set_member_name (b, "check");
-  json_builder_add_string_value (b, check);
-  json_builder_set_member_name (b, "reason");
-  json_builder_add_string_value (b, reason);
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_double_value (b, now.real_us / 1e6);
+  put_str (b, "status", ok ? "healthy" : "unhealthy");
+  put_str (b, "check", check);
+  put_str (b, "reason", reason);
+  put_double (b, "timestamp", now.real_us / 1e6);
   if (port) {
     json_builder_set_member_name (b, "detail");
     json_builder_begin_object (b);
@@ -257,10 +257,8 @@ rts_render_error (guint code, const char *message)
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, message);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_int_value (b, code);
+  put_str (b, "error", message);
+  put_int (b, "status", code);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
