@@ -87,7 +87,8 @@ EXPOSE 8554 8555 8556 8557 8080
 
 # The server is PID 1 unless the runtime adds an init (--init, ECS
 # initProcessEnabled): it handles SIGTERM itself, turns /health to 503 at once
-# and exits 0 within its shutdown timeout (1.5 s by default).
+# and exits 0 once its connections are closed (tens of milliseconds), at the
+# latest after its shutdown timeout (5 s by default).
 STOPSIGNAL SIGTERM
 
 # Exec form: no shell, no Python; rtsp-health-check is a libc-only program.

@@ -285,8 +285,8 @@ export class RtspTestServerStack extends Stack {
         startPeriod: Duration.seconds(CONTAINER_HEALTH_CHECK.startPeriodSeconds),
       },
       // An init as PID 1 reaps the processes ECS Exec and the health check
-      // leave; the server still gets SIGTERM and exits 0 within 1.5 s, well
-      // inside the stop timeout.
+      // leave; the server still gets SIGTERM and exits 0 at the latest after its
+      // 5 s shutdown timeout, inside the 10 s stop timeout.
       linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       stopTimeout: Duration.seconds(10),
       portMappings: [
