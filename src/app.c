@@ -51,21 +51,28 @@ shutdown_watchdog (gpointer data)
   return NULL;
 }
 
+/* Waits, on the loop, until every reader is gone and no probe is in
+ * flight (tens of milliseconds: their connections were closed already),
+ * bounded by the shutdown timeout. Idle RTSP connections without a session
+ * were closed too and are not waited for. */
 static gboolean
 drain (gpointer data)
 {
   RtsApp *app = data;
-  guint conns = 0;
+  guint readers = 0, conns = 0;
+  guint pending = rts_health_pending (app->health);
   double waited = (g_get_monotonic_time () - app->stop_started) / 1e6;
 
   for (guint i = 0; i < app->servers->len; i++)
-    conns += rts_rtsp_server_connections (g_ptr_array_index (app->servers, i));
-  if ((conns > 0 || rts_health_pending (app->health) > 0)
-      && waited < app->cfg->shutdown_timeout)
+    readers += rts_rtsp_server_readers (g_ptr_array_index (app->servers, i));
+  if ((readers > 0 || pending > 0) && waited < app->cfg->shutdown_timeout)
     return G_SOURCE_CONTINUE;
-  if (conns > 0)
-    rts_warn ("shutdown: %u connection(s) still open after %.1f s", conns,
-        waited);
+  for (guint i = 0; i < app->servers->len; i++)
+    conns += rts_rtsp_server_connections (g_ptr_array_index (app->servers, i));
+  if (readers > 0 || pending > 0 || conns > 0)
+    rts_warn ("shutdown: after %.2f s, %u reader(s), %u connection(s) and %u "
+              "probe(s) still open; exiting anyway",
+        waited, readers, conns, pending);
   app->drain_id = 0;
   g_main_loop_quit (app->loop);
   return G_SOURCE_REMOVE;

@@ -106,7 +106,7 @@ test_public_host (void)
       ==, 200);
   g_assert_nonnull (strstr (body, want));
   g_assert_null (strstr (body, "10.0.0.1"));
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -224,7 +224,7 @@ test_concurrent_readers (void)
   }
   h = ts_wait_health (s->http_port, 200, 4, 5);
   g_assert_cmpstr (json_object_get_string_member (h, "status"), ==, "healthy");
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -288,7 +288,7 @@ test_probes_never_disturb (void)
     }
   }
   g_assert_cmpuint (ts_server_log_count (s, "is down"), ==, 0);
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -594,7 +594,7 @@ test_health_follows_ports (void)
     g_assert_cmpuint (ts_ffmpeg_frames (url, "tcp", 30, 640, 480), ==, 30);
   }
 
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -696,7 +696,7 @@ test_live_ready_port (void)
     g_autofree char *url = ts_rtsp_url (s, 1);
     g_assert_cmpuint (ts_ffmpeg_frames (url, "tcp", 30, 640, 480), ==, 30);
   }
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -716,7 +716,7 @@ test_fault_expires (void)
   h = ts_wait_health (s->http_port, 200, 4, 6);
   g_assert_cmpint (json_object_get_int_member (h, "open_ports"), ==, 4);
   g_assert_true (ts_server_wait_log (s, "fault cleared: camera cam3", 1, 1));
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -750,7 +750,7 @@ test_control_auth (void)
   h = ts_wait_health (s->http_port, 200, 4, 1);
   g_assert_cmpint (json_object_get_int_member (h, "open_ports"), ==, 4);
   g_assert_cmpuint (ts_server_log_count (s, "fault injected"), ==, 0);
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   g_assert_cmpuint (ts_server_log_count (s, TOKEN), ==, 0);
   ts_server_free (s);
 }
@@ -872,7 +872,7 @@ test_more_faults (void)
   }
   /* A new reader plays at once. */
   g_assert_cmpuint (ts_ffmpeg_frames (url, "tcp", 10, 640, 480), ==, 10);
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -898,7 +898,7 @@ test_hung_loop (void)
     g_subprocess_send_signal (s->proc, SIGCONT);
     g_assert_cmpint (health_check (argv, 10, NULL), ==, 0);
   }
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
 
@@ -917,7 +917,7 @@ test_json_logs (void)
                         TOKEN),
       ==, 200);
   g_assert_true (ts_server_wait_log (s, "is down", 1, 5));
-  g_assert_cmpint (ts_server_stop (s, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   g_mutex_lock (&s->lock);
   lines = g_strsplit (s->log->str, "\n", -1);
   g_mutex_unlock (&s->lock);
@@ -1083,7 +1083,7 @@ main (int argc, char **argv)
   shared = ts_server_start (NULL);
   g_assert_nonnull (shared);
   rc = g_test_run ();
-  g_assert_cmpint (ts_server_stop (shared, 5, NULL), ==, 0);
+  g_assert_cmpint (ts_server_stop (shared, 10, NULL), ==, 0);
   ts_server_free (shared);
   return rc;
 }
