@@ -418,32 +418,30 @@ test_http_healthy (void)
 
 /* --live, --ready and --port N ask their own path of --url's server. */
 static void
+check_path (const char *flag, const char *request)
+{
+  g_autofree char *answer = http_answer ("HTTP/1.1 200 OK", HEALTHY_BODY);
+  g_autofree char *url = NULL;
+  Fake *f = FAKE (.answer = answer);
+  Run r;
+
+  url = url_arg (f, "/ignored");
+  RUN (&r, url, flag);
+  assert_verdict (&r, 0, "healthy: ");
+  g_assert_true (fake_wait (f, 1));
+  g_assert_true (g_str_has_prefix (f->request->str, request));
+  run_clear (&r);
+  fake_free (f);
+}
+
+static void
 test_http_check_paths (void)
 {
-  const struct {
-    const char *flag;
-    const char *request;
-  } cases[] = {
-    { "--live", "GET /health/live HTTP/1.1\r\n" },
-    { "--ready", "GET /health/ready HTTP/1.1\r\n" },
-    { "--port=8556", "GET /health/8556 HTTP/1.1\r\n" },
-  };
-
   if (!have_tool ())
     return;
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *answer = http_answer ("HTTP/1.1 200 OK", HEALTHY_BODY);
-    g_autofree char *url = NULL;
-    Fake *f = FAKE (.answer = answer);
-    Run r;
-
-    url = url_arg (f, "/ignored");
-    RUN (&r, url, cases[i].flag);
-    assert_verdict (&r, 0, "healthy: ");
-    g_assert_true (g_str_has_prefix (f->request->str, cases[i].request));
-    run_clear (&r);
-    fake_free (f);
-  }
+  check_path ("--live", "GET /health/live HTTP/1.1\r\n");
+  check_path ("--ready", "GET /health/ready HTTP/1.1\r\n");
+  check_path ("--port=8556", "GET /health/8556 HTTP/1.1\r\n");
 }
 
 static void
