@@ -162,7 +162,7 @@ rts_faults_free (RtsFaults *f)
 }
 
 static gint
-find_camera (RtsFaults *f, const char *name, GError **error)
+find_camera (const RtsFaults *f, const char *name, GError **error)
 {
   for (guint i = 0; i < f->servers->len; i++) {
     RtsRtspServer *srv = g_ptr_array_index (f->servers, i);
@@ -258,4 +258,12 @@ RtsFaultType
 rts_faults_active (const RtsFaults *f, guint index)
 {
   return f->cams[index].type;
+}
+
+RtsFaultType
+rts_faults_active_named (const RtsFaults *f, const char *camera)
+{
+  gint i = find_camera (f, camera, NULL);
+
+  return i < 0 ? RTS_FAULT_NONE : f->cams[i].type;
 }

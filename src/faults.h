@@ -54,3 +54,7 @@ gboolean rts_faults_clear (RtsFaults *f, const char *camera, GError **error);
 
 /* The fault camera INDEX has now, RTS_FAULT_NONE if none. */
 RtsFaultType rts_faults_active (const RtsFaults *f, guint index);
+
+/* The same for the camera named CAMERA; RTS_FAULT_NONE if none or no such
+ * camera. */
+RtsFaultType rts_faults_active_named (const RtsFaults *f, const char *camera);

@@ -408,15 +408,12 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
   json_builder_set_member_name (b, "camera");
   json_builder_add_string_value (b, camera);
   json_builder_set_member_name (b, "fault");
-  for (guint i = 0; i < api->setup.servers->len; i++) {
-    RtsRtspServer *srv = g_ptr_array_index (api->setup.servers, i);
-    if (strcmp (rts_rtsp_server_camera (srv)->name, camera) == 0) {
-      RtsFaultType t = rts_faults_active (api->setup.faults, i);
-      if (t == RTS_FAULT_NONE)
-        json_builder_add_null_value (b);
-      else
-        json_builder_add_string_value (b, rts_fault_type_name (t));
-    }
+  {
+    RtsFaultType t = rts_faults_active_named (api->setup.faults, camera);
+    if (t == RTS_FAULT_NONE)
+      json_builder_add_null_value (b);
+    else
+      json_builder_add_string_value (b, rts_fault_type_name (t));
   }
   if (fault.type == RTS_FAULT_DISCONNECT) {
     json_builder_set_member_name (b, "dropped_readers");

@@ -192,6 +192,7 @@ rts_probe_port (const char *host, guint port, const char *path, double timeout,
   Probe *p = g_new0 (Probe, 1);
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
   g_autoptr (GSocketAddress) sa = NULL;
+  g_autofree char *url = NULL;
   gboolean v6 =
       addr && g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6;
 
@@ -199,14 +200,15 @@ rts_probe_port (const char *host, guint port, const char *path, double timeout,
   p->done = done;
   p->data = data;
   p->cancel = g_cancellable_new ();
-  p->request =
-      g_strdup_printf ("OPTIONS rtsp://%s%s%s:%u%s RTSP/1.0\r\n"
-                       "CSeq: 1\r\nUser-Agent: rtsp-test-server-probe\r\n\r\n",
-          v6 ? "[" : "", host, v6 ? "]" : "", port, path);
-  p->describe = g_strdup_printf ("DESCRIBE rtsp://%s%s%s:%u%s RTSP/1.0\r\n"
-                                 "CSeq: 2\r\nAccept: application/sdp\r\n"
+  url = g_strdup_printf ("rtsp://%s%s%s:%u%s", v6 ? "[" : "", host,
+      v6 ? "]" : "", port, path);
+  p->request = g_strdup_printf ("OPTIONS %s RTSP/1.0\r\nCSeq: 1\r\n"
+                                "User-Agent: rtsp-test-server-probe\r\n\r\n",
+      url);
+  p->describe = g_strdup_printf ("DESCRIBE %s RTSP/1.0\r\nCSeq: 2\r\n"
+                                 "Accept: application/sdp\r\n"
                                  "User-Agent: rtsp-test-server-probe\r\n\r\n",
-      v6 ? "[" : "", host, v6 ? "]" : "", port, path);
+      url);
   if (cancel) {
     p->caller_cancel = g_object_ref (cancel);
     p->caller_cancel_id =
