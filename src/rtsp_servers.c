@@ -50,7 +50,9 @@ struct RtsRtspServer {
   GstRTSPServer *server;
   GstRTSPMediaFactory *factory;
   GstRTSPMedia *media; /* kept prepared for the server's life */
-  GstPad *probe_pad;   /* the payloader's src: where a stall drops video */
+  gulong probe_id;
+  GstPad *probe_pad;
+  gpointer first_data_us; /* atomic: monotonic us of the first RTP */
   guint readers;
   guint cleanup_id;
   GstRTSPStreamTransport *house;
@@ -230,6 +232,16 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   return srv;
 }
 
+static GstPadProbeReturn
+on_first_data (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+
+  g_atomic_pointer_set (&srv->first_data_us,
+      GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  return GST_PAD_PROBE_REMOVE;
+}
+
 /* The house reader: an in-process transport that takes every packet and
  * drops it. With it the camera always has one active reader, so
  * gst-rtsp-server never pauses the shared media when the last real reader
@@ -379,6 +391,9 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
   bin = gst_rtsp_media_get_element (srv->media);
   pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
   srv->probe_pad = gst_element_get_static_pad (pay, "src");
+  srv->probe_id = gst_pad_add_probe (srv->probe_pad,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_first_data,
+      srv, NULL);
 
   ctx.server = srv->server;
   pool = gst_rtsp_server_get_thread_pool (srv->server);
@@ -474,7 +489,7 @@ rts_rtsp_server_packets (RtsRtspServer *srv)
 gboolean
 rts_rtsp_server_has_data (RtsRtspServer *srv)
 {
-  return rts_rtsp_server_packets (srv) != 0;
+  return g_atomic_pointer_get (&srv->first_data_us) != NULL;
 }
 
 void
@@ -621,6 +636,8 @@ rts_rtsp_server_free (RtsRtspServer *srv)
     g_socket_close (srv->socket, NULL);
   g_clear_object (&srv->socket);
   g_signal_handlers_disconnect_by_data (srv->server, srv);
+  if (srv->probe_pad && !rts_rtsp_server_has_data (srv))
+    gst_pad_remove_probe (srv->probe_pad, srv->probe_id);
   rts_rtsp_server_set_stalled (srv, FALSE);
   g_clear_object (&srv->probe_pad);
   if (srv->media) {

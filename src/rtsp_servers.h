@@ -35,8 +35,9 @@ void rts_rtsp_server_free (RtsRtspServer *srv);
  * left gets 503). Does not wait for data: see rts_rtsp_server_has_data(). */
 gboolean rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error);
 
-/* TRUE once the camera's first RTP packet has reached its readers (the
- * house reader counts it). Safe from any thread. */
+/* TRUE once the first RTP packet has left the camera's payloader. Safe from
+ * any thread. (Not the house reader's count: that packet arrives about
+ * 50 ms later, paced by the sink's clock, and start-up would wait for it.) */
 gboolean rts_rtsp_server_has_data (RtsRtspServer *srv);
 
 /* While STALLED, the camera's packets are dropped before any reader (and
