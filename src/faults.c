@@ -29,9 +29,11 @@ static const struct {
   { RTS_FAULT_STALL, "stall" },
   { RTS_FAULT_REFUSE_UDP, "refuse-udp" },
   { RTS_FAULT_DISCONNECT, "disconnect" },
+  { RTS_FAULT_REJECT, "reject" },
 };
 
-#define ALLOWED_TYPES "close-port, hang-port, stall, refuse-udp, disconnect"
+#define ALLOWED_TYPES                                                          \
+  "close-port, hang-port, stall, refuse-udp, reject, disconnect"
 
 const char *
 rts_fault_type_name (RtsFaultType type)
@@ -55,6 +57,7 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   fault->type = RTS_FAULT_NONE;
   fault->seconds = 0;
   fault->rst = TRUE;
+  fault->status = 0;
   if (!json_parser_load_from_data (parser, body, len, &err)) {
     g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
         "body is not JSON: %s", err->message);
@@ -72,9 +75,9 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   g_autoptr (GList) members = json_object_get_members (obj);
   for (GList *l = members; l; l = l->next) {
     if (g_strcmp0 (l->data, "type") && g_strcmp0 (l->data, "seconds")
-        && g_strcmp0 (l->data, "mode")) {
+        && g_strcmp0 (l->data, "mode") && g_strcmp0 (l->data, "status")) {
       g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-          "unknown member \"%s\" (allowed: type, seconds, mode)",
+          "unknown member \"%s\" (allowed: type, seconds, mode, status)",
           (const char *) l->data);
       return FALSE;
     }
@@ -130,6 +133,22 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
       return FALSE;
     }
     fault->rst = g_strcmp0 (mode, "rst") == 0;
+  }
+
+  JsonNode *stn = json_object_get_member (obj, "status");
+  if (fault->type == RTS_FAULT_REJECT)
+    fault->status = 503;
+  if (stn) {
+    gint64 v = JSON_NODE_HOLDS_VALUE (stn)
+            && json_node_get_value_type (stn) == G_TYPE_INT64
+        ? json_node_get_int (stn)
+        : 0;
+    if (fault->type != RTS_FAULT_REJECT || (v != 503 && v != 401)) {
+      g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+          "\"status\" goes with reject and must be 503 or 401");
+      return FALSE;
+    }
+    fault->status = (guint) v;
   }
   return TRUE;
 }
@@ -187,6 +206,8 @@ set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
   g_clear_handle_id (&cf->expiry_id, g_source_remove);
   rts_rtsp_server_set_stalled (srv, type == RTS_FAULT_STALL);
   rts_rtsp_server_set_refuse_udp (srv, type == RTS_FAULT_REFUSE_UDP);
+  rts_rtsp_server_set_reject (srv,
+      type == RTS_FAULT_REJECT ? fault->status : 0);
   if (!rts_rtsp_server_set_listen_state (srv, want, error)) {
     cf->type = RTS_FAULT_CLOSE_PORT; /* what the port is now */
     return FALSE;
@@ -197,16 +218,19 @@ set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
           rts_rtsp_server_camera (srv)->name, rts_rtsp_server_port (srv),
           rts_fault_type_name (cf->type));
     else
-      rts_warn ("fault injected: camera %s port %u: %s",
+      rts_warn ("fault injected: camera %s port %u: %s%s",
           rts_rtsp_server_camera (srv)->name, rts_rtsp_server_port (srv),
-          rts_fault_type_name (type));
+          rts_fault_type_name (type),
+          type != RTS_FAULT_REJECT   ? ""
+              : fault->status == 401 ? " (401 Unauthorized)"
+                                     : " (503 Service Unavailable)");
   }
   cf->type = type;
   rts_health_probe_now (f->health);
   return TRUE;
 }
 
-static const RtsFault none = { RTS_FAULT_NONE, 0, FALSE };
+static const RtsFault none = { RTS_FAULT_NONE, 0, FALSE, 0 };
 
 static gboolean
 on_expiry (gpointer data)

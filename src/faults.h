@@ -18,12 +18,14 @@ typedef enum {
   RTS_FAULT_STALL,
   RTS_FAULT_REFUSE_UDP,
   RTS_FAULT_DISCONNECT,
+  RTS_FAULT_REJECT,
 } RtsFaultType;
 
 typedef struct {
   RtsFaultType type;
   double seconds; /* 0: until cleared */
   gboolean rst;   /* disconnect: TCP reset (default) rather than close */
+  guint status;   /* reject: 503 (default) or 401 */
 } RtsFault;
 
 #define RTS_FAULT_ERROR (rts_fault_error_quark ())
@@ -35,7 +37,8 @@ typedef enum {
   RTS_FAULT_ERROR_FAILED,
 } RtsFaultError;
 
-/* Pure: a JSON body such as {"type":"hang-port","seconds":30}. */
+/* Pure: a JSON body such as {"type":"hang-port","seconds":30} or
+ * {"type":"reject","status":401}. */
 gboolean
 rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error);
 const char *rts_fault_type_name (RtsFaultType type);

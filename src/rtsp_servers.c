@@ -62,8 +62,52 @@ struct RtsRtspServer {
   gint64 house_bytes;  /* atomic */
   guint64 sessions_total;
   gboolean refuse_udp; /* fault: 461 to UDP SETUP */
+  guint reject_status; /* fault: every request gets it; 0 = off */
   gboolean stopping;
 };
+
+/* The reject fault answers every request with one status (503 or 401)
+ * before gst-rtsp-server looks at it. The auth check is the one hook that
+ * runs first for every request and may answer it; answering from
+ * pre-*-request signals instead corrupts gst-rtsp-server 1.22's heap. */
+typedef struct {
+  GstRTSPAuth parent;
+  RtsRtspServer *srv;
+} RtsAuth;
+
+typedef struct {
+  GstRTSPAuthClass parent_class;
+} RtsAuthClass;
+
+static GType rts_auth_get_type (void);
+G_DEFINE_TYPE (RtsAuth, rts_auth, GST_TYPE_RTSP_AUTH)
+
+static gboolean
+rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
+{
+  guint status = ((RtsAuth *) auth)->srv->reject_status;
+
+  if (!status || g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) != 0)
+    return TRUE;
+  gst_rtsp_message_init_response (ctx->response, status,
+      gst_rtsp_status_as_text (status), ctx->request);
+  if (status == GST_RTSP_STS_UNAUTHORIZED)
+    gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
+        "Basic realm=\"rtsp-test-server\"");
+  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  return FALSE;
+}
+
+static void
+rts_auth_class_init (RtsAuthClass *klass)
+{
+  GST_RTSP_AUTH_CLASS (klass)->check = rts_auth_check;
+}
+
+static void
+rts_auth_init (RtsAuth *auth)
+{
+}
 
 #define READER_KEY "rts-reader"
 
@@ -214,6 +258,10 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
   srv->server = gst_rtsp_server_new ();
+  RtsAuth *auth = g_object_new (rts_auth_get_type (), NULL);
+  auth->srv = srv;
+  gst_rtsp_server_set_auth (srv->server, GST_RTSP_AUTH (auth));
+  g_object_unref (auth);
   g_signal_connect (srv->server, "client-connected",
       G_CALLBACK (on_client_connected), srv);
 
@@ -439,6 +487,12 @@ rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
   c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
   c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
   c->sessions = srv->sessions_total;
+}
+
+void
+rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status)
+{
+  srv->reject_status = status;
 }
 
 void

@@ -46,6 +46,9 @@ void rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled);
 
 /* Faults: answer 461 Unsupported Transport to a SETUP that offers no TCP ... */
 void rts_rtsp_server_set_refuse_udp (RtsRtspServer *srv, gboolean refuse);
+/* ... answer every request with STATUS (503 or 401; 0: stop). Streams
+ * already playing go on: only requests are refused. */
+void rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status);
 /* ... drop every reader now, by TCP reset (RST) or by closing its session
  * and connection (FIN). Returns how many. */
 guint rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst);

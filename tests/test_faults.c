@@ -26,6 +26,16 @@ test_parse_ok (void)
     g_assert_cmpint (f.type, ==, RTS_FAULT_STALL);
     g_assert_cmpfloat (f.seconds, ==, 30);
   }
+  {
+    const char *reject = "{\"type\":\"reject\"}";
+    const char *unauth = "{\"type\":\"reject\",\"status\":401}";
+    g_assert_true (rts_fault_parse (reject, strlen (reject), &f, &err));
+    g_assert_cmpint (f.type, ==, RTS_FAULT_REJECT);
+    g_assert_cmpuint (f.status, ==, 503);
+    g_assert_true (rts_fault_parse (unauth, strlen (unauth), &f, &err));
+    g_assert_cmpuint (f.status, ==, 401);
+    g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_REJECT), ==, "reject");
+  }
 }
 
 static void
@@ -48,6 +58,10 @@ test_parse_bad (void)
     { "{\"type\":\"hang-port\",\"seconds\":1e9}", "seconds" },
     { "{\"type\":\"hang-port\",\"secs\":5}", "secs" },
     { "{\"type\":\"hang-port\",\"seconds\":null}", "seconds" },
+    { "{\"type\":\"reject\",\"status\":404}", "503 or 401" },
+    { "{\"type\":\"reject\",\"status\":\"401\"}", "503 or 401" },
+    { "{\"type\":\"reject\",\"status\":401.5}", "503 or 401" },
+    { "{\"type\":\"stall\",\"status\":503}", "goes with reject" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {

@@ -895,6 +895,116 @@ test_more_faults (void)
   ts_server_free (s);
 }
 
+/* Status of one HTTP GET's JSON member NAME of port entry INDEX. */
+static char *
+port_member (TsServer *s, guint index, const char *name)
+{
+  guint status = 0;
+  g_autoptr (JsonObject) h = ts_http_json (s->http_port, "/health", &status);
+  JsonObject *p = h ? port_entry (h, index) : NULL;
+  return p && json_object_has_member (p, name)
+      ? g_strdup_printf ("%" G_GINT64_FORMAT,
+          json_object_get_int_member (p, name))
+      : NULL;
+}
+
+/* reject: every new request gets 401 (with a challenge) or 503, the port's
+ * health flips while liveness stays 200, a reader already playing goes on,
+ * and clearing brings the camera back without a restart. */
+static void
+test_reject_fault (void)
+{
+  TsServer *s = ts_server_start (control_args);
+  g_autofree char *url1 = NULL, *url2 = NULL, *url3 = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *p1 = NULL, *p2 = NULL, *code = NULL;
+  g_autoptr (GSubprocess) reader = NULL;
+  g_autoptr (JsonObject) h = NULL;
+
+  g_assert_nonnull (s);
+  if (!ts_have_program ("ffmpeg")) {
+    g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+    ts_server_free (s);
+    return;
+  }
+  url1 = ts_rtsp_url (s, 0);
+  url2 = ts_rtsp_url (s, 1);
+  url3 = ts_rtsp_url (s, 2);
+  p1 = g_strdup_printf ("/health/%u", s->rtsp_ports[0]);
+  p2 = g_strdup_printf ("/health/%u", s->rtsp_ports[1]);
+  g_assert_true (wait_status (s, "/health/ready", 200, 5));
+
+  {
+    const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+      "-rtsp_transport", "tcp", "-i", url3, "-t", "30", "-f", "null", "-",
+      NULL };
+    reader = ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+    g_assert_true (
+        ts_server_wait_log (s, "reader connected: camera cam3", 1, 10));
+  }
+
+  g_assert_cmpuint (fault (s, "POST", "cam1",
+                        "{\"type\":\"reject\",\"status\":401}", TOKEN),
+      ==, 200);
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"reject\"}", TOKEN),
+      ==, 200);
+  g_assert_cmpuint (fault (s, "POST", "cam3", "{\"type\":\"reject\"}", TOKEN),
+      ==, 200);
+  g_assert_true (ts_server_wait_log (s, "reject (401 Unauthorized)", 1, 1));
+  g_assert_true (
+      ts_server_wait_log (s, "reject (503 Service Unavailable)", 2, 1));
+
+  /* Within one probe interval (0.5 s) and then some for a busy machine. */
+  g_assert_true (wait_status (s, p1, 503, 3));
+  g_assert_true (wait_status (s, p2, 503, 3));
+  g_assert_true (wait_status (s, "/health", 503, 3));
+  g_assert_cmpuint (get_status (s, "/health/live"), ==, 200);
+  g_assert_cmpuint (get_status (s, "/health/ready"), ==, 503);
+  code = port_member (s, 0, "rtsp_status");
+  g_assert_cmpstr (code, ==, "401");
+  g_clear_pointer (&code, g_free);
+  code = port_member (s, 1, "rtsp_status");
+  g_assert_cmpstr (code, ==, "503");
+  h = ts_http_json (s->http_port, "/health", NULL);
+  g_assert_cmpstr (json_object_get_string_member (port_entry (h, 0), "fault"),
+      ==, "reject");
+
+  g_assert_cmpint (ffmpeg_status (url1, "tcp", &err), !=, 0);
+  g_assert_nonnull (strstr (err, "401"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ffmpeg_status (url2, "tcp", &err), !=, 0);
+  g_assert_nonnull (strstr (err, "503"));
+  g_clear_pointer (&err, g_free);
+
+  /* The reader that was playing before goes on receiving. */
+  {
+    guint64 f0, f1;
+    g_clear_pointer (&h, json_object_unref);
+    h = ts_http_json (s->http_port, "/health", NULL);
+    f0 = json_object_get_int_member (port_entry (h, 2), "readers");
+    g_assert_cmpuint (f0, ==, 1);
+    g_assert_nonnull (g_subprocess_get_identifier (reader)); /* still running */
+    g_usleep (G_USEC_PER_SEC);
+    g_assert_nonnull (g_subprocess_get_identifier (reader)); /* still running */
+    g_clear_pointer (&h, json_object_unref);
+    h = ts_http_json (s->http_port, "/health", NULL);
+    f1 = json_object_get_int_member (port_entry (h, 2), "readers");
+    g_assert_cmpuint (f1, ==, 1);
+  }
+
+  for (guint i = 1; i <= 3; i++) {
+    g_autofree char *cam = g_strdup_printf ("cam%u", i);
+    g_assert_cmpuint (fault (s, "DELETE", cam, NULL, TOKEN), ==, 200);
+  }
+  g_assert_true (wait_status (s, "/health/ready", 200, 5));
+  g_assert_cmpuint (ts_ffmpeg_frames (url1, "tcp", 10, 640, 480), ==, 10);
+  g_assert_cmpuint (ts_ffmpeg_frames (url2, "udp", 10, 640, 480), ==, 10);
+  g_subprocess_force_exit (reader);
+  g_subprocess_wait (reader, NULL, NULL);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* A hung loop (the process stopped) fails the liveness check within the
  * check's own timeout, and passes again once it runs. */
 static void
@@ -1094,6 +1204,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/json-logs", test_json_logs);
   g_test_add_func ("/server/hung-loop", test_hung_loop);
   g_test_add_func ("/server/more-faults", test_more_faults);
+  g_test_add_func ("/server/reject-fault", test_reject_fault);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
   g_test_add_func ("/server/help-version", test_help_version);
   g_test_add_func ("/server/port-in-use", test_port_in_use);
