@@ -4,11 +4,11 @@
 # Every package and why: README.md, "Dependencies".
 set -eu
 
-BUILD="meson ninja-build pkg-config gcc libc6-dev
+BUILD="meson ninja-build pkg-config gcc libc6-dev libyaml-dev
  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
  libgstrtspserver-1.0-dev libsoup-3.0-dev libjson-glib-dev"
 RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good
- gstreamer1.0-plugins-ugly gstreamer1.0-x"
+ gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x"
 TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-bad
  clang-format curl coreutils"
 # The container test (tests/container/): podman builds and runs the image with

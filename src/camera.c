@@ -1,25 +1,12 @@
 /* camera: see camera.h. */
 #include "camera.h"
 
-/* Patterns a viewer tells apart at a glance; the ball moves, so a frozen
- * picture is visible too. Cameras past the list reuse it in order. */
-static const char *const patterns[] = {
-  "smpte",
-  "ball",
-  "pinwheel",
-  "colors",
-  "checkers-8",
-  "circular",
-  "spokes",
-  "gradient",
-};
+#include <gst/gst.h>
 
 static void
 camera_free (gpointer data)
 {
-  RtsCamera *cam = data;
-  g_free (cam->name);
-  g_free (cam);
+  g_free (data);
 }
 
 GPtrArray *
@@ -28,21 +15,110 @@ rts_cameras_new (const RtsConfig *cfg)
   GPtrArray *cameras = g_ptr_array_new_with_free_func (camera_free);
 
   for (guint i = 0; i < cfg->n_cameras; i++) {
+    const RtsCameraConfig *c = &cfg->cameras[i];
     RtsCamera *cam = g_new0 (RtsCamera, 1);
     cam->index = i;
-    cam->name = g_strdup_printf ("cam%u", i + 1);
-    cam->port = cfg->rtsp_ports[i];
-    cam->path = RTS_MOUNT_PATH;
-    cam->pattern = patterns[i % G_N_ELEMENTS (patterns)];
-    cam->codec = "h264";
-    cam->width = cfg->width;
-    cam->height = cfg->height;
-    cam->fps = cfg->fps;
-    cam->gop = cfg->gop ? cfg->gop : cfg->fps;
-    cam->bitrate = cfg->bitrate;
+    cam->name = c->name;
+    cam->port = c->port;
+    cam->path = c->path;
+    cam->pattern = c->pattern;
+    cam->source = c->source;
+    cam->file = c->file;
+    cam->codec = c->codec;
+    cam->profile = c->profile;
+    cam->width = c->width;
+    cam->height = c->height;
+    cam->fps = c->fps;
+    cam->gop = c->gop;
+    cam->bitrate = c->bitrate;
+    cam->overlay = c->overlay;
+    cam->audio = c->audio;
+    cam->auth = c->auth;
+    cam->user = c->user;
+    cam->password = c->password;
+    cam->transports = c->transport_mask;
     g_ptr_array_add (cameras, cam);
   }
   return cameras;
+}
+
+/* Elements each choice needs, and the Debian package that has them. */
+static const struct {
+  const char *choice;
+  const char *elements;
+  const char *package;
+} needs[] = {
+  { "live", "videotestsrc textoverlay", "gstreamer1.0-plugins-base" },
+  { "h264", "x264enc", "gstreamer1.0-plugins-ugly" },
+  { "h264", "rtph264pay", "gstreamer1.0-plugins-good" },
+  { "h265", "x265enc", "gstreamer1.0-plugins-bad" },
+  { "h265", "rtph265pay", "gstreamer1.0-plugins-good" },
+  { "mjpeg", "jpegenc rtpjpegpay", "gstreamer1.0-plugins-good" },
+  { "aac", "voaacenc", "gstreamer1.0-plugins-bad" },
+  { "aac", "aacparse rtpmp4gpay", "gstreamer1.0-plugins-good" },
+  { "opus", "opusenc rtpopuspay", "gstreamer1.0-plugins-base and -good" },
+  { "pcmu", "mulawenc rtppcmupay", "gstreamer1.0-plugins-good" },
+  { "pcma", "alawenc rtppcmapay", "gstreamer1.0-plugins-good" },
+  { "audio", "audiotestsrc audioconvert audioresample",
+      "gstreamer1.0-plugins-base" },
+};
+
+/* A camera whose elements are missing is a configuration error now, not
+ * a pipeline that fails after the ports opened. Needs gst_init(). */
+static gboolean
+check_elements (const RtsCameraConfig *c, GError **error)
+{
+  const char *choices[] = { c->source, c->codec, c->audio,
+    g_strcmp0 (c->audio, "none") ? "audio" : NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (needs); i++) {
+    gboolean wanted = FALSE;
+    for (guint j = 0; j < G_N_ELEMENTS (choices); j++)
+      wanted |= g_strcmp0 (choices[j], needs[i].choice) == 0;
+    if (!wanted)
+      continue;
+    g_auto (GStrv) names = g_strsplit (needs[i].elements, " ", -1);
+    for (guint k = 0; names[k]; k++) {
+      g_autoptr (GstElementFactory) f = gst_element_factory_find (names[k]);
+      if (!f) {
+        g_set_error (error, RTS_CONFIG_ERROR, 0,
+            "camera '%s': %s needs the GStreamer element %s, which is not "
+            "installed (Debian: %s)",
+            c->name, needs[i].choice, names[k], needs[i].package);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+rts_cameras_check (const RtsConfig *cfg, GError **error)
+{
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    const RtsCameraConfig *c = &cfg->cameras[i];
+    const char *missing = NULL;
+    if (!check_elements (c, error))
+      return FALSE;
+    if (g_strcmp0 (c->source, "live") != 0)
+      missing = "source loop and file (coming)";
+    if (missing) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "camera '%s': this build does not offer %s", c->name, missing);
+      return FALSE;
+    }
+    /* RFC 2435 carries the size in units of 8 pixels, at most 2040. */
+    if (g_strcmp0 (c->codec, "mjpeg") == 0
+        && (c->width % 8 || c->height % 8 || c->width > 2040
+            || c->height > 2040)) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "camera '%s': codec mjpeg over RTP needs width and height in "
+          "multiples of 8 up to 2040, not %ux%u",
+          c->name, c->width, c->height);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 void
@@ -52,22 +128,77 @@ rts_cameras_free (GPtrArray *cameras)
     g_ptr_array_unref (cameras);
 }
 
+/* Encoder and payloader of each video codec. zerolatency drops B-frames
+ * and lookahead, which RTP readers and low latency want; one thread per
+ * encoder keeps many cameras from fighting over a few cores.
+ * config-interval=-1 repeats the parameter sets before every keyframe so a
+ * reader joining mid-stream decodes from its first keyframe. */
+static char *
+video_chain (const RtsCamera *cam)
+{
+  if (g_strcmp0 (cam->codec, "h265") == 0)
+    return g_strdup_printf (
+        "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=%u "
+        "bitrate=%u option-string=\"pools=1:frame-threads=1\" "
+        "! video/x-h265,profile=main "
+        "! rtph265pay name=pay0 pt=96 config-interval=-1",
+        cam->gop, cam->bitrate);
+  if (g_strcmp0 (cam->codec, "mjpeg") == 0)
+    return g_strdup ("jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26");
+  /* The ultrafast preset turns CABAC off, which is what makes a stream
+   * baseline: main needs it back, high also the 8x8 transform; x264
+   * writes the profile the tools it used allow, whatever the caps say. */
+  const char *tools = "";
+  if (g_strcmp0 (cam->profile, "main") == 0)
+    tools = "cabac=true ";
+  else if (g_strcmp0 (cam->profile, "high") == 0)
+    tools = "cabac=true dct8x8=true ";
+  return g_strdup_printf ("x264enc tune=zerolatency speed-preset=ultrafast "
+                          "threads=1 %s"
+                          "key-int-max=%u bitrate=%u ! video/x-h264,profile=%s "
+                          "! rtph264pay name=pay0 pt=96 config-interval=-1",
+      tools, cam->gop, cam->bitrate,
+      !cam->profile || g_strcmp0 (cam->profile, "baseline") == 0
+          ? "constrained-baseline"
+          : cam->profile);
+}
+
+/* A 440 Hz tone, quiet, mono: what a camera's microphone in a silent room
+ * would be, but audible enough to check the track plays. */
+static char *
+audio_chain (const RtsCamera *cam)
+{
+  const char *rate = "48000", *enc = NULL;
+
+  if (g_strcmp0 (cam->audio, "aac") == 0)
+    enc = "voaacenc bitrate=64000 ! aacparse ! rtpmp4gpay name=pay1 pt=97";
+  else if (g_strcmp0 (cam->audio, "opus") == 0)
+    enc = "opusenc ! rtpopuspay name=pay1 pt=98";
+  else if (g_strcmp0 (cam->audio, "pcmu") == 0)
+    rate = "8000", enc = "mulawenc ! rtppcmupay name=pay1 pt=0";
+  else if (g_strcmp0 (cam->audio, "pcma") == 0)
+    rate = "8000", enc = "alawenc ! rtppcmapay name=pay1 pt=8";
+  if (!enc)
+    return g_strdup ("");
+  return g_strdup_printf (" audiotestsrc is-live=true wave=sine freq=440 "
+                          "volume=0.2 ! audio/x-raw,rate=%s,channels=1 ! "
+                          "audioconvert ! audioresample ! %s",
+      rate, enc);
+}
+
 char *
 rts_camera_launch (const RtsCamera *cam)
 {
-  /* zerolatency drops B-frames and lookahead, which RTP readers and low
-   * latency want; one thread per encoder keeps four cameras from fighting
-   * over two cores. config-interval=-1 repeats SPS/PPS before every IDR so
-   * a reader joining mid-stream can decode from its first keyframe. */
+  g_autofree char *video = video_chain (cam);
+  g_autofree char *audio = audio_chain (cam);
+
+  /* The label's text is replaced per frame when the camera has an overlay
+   * (rtsp_servers: frame counter and wall clock). */
   return g_strdup_printf (
       "( videotestsrc is-live=true pattern=%s "
       "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
-      "! textoverlay text=\"%s\" valignment=top halignment=left "
+      "! textoverlay name=label text=\"%s\" valignment=top halignment=left "
       "font-desc=\"Sans 20\" shaded-background=true "
-      "! x264enc tune=zerolatency speed-preset=ultrafast threads=1 "
-      "key-int-max=%u bitrate=%u "
-      "! video/x-h264,profile=constrained-baseline "
-      "! rtph264pay name=pay0 pt=96 config-interval=-1 )",
-      cam->pattern, cam->width, cam->height, cam->fps, cam->name, cam->gop,
-      cam->bitrate);
+      "! %s%s )",
+      cam->pattern, cam->width, cam->height, cam->fps, cam->name, video, audio);
 }

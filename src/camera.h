@@ -1,31 +1,47 @@
-/* camera: what each fake camera is (name, port, mount path, picture, codec)
- * and the GStreamer pipeline that makes its stream.
+/* camera: what each fake camera is (name, port, mount path, picture, codec,
+ * audio) and the GStreamer pipeline that makes its stream.
  *
- * Owns the camera descriptions derived from the configuration; pure data,
- * no sockets or pipelines are created here. */
+ * Owns the camera descriptions derived from the configuration and the
+ * check of what this build can offer (a combination it cannot is a
+ * configuration error, found before any port opens); pure data, no sockets
+ * or pipelines are created here. */
 #pragma once
 
 #include "config.h"
 
-#define RTS_MOUNT_PATH "/stream"
-
+/* Strings are borrowed from the configuration, which outlives the
+ * cameras. */
 typedef struct {
-  guint index;         /* 0-based */
-  char *name;          /* cam1, cam2, ... */
-  guint port;          /* as configured; 0 = any free port */
-  const char *path;    /* mount path, RTS_MOUNT_PATH */
-  const char *pattern; /* videotestsrc pattern, distinct per camera */
-  const char *codec;   /* "h264" */
+  guint index;      /* 0-based */
+  const char *name; /* cam1, cam2, ... or the file's */
+  guint port;       /* as configured; 0 = any free port */
+  const char *path; /* mount path, "/stream" */
+  const char *pattern;
+  const char *source; /* "live", "loop" or "file" */
+  const char *file;
+  const char *codec; /* "h264", "h265", "mjpeg" */
+  const char *profile;
   guint width;
   guint height;
   guint fps;
   guint gop;     /* frames between keyframes */
   guint bitrate; /* kbit/s */
+  gboolean overlay;
+  const char *audio; /* "none", "aac", "opus", "pcmu", "pcma" */
+  const char *auth;  /* "none", "basic", "digest" */
+  const char *user;
+  const char *password;
+  guint transports; /* RtsTransports */
 } RtsCamera;
 
 /* Cameras for CFG, one per RTSP port; free with rts_cameras_free(). */
 GPtrArray *rts_cameras_new (const RtsConfig *cfg);
 void rts_cameras_free (GPtrArray *cameras);
+
+/* Whether this build and this machine's GStreamer elements can make
+ * every camera of CFG: FALSE with a message naming the camera, what it
+ * asked for and what is missing. After gst_init(). */
+gboolean rts_cameras_check (const RtsConfig *cfg, GError **error);
 
 /* gst-launch description of the camera's media, for
  * gst_rtsp_media_factory_set_launch(). */

@@ -1,6 +1,8 @@
 /* config: see config.h. */
 #include "config.h"
 
+#include "config_yaml.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -12,68 +14,163 @@ typedef enum {
   SET_UINT,
   SET_DOUBLE,
   SET_STRING,
-  SET_PORT_LIST,
+  SET_BOOL,
+  SET_CHOICE,    /* one of the choices */
+  SET_LIST,      /* a non-empty subset of the choices, "a,b" */
+  SET_PORT_LIST, /* --rtsp-ports: one camera per port */
 } SettingType;
 
+typedef enum {
+  SCOPE_SERVER, /* a field of RtsConfig */
+  SCOPE_CAMERA, /* a field of RtsCameraConfig, per camera */
+} Scope;
+
+enum {
+  FILE_ONLY = 1 << 0, /* no flag, no global variable (a camera's name) */
+  SECRET = 1 << 1,    /* never echoed in a message or a summary */
+  NO_FILE = 1 << 2,   /* flag and variable only */
+};
+
 typedef struct {
-  const char *name; /* flag is --NAME, env is PREFIX + NAME */
-  SettingType type;
+  const char *name; /* flag is --NAME, variable is PREFIX + NAME */
+  const char *key;  /* key in the file; camera keys sit under cameras[] */
+  Scope scope;
   size_t offset;
+  SettingType type;
   const char *default_value; /* parsed like user input; NULL = unset */
   double min;
   double max;
+  const char *choices; /* SET_CHOICE, SET_LIST: "a|b|c" */
   const char *metavar;
   const char *help;
+  guint flags;
 } RtsSetting;
 
-#define OFF(field) offsetof (RtsConfig, field)
+#define SRV(field) SCOPE_SERVER, offsetof (RtsConfig, field)
+#define CAM(field) SCOPE_CAMERA, offsetof (RtsCameraConfig, field)
 
 /* Every setting the server has. Keep this the only place that lists them. */
 static const RtsSetting rts_settings[] = {
-  { "rtsp-ports", SET_PORT_LIST, OFF (rtsp_ports), "8554,8555,8556,8557", 0,
-      65535, "LIST",
-      "RTSP ports, one camera each (cam1, cam2, ...); 0 = any free port" },
-  { "http-port", SET_UINT, OFF (http_port), "8080", 0, 65535, "PORT",
-      "HTTP API port (/health, /rtsp-urls, /); 0 = any free port" },
-  { "bind", SET_STRING, OFF (bind), "0.0.0.0", 0, 0, "ADDRESS",
-      "address every port listens on" },
-  { "public-host", SET_STRING, OFF (public_host), NULL, 0, 0, "NAME",
-      "host name put in RTSP URLs (default: the Host the HTTP request used)" },
-  { "healthy-threshold", SET_UINT, OFF (healthy_threshold), "0", 0,
-      RTS_MAX_CAMERAS, "N",
-      "ports that must answer RTSP for /health to be 200; 0 = all but one" },
-  { "probe-timeout", SET_DOUBLE, OFF (probe_timeout), "2", 0.05, 60, "SECONDS",
-      "a port is down if it does not answer OPTIONS with 200 within this" },
-  { "probe-interval", SET_DOUBLE, OFF (probe_interval), "2", 0.1, 3600,
-      "SECONDS", "time between health probes of every port" },
-  { "stall-threshold", SET_DOUBLE, OFF (stall_threshold), "2", 0.2, 600,
-      "SECONDS",
-      "a camera with no video for this long is stalled (not ready)" },
-  { "width", SET_UINT, OFF (width), "640", 16, 4096, "PIXELS",
-      "video width of every camera" },
-  { "height", SET_UINT, OFF (height), "480", 16, 4096, "PIXELS",
-      "video height of every camera" },
-  { "fps", SET_UINT, OFF (fps), "30", 1, 120, "N",
-      "frames per second of every camera" },
-  { "gop", SET_UINT, OFF (gop), "0", 0, 1200, "FRAMES",
-      "frames between keyframes; 0 = one second's worth" },
-  { "bitrate", SET_UINT, OFF (bitrate), "1000", 50, 50000, "KBPS",
-      "H.264 target bitrate per camera" },
-  { "shutdown-timeout", SET_DOUBLE, OFF (shutdown_timeout), "5", 0.1, 60,
-      "SECONDS",
-      "on SIGTERM, longest wait for connections to close before exit" },
-  { "log-format", SET_STRING, OFF (log_format), "text", 0, 0, "FORMAT",
-      "text (one line per event) or json (one JSON object per line)" },
-  { "control-token", SET_STRING, OFF (control_token), NULL, 0, 0, "TOKEN",
-      "enables the control API (/control/...) behind this bearer token" },
+  { "config", NULL, SRV (config_file), SET_STRING, NULL, 0, 0, NULL, "FILE",
+      "YAML configuration file (see config/example.yaml)", NO_FILE },
+  { "rtsp-ports", NULL, SRV (cameras), SET_PORT_LIST, "8554,8555,8556,8557", 0,
+      65535, NULL, "LIST",
+      "RTSP ports, one camera each (cam1, cam2, ...); 0 = any free port; "
+      "with a file, one per camera in the file",
+      NO_FILE },
+  { "http-port", "http.port", SRV (http_port), SET_UINT, "8080", 0, 65535, NULL,
+      "PORT", "HTTP API port (/health, /rtsp-urls, /); 0 = any free port", 0 },
+  { "bind", "bind", SRV (bind), SET_STRING, "0.0.0.0", 0, 0, NULL, "ADDRESS",
+      "address every port listens on", 0 },
+  { "public-host", "public_host", SRV (public_host), SET_STRING, NULL, 0, 0,
+      NULL, "NAME",
+      "host name put in RTSP URLs (default: the Host the HTTP request used)",
+      0 },
+  { "healthy-threshold", "health.healthy_threshold", SRV (healthy_threshold),
+      SET_UINT, "0", 0, RTS_MAX_CAMERAS, NULL, "N",
+      "ports that must answer RTSP for /health to be 200; 0 = all but one", 0 },
+  { "probe-timeout", "health.probe_timeout", SRV (probe_timeout), SET_DOUBLE,
+      "2", 0.05, 60, NULL, "SECONDS",
+      "a port is down if it does not answer OPTIONS and DESCRIBE within this",
+      0 },
+  { "probe-interval", "health.probe_interval", SRV (probe_interval), SET_DOUBLE,
+      "2", 0.1, 3600, NULL, "SECONDS",
+      "time between health probes of every port", 0 },
+  { "stall-threshold", "health.stall_threshold", SRV (stall_threshold),
+      SET_DOUBLE, "2", 0.2, 600, NULL, "SECONDS",
+      "a camera with no video for this long is stalled (not ready)", 0 },
+  { "shutdown-timeout", "shutdown_timeout", SRV (shutdown_timeout), SET_DOUBLE,
+      "5", 0.1, 60, NULL, "SECONDS",
+      "on SIGTERM, longest wait for connections to close before exit", 0 },
+  { "log-format", "log.format", SRV (log_format), SET_CHOICE, "text", 0, 0,
+      "text|json", "FORMAT",
+      "text (one line per event) or json (one JSON object per line)", 0 },
+  { "control-token", "control.token", SRV (control_token), SET_STRING, NULL, 0,
+      0, NULL, "TOKEN",
+      "enables the control API (/control/...) behind this bearer token",
+      SECRET },
+
+  { "name", "name", CAM (name), SET_STRING, NULL, 0, 0, NULL, "NAME",
+      "camera name (letters, digits, - and _); default cam1, cam2, ...",
+      FILE_ONLY },
+  { "port", "port", CAM (port), SET_UINT, NULL, 0, 65535, NULL, "PORT",
+      "camera's RTSP port; 0 = any free port", FILE_ONLY },
+  { "path", "path", CAM (path), SET_STRING, "/stream", 0, 0, NULL, "PATH",
+      "mount path of every camera's stream", 0 },
+  { "source", "source", CAM (source), SET_CHOICE, "live", 0, 0,
+      "loop|live|file", "SOURCE",
+      "live (an encoder runs), loop (a clip encoded once, replayed from "
+      "memory) or file (a user's MP4/MKV, looped)",
+      0 },
+  { "file", "file", CAM (file), SET_STRING, NULL, 0, 0, NULL, "PATH",
+      "source: file - the MP4 or MKV file (H.264 or H.265) to loop", 0 },
+  { "codec", "codec", CAM (codec), SET_CHOICE, "h264", 0, 0, "h264|h265|mjpeg",
+      "CODEC", "video codec", 0 },
+  { "profile", "profile", CAM (profile), SET_CHOICE, NULL, 0, 0,
+      "baseline|main|high", "PROFILE", "H.264 profile (default baseline)", 0 },
+  { "width", "width", CAM (width), SET_UINT, "640", 16, 4096, NULL, "PIXELS",
+      "video width", 0 },
+  { "height", "height", CAM (height), SET_UINT, "480", 16, 4096, NULL, "PIXELS",
+      "video height", 0 },
+  { "fps", "fps", CAM (fps), SET_UINT, "30", 1, 120, NULL, "N",
+      "frames per second", 0 },
+  { "gop", "gop", CAM (gop), SET_UINT, "0", 0, 1200, NULL, "FRAMES",
+      "frames between keyframes; 0 = one second's worth", 0 },
+  { "bitrate", "bitrate", CAM (bitrate), SET_UINT, "1000", 50, 50000, NULL,
+      "KBPS", "target bitrate per camera", 0 },
+  { "pattern", "pattern", CAM (pattern), SET_CHOICE, NULL, 0, 0,
+      "smpte|ball|pinwheel|colors|checkers-8|circular|spokes|gradient|snow|"
+      "black|white",
+      "PATTERN", "test picture (default: a different one per camera)", 0 },
+  { "overlay", "overlay", CAM (overlay), SET_BOOL, "false", 0, 0, NULL, "BOOL",
+      "source: live - burn a frame counter and a millisecond wall clock into "
+      "the picture",
+      0 },
+  { "audio", "audio", CAM (audio), SET_CHOICE, "none", 0, 0,
+      "none|aac|opus|pcmu|pcma", "CODEC", "audio test tone", 0 },
+  { "auth", "auth.type", CAM (auth), SET_CHOICE, "none", 0, 0,
+      "none|basic|digest", "TYPE", "RTSP authentication", 0 },
+  { "auth-user", "auth.user", CAM (user), SET_STRING, NULL, 0, 0, NULL, "USER",
+      "user name readers must give", 0 },
+  { "auth-password", "auth.password", CAM (password), SET_STRING, NULL, 0, 0,
+      NULL, "PASSWORD", "password readers must give (never logged)", SECRET },
+  { "transports", "transports", CAM (transports), SET_LIST, "tcp,udp", 0, 0,
+      "tcp|udp", "LIST",
+      "RTP transports offered; others get 461 Unsupported Transport", 0 },
+};
+
+#define N_SETTINGS G_N_ELEMENTS (rts_settings)
+
+/* Patterns a viewer tells apart at a glance; the ball moves, so a frozen
+ * picture is visible too. Cameras past the list reuse it in order. */
+static const char *const patterns[] = {
+  "smpte",
+  "ball",
+  "pinwheel",
+  "colors",
+  "checkers-8",
+  "circular",
+  "spokes",
+  "gradient",
 };
 
 static char *
-env_name (const RtsSetting *s)
+env_name (const char *name)
 {
-  g_autofree char *upper = g_ascii_strup (s->name, -1);
-  g_strdelimit (upper, "-", '_');
+  g_autofree char *upper = g_ascii_strup (name, -1);
+  g_strdelimit (upper, "-.", '_');
   return g_strconcat (RTS_ENV_PREFIX, upper, NULL);
+}
+
+static char *
+camera_env_prefix (const char *camera)
+{
+  g_autofree char *upper = g_ascii_strup (camera, -1);
+  for (char *c = upper; *c; c++) {
+    if (!g_ascii_isalnum (*c))
+      *c = '_';
+  }
+  return g_strconcat (RTS_ENV_PREFIX, "CAMERA_", upper, "_", NULL);
 }
 
 static gboolean
@@ -109,16 +206,31 @@ parse_double (const char *text, double min, double max, double *out)
 }
 
 static gboolean
-parse_port_list (const char *text, RtsConfig *cfg, char **why)
+is_choice (const char *choices, const char *word)
+{
+  g_auto (GStrv) all = g_strsplit (choices, "|", -1);
+  return word[0] && g_strv_contains ((const char *const *) all, word);
+}
+
+static char *
+choices_text (const char *choices)
+{
+  g_auto (GStrv) all = g_strsplit (choices, "|", -1);
+  return g_strjoinv (", ", all);
+}
+
+/* PORTS gets the list; N its length. */
+static gboolean
+parse_port_list (const char *text, guint *ports, guint *n, char **why)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-  guint n = 0;
 
+  *n = 0;
   for (guint i = 0; parts[i]; i++) {
     guint port;
 
     g_strstrip (parts[i]);
-    if (n == RTS_MAX_CAMERAS) {
+    if (*n == RTS_MAX_CAMERAS) {
       *why = g_strdup_printf ("at most %d ports", RTS_MAX_CAMERAS);
       return FALSE;
     }
@@ -126,29 +238,46 @@ parse_port_list (const char *text, RtsConfig *cfg, char **why)
       *why = g_strdup_printf ("'%s' is not a port number (0-65535)", parts[i]);
       return FALSE;
     }
-    for (guint j = 0; j < n; j++) {
-      if (port != 0 && cfg->rtsp_ports[j] == port) {
+    for (guint j = 0; j < *n; j++) {
+      if (port != 0 && ports[j] == port) {
         *why = g_strdup_printf ("port %u is listed twice", port);
         return FALSE;
       }
     }
-    cfg->rtsp_ports[n++] = port;
+    ports[(*n)++] = port;
   }
-  if (n == 0) {
+  if (*n == 0) {
     *why = g_strdup ("needs at least one port");
     return FALSE;
   }
-  cfg->n_cameras = n;
   return TRUE;
 }
 
-/* Applies TEXT to setting S. SOURCE names where it came from for the
- * message: "--http-port" or "RTSP_TEST_SERVER_HTTP_PORT". */
 static gboolean
-apply (RtsConfig *cfg, const RtsSetting *s, const char *text,
-    const char *source, GError **error)
+parse_bool (const char *text, gboolean *out)
 {
-  void *field = (char *) cfg + s->offset;
+  static const char *const yes[] = { "true", "yes", "on", "1", NULL };
+  static const char *const no[] = { "false", "no", "off", "0", NULL };
+  g_autofree char *lower = g_ascii_strdown (text, -1);
+
+  if (g_strv_contains (yes, lower))
+    *out = TRUE;
+  else if (g_strv_contains (no, lower))
+    *out = FALSE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Applies TEXT to setting S of the struct at BASE (RtsConfig or
+ * RtsCameraConfig, as S's scope says). SOURCE names where TEXT came from:
+ * "--http-port", "RTSP_TEST_SERVER_HTTP_PORT" or "cams.yaml:3: key
+ * 'http.port'". */
+static gboolean
+apply (void *base, const RtsSetting *s, const char *text, const char *source,
+    GError **error)
+{
+  void *field = (char *) base + s->offset;
   g_autofree char *why = NULL;
 
   switch (s->type) {
@@ -164,93 +293,286 @@ apply (RtsConfig *cfg, const RtsSetting *s, const char *text,
       why = g_strdup_printf ("expects a number of seconds from %g to %g",
           s->min, s->max);
       break;
+    case SET_BOOL:
+      if (parse_bool (text, field))
+        return TRUE;
+      why = g_strdup ("expects true or false");
+      break;
     case SET_STRING:
-      if (text[0] != '\0') {
-        char **str = field;
-        g_free (*str);
-        *str = g_strdup (text);
-        return TRUE;
+    case SET_CHOICE:
+    case SET_LIST:
+      if (s->type == SET_STRING && text[0] == '\0') {
+        why = g_strdup ("must not be empty");
+        break;
       }
-      why = g_strdup ("must not be empty");
-      break;
+      if (s->type == SET_CHOICE && !is_choice (s->choices, text)) {
+        g_autofree char *all = choices_text (s->choices);
+        why = g_strdup_printf ("expects one of: %s", all);
+        break;
+      }
+      if (s->type == SET_LIST) {
+        g_auto (GStrv) items = g_strsplit (text, ",", -1);
+        g_autofree char *all = choices_text (s->choices);
+        for (guint i = 0; items[i]; i++) {
+          g_strstrip (items[i]);
+          if (!is_choice (s->choices, items[i]))
+            why = g_strdup_printf ("'%s' is not one of: %s", items[i], all);
+        }
+        if (!items[0])
+          why = g_strdup_printf ("expects at least one of: %s", all);
+        if (why)
+          break;
+      }
+      g_free (*(char **) field);
+      *(char **) field = g_strdup (text);
+      return TRUE;
     case SET_PORT_LIST:
-      if (parse_port_list (text, cfg, &why))
-        return TRUE;
-      break;
+      g_assert_not_reached ();
   }
   g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
-      text, why);
+      s->flags & SECRET ? "(hidden)" : text, why);
   return FALSE;
 }
 
 static const RtsSetting *
 find_setting (const char *name)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (rts_settings); i++) {
+  for (gsize i = 0; i < N_SETTINGS; i++) {
     if (strcmp (rts_settings[i].name, name) == 0)
       return &rts_settings[i];
   }
   return NULL;
 }
 
-/* Checks that concern more than one setting. */
-static gboolean
-validate (RtsConfig *cfg, GError **error)
+static const RtsSetting *
+find_key (const char *key, Scope scope)
 {
-  if (!g_hostname_is_ip_address (cfg->bind)) {
-    g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--bind: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)",
-        cfg->bind);
-    return FALSE;
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    const RtsSetting *s = &rts_settings[i];
+    if (s->scope == scope && s->key && !(s->flags & NO_FILE)
+        && strcmp (s->key, key) == 0)
+      return s;
   }
-  if (strcmp (cfg->log_format, "text") && strcmp (cfg->log_format, "json")) {
-    g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--log-format: bad value '%s': expects text or json", cfg->log_format);
-    return FALSE;
-  }
-  /* It goes verbatim into every URL we hand out. */
-  for (const char *c = cfg->public_host; c && *c; c++) {
-    if (!g_ascii_isalnum (*c) && !strchr (".-_:", *c)) {
-      g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "--public-host: '%s' is not a host name or IP address",
-          cfg->public_host);
-      return FALSE;
+  return NULL;
+}
+
+/* Levenshtein distance, for "did you mean". */
+static guint
+distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = j;
+  for (gsize i = 1; i <= la; i++) {
+    guint diag = row[0];
+    row[0] = i;
+    for (gsize j = 1; j <= lb; j++) {
+      guint up = row[j];
+      guint best = diag + (a[i - 1] != b[j - 1]);
+      best = MIN (best, row[j - 1] + 1);
+      best = MIN (best, up + 1);
+      row[j] = best;
+      diag = up;
     }
   }
-  if (cfg->healthy_threshold > cfg->n_cameras) {
-    g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--healthy-threshold: %u is more than the %u RTSP ports configured",
-        cfg->healthy_threshold, cfg->n_cameras);
+  return row[lb];
+}
+
+/* " (did you mean 'X'?)" for the closest of CANDIDATES, or "". */
+static char *
+did_you_mean (const char *word, GPtrArray *candidates)
+{
+  const char *best = NULL;
+  guint best_d = G_MAXUINT;
+
+  for (guint i = 0; i < candidates->len; i++) {
+    guint d = distance (word, candidates->pdata[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = candidates->pdata[i];
+    }
+  }
+  if (best && best_d <= MAX (2u, strlen (word) / 3))
+    return g_strdup_printf (" (did you mean '%s'?)", best);
+  return g_strdup ("");
+}
+
+static char *
+unknown_key_message (const char *key, Scope scope)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  g_autofree char *hint = NULL;
+
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    if (rts_settings[i].scope == scope && rts_settings[i].key
+        && !(rts_settings[i].flags & NO_FILE))
+      g_ptr_array_add (keys, (gpointer) rts_settings[i].key);
+  }
+  if (scope == SCOPE_SERVER) {
+    g_ptr_array_add (keys, "cameras");
+    g_ptr_array_add (keys, "defaults");
+  }
+  hint = did_you_mean (key, keys);
+  return g_strdup_printf ("unknown key '%s'%s", key, hint);
+}
+
+static void
+camera_clear (RtsCameraConfig *cam)
+{
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    const RtsSetting *s = &rts_settings[i];
+    if (s->scope == SCOPE_CAMERA && s->type != SET_UINT && s->type != SET_BOOL
+        && s->type != SET_DOUBLE)
+      g_clear_pointer ((char **) ((char *) cam + s->offset), g_free);
+  }
+}
+
+static void
+camera_copy (RtsCameraConfig *to, const RtsCameraConfig *from)
+{
+  *to = *from;
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    const RtsSetting *s = &rts_settings[i];
+    if (s->scope == SCOPE_CAMERA && s->type != SET_UINT && s->type != SET_BOOL
+        && s->type != SET_DOUBLE) {
+      char **field = (char **) ((char *) to + s->offset);
+      *field = g_strdup (*field);
+    }
+  }
+}
+
+/* Where a file entry sits, for messages: "cams.yaml:7: key 'cameras[1].fps'". */
+static char *
+file_source (const char *file, const RtsYamlEntry *e)
+{
+  if (e->scope == RTS_YAML_SERVER)
+    return g_strdup_printf ("%s:%u: key '%s'", file, e->line, e->key);
+  if (e->scope == RTS_YAML_DEFAULTS)
+    return g_strdup_printf ("%s:%u: key 'defaults.%s'", file, e->line, e->key);
+  return g_strdup_printf ("%s:%u: key 'cameras[%d].%s'", file, e->line,
+      e->scope, e->key);
+}
+
+static gboolean
+apply_entry (void *base, const char *file, const RtsYamlEntry *e, Scope scope,
+    GError **error)
+{
+  const RtsSetting *s = find_key (e->key, scope);
+  g_autofree char *where = file_source (file, e);
+
+  if (!s) {
+    g_autofree char *what = unknown_key_message (e->key, scope);
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%u: %s", file, e->line, what);
     return FALSE;
   }
-  if (cfg->width % 2 || cfg->height % 2) {
+  if (e->list && s->type != SET_LIST) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--width/--height: %ux%u must be even for 4:2:0 video", cfg->width,
-        cfg->height);
+        "%s: expects one value, not a list", where);
     return FALSE;
+  }
+  return apply (base, s, e->value, where, error);
+}
+
+/* The file's server settings, defaults and cameras. */
+static gboolean
+load_file (RtsConfig *cfg, const char *source, RtsCameraConfig *defaults,
+    gboolean *has_cameras, GError **error)
+{
+  const char *file = cfg->config_file;
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (file, &text, &len, &err)) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: %s", source, err->message);
+    return FALSE;
+  }
+  if (len > 1024 * 1024) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: '%s' is %zu bytes; a configuration is at most 1 MiB", source, file,
+        len);
+    return FALSE;
+  }
+  entries = rts_yaml_read (file, text, len, &n, has_cameras, error);
+  if (!entries)
+    return FALSE;
+  if (*has_cameras && n == 0) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: key 'cameras': needs at least one camera", file);
+    return FALSE;
+  }
+  for (guint i = 0; i < entries->len; i++) {
+    const RtsYamlEntry *e = entries->pdata[i];
+    if (e->scope == RTS_YAML_SERVER
+        && !apply_entry (cfg, file, e, SCOPE_SERVER, error))
+      return FALSE;
+    if (e->scope == RTS_YAML_DEFAULTS
+        && !apply_entry (defaults, file, e, SCOPE_CAMERA, error))
+      return FALSE;
+  }
+  if (*has_cameras) {
+    cfg->n_cameras = n;
+    for (guint c = 0; c < n; c++)
+      camera_copy (&cfg->cameras[c], defaults);
+    for (guint i = 0; i < entries->len; i++) {
+      const RtsYamlEntry *e = entries->pdata[i];
+      if (e->scope >= 0
+          && !apply_entry (&cfg->cameras[e->scope], file, e, SCOPE_CAMERA,
+              error))
+        return FALSE;
+    }
   }
   return TRUE;
 }
 
-gboolean
-rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
+/* A flag or variable: TEXT for setting S, to the server or every camera. */
+static gboolean
+apply_everywhere (RtsConfig *cfg, const RtsSetting *s, const char *text,
+    const char *source, GError **error)
 {
-  memset (cfg, 0, sizeof *cfg);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (rts_settings); i++) {
-    const RtsSetting *s = &rts_settings[i];
-    if (s->default_value && !apply (cfg, s, s->default_value, s->name, error))
-      g_return_val_if_reached (FALSE);
+  if (s->type == SET_PORT_LIST) {
+    guint ports[RTS_MAX_CAMERAS];
+    guint n = 0;
+    g_autofree char *why = NULL;
+    if (!parse_port_list (text, ports, &n, &why)) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
+          text, why);
+      return FALSE;
+    }
+    if (cfg->config_file && n != cfg->n_cameras) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "%s: lists %u port(s) but %s has %u camera(s)", source, n,
+          cfg->config_file, cfg->n_cameras);
+      return FALSE;
+    }
+    for (guint i = 0; i < n; i++)
+      cfg->cameras[i].port = ports[i];
+    return TRUE;
   }
-
-  for (gsize i = 0; i < G_N_ELEMENTS (rts_settings); i++) {
-    const RtsSetting *s = &rts_settings[i];
-    g_autofree char *var = env_name (s);
-    const char *value = g_environ_getenv (envp, var);
-    if (value && !apply (cfg, s, value, var, error))
+  if (s->scope == SCOPE_SERVER)
+    return apply (cfg, s, text, source, error);
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    if (!apply (&cfg->cameras[i], s, text, source, error))
       return FALSE;
   }
+  return TRUE;
+}
 
+typedef struct {
+  const RtsSetting *setting;
+  const char *value;
+  char *flag; /* "--fps" */
+} Flag;
+
+/* The command line, checked before anything is applied (--config must be
+ * known first, and a flag must win over the file). */
+static gboolean
+parse_argv (RtsConfig *cfg, char **argv, GArray *flags, GError **error)
+{
   for (int i = 1; argv && argv[i]; i++) {
     const char *arg = argv[i];
     g_autofree char *name = NULL;
@@ -269,6 +591,10 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
       cfg->show_help_markdown = TRUE;
       continue;
     }
+    if (strcmp (arg, "--check-config") == 0) {
+      cfg->check_config = TRUE;
+      continue;
+    }
     if (!g_str_has_prefix (arg, "--") || arg[2] == '\0') {
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "unexpected argument '%s' (try --help)", arg);
@@ -277,7 +603,7 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
     value = strchr (arg, '=');
     name = value ? g_strndup (arg + 2, value - arg - 2) : g_strdup (arg + 2);
     s = find_setting (name);
-    if (!s) {
+    if (!s || (s->flags & FILE_ONLY)) {
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "unknown option '--%s' (try --help)", name);
       return FALSE;
@@ -291,22 +617,343 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
           s->metavar);
       return FALSE;
     }
-    g_autofree char *flag = g_strconcat ("--", name, NULL);
-    if (!apply (cfg, s, value, flag, error))
+    Flag f = { s, value, g_strconcat ("--", name, NULL) };
+    g_array_append_val (flags, f);
+  }
+  return TRUE;
+}
+
+static void
+flag_clear (gpointer data)
+{
+  g_free (((Flag *) data)->flag);
+}
+
+/* Every RTSP_TEST_SERVER_ variable must mean something: a typo would
+ * otherwise be ignored in silence, in a task definition nobody reads. */
+static gboolean
+check_env_names (const RtsConfig *cfg, char **envp, GError **error)
+{
+  for (guint i = 0; envp && envp[i]; i++) {
+    g_autofree char *var = g_strndup (envp[i], strcspn (envp[i], "="));
+    gboolean known = FALSE;
+    g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+    if (!g_str_has_prefix (var, RTS_ENV_PREFIX))
+      continue;
+    for (gsize j = 0; j < N_SETTINGS && !known; j++) {
+      const RtsSetting *s = &rts_settings[j];
+      if (s->flags & FILE_ONLY)
+        continue;
+      char *name = env_name (s->name);
+      known = strcmp (name, var) == 0;
+      g_ptr_array_add (names, name);
+    }
+    for (guint c = 0; c < cfg->n_cameras && !known; c++) {
+      g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
+      if (!g_str_has_prefix (var, prefix))
+        continue;
+      for (gsize j = 0; j < N_SETTINGS && !known; j++) {
+        const RtsSetting *s = &rts_settings[j];
+        g_autofree char *name = env_name (s->name);
+        known = s->scope == SCOPE_CAMERA && !(s->flags & FILE_ONLY)
+            && strcmp (name + strlen (RTS_ENV_PREFIX), var + strlen (prefix))
+                == 0;
+      }
+    }
+    if (!known) {
+      g_autofree char *hint = did_you_mean (var, names);
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "environment: unknown variable %s%s (per-camera settings are "
+          "RTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>)",
+          var, hint);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* PORTS_DONE: the cameras were made from --rtsp-ports already. */
+static gboolean
+apply_env (RtsConfig *cfg, char **envp, gboolean ports_done, GError **error)
+{
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    const RtsSetting *s = &rts_settings[i];
+    g_autofree char *var = env_name (s->name);
+    const char *value = g_environ_getenv (envp, var);
+    if (s->flags & FILE_ONLY || s == &rts_settings[0]
+        || (ports_done && s->type == SET_PORT_LIST))
+      continue;
+    if (value && !apply_everywhere (cfg, s, value, var, error))
       return FALSE;
   }
+  /* Per camera, above the global variables: a password for one camera. */
+  for (guint c = 0; c < cfg->n_cameras; c++) {
+    g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
+    for (gsize i = 0; i < N_SETTINGS; i++) {
+      const RtsSetting *s = &rts_settings[i];
+      if (s->scope != SCOPE_CAMERA || s->flags & FILE_ONLY)
+        continue;
+      g_autofree char *name = env_name (s->name);
+      g_autofree char *var =
+          g_strconcat (prefix, name + strlen (RTS_ENV_PREFIX), NULL);
+      const char *value = g_environ_getenv (envp, var);
+      if (value && !apply (&cfg->cameras[c], s, value, var, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
 
-  return validate (cfg, error);
+static gboolean
+valid_name (const char *name)
+{
+  if (!name || !name[0] || strlen (name) > 32)
+    return FALSE;
+  for (const char *c = name; *c; c++) {
+    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+valid_path (const char *path)
+{
+  if (!path || path[0] != '/' || strlen (path) > 128)
+    return FALSE;
+  for (const char *c = path; *c; c++) {
+    if (!g_ascii_isalnum (*c) && !strchr ("/-_.", *c))
+      return FALSE;
+  }
+  return strstr (path, "//") == NULL && strstr (path, "..") == NULL;
+}
+
+static guint
+transport_mask (const char *list)
+{
+  g_auto (GStrv) items = g_strsplit (list, ",", -1);
+  guint mask = 0;
+
+  for (guint i = 0; items[i]; i++) {
+    g_strstrip (items[i]);
+    if (strcmp (items[i], "tcp") == 0)
+      mask |= RTS_TRANSPORT_TCP;
+    else if (strcmp (items[i], "udp") == 0)
+      mask |= RTS_TRANSPORT_UDP;
+  }
+  return mask;
+}
+
+/* One camera's settings taken together. */
+static gboolean
+validate_camera (RtsConfig *cfg, guint i, GError **error)
+{
+  RtsCameraConfig *cam = &cfg->cameras[i];
+  const char *n = cam->name;
+
+#define CAM_ERROR(...)                                                         \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    g_autofree char *msg_ = g_strdup_printf (__VA_ARGS__);                     \
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "camera '%s'%s%s: %s", n,         \
+        cfg->config_file ? " in " : "",                                        \
+        cfg->config_file ? cfg->config_file : "", msg_);                       \
+    return FALSE;                                                              \
+  }                                                                            \
+  G_STMT_END
+
+  if (!valid_name (n)) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "cameras[%u]%s%s: name '%s' must be 1-32 letters, digits, - or _", i,
+        cfg->config_file ? " in " : "",
+        cfg->config_file ? cfg->config_file : "", n ? n : "");
+    return FALSE;
+  }
+  for (guint j = 0; j < i; j++) {
+    if (strcmp (cfg->cameras[j].name, n) == 0)
+      CAM_ERROR ("the name is used twice");
+    if (cam->port && cfg->cameras[j].port == cam->port)
+      CAM_ERROR ("port %u is also camera '%s''s", cam->port,
+          cfg->cameras[j].name);
+  }
+  if (!valid_path (cam->path))
+    CAM_ERROR ("path '%s' must start with / and hold only letters, digits, "
+               "/, -, _ and .",
+        cam->path);
+  if (cam->width % 2 || cam->height % 2)
+    CAM_ERROR ("%ux%u: width and height must be even for 4:2:0 video",
+        cam->width, cam->height);
+  if (cam->profile && strcmp (cam->codec, "h264") != 0)
+    CAM_ERROR ("profile '%s' applies to codec h264, not %s", cam->profile,
+        cam->codec);
+  if (strcmp (cam->source, "file") == 0 && !cam->file)
+    CAM_ERROR ("source file needs 'file' (the MP4 or MKV to loop)");
+  if (cam->file && strcmp (cam->source, "file") != 0)
+    CAM_ERROR ("'file' is set but source is %s (set source: file)",
+        cam->source);
+  if (strcmp (cam->source, "file") == 0 && strcmp (cam->codec, "mjpeg") == 0)
+    CAM_ERROR ("source file is remuxed, not re-encoded: codec h264 or h265");
+  if (cam->overlay && strcmp (cam->source, "live") != 0)
+    CAM_ERROR ("overlay (frame counter and wall clock) needs source live; "
+               "a %s source replays frames made before",
+        cam->source);
+  if (strcmp (cam->auth, "none") != 0 && (!cam->user || !cam->password))
+    CAM_ERROR ("auth %s needs auth.user and auth.password", cam->auth);
+  if (strcmp (cam->auth, "none") != 0 && strchr (cam->user, ':'))
+    CAM_ERROR ("auth.user must not contain ':'");
+  cam->transport_mask = transport_mask (cam->transports);
+  if (!cam->pattern)
+    cam->pattern = g_strdup (patterns[i % G_N_ELEMENTS (patterns)]);
+  if (cam->gop == 0)
+    cam->gop = cam->fps;
+#undef CAM_ERROR
+  return TRUE;
+}
+
+/* Checks that concern more than one setting. */
+static gboolean
+validate (RtsConfig *cfg, GError **error)
+{
+  if (!g_hostname_is_ip_address (cfg->bind)) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "--bind: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)",
+        cfg->bind);
+    return FALSE;
+  }
+  /* It goes verbatim into every URL we hand out. */
+  for (const char *c = cfg->public_host; c && *c; c++) {
+    if (!g_ascii_isalnum (*c) && !strchr (".-_:", *c)) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "--public-host: '%s' is not a host name or IP address",
+          cfg->public_host);
+      return FALSE;
+    }
+  }
+  if (cfg->healthy_threshold > cfg->n_cameras) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "--healthy-threshold: %u is more than the %u RTSP ports configured",
+        cfg->healthy_threshold, cfg->n_cameras);
+    return FALSE;
+  }
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    if (!validate_camera (cfg, i, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+set_defaults (void *base, Scope scope)
+{
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    const RtsSetting *s = &rts_settings[i];
+    if (s->scope == scope && s->default_value && s->type != SET_PORT_LIST
+        && !apply (base, s, s->default_value, s->name, NULL))
+      g_error ("settings table: bad default for %s", s->name);
+  }
+}
+
+gboolean
+rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
+{
+  g_autoptr (GArray) flags = g_array_new (FALSE, TRUE, sizeof (Flag));
+  RtsCameraConfig defaults = { 0 };
+  gboolean has_cameras = FALSE;
+  gboolean ok = FALSE;
+  const char *config_source = "--config";
+
+  memset (cfg, 0, sizeof *cfg);
+  g_array_set_clear_func (flags, flag_clear);
+  set_defaults (cfg, SCOPE_SERVER);
+  set_defaults (&defaults, SCOPE_CAMERA);
+
+  if (!parse_argv (cfg, argv, flags, error))
+    goto out;
+
+  /* The file first: flags and variables then override what it says. */
+  for (guint i = 0; i < flags->len; i++) {
+    Flag *f = &g_array_index (flags, Flag, i);
+    if (f->setting == &rts_settings[0]
+        && !apply (cfg, f->setting, f->value, f->flag, error))
+      goto out;
+  }
+  if (!cfg->config_file) {
+    const char *file = g_environ_getenv (envp, RTS_ENV_PREFIX "CONFIG");
+    config_source = RTS_ENV_PREFIX "CONFIG";
+    if (file
+        && !apply (cfg, &rts_settings[0], file, RTS_ENV_PREFIX "CONFIG", error))
+      goto out;
+  }
+  if (cfg->config_file
+      && !load_file (cfg, config_source, &defaults, &has_cameras, error))
+    goto out;
+  if (!has_cameras) {
+    /* No cameras in a file: --rtsp-ports (or its default) makes them. */
+    const RtsSetting *ports = find_setting ("rtsp-ports");
+    const char *list = NULL;
+    g_autofree char *var = env_name (ports->name);
+    const char *source = var;
+    for (guint i = 0; i < flags->len; i++) {
+      Flag *f = &g_array_index (flags, Flag, i);
+      if (f->setting == ports) {
+        list = f->value;
+        source = f->flag;
+      }
+    }
+    if (!list)
+      list = g_environ_getenv (envp, var);
+    if (!list) {
+      list = ports->default_value;
+      source = ports->name;
+    }
+    guint p[RTS_MAX_CAMERAS], n = 0;
+    g_autofree char *why = NULL;
+    if (!parse_port_list (list, p, &n, &why)) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
+          list, why);
+      goto out;
+    }
+    cfg->n_cameras = n;
+    for (guint i = 0; i < n; i++) {
+      camera_copy (&cfg->cameras[i], &defaults);
+      cfg->cameras[i].port = p[i];
+    }
+  }
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    if (!cfg->cameras[i].name)
+      cfg->cameras[i].name = g_strdup_printf ("cam%u", i + 1);
+  }
+
+  if (!check_env_names (cfg, envp, error)
+      || !apply_env (cfg, envp, !has_cameras, error))
+    goto out;
+  for (guint i = 0; i < flags->len; i++) {
+    Flag *f = &g_array_index (flags, Flag, i);
+    if (f->setting != &rts_settings[0]
+        && !(!has_cameras && f->setting->type == SET_PORT_LIST)
+        && !apply_everywhere (cfg, f->setting, f->value, f->flag, error))
+      goto out;
+  }
+  ok = validate (cfg, error);
+
+out:
+  camera_clear (&defaults);
+  return ok;
 }
 
 void
 rts_config_clear (RtsConfig *cfg)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (rts_settings); i++) {
-    if (rts_settings[i].type == SET_STRING)
-      g_clear_pointer ((char **) ((char *) cfg + rts_settings[i].offset),
-          g_free);
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    const RtsSetting *s = &rts_settings[i];
+    if (s->scope == SCOPE_SERVER && s->type != SET_UINT && s->type != SET_BOOL
+        && s->type != SET_DOUBLE && s->type != SET_PORT_LIST)
+      g_clear_pointer ((char **) ((char *) cfg + s->offset), g_free);
   }
+  for (guint i = 0; i < cfg->n_cameras; i++)
+    camera_clear (&cfg->cameras[i]);
+  cfg->n_cameras = 0;
 }
 
 guint
@@ -322,40 +969,95 @@ rts_config_help (void)
 {
   GString *out = g_string_new (
       "Usage: rtsp-test-server [OPTION...]\n"
-      "Fake IP cameras: one RTSP server per port, each a live H.264 test "
-      "pattern at /stream,\nand an HTTP API with an honest /health.\n\n"
+      "Fake IP cameras: one RTSP server per port, each a test stream at "
+      "/stream,\nand an HTTP API with an honest /health.\n\n"
       "Options (each also read from the environment variable shown):\n");
 
-  for (gsize i = 0; i < G_N_ELEMENTS (rts_settings); i++) {
+  for (gsize i = 0; i < N_SETTINGS; i++) {
     const RtsSetting *s = &rts_settings[i];
+    if (s->flags & FILE_ONLY)
+      continue;
+    if (i > 0 && s->scope == SCOPE_CAMERA
+        && rts_settings[i - 1].scope == SCOPE_SERVER)
+      g_string_append (out,
+          "\nCamera settings (for every camera; per camera in the file, or "
+          "as\nRTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>):\n");
     g_autofree char *flag = g_strdup_printf ("--%s %s", s->name, s->metavar);
-    g_autofree char *var = env_name (s);
+    g_autofree char *var = env_name (s->name);
     g_string_append_printf (out, "  %-30s %s\n  %-30s [%s%s%s]\n", flag,
         s->help, "", var, s->default_value ? ", default " : "",
         s->default_value ? s->default_value : "");
   }
   g_string_append (out,
+      "  --check-config                 check the configuration, print it and "
+      "exit\n"
       "  --help                         show this help and exit\n"
       "  --version                      show the version and exit\n\n"
-      "Precedence: flag > environment > default. Exit status: 0 after a clean\n"
-      "shutdown (SIGTERM/SIGINT), 1 when a port cannot be bound, 2 for a bad\n"
-      "option or value.\n");
+      "Precedence: flag > environment > file > default. Exit status: 0 after "
+      "a clean\nshutdown (SIGTERM/SIGINT), 1 when a port cannot be bound, 2 "
+      "for a bad\noption, value or file.\n");
   return g_string_free (out, FALSE);
 }
 
 char *
 rts_config_help_markdown (void)
 {
-  GString *out =
-      g_string_new ("| flag | environment variable | default | meaning |\n"
-                    "|---|---|---|---|\n");
+  GString *out = g_string_new (
+      "| flag | environment variable | file key | default | meaning |\n"
+      "|---|---|---|---|---|\n");
 
-  for (gsize i = 0; i < G_N_ELEMENTS (rts_settings); i++) {
+  for (gsize i = 0; i < N_SETTINGS; i++) {
     const RtsSetting *s = &rts_settings[i];
-    g_autofree char *var = env_name (s);
-    g_string_append_printf (out, "| `--%s %s` | `%s` | %s | %s |\n", s->name,
-        s->metavar, var, s->default_value ? s->default_value : "(none)",
-        s->help);
+    g_autofree char *var = env_name (s->name);
+    g_autofree char *key = !s->key || (s->flags & NO_FILE) ? g_strdup ("")
+        : s->scope == SCOPE_CAMERA ? g_strdup_printf ("`cameras[].%s`", s->key)
+                                   : g_strdup_printf ("`%s`", s->key);
+    g_autofree char *choices = s->choices ? choices_text (s->choices) : NULL;
+    if (s->flags & FILE_ONLY)
+      g_string_append_printf (out, "| | | %s | %s | %s |\n", key,
+          s->default_value ? s->default_value : "(none)", s->help);
+    else
+      g_string_append_printf (out, "| `--%s %s` | `%s` | %s | %s | %s%s%s |\n",
+          s->name, s->metavar, var, key,
+          s->default_value ? s->default_value : "(none)", s->help,
+          choices ? "; one of " : "", choices ? choices : "");
+  }
+  return g_string_free (out, FALSE);
+}
+
+char **
+rts_config_file_keys (void)
+{
+  GPtrArray *keys = g_ptr_array_new ();
+
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    if (rts_settings[i].key && !(rts_settings[i].flags & NO_FILE))
+      g_ptr_array_add (keys, g_strdup (rts_settings[i].key));
+  }
+  g_ptr_array_add (keys, NULL);
+  return (char **) g_ptr_array_free (keys, FALSE);
+}
+
+char *
+rts_config_summary (const RtsConfig *cfg)
+{
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out,
+      "configuration OK%s%s: HTTP port %u on %s, %u camera(s), healthy at %u "
+      "answering port(s)\n",
+      cfg->config_file ? " in " : "", cfg->config_file ? cfg->config_file : "",
+      cfg->http_port, cfg->bind, cfg->n_cameras, rts_config_threshold (cfg));
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    const RtsCameraConfig *c = &cfg->cameras[i];
+    g_string_append_printf (out,
+        "  %s: port %u%s, %s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s, "
+        "audio %s, auth %s%s%s, transports %s%s%s\n",
+        c->name, c->port, c->path, c->source, c->codec, c->profile ? " " : "",
+        c->profile ? c->profile : "", c->width, c->height, c->fps, c->gop,
+        c->bitrate, c->pattern, c->audio, c->auth, c->user ? " user " : "",
+        c->user ? c->user : "", c->transports, c->file ? ", file " : "",
+        c->file ? c->file : "");
   }
   return g_string_free (out, FALSE);
 }

@@ -1,18 +1,55 @@
-/* config: every setting of the server, where it came from, and its checks.
+/* config: every setting of the server and of each camera, where it came
+ * from, and its checks.
  *
- * Owns the settings table (config.c: rts_settings[]): name, flag, environment
- * variable, type, bounds, default and help of each setting. Parsing, bounds
- * checks, --help and the README's table all come from that one table.
- * Precedence: flag > environment > default. */
+ * Owns the settings table (config.c: rts_settings[]): name, flag,
+ * environment variable, YAML key, type, bounds, allowed values, default and
+ * help of each setting. Parsing, bounds checks, --help, --check-config and
+ * the README's table all come from that one table.
+ *
+ * Precedence, highest first: flag, environment, configuration file,
+ * built-in default. A camera setting given as a flag or a global variable
+ * (--fps, RTSP_TEST_SERVER_FPS) applies to every camera; a per-camera
+ * variable (RTSP_TEST_SERVER_CAMERA_<NAME>_FPS) to that camera, above the
+ * global one; in the file a camera's own key beats the file's defaults. */
 #pragma once
 
 #include <glib.h>
 
-#define RTS_MAX_CAMERAS 16
+#define RTS_MAX_CAMERAS 256
 #define RTS_ENV_PREFIX "RTSP_TEST_SERVER_"
 
+/* Transports a camera offers; a SETUP asking for another gets 461. */
+typedef enum {
+  RTS_TRANSPORT_TCP = 1 << 0,
+  RTS_TRANSPORT_UDP = 1 << 1,
+} RtsTransports;
+
+/* One camera as configured. Strings are owned. */
 typedef struct {
-  guint rtsp_ports[RTS_MAX_CAMERAS]; /* 0 = any free port */
+  char *name;    /* cam1, cam2, ... or the file's */
+  guint port;    /* 0 = any free port */
+  char *path;    /* mount path, "/stream" */
+  char *source;  /* "loop", "live" or "file" */
+  char *file;    /* source file: a user's MP4/MKV */
+  char *codec;   /* "h264", "h265" or "mjpeg" */
+  char *profile; /* h264: "baseline", "main" or "high" */
+  guint width;
+  guint height;
+  guint fps;
+  guint gop;        /* frames; 0 = fps (one second) */
+  guint bitrate;    /* kbit/s */
+  char *pattern;    /* videotestsrc pattern; NULL = one per camera */
+  gboolean overlay; /* live: frame counter and wall clock in the picture */
+  char *audio;      /* "none", "aac", "opus", "pcmu" or "pcma" */
+  char *auth;       /* "none", "basic" or "digest" */
+  char *user;
+  char *password;
+  char *transports; /* "tcp,udp" as given; see transport_mask */
+  guint transport_mask;
+} RtsCameraConfig;
+
+typedef struct {
+  RtsCameraConfig cameras[RTS_MAX_CAMERAS];
   guint n_cameras;
   guint http_port;
   char *bind;
@@ -21,26 +58,25 @@ typedef struct {
   double probe_timeout;    /* seconds */
   double probe_interval;   /* seconds */
   double stall_threshold;  /* seconds without video: stalled */
-  guint width;
-  guint height;
-  guint fps;
-  guint gop;               /* frames; 0 = fps (one second) */
-  guint bitrate;           /* kbit/s */
   double shutdown_timeout; /* seconds */
   char *control_token;     /* NULL: control API off */
   char *log_format;        /* "text" or "json" */
+  char *config_file;       /* NULL: none */
 
+  gboolean check_config; /* validate, print a summary, exit */
   gboolean show_help;
   gboolean show_version;
-  gboolean show_help_markdown; /* the settings table for the README */
+  gboolean show_help_markdown; /* the settings tables for the README */
 } RtsConfig;
 
 #define RTS_CONFIG_ERROR (rts_config_error_quark ())
 GQuark rts_config_error_quark (void);
 
-/* Fills CFG from ARGV (argv[0] skipped) and ENVP (as from g_get_environ()).
- * On a bad flag or value returns FALSE with a one-line message naming the
- * flag or variable, the bad value and what is allowed. */
+/* Fills CFG from ARGV (argv[0] skipped), ENVP (as from g_get_environ())
+ * and the file named by --config or RTSP_TEST_SERVER_CONFIG. On a bad flag,
+ * variable or file returns FALSE with a one-line message naming where the
+ * bad value came from (flag, variable, or file:line and key), the value
+ * and what is allowed. CFG is always safe to clear afterwards. */
 gboolean
 rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error);
 
@@ -49,8 +85,15 @@ void rts_config_clear (RtsConfig *cfg);
 /* The usage text, built from the settings table. */
 char *rts_config_help (void);
 
-/* The table as a Markdown table, for the README (--help-markdown). */
+/* The tables as Markdown, for the README (--help-markdown). */
 char *rts_config_help_markdown (void);
+
+/* Every key a file may hold, dotted ("http.port", "auth.user"); camera
+ * keys as in a camera's map. */
+char **rts_config_file_keys (void);
+
+/* What --check-config prints: every camera as it will run. */
+char *rts_config_summary (const RtsConfig *cfg);
 
 /* Threshold in force: the configured one, or n-1 of n (at least 1). */
 guint rts_config_threshold (const RtsConfig *cfg);

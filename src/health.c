@@ -185,8 +185,8 @@ probe_round (RtsHealth *h)
     ctx->h = h;
     ctx->index = i;
     rts_probe_port (h->probe_host, rts_rtsp_server_port (srv),
-        rts_rtsp_server_camera (srv)->path, h->timeout, h->cancel,
-        on_probe_done, ctx);
+        rts_rtsp_server_camera (srv)->path, rts_rtsp_server_probe_header (),
+        h->timeout, h->cancel, on_probe_done, ctx);
   }
 }
 

@@ -1,5 +1,6 @@
 /* main: flags in, exit status out. Everything else lives in app.c. */
 #include "app.h"
+#include "camera.h"
 #include "config.h"
 #include "log.h"
 
@@ -39,9 +40,21 @@ main (int argc, char **argv)
     return 0;
   }
 
-  rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
   /* After our own parsing, so GStreamer's options never shadow ours. */
   gst_init (NULL, NULL);
+  if (!rts_cameras_check (&cfg, &err)) {
+    fprintf (stderr, "rtsp-test-server: %s\n", err->message);
+    rts_config_clear (&cfg);
+    return 2;
+  }
+  if (cfg.check_config) {
+    g_autofree char *summary = rts_config_summary (&cfg);
+    fputs (summary, stdout);
+    rts_config_clear (&cfg);
+    return 0;
+  }
+
+  rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
   status = rts_app_run (&cfg);
   rts_config_clear (&cfg);
   return status;

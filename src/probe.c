@@ -186,8 +186,9 @@ on_connected (GObject *src, GAsyncResult *res, gpointer data)
 }
 
 void
-rts_probe_port (const char *host, guint port, const char *path, double timeout,
-    GCancellable *cancel, RtsProbeDone done, gpointer data)
+rts_probe_port (const char *host, guint port, const char *path,
+    const char *header, double timeout, GCancellable *cancel, RtsProbeDone done,
+    gpointer data)
 {
   Probe *p = g_new0 (Probe, 1);
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
@@ -203,12 +204,14 @@ rts_probe_port (const char *host, guint port, const char *path, double timeout,
   url = g_strdup_printf ("rtsp://%s%s%s:%u%s", v6 ? "[" : "", host,
       v6 ? "]" : "", port, path);
   p->request = g_strdup_printf ("OPTIONS %s RTSP/1.0\r\nCSeq: 1\r\n"
-                                "User-Agent: rtsp-test-server-probe\r\n\r\n",
-      url);
+                                "User-Agent: rtsp-test-server-probe\r\n"
+                                "%s%s\r\n",
+      url, header ? header : "", header ? "\r\n" : "");
   p->describe = g_strdup_printf ("DESCRIBE %s RTSP/1.0\r\nCSeq: 2\r\n"
                                  "Accept: application/sdp\r\n"
-                                 "User-Agent: rtsp-test-server-probe\r\n\r\n",
-      url);
+                                 "User-Agent: rtsp-test-server-probe\r\n"
+                                 "%s%s\r\n",
+      url, header ? header : "", header ? "\r\n" : "");
   if (cancel) {
     p->caller_cancel = g_object_ref (cancel);
     p->caller_cancel_id =

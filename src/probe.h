@@ -21,8 +21,10 @@ typedef struct {
 typedef void (*RtsProbeDone) (const RtsProbeResult *result, gpointer data);
 
 /* Probes HOST:PORT with OPTIONS, then DESCRIBE, of rtsp://HOST:PORT/PATH on
- * one connection. DONE is called exactly
+ * one connection, each request carrying HEADER ("Name: value", may be
+ * NULL). DONE is called exactly
  * once, from the main loop, within TIMEOUT seconds (plus loop latency).
  * Cancelling CANCEL (may be NULL) ends the probe early with an error. */
 void rts_probe_port (const char *host, guint port, const char *path,
-    double timeout, GCancellable *cancel, RtsProbeDone done, gpointer data);
+    const char *header, double timeout, GCancellable *cancel, RtsProbeDone done,
+    gpointer data);

@@ -55,21 +55,29 @@ struct RtsRtspServer {
   gpointer first_data_us; /* atomic: monotonic us of the first RTP */
   guint readers;
   guint cleanup_id;
-  GstRTSPStreamTransport *house;
-  gint house_packets;  /* atomic */
+  GstRTSPStreamTransport *house;       /* on the video stream */
+  GstRTSPStreamTransport *house_audio; /* on the audio stream, if any */
+  gint house_packets;                  /* atomic */
   gulong stall_id;     /* drop probe while a stall fault holds */
   gint64 house_frames; /* atomic: RTP packets with the marker bit */
   gint64 house_bytes;  /* atomic */
   guint64 sessions_total;
-  gboolean refuse_udp; /* fault: 461 to UDP SETUP */
-  guint reject_status; /* fault: every request gets it; 0 = off */
+  gboolean refuse_udp;    /* fault: 461 to UDP SETUP */
+  guint reject_status;    /* fault: every request gets it; 0 = off */
+  guint64 overlay_frames; /* streaming thread only */
   gboolean stopping;
 };
 
-/* The reject fault answers every request with one status (503 or 401)
- * before gst-rtsp-server looks at it. The auth check is the one hook that
- * runs first for every request and may answer it; answering from
- * pre-*-request signals instead corrupts gst-rtsp-server 1.22's heap. */
+/* Requests pass through here before gst-rtsp-server looks at them: the
+ * one hook that runs first for every request and may answer it.
+ * - The reject fault answers every request with one status (503 or 401);
+ *   answering from pre-*-request signals instead corrupts gst-rtsp-server
+ *   1.22's heap.
+ * - Our own health probe carries a per-process key, so a camera with
+ *   credentials is still probed for real (OPTIONS and DESCRIBE) without
+ *   the probe knowing its password.
+ * - Cameras with credentials chain up to GstRTSPAuth's Basic/Digest check;
+ *   a wrong password is logged with the user name, never the password. */
 typedef struct {
   GstRTSPAuth parent;
   RtsRtspServer *srv;
@@ -82,19 +90,144 @@ typedef struct {
 static GType rts_auth_get_type (void);
 G_DEFINE_TYPE (RtsAuth, rts_auth, GST_TYPE_RTSP_AUTH)
 
+#define PROBE_HEADER "X-Rts-Probe"
+
+static char probe_key[33];
+
+const char *
+rts_rtsp_server_probe_header (void)
+{
+  static char header[64];
+
+  /* Made once, on the main loop, before any port answers. */
+  if (!probe_key[0]) {
+    for (guint i = 0; i < 4; i++)
+      g_snprintf (probe_key + i * 8, 9, "%08x", g_random_int ());
+    g_snprintf (header, sizeof header, PROBE_HEADER ": %s", probe_key);
+  }
+  return header;
+}
+
+static gboolean
+is_probe (GstRTSPContext *ctx)
+{
+  char *value = NULL;
+  guint diff = 0;
+
+  if (!ctx->request || !probe_key[0]
+      || gst_rtsp_message_get_header_by_name (ctx->request, PROBE_HEADER,
+             &value, 0)
+          != GST_RTSP_OK
+      || strlen (value) != strlen (probe_key))
+    return FALSE;
+  /* Constant time: the key is a credential. */
+  for (gsize i = 0; value[i]; i++)
+    diff |= (guint) (value[i] ^ probe_key[i]);
+  return diff == 0;
+}
+
+/* The user name an Authorization header gives, for the log. */
+static char *
+auth_user (GstRTSPContext *ctx)
+{
+  char *value = NULL;
+
+  if (!ctx->request
+      || gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_AUTHORIZATION,
+             &value, 0)
+          != GST_RTSP_OK)
+    return NULL;
+  if (g_ascii_strncasecmp (value, "Basic ", 6) == 0) {
+    gsize len = 0;
+    g_autofree guchar *plain = g_base64_decode (value + 6, &len);
+    g_autofree char *text = g_strndup ((const char *) plain, len);
+    char *colon = strchr (text, ':');
+    return colon ? g_strndup (text, colon - text) : g_strdup ("?");
+  }
+  const char *u = strstr (value, "username=\"");
+  if (u) {
+    u += strlen ("username=\"");
+    return g_strndup (u, strcspn (u, "\""));
+  }
+  return g_strdup ("?");
+}
+
+/* A SETUP's Transport header keeps only the transports the camera offers
+ * now (its configuration, less UDP under the refuse-udp fault), in the
+ * reader's order; none left is 461, as a camera behind a NAT or a load
+ * balancer answers. Rewritten here, before any handler has read it. */
+static gboolean
+filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
+{
+  guint allowed =
+      srv->cam->transports & ~(srv->refuse_udp ? RTS_TRANSPORT_UDP : 0);
+  char *header = NULL;
+  g_auto (GStrv) offers = NULL;
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+
+  if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP
+      || gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_TRANSPORT,
+             &header, 0)
+          != GST_RTSP_OK)
+    return TRUE;
+  offers = g_strsplit (header, ",", -1);
+  for (guint i = 0; offers[i]; i++) {
+    const char *o = offers[i] + strspn (offers[i], " \t");
+    guint kind = g_ascii_strncasecmp (o, "RTP/AVP/TCP", 11) == 0
+        ? RTS_TRANSPORT_TCP
+        : RTS_TRANSPORT_UDP;
+    if (allowed & kind)
+      g_ptr_array_add (kept, (gpointer) o);
+  }
+  if (kept->len == g_strv_length (offers))
+    return TRUE;
+  if (kept->len > 0) {
+    g_ptr_array_add (kept, NULL);
+    g_autofree char *rest = g_strjoinv (",", (char **) kept->pdata);
+    gst_rtsp_message_remove_header (ctx->request, GST_RTSP_HDR_TRANSPORT, -1);
+    gst_rtsp_message_add_header (ctx->request, GST_RTSP_HDR_TRANSPORT, rest);
+    return TRUE;
+  }
+  gst_rtsp_message_init_response (ctx->response,
+      GST_RTSP_STS_UNSUPPORTED_TRANSPORT,
+      gst_rtsp_status_as_text (GST_RTSP_STS_UNSUPPORTED_TRANSPORT),
+      ctx->request);
+  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  return FALSE;
+}
+
 static gboolean
 rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
 {
-  guint status = ((RtsAuth *) auth)->srv->reject_status;
+  RtsRtspServer *srv = ((RtsAuth *) auth)->srv;
+  guint status = srv->reject_status;
+  gboolean url = g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) == 0;
 
-  if (!status || g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) != 0)
-    return TRUE;
-  gst_rtsp_message_init_response (ctx->response, status,
-      gst_rtsp_status_as_text (status), ctx->request);
-  if (status == GST_RTSP_STS_UNAUTHORIZED)
-    gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
-        "Basic realm=\"rtsp-test-server\"");
-  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  if (status) {
+    if (!url)
+      return TRUE;
+    gst_rtsp_message_init_response (ctx->response, status,
+        gst_rtsp_status_as_text (status), ctx->request);
+    if (status == GST_RTSP_STS_UNAUTHORIZED)
+      gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
+          "Basic realm=\"rtsp-test-server\"");
+    gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+    return FALSE;
+  }
+  if ((g_strcmp0 (srv->cam->auth, "basic")
+          && g_strcmp0 (srv->cam->auth, "digest"))
+      || is_probe (ctx)
+      || GST_RTSP_AUTH_CLASS (rts_auth_parent_class)->check (auth, ctx, check))
+    return !url || filter_transports (srv, ctx);
+  {
+    g_autofree char *user = auth_user (ctx);
+    if (user)
+      rts_warn ("camera %s port %u: wrong credentials from %s (user '%s'): "
+                "401",
+          srv->cam->name, srv->port,
+          (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
+          user);
+  }
   return FALSE;
 }
 
@@ -107,6 +240,38 @@ rts_auth_class_init (RtsAuthClass *klass)
 static void
 rts_auth_init (RtsAuth *auth)
 {
+}
+
+/* The camera's credentials, if it has any, and the role that may play. */
+static GstRTSPAuth *
+make_auth (RtsRtspServer *srv, GstRTSPMediaFactory *factory)
+{
+  RtsAuth *auth = g_object_new (rts_auth_get_type (), NULL);
+  const RtsCamera *cam = srv->cam;
+
+  auth->srv = srv;
+  if (!g_strcmp0 (cam->auth, "basic") || !g_strcmp0 (cam->auth, "digest")) {
+    g_autoptr (GstRTSPToken) token =
+        gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
+            "viewer", NULL);
+    if (!g_strcmp0 (cam->auth, "basic")) {
+      g_autofree char *pair = g_strconcat (cam->user, ":", cam->password, NULL);
+      g_autofree char *basic =
+          g_base64_encode ((const guchar *) pair, strlen (pair));
+      gst_rtsp_auth_add_basic (GST_RTSP_AUTH (auth), basic, token);
+      gst_rtsp_auth_set_supported_methods (GST_RTSP_AUTH (auth),
+          GST_RTSP_AUTH_BASIC);
+    } else {
+      gst_rtsp_auth_add_digest (GST_RTSP_AUTH (auth), cam->user, cam->password,
+          token);
+      gst_rtsp_auth_set_supported_methods (GST_RTSP_AUTH (auth),
+          GST_RTSP_AUTH_DIGEST);
+    }
+    gst_rtsp_media_factory_add_role (factory, "viewer",
+        GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+        GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+  }
+  return GST_RTSP_AUTH (auth);
 }
 
 #define READER_KEY "rts-reader"
@@ -142,23 +307,6 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
       gst_rtsp_session_get_sessionid (session), srv->readers);
 }
 
-/* The refuse-udp fault: a SETUP that offers no TCP transport gets 461, as
- * a camera behind a NAT or a load balancer answers; clients that also
- * offer TCP, or retry with it, get TCP. */
-static GstRTSPStatusCode
-on_pre_setup (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
-{
-  char *transport = NULL;
-
-  if (!srv->refuse_udp || !ctx->request)
-    return GST_RTSP_STS_OK;
-  gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_TRANSPORT, &transport,
-      0);
-  if (transport && strstr (transport, "RTP/AVP/TCP"))
-    return GST_RTSP_STS_OK;
-  return GST_RTSP_STS_UNSUPPORTED_TRANSPORT;
-}
-
 static void
 on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
@@ -183,8 +331,6 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   g_object_set_data_full (G_OBJECT (client), "rts-peer", peer, g_free);
   g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
-  g_signal_connect (client, "pre-setup-request", G_CALLBACK (on_pre_setup),
-      srv);
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
@@ -258,10 +404,6 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
   srv->server = gst_rtsp_server_new ();
-  RtsAuth *auth = g_object_new (rts_auth_get_type (), NULL);
-  auth->srv = srv;
-  gst_rtsp_server_set_auth (srv->server, GST_RTSP_AUTH (auth));
-  g_object_unref (auth);
   g_signal_connect (srv->server, "client-connected",
       G_CALLBACK (on_client_connected), srv);
 
@@ -271,9 +413,16 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   /* Shared: N readers of one camera cost one encoder. */
   gst_rtsp_media_factory_set_shared (factory, TRUE);
   /* Multicast is not offered: it needs routing no test rig has. */
+  /* Both, always: the house reader needs the TCP sink and warm-up plugs
+   * the UDP one. The camera's own choice is enforced per SETUP
+   * (filter_transports). */
   gst_rtsp_media_factory_set_protocols (factory,
       GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP);
   srv->factory = g_object_ref (factory);
+  {
+    g_autoptr (GstRTSPAuth) auth = make_auth (srv, factory);
+    gst_rtsp_server_set_auth (srv->server, auth);
+  }
   mounts = gst_rtsp_server_get_mount_points (srv->server);
   gst_rtsp_mount_points_add_factory (mounts, cam->path, factory);
 
@@ -372,32 +521,72 @@ plug_all_sinks (GstRTSPStream *stream, const GstRTSPTransport *tcp)
 }
 
 static gboolean
-add_house_reader (RtsRtspServer *srv)
+drop_rtp (GstBuffer *buffer, guint8 channel, gpointer data)
 {
-  GstRTSPStream *stream = gst_rtsp_media_get_stream (srv->media, 0);
+  return TRUE;
+}
+
+static gboolean
+drop_rtp_list (GstBufferList *list, guint8 channel, gpointer data)
+{
+  return TRUE;
+}
+
+/* The house transport of stream INDEX, its sinks plugged; counting on the
+ * video stream, dropping on the audio one. */
+static GstRTSPStreamTransport *
+house_transport (RtsRtspServer *srv, guint index)
+{
+  GstRTSPStream *stream = gst_rtsp_media_get_stream (srv->media, index);
   GstRTSPTransport *tr = NULL;
-  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+  GstRTSPStreamTransport *house;
 
   if (!stream)
-    return FALSE;
+    return NULL;
   gst_rtsp_transport_new (&tr);
   tr->trans = GST_RTSP_TRANS_RTP;
   tr->profile = GST_RTSP_PROFILE_AVP;
   tr->lower_transport = GST_RTSP_LOWER_TRANS_TCP;
-  tr->interleaved.min = 0;
-  tr->interleaved.max = 1;
+  tr->interleaved.min = 2 * index;
+  tr->interleaved.max = 2 * index + 1;
   if (!plug_all_sinks (stream, tr)) {
     gst_rtsp_transport_free (tr);
-    return FALSE;
+    return NULL;
   }
-  srv->house = gst_rtsp_stream_transport_new (stream, tr);
-  gst_rtsp_stream_transport_set_callbacks (srv->house, house_send_rtp,
-      house_send_rtcp, srv, NULL);
-  gst_rtsp_stream_transport_set_list_callbacks (srv->house, house_send_rtp_list,
-      house_send_rtcp_list, srv, NULL);
-  if (!gst_rtsp_stream_add_transport (stream, srv->house))
+  house = gst_rtsp_stream_transport_new (stream, tr);
+  if (index == 0) {
+    gst_rtsp_stream_transport_set_callbacks (house, house_send_rtp,
+        house_send_rtcp, srv, NULL);
+    gst_rtsp_stream_transport_set_list_callbacks (house, house_send_rtp_list,
+        house_send_rtcp_list, srv, NULL);
+  } else {
+    gst_rtsp_stream_transport_set_callbacks (house, drop_rtp, drop_rtp, srv,
+        NULL);
+    gst_rtsp_stream_transport_set_list_callbacks (house, drop_rtp_list,
+        drop_rtp_list, srv, NULL);
+  }
+  if (!gst_rtsp_stream_add_transport (stream, house)) {
+    g_object_unref (house);
+    return NULL;
+  }
+  return house;
+}
+
+static gboolean
+add_house_reader (RtsRtspServer *srv)
+{
+  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+
+  srv->house = house_transport (srv, 0);
+  if (!srv->house)
     return FALSE;
   g_ptr_array_add (active, srv->house);
+  if (gst_rtsp_media_n_streams (srv->media) > 1) {
+    srv->house_audio = house_transport (srv, 1);
+    if (!srv->house_audio)
+      return FALSE;
+    g_ptr_array_add (active, srv->house_audio);
+  }
   return gst_rtsp_media_set_state (srv->media, GST_STATE_PLAYING, active);
 }
 
@@ -405,17 +594,44 @@ static void
 remove_house_reader (RtsRtspServer *srv)
 {
   g_autoptr (GPtrArray) active = g_ptr_array_new ();
+  GstRTSPStreamTransport *houses[] = { srv->house, srv->house_audio };
 
   if (!srv->house)
     return;
-  /* Off the stream first: a stream leaves its bin (when the media goes
+  /* Off the streams first: a stream leaves its bin (when the media goes
    * down below) only once no transport is left on it. */
-  gst_rtsp_stream_remove_transport (gst_rtsp_stream_transport_get_stream (
-                                        srv->house),
-      srv->house);
-  g_ptr_array_add (active, srv->house);
+  for (guint i = 0; i < G_N_ELEMENTS (houses); i++) {
+    if (!houses[i])
+      continue;
+    gst_rtsp_stream_remove_transport (gst_rtsp_stream_transport_get_stream (
+                                          houses[i]),
+        houses[i]);
+    g_ptr_array_add (active, houses[i]);
+  }
   gst_rtsp_media_set_state (srv->media, GST_STATE_NULL, active);
   g_clear_object (&srv->house);
+  g_clear_object (&srv->house_audio);
+}
+
+/* The live overlay: frame number and wall clock to the millisecond, set as
+ * each frame reaches the label, so a reader compares it with its own clock
+ * for end-to-end latency and spots dropped frames by the numbers. */
+static GstPadProbeReturn
+stamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  GstElement *label = GST_ELEMENT (gst_pad_get_parent (pad));
+  GDateTime *now = g_date_time_new_now_local ();
+  g_autofree char *clock = g_date_time_format (now, "%H:%M:%S");
+  g_autofree char *text =
+      g_strdup_printf ("%s  #%06" G_GUINT64_FORMAT "  %s.%03d", srv->cam->name,
+          srv->overlay_frames++, clock,
+          g_date_time_get_microsecond (now) / 1000);
+
+  g_object_set (label, "text", text, NULL);
+  g_date_time_unref (now);
+  gst_object_unref (label);
+  return GST_PAD_PROBE_OK;
 }
 
 gboolean
@@ -443,6 +659,12 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_first_data,
       srv, NULL);
 
+  if (srv->cam->overlay) {
+    g_autoptr (GstElement) label = gst_bin_get_by_name (GST_BIN (bin), "label");
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (label, "video_sink");
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, stamp_frame, srv, NULL);
+  }
+
   ctx.server = srv->server;
   pool = gst_rtsp_server_get_thread_pool (srv->server);
   thread =
@@ -456,9 +678,10 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
   /* ERRORS */
 failed:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-      "camera %s: its pipeline would not start (is the x264enc element "
-      "installed? gstreamer1.0-plugins-ugly)",
-      srv->cam->name);
+      "camera %s: its %s pipeline would not start (are its elements "
+      "installed? x264enc: gstreamer1.0-plugins-ugly; x265enc, voaacenc: "
+      "gstreamer1.0-plugins-bad)",
+      srv->cam->name, srv->cam->codec);
   return FALSE;
 }
 

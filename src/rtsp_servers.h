@@ -66,6 +66,11 @@ void rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c);
  * the point where readers are served. Safe from any thread. */
 guint rts_rtsp_server_packets (RtsRtspServer *srv);
 
+/* "X-Rts-Probe: KEY", a header line for the server's own health probe:
+ * with it a request passes a camera's credentials check (not a fault).
+ * The key is random per process. */
+const char *rts_rtsp_server_probe_header (void);
+
 /* Starts answering on the default main context. */
 void rts_rtsp_server_start (RtsRtspServer *srv);
 

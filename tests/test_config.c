@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static gboolean
 load (RtsConfig *cfg, const char *const *args, const char *const *env,
@@ -24,8 +25,8 @@ test_defaults (void)
 
   g_assert_true (load (&cfg, NULL, NULL, &err));
   g_assert_cmpuint (cfg.n_cameras, ==, 4);
-  g_assert_cmpuint (cfg.rtsp_ports[0], ==, 8554);
-  g_assert_cmpuint (cfg.rtsp_ports[3], ==, 8557);
+  g_assert_cmpuint (cfg.cameras[0].port, ==, 8554);
+  g_assert_cmpuint (cfg.cameras[3].port, ==, 8557);
   g_assert_cmpuint (cfg.http_port, ==, 8080);
   g_assert_cmpstr (cfg.bind, ==, "0.0.0.0");
   g_assert_null (cfg.public_host);
@@ -33,9 +34,9 @@ test_defaults (void)
   g_assert_cmpuint (rts_config_threshold (&cfg), ==, 3);
   g_assert_cmpfloat (cfg.probe_timeout, ==, 2.0);
   g_assert_cmpfloat (cfg.probe_interval, ==, 2.0);
-  g_assert_cmpuint (cfg.width, ==, 640);
-  g_assert_cmpuint (cfg.height, ==, 480);
-  g_assert_cmpuint (cfg.fps, ==, 30);
+  g_assert_cmpuint (cfg.cameras[0].width, ==, 640);
+  g_assert_cmpuint (cfg.cameras[0].height, ==, 480);
+  g_assert_cmpuint (cfg.cameras[0].fps, ==, 30);
   rts_config_clear (&cfg);
 }
 
@@ -51,9 +52,9 @@ test_flags (void)
   g_assert_true (load (&cfg, args, NULL, &err));
   g_assert_no_error (err);
   g_assert_cmpuint (cfg.n_cameras, ==, 3);
-  g_assert_cmpuint (cfg.rtsp_ports[0], ==, 9000);
-  g_assert_cmpuint (cfg.rtsp_ports[1], ==, 0);
-  g_assert_cmpuint (cfg.rtsp_ports[2], ==, 9002);
+  g_assert_cmpuint (cfg.cameras[0].port, ==, 9000);
+  g_assert_cmpuint (cfg.cameras[1].port, ==, 0);
+  g_assert_cmpuint (cfg.cameras[2].port, ==, 9002);
   g_assert_cmpuint (cfg.http_port, ==, 0);
   g_assert_cmpstr (cfg.bind, ==, "::1");
   g_assert_cmpstr (cfg.public_host, ==, "cams.example.test");
@@ -109,8 +110,6 @@ test_errors (void)
     { "--rtsp-ports=1,2,1", NULL,
         { "--rtsp-ports", "port 1 is listed twice" } },
     { "--rtsp-ports=", NULL, { "--rtsp-ports" } },
-    { "--rtsp-ports=0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0", NULL,
-        { "at most 16" } },
     { "--probe-timeout=abc", NULL, { "--probe-timeout", "seconds" } },
     { "--probe-interval=nan", NULL, { "--probe-interval" } },
     { "--bind=localhost", NULL, { "--bind", "'localhost'", "IP address" } },
@@ -139,6 +138,259 @@ test_errors (void)
     }
     g_assert_null (strchr (err->message, '\n'));
     rts_config_clear (&cfg);
+  }
+}
+
+static void
+test_too_many_ports (void)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GString) list = g_string_new ("--rtsp-ports=0");
+  const char *args[] = { NULL, NULL };
+
+  for (guint i = 0; i < RTS_MAX_CAMERAS; i++)
+    g_string_append (list, ",0");
+  args[0] = list->str;
+  g_assert_false (load (&cfg, args, NULL, &err));
+  g_assert_nonnull (strstr (err->message, "at most 256"));
+  rts_config_clear (&cfg);
+}
+
+/* A configuration file in a temporary directory; the name is freed by
+ * the caller, the file removed at exit of the test process's tmp dir. */
+static char *
+write_config (const char *text)
+{
+  g_autoptr (GError) err = NULL;
+  char *path = NULL;
+  int fd = g_file_open_tmp ("rts-config-XXXXXX.yaml", &path, &err);
+
+  g_assert_no_error (err);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static const char example[] = "http: {port: 9080}\n"
+                              "bind: 127.0.0.1\n"
+                              "health:\n"
+                              "  probe_interval: 0.5\n"
+                              "defaults:\n"
+                              "  fps: 25\n"
+                              "cameras:\n"
+                              "  - name: lobby\n"
+                              "    port: 9554\n"
+                              "    codec: h264\n"
+                              "    profile: high\n"
+                              "    width: 1280\n"
+                              "    height: 720\n"
+                              "    auth: {type: digest, user: admin, "
+                              "password: secret}\n"
+                              "    transports: [tcp]\n"
+                              "  - name: garage\n"
+                              "    port: 9555\n"
+                              "    path: /live/main\n"
+                              "    fps: 10\n";
+
+static void
+test_file (void)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *path = write_config (example);
+  const char *args[] = { "--config", path, NULL };
+
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (cfg.http_port, ==, 9080);
+  g_assert_cmpstr (cfg.bind, ==, "127.0.0.1");
+  g_assert_cmpfloat (cfg.probe_interval, ==, 0.5);
+  g_assert_cmpuint (cfg.n_cameras, ==, 2);
+  g_assert_cmpstr (cfg.cameras[0].name, ==, "lobby");
+  g_assert_cmpuint (cfg.cameras[0].port, ==, 9554);
+  g_assert_cmpstr (cfg.cameras[0].path, ==, "/stream");
+  g_assert_cmpstr (cfg.cameras[0].profile, ==, "high");
+  g_assert_cmpuint (cfg.cameras[0].width, ==, 1280);
+  g_assert_cmpuint (cfg.cameras[0].fps, ==, 25); /* from defaults */
+  g_assert_cmpuint (cfg.cameras[0].gop, ==, 25); /* one second */
+  g_assert_cmpstr (cfg.cameras[0].auth, ==, "digest");
+  g_assert_cmpstr (cfg.cameras[0].user, ==, "admin");
+  g_assert_cmpstr (cfg.cameras[0].password, ==, "secret");
+  g_assert_cmpuint (cfg.cameras[0].transport_mask, ==, RTS_TRANSPORT_TCP);
+  g_assert_cmpstr (cfg.cameras[1].name, ==, "garage");
+  g_assert_cmpstr (cfg.cameras[1].path, ==, "/live/main");
+  g_assert_cmpuint (cfg.cameras[1].fps, ==, 10);
+  g_assert_cmpuint (cfg.cameras[1].width, ==, 640);
+  g_assert_cmpuint (cfg.cameras[1].transport_mask, ==,
+      RTS_TRANSPORT_TCP | RTS_TRANSPORT_UDP);
+  g_assert_cmpuint (rts_config_threshold (&cfg), ==, 1);
+  {
+    g_autofree char *summary = rts_config_summary (&cfg);
+    g_assert_nonnull (strstr (summary, "lobby: port 9554/stream"));
+    g_assert_null (strstr (summary, "secret"));
+  }
+  rts_config_clear (&cfg);
+}
+
+/* flag > environment (per camera > global) > file > default. */
+static void
+test_file_precedence (void)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *path = write_config (example);
+  const char *env[] = { NULL, "RTSP_TEST_SERVER_HTTP_PORT=9081",
+    "RTSP_TEST_SERVER_WIDTH=320", "RTSP_TEST_SERVER_CAMERA_GARAGE_WIDTH=160",
+    "RTSP_TEST_SERVER_CAMERA_LOBBY_AUTH_PASSWORD=from-env", NULL };
+  g_autofree char *var = g_strconcat ("RTSP_TEST_SERVER_CONFIG=", path, NULL);
+  const char *flags[] = { "--http-port=9082", "--fps=5", "--rtsp-ports=0,9600",
+    NULL };
+
+  env[0] = var;
+  g_assert_true (load (&cfg, NULL, env, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (cfg.http_port, ==, 9081);
+  g_assert_cmpuint (cfg.cameras[0].width, ==, 320);
+  g_assert_cmpuint (cfg.cameras[1].width, ==, 160);
+  g_assert_cmpstr (cfg.cameras[0].password, ==, "from-env");
+  g_assert_cmpuint (cfg.cameras[0].fps, ==, 25);
+  rts_config_clear (&cfg);
+
+  g_assert_true (load (&cfg, flags, env, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (cfg.http_port, ==, 9082);
+  g_assert_cmpuint (cfg.cameras[0].fps, ==, 5);
+  g_assert_cmpuint (cfg.cameras[1].fps, ==, 5);
+  g_assert_cmpuint (cfg.cameras[0].port, ==, 0);
+  g_assert_cmpuint (cfg.cameras[1].port, ==, 9600);
+  rts_config_clear (&cfg);
+}
+
+/* Every error names the file, the line, the key, the bad value and what
+ * is allowed, on one line. */
+static void
+test_file_errors (void)
+{
+  struct {
+    const char *text;
+    const char *mentions[4];
+  } cases[] = {
+    { "http:\n  prot: 1\n",
+        { ":2:", "'http.prot'", "did you mean 'http.port'" } },
+    { "http: {port: abc}\n", { ":1:", "'http.port'", "'abc'", "0 to 65535" } },
+    { "cameras:\n  - name: a\n    fsp: 3\n",
+        { ":3:", "'fsp'", "did you mean 'fps'" } },
+    { "cameras:\n  - name: a\n    codec: h266\n",
+        { ":3:", "cameras[0].codec", "'h266'", "h264, h265, mjpeg" } },
+    { "cameras:\n  - name: a\n    transports: [tcp, sctp]\n",
+        { ":3:", "transports", "'sctp'", "tcp, udp" } },
+    { "cameras:\n  - name: a\n    fps: [1, 2]\n",
+        { ":3:", "fps", "not a list" } },
+    { "cameras:\n  - name: a\n    auth: {type: basic, user: u, password: "
+      "hunter2, x: 1}\n",
+        { ":3:", "'auth.x'" } },
+    { "cameras:\n  - name: a\n  - name: a\n", { "camera 'a'", "twice" } },
+    { "cameras:\n  - {name: a, port: 9000}\n  - {name: b, port: 9000}\n",
+        { "camera 'b'", "port 9000" } },
+    { "cameras:\n  - name: a b\n", { "name 'a b'" } },
+    { "cameras:\n  - {name: a, path: stream}\n", { "path 'stream'", "/" } },
+    { "cameras:\n  - {name: a, source: file}\n", { "camera 'a'", "'file'" } },
+    { "cameras:\n  - {name: a, overlay: true, source: loop}\n",
+        { "overlay", "live" } },
+    { "cameras:\n  - {name: a, auth: {type: digest}}\n",
+        { "auth digest", "auth.user" } },
+    { "cameras:\n  - {name: a, codec: h265, profile: high}\n",
+        { "profile 'high'", "h264" } },
+    { "cameras: []\n", { "at least one camera" } },
+    { "cameras: {name: a}\n", { ":1:", "list of cameras" } },
+    { "- a\n- b\n", { ":1:", "map of settings" } },
+    { "http: {port: 1\n", { ":", "not valid YAML" } },
+    { "control: {token: [a]}\n", { "control.token", "not a list" } },
+    { "auth: {password: hunter2}\n", { "unknown key 'auth.password'" } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    g_autofree char *path = write_config (cases[i].text);
+    const char *args[] = { "--config", path, NULL };
+
+    g_assert_false (load (&cfg, args, NULL, &err));
+    g_assert_nonnull (err);
+    for (guint j = 0; j < 4 && cases[i].mentions[j]; j++) {
+      if (!strstr (err->message, cases[i].mentions[j]))
+        g_error ("'%s': message '%s' does not mention '%s'", cases[i].text,
+            err->message, cases[i].mentions[j]);
+    }
+    if (i >= 2 && i < 21 && !strstr (err->message, path))
+      g_error ("'%s': message '%s' does not name the file", cases[i].text,
+          err->message);
+    g_assert_null (strstr (err->message, "hunter2"));
+    g_assert_null (strchr (err->message, '\n'));
+    rts_config_clear (&cfg);
+  }
+}
+
+static void
+test_env_errors (void)
+{
+  struct {
+    const char *env;
+    const char *mentions[3];
+  } cases[] = {
+    { "RTSP_TEST_SERVER_FSP=3",
+        { "RTSP_TEST_SERVER_FSP", "RTSP_TEST_SERVER_FPS" } },
+    { "RTSP_TEST_SERVER_CAMERA_NOPE_FPS=3",
+        { "RTSP_TEST_SERVER_CAMERA_NOPE_FPS" } },
+    { "RTSP_TEST_SERVER_CAMERA_CAM2_FPS=0",
+        { "RTSP_TEST_SERVER_CAMERA_CAM2_FPS", "'0'", "1 to 120" } },
+    { "RTSP_TEST_SERVER_CONFIG=/nonexistent/x.yaml",
+        { "RTSP_TEST_SERVER_CONFIG", "/nonexistent/x.yaml" } },
+    { "RTSP_TEST_SERVER_AUTH_PASSWORD=", { "(hidden)", "empty" } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *env[] = { cases[i].env, NULL };
+
+    g_assert_false (load (&cfg, NULL, env, &err));
+    for (guint j = 0; j < 3 && cases[i].mentions[j]; j++) {
+      if (!strstr (err->message, cases[i].mentions[j]))
+        g_error ("'%s': message '%s' does not mention '%s'", cases[i].env,
+            err->message, cases[i].mentions[j]);
+    }
+    rts_config_clear (&cfg);
+  }
+}
+
+/* The example shipped in the repository loads, and shows every setting. */
+static void
+test_example_file (void)
+{
+  const char *readme = g_getenv ("RTS_README");
+  g_autofree char *dir = g_path_get_dirname (readme);
+  g_autofree char *path =
+      g_build_filename (dir, "config", "example.yaml", NULL);
+  g_autofree char *text = NULL;
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  const char *args[] = { "--config", path, NULL };
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  rts_config_clear (&cfg);
+  {
+    g_auto (GStrv) keys = rts_config_file_keys ();
+    for (guint i = 0; keys[i]; i++) {
+      const char *leaf = strrchr (keys[i], '.');
+      g_autofree char *needle =
+          g_strconcat (leaf ? leaf + 1 : keys[i], ":", NULL);
+      if (!strstr (text, needle))
+        g_error ("config/example.yaml does not show '%s'", keys[i]);
+    }
   }
 }
 
@@ -183,6 +435,12 @@ main (int argc, char **argv)
   g_test_add_func ("/config/auto-threshold", test_auto_threshold);
   g_test_add_func ("/config/env-precedence", test_env_precedence);
   g_test_add_func ("/config/errors", test_errors);
+  g_test_add_func ("/config/too-many-ports", test_too_many_ports);
+  g_test_add_func ("/config/file", test_file);
+  g_test_add_func ("/config/file-precedence", test_file_precedence);
+  g_test_add_func ("/config/file-errors", test_file_errors);
+  g_test_add_func ("/config/env-errors", test_env_errors);
+  g_test_add_func ("/config/example-file", test_example_file);
   g_test_add_func ("/config/help", test_help);
   g_test_add_func ("/config/readme-table", test_readme_table);
   return g_test_run ();

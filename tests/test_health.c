@@ -197,7 +197,8 @@ static Verdict
 probe (guint port, double timeout)
 {
   Verdict v = { 0 };
-  rts_probe_port ("127.0.0.1", port, "/stream", timeout, NULL, on_done, &v);
+  rts_probe_port ("127.0.0.1", port, "/stream", NULL, timeout, NULL, on_done,
+      &v);
   while (!v.done)
     g_main_context_iteration (NULL, TRUE);
   /* Let the probe's last callbacks run: nothing may fire twice. */

@@ -111,7 +111,12 @@ ts_server_start (const char *const *args)
   g_ptr_array_add (argv, (gpointer) bin);
   g_ptr_array_add (argv, "--bind=127.0.0.1");
   g_ptr_array_add (argv, "--http-port=0");
-  g_ptr_array_add (argv, "--rtsp-ports=0,0,0,0");
+  gboolean has_config = FALSE;
+  for (guint i = 0; args && args[i]; i++)
+    has_config |= g_str_has_prefix (args[i], "--config");
+  /* A file's cameras carry their own ports (0 in tests). */
+  if (!has_config)
+    g_ptr_array_add (argv, "--rtsp-ports=0,0,0,0");
   g_ptr_array_add (argv, "--probe-interval=0.5");
   for (guint i = 0; args && args[i]; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);

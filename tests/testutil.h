@@ -22,8 +22,8 @@ typedef struct {
 } TsServer;
 
 /* Starts the server with ARGS (NULL-terminated, may be NULL) after the test
- * defaults (--bind 127.0.0.1 --http-port 0 --rtsp-ports 0,0,0,0 --probe-interval 0.5);
- * later flags win. Waits for the "started" line; NULL if it exits first. */
+ * defaults (--bind 127.0.0.1 --http-port 0 --rtsp-ports 0,0,0,0 --probe-interval 0.5;
+ * no --rtsp-ports when ARGS hold --config); later flags win. Waits for the "started" line; NULL if it exits first. */
 TsServer *ts_server_start (const char *const *args);
 
 /* Waits until the log holds NEEDLE COUNT times (>= 1). */

@@ -1,0 +1,198 @@
+/* config_yaml: see config_yaml.h. */
+#include "config_yaml.h"
+
+#include "config.h"
+
+#include <yaml.h>
+
+/* An alias can make a small file describe a huge tree: bound the walk. */
+#define MAX_DEPTH 8
+#define MAX_ENTRIES 10000
+
+typedef struct {
+  const char *name;
+  yaml_document_t *doc;
+  GPtrArray *entries;
+  GError **error;
+} Walk;
+
+static void
+entry_free (gpointer data)
+{
+  RtsYamlEntry *e = data;
+  g_free (e->key);
+  g_free (e->value);
+  g_free (e);
+}
+
+static gboolean
+fail (Walk *w, const yaml_node_t *node, const char *what)
+{
+  g_set_error (w->error, RTS_CONFIG_ERROR, 0, "%s:%zu: %s", w->name,
+      node->start_mark.line + 1, what);
+  return FALSE;
+}
+
+static char *
+scalar (const yaml_node_t *node)
+{
+  return g_strndup ((const char *) node->data.scalar.value,
+      node->data.scalar.length);
+}
+
+static gboolean
+add (Walk *w, int scope, const char *key, char *value, gboolean list,
+    const yaml_node_t *node)
+{
+  RtsYamlEntry *e;
+
+  if (w->entries->len >= MAX_ENTRIES) {
+    g_free (value);
+    return fail (w, node, "too many settings (aliases expanding?)");
+  }
+  e = g_new0 (RtsYamlEntry, 1);
+  e->scope = scope;
+  e->key = g_strdup (key);
+  e->value = value;
+  e->list = list;
+  e->line = node->start_mark.line + 1;
+  g_ptr_array_add (w->entries, e);
+  return TRUE;
+}
+
+static gboolean walk_map (Walk *w, int scope, const char *prefix,
+    yaml_node_t *map, guint depth);
+
+static gboolean
+walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
+{
+  if (!node)
+    return FALSE;
+  switch (node->type) {
+    case YAML_SCALAR_NODE:
+      return add (w, scope, key, scalar (node), FALSE, node);
+    case YAML_SEQUENCE_NODE: {
+      GString *joined = g_string_new (NULL);
+      for (yaml_node_item_t *i = node->data.sequence.items.start;
+           i < node->data.sequence.items.top; i++) {
+        yaml_node_t *item = yaml_document_get_node (w->doc, *i);
+        if (!item || item->type != YAML_SCALAR_NODE) {
+          g_autofree char *what =
+              g_strdup_printf ("key '%s': a list here holds plain values", key);
+          g_string_free (joined, TRUE);
+          return fail (w, item ? item : node, what);
+        }
+        g_autofree char *text = scalar (item);
+        if (joined->len)
+          g_string_append_c (joined, ',');
+        g_string_append (joined, text);
+      }
+      return add (w, scope, key, g_string_free (joined, FALSE), TRUE, node);
+    }
+    case YAML_MAPPING_NODE:
+      return walk_map (w, scope, key, node, depth + 1);
+    case YAML_NO_NODE:
+    default:
+      return fail (w, node, "unexpected YAML node");
+  }
+}
+
+static gboolean
+walk_cameras (Walk *w, yaml_node_t *list, guint *n)
+{
+  if (list->type != YAML_SEQUENCE_NODE)
+    return fail (w, list,
+        "key 'cameras': expects a list of cameras (- name: ... port: ...)");
+  for (yaml_node_item_t *i = list->data.sequence.items.start;
+       i < list->data.sequence.items.top; i++) {
+    yaml_node_t *cam = yaml_document_get_node (w->doc, *i);
+    if (!cam || cam->type != YAML_MAPPING_NODE)
+      return fail (w, cam ? cam : list,
+          "key 'cameras': each camera is a map (name: ..., port: ...)");
+    if (*n >= RTS_MAX_CAMERAS) {
+      g_autofree char *what =
+          g_strdup_printf ("key 'cameras': at most %d cameras",
+              RTS_MAX_CAMERAS);
+      return fail (w, cam, what);
+    }
+    if (!walk_map (w, (int) *n, NULL, cam, 1))
+      return FALSE;
+    (*n)++;
+  }
+  return TRUE;
+}
+
+static gboolean
+walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
+{
+  if (depth > MAX_DEPTH)
+    return fail (w, map, "nested too deeply");
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+       p < map->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node (w->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node (w->doc, p->value);
+    if (!k || k->type != YAML_SCALAR_NODE)
+      return fail (w, k ? k : map, "a key must be a plain name");
+    g_autofree char *name = scalar (k);
+    g_autofree char *key =
+        prefix ? g_strconcat (prefix, ".", name, NULL) : g_strdup (name);
+    if (!walk_value (w, scope, key, v, depth))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+GPtrArray *
+rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
+    gboolean *has_cameras, GError **error)
+{
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  yaml_node_t *root;
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
+  Walk w = { name, &doc, entries, error };
+  gboolean ok = TRUE;
+
+  *n_cameras = 0;
+  *has_cameras = FALSE;
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);
+  if (!yaml_parser_load (&parser, &doc)) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s%s%s",
+        name, parser.problem_mark.line + 1,
+        parser.problem ? parser.problem : "syntax error",
+        parser.context ? " " : "", parser.context ? parser.context : "");
+    yaml_parser_delete (&parser);
+    return NULL;
+  }
+  root = yaml_document_get_root_node (&doc);
+  if (!root) {
+    /* An empty file: every setting keeps its default. */
+  } else if (root->type != YAML_MAPPING_NODE) {
+    ok = fail (&w, root, "the file must be a map of settings (key: value)");
+  } else {
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+         ok && p < root->data.mapping.pairs.top; p++) {
+      yaml_node_t *k = yaml_document_get_node (&doc, p->key);
+      yaml_node_t *v = yaml_document_get_node (&doc, p->value);
+      if (!k || k->type != YAML_SCALAR_NODE) {
+        ok = fail (&w, k ? k : root, "a key must be a plain name");
+        break;
+      }
+      g_autofree char *key = scalar (k);
+      if (g_strcmp0 (key, "cameras") == 0) {
+        *has_cameras = TRUE;
+        ok = walk_cameras (&w, v, n_cameras);
+      } else if (g_strcmp0 (key, "defaults") == 0) {
+        ok = v->type == YAML_MAPPING_NODE
+            ? walk_map (&w, RTS_YAML_DEFAULTS, NULL, v, 1)
+            : fail (&w, v, "key 'defaults': expects a map of camera settings");
+      } else {
+        ok = walk_value (&w, RTS_YAML_SERVER, key, v, 1);
+      }
+    }
+  }
+  yaml_document_delete (&doc);
+  yaml_parser_delete (&parser);
+  return ok ? g_steal_pointer (&entries) : NULL;
+}

@@ -1,0 +1,30 @@
+/* config_yaml: reads a configuration file into flat (key, value, line)
+ * entries; config.c decides what they mean.
+ *
+ * Owns nothing but the walk over libyaml's document: nested maps become
+ * dotted keys ("http.port"), a list of scalars becomes one comma-separated
+ * value, "defaults" holds camera settings for every camera and "cameras" is
+ * a list of camera maps. Pure: no I/O beyond the bytes it is given, so it
+ * can be fuzzed. */
+#pragma once
+
+#include <glib.h>
+
+#define RTS_YAML_SERVER (-1)
+#define RTS_YAML_DEFAULTS (-2)
+
+typedef struct {
+  int scope;     /* RTS_YAML_SERVER, RTS_YAML_DEFAULTS or a camera index */
+  char *key;     /* dotted: "http.port", "auth.user" */
+  char *value;   /* scalar text; a list's items joined by ',' */
+  gboolean list; /* the value was a YAML list */
+  guint line;    /* 1-based, of the value */
+} RtsYamlEntry;
+
+/* Entries of TEXT (LEN bytes), in file order; NAME is the file's name for
+ * messages. *N_CAMERAS gets the number of camera maps (0 if there is no
+ * "cameras" key; -1 never). A syntax error, or a shape the configuration
+ * cannot have (a list of maps outside "cameras", a map in a list, a file
+ * that is not a map), fails naming NAME:LINE. */
+GPtrArray *rts_yaml_read (const char *name, const char *text, gsize len,
+    guint *n_cameras, gboolean *has_cameras, GError **error);
