@@ -1,0 +1,266 @@
+/* Integration tests of what cameras can be: codecs, audio, credentials,
+ * transports and the configuration file, with the real server and real
+ * clients (ffprobe, ffmpeg, gst-launch-1.0). */
+#include "testutil.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *
+write_config (const char *text)
+{
+  char *path = NULL;
+  int fd = g_file_open_tmp ("rts-cameras-XXXXXX.yaml", &path, NULL);
+
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static TsServer *
+start_with (const char *yaml, char **path)
+{
+  *path = write_config (yaml);
+  g_autofree char *flag = g_strconcat ("--config=", *path, NULL);
+  const char *args[] = { flag, NULL };
+  return ts_server_start (args);
+}
+
+/* ffprobe's view of URL: "codec|profile|width|height|rate" per stream,
+ * over TCP, with USERINFO ("user:pass@", may be ""). */
+static char *
+probe (const char *url, char **err)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport", "tcp",
+    "-show_entries",
+    "stream=codec_name,profile,width,height,r_frame_rate,sample_rate", "-of",
+    "compact=p=0:nk=1", url, NULL };
+  g_autoptr (GBytes) out = NULL;
+
+  ts_run (argv, 20, &out, err, NULL);
+  return g_bytes_get_size (out)
+      ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
+      : g_strdup ("");
+}
+
+static const char codecs_yaml[] =
+    "cameras:\n"
+    "  - {name: base, port: 0, codec: h264, audio: aac}\n"
+    "  - {name: main, port: 0, codec: h264, profile: main, audio: opus,\n"
+    "     width: 320, height: 240, fps: 15}\n"
+    "  - {name: high, port: 0, codec: h264, profile: high, audio: pcmu}\n"
+    "  - {name: hevc, port: 0, codec: h265, audio: pcma, fps: 25,\n"
+    "     width: 320, height: 240}\n"
+    "  - {name: jpeg, port: 0, codec: mjpeg, width: 320, height: 240}\n";
+
+/* Each codec and each audio option decodes in ffmpeg with the right codec,
+ * size and rate, and in GStreamer. */
+static void
+test_codecs (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = start_with (codecs_yaml, &path);
+  g_autoptr (JsonObject) h = NULL;
+  const char *want[] = {
+    "h264|Constrained Baseline|640|480|30/1\naac|LC|48000|0/0",
+    "h264|Main|320|240|15/1\nopus|unknown|48000|0/0",
+    "h264|High|640|480|30/1\npcm_mulaw|unknown|8000|0/0",
+    "hevc|Main|320|240|25/1\npcm_alaw|unknown|8000|0/0",
+    "mjpeg|Baseline|320|240|30/1",
+  };
+
+  g_assert_nonnull (s);
+  g_assert_cmpuint (s->n_ports, ==, 5);
+  h = ts_wait_health (s->http_port, 200, 5, 10);
+  g_assert_nonnull (h);
+  if (!ts_have_program ("ffprobe"))
+    goto out;
+  for (guint i = 0; i < 5; i++) {
+    g_autofree char *url = ts_rtsp_url (s, i);
+    g_autofree char *err = NULL;
+    g_autofree char *got = probe (url, &err);
+    g_strstrip (got);
+    /* ffprobe prints the fields a stream has, in its own order: codec,
+     * profile, size (video), sample rate (audio), frame rate. */
+    if (g_strcmp0 (got, want[i]) != 0)
+      g_error ("camera %u: ffprobe says\n%s\nwanted\n%s\n(%s)", i, got, want[i],
+          err);
+  }
+  if (ts_have_program ("gst-launch-1.0")) {
+    for (guint i = 0; i < 5; i++) {
+      g_autofree char *url = ts_rtsp_url (s, i);
+      g_autofree char *location = g_strdup_printf ("location=%s", url);
+      /* Each stream of the camera decoded: video, and audio but for the
+       * last camera, which has none. */
+      const char *argv[] = { "gst-launch-1.0", "rtspsrc", location,
+        "protocols=tcp", "name=src", "src.", "!", "decodebin", "!", "fakesink",
+        "num-buffers=10", i < 4 ? "src." : NULL, "!", "decodebin", "!",
+        "fakesink", "num-buffers=10", NULL };
+      g_autoptr (GBytes) out = NULL;
+      g_autofree char *err = NULL;
+      ts_run (argv, 30, &out, &err, NULL);
+      if (!g_strstr_len (g_bytes_get_data (out, NULL), g_bytes_get_size (out),
+              "Got EOS from element \"pipeline0\""))
+        g_error ("gst-launch: camera %u gave no 10 decoded frames: %s", i, err);
+    }
+  }
+out:
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
+static const char auth_yaml[] =
+    "cameras:\n"
+    "  - {name: basic, port: 0, auth: {type: basic, user: admin, password: "
+    "pw-basic-1}}\n"
+    "  - {name: digest, port: 0, auth: {type: digest, user: admin, password: "
+    "pw-digest-1}}\n"
+    "  - {name: tcponly, port: 0, transports: [tcp]}\n"
+    "  - {name: udponly, port: 0, transports: [udp], overlay: true}\n";
+
+static char *
+url_with (TsServer *s, guint index, const char *userinfo)
+{
+  return g_strdup_printf ("rtsp://%s127.0.0.1:%u/stream", userinfo,
+      s->rtsp_ports[index]);
+}
+
+static int
+ffmpeg_play (const char *url, const char *transport, char **err)
+{
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+    transport, "-i", url, "-frames:v", "5", "-f", "null", "-", NULL };
+  return ts_run (argv, 20, NULL, err, NULL);
+}
+
+/* Right credentials play, wrong or none get 401, for Basic and Digest; the
+ * log names the user, never the password; health still probes the camera
+ * for real. Each transport a camera offers plays, the other gets 461. */
+static void
+test_auth_transports (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = start_with (auth_yaml, &path);
+  g_autoptr (JsonObject) h = NULL;
+  const char *good[] = { "admin:pw-basic-1@", "admin:pw-digest-1@" };
+  const char *bad[] = { "admin:pw-digest-1@", "admin:pw-basic-1@" };
+
+  g_assert_nonnull (s);
+  h = ts_wait_health (s->http_port, 200, 4, 10);
+  g_assert_nonnull (h);
+  g_assert_cmpint (json_object_get_int_member (h, "open_ports"), ==, 4);
+  if (!ts_have_program ("ffmpeg"))
+    goto out;
+
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *ok = url_with (s, i, good[i]);
+    g_autofree char *wrong = url_with (s, i, bad[i]);
+    g_autofree char *none = url_with (s, i, "");
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (ffmpeg_play (ok, "tcp", &err), ==, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (ffmpeg_play (ok, "udp", &err), ==, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (ffmpeg_play (wrong, "tcp", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "401"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (ffmpeg_play (none, "tcp", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "401"));
+  }
+  g_assert_true (ts_server_wait_log (s, "wrong credentials", 2, 5));
+  g_assert_true (ts_server_wait_log (s, "(user 'admin')", 2, 1));
+  g_assert_cmpuint (ts_server_log_count (s, "pw-basic-1"), ==, 0);
+  g_assert_cmpuint (ts_server_log_count (s, "pw-digest-1"), ==, 0);
+  {
+    g_autofree char *urls = NULL;
+    ts_http (s->http_port, "GET", "/rtsp-urls", NULL, NULL, &urls, NULL);
+    g_assert_null (strstr (urls, "pw-"));
+  }
+
+  {
+    g_autofree char *tcp = url_with (s, 2, "");
+    g_autofree char *udp = url_with (s, 3, "");
+    g_autofree char *err = NULL;
+    g_assert_cmpint (ffmpeg_play (tcp, "tcp", &err), ==, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (ffmpeg_play (tcp, "udp", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "461"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (ffmpeg_play (udp, "tcp", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "461"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (ffmpeg_play (udp, "udp", &err), ==, 0);
+  }
+out:
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
+static int
+run_server (const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  int status;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("RTS_SERVER"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  status = ts_run ((const char *const *) argv->pdata, 20, &bytes, err, NULL);
+  if (out)
+    *out = g_bytes_get_size (bytes)
+        ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
+        : g_strdup ("");
+  return status;
+}
+
+/* --check-config prints every camera and exits 0; a bad file exits 2 with
+ * one line naming the file, line, key and value; flags beat the file. */
+static void
+test_check_config (void)
+{
+  g_autofree char *good = write_config (codecs_yaml);
+  g_autofree char *bad = write_config ("cameras:\n  - name: a\n    fsp: 3\n");
+  g_autofree char *flag_good = g_strconcat ("--config=", good, NULL);
+  g_autofree char *flag_bad = g_strconcat ("--config=", bad, NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  const char *ok_args[] = { flag_good, "--check-config", "--width=800",
+    "--height=600", NULL };
+  const char *bad_args[] = { flag_bad, "--check-config", NULL };
+  const char *missing_args[] = { "--config=/nonexistent.yaml", NULL };
+
+  g_assert_cmpint (run_server (ok_args, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "configuration OK"));
+  g_assert_nonnull (strstr (out, "hevc: port 0/stream, live h265"));
+  g_assert_nonnull (strstr (out, "800x600@25"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_server (bad_args, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, bad));
+  g_assert_nonnull (strstr (err, ":3:"));
+  g_assert_nonnull (strstr (err, "did you mean 'fps'"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_server (missing_args, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "/nonexistent.yaml"));
+  g_unlink (good);
+  g_unlink (bad);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cameras/codecs", test_codecs);
+  g_test_add_func ("/cameras/auth-transports", test_auth_transports);
+  g_test_add_func ("/cameras/check-config", test_check_config);
+  return g_test_run ();
+}
