@@ -10,7 +10,7 @@ BUILD="meson ninja-build pkg-config gcc libc6-dev libyaml-dev
 RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x"
 TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-bad
- clang-format curl coreutils"
+ clang-format curl coreutils chromium"
 # The container test (tests/container/): podman builds and runs the image with
 # runc; debootstrap makes the base image where no registry is reachable; jq
 # reads /health and compose.yaml.

@@ -193,12 +193,17 @@ rts_camera_launch (const RtsCamera *cam)
   g_autofree char *audio = audio_chain (cam);
 
   /* The label's text is replaced per frame when the camera has an overlay
-   * (rtsp_servers: frame counter and wall clock). */
+   * (rtsp_servers: frame counter and wall clock). The snapshot branch
+   * (rtsp_servers lets one frame a second through) is leaky, so a slow JPEG
+   * encoder never holds the video back. */
   return g_strdup_printf (
       "( videotestsrc is-live=true pattern=%s "
       "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
       "! textoverlay name=label text=\"%s\" valignment=top halignment=left "
       "font-desc=\"Sans 20\" shaded-background=true "
-      "! %s%s )",
+      "! tee name=t ! %s "
+      "t. ! queue name=snapq leaky=downstream max-size-buffers=1 "
+      "! jpegenc quality=70 ! appsink name=snap sync=false async=false "
+      "max-buffers=1 drop=true%s )",
       cam->pattern, cam->width, cam->height, cam->fps, cam->name, video, audio);
 }

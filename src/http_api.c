@@ -423,6 +423,46 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
   reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
+/* GET /cameras/NAME/snapshot.jpg: the latest picture, taken at most about
+ * a second ago; served from memory, never waits for a frame. */
+static void
+handle_snapshot (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
+{
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  RtsRtspServer *srv = NULL;
+  g_autoptr (GBytes) jpeg = NULL;
+  gint64 taken = 0;
+
+  if (!allow_methods (msg, "GET, HEAD"))
+    return;
+  /* "", "cameras", NAME, "snapshot.jpg" */
+  if (g_strv_length (parts) == 4 && g_strcmp0 (parts[3], "snapshot.jpg") == 0)
+    for (guint i = 0; i < api->setup.servers->len; i++) {
+      RtsRtspServer *s = g_ptr_array_index (api->setup.servers, i);
+      if (g_strcmp0 (rts_rtsp_server_camera (s)->name, parts[2]) == 0)
+        srv = s;
+    }
+  if (!srv) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND,
+        "no such camera (snapshots: /cameras/NAME/snapshot.jpg)");
+    return;
+  }
+  jpeg = rts_rtsp_server_snapshot (srv, &taken);
+  if (!jpeg) {
+    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "no picture yet from this camera");
+    return;
+  }
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  g_autofree char *age =
+      g_strdup_printf ("%.3f", (g_get_real_time () - taken) / 1e6);
+  soup_message_headers_replace (h, "Cache-Control", "no-store");
+  soup_message_headers_replace (h, "X-Snapshot-Age-Seconds", age);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "image/jpeg", SOUP_MEMORY_COPY,
+      g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg));
+}
+
 static void
 handle (SoupServer *server, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer data)
@@ -445,6 +485,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
     handle_index (api, msg);
   else if (g_str_has_prefix (path, "/control/"))
     handle_control (api, msg, path);
+  else if (g_str_has_prefix (path, "/cameras/"))
+    handle_snapshot (api, msg, path);
   else
     reply_error (msg, SOUP_STATUS_NOT_FOUND,
         "no such path (try /health, /rtsp-urls or /)");

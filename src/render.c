@@ -196,17 +196,18 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
 
   g_string_append_printf (out,
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta http-equiv=\"refresh\" content=\"5\">"
       "<title>rtsp-test-server</title><style>"
       "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
-      "table{border-collapse:collapse}td,th{padding:.3em .8em;"
-      "border-bottom:1px solid #ddd;text-align:left}"
-      ".ok{color:#080}.bad{color:#b00}code{font-size:1.05em}</style>"
-      "</head><body><h1>rtsp-test-server</h1>"
-      "<p>Health: <strong class=\"%s\">%s</strong> &mdash; %s "
-      "(<a href=\"/health\">/health</a>, as of %s)</p>"
-      "<table><tr><th>camera</th><th>URL</th><th>video</th>"
-      "<th>port</th><th>readers</th></tr>\n",
+      ".grid{display:flex;flex-wrap:wrap;gap:1em}"
+      ".cam{border:1px solid #ddd;border-radius:6px;padding:.6em;width:340px}"
+      ".cam img{width:320px;height:auto;background:#eee;display:block}"
+      ".cam h2{font-size:1.1em;margin:.2em 0}"
+      ".ok{color:#080}.bad{color:#b00}code{font-size:.9em;word-break:all}"
+      "</style></head><body><h1>rtsp-test-server</h1>"
+      "<p>Health: <strong id=\"health\" class=\"%s\">%s</strong> &mdash; "
+      "<span id=\"reason\">%s</span> "
+      "(<a href=\"/health\">/health</a>, as of <span id=\"stamp\">%s"
+      "</span>)</p><div class=\"grid\">\n",
       s->healthy ? "ok" : "bad", s->healthy ? "healthy" : "unhealthy", reason,
       stamp);
   for (guint i = 0; i < n; i++) {
@@ -216,17 +217,47 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
     g_autofree char *e_name = g_markup_escape_text (c->name, -1);
     gboolean open = g_strcmp0 (c->listen, "open") == 0 && !c->fault;
 
+    /* Names are letters, digits, - and _ (config), safe in a path. */
     g_string_append_printf (out,
-        "<tr><td>%s</td><td><code>%s</code></td>"
-        "<td>%s %ux%u@%u</td><td class=\"%s\">%s%s%s</td><td>%u</td></tr>\n",
-        e_name, e_url, c->codec, c->width, c->height, c->fps,
-        open ? "ok" : "bad", c->listen, c->fault ? ", fault " : "",
+        "<div class=\"cam\"><h2>%s</h2>"
+        "<img class=\"snap\" alt=\"%s\" width=\"320\" "
+        "src=\"/cameras/%s/snapshot.jpg\" "
+        "data-src=\"/cameras/%s/snapshot.jpg\">"
+        "<p><code>%s</code></p><p>%s %ux%u@%u &middot; <span class=\"%s\">"
+        "%s%s%s</span> &middot; %u reader(s)</p></div>\n",
+        e_name, e_name, e_name, e_name, e_url, c->codec, c->width, c->height,
+        c->fps, open ? "ok" : "bad", c->listen, c->fault ? ", fault " : "",
         c->fault ? c->fault : "", c->readers);
   }
+  /* Each picture reloads once it has loaded, about once a second; the
+   * body counts pictures shown, for a headless browser to check. */
   g_string_append (out,
-      "</table><p>Play one: <code>ffplay -rtsp_transport "
+      "</div><p>Play one: <code>ffplay -rtsp_transport "
       "tcp URL</code> &middot; <a href=\"/rtsp-urls\">/rtsp-urls</a> "
-      "(JSON)</p></body></html>\n");
+      "(JSON)</p><script>\n"
+      "let shown = 0;\n"
+      "for (const img of document.querySelectorAll('img.snap')) {\n"
+      "  img.addEventListener('load', () => {\n"
+      "    if (!img.dataset.ok) { img.dataset.ok = '1'; shown++;\n"
+      "      document.body.dataset.snapshots = shown; }\n"
+      "    setTimeout(() => { img.src = img.dataset.src + '?t=' + Date.now(); "
+      "}, 1000);\n"
+      "  });\n"
+      "  img.addEventListener('error', () => setTimeout(() => {\n"
+      "    img.src = img.dataset.src + '?t=' + Date.now(); }, 1000));\n"
+      "}\n"
+      "setInterval(async () => {\n"
+      "  try {\n"
+      "    const h = await (await fetch('/health')).json();\n"
+      "    const e = document.getElementById('health');\n"
+      "    e.textContent = h.status;\n"
+      "    e.className = h.status === 'healthy' ? 'ok' : 'bad';\n"
+      "    document.getElementById('reason').textContent = h.reason;\n"
+      "    document.getElementById('stamp').textContent =\n"
+      "      new Date(h.timestamp * 1000).toISOString();\n"
+      "  } catch (e) {}\n"
+      "}, 2000);\n"
+      "</script></body></html>\n");
   return g_string_free (out, FALSE);
 }
 

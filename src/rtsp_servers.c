@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <gst/app/gstappsink.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -65,6 +66,10 @@ struct RtsRtspServer {
   gboolean refuse_udp;    /* fault: 461 to UDP SETUP */
   guint reject_status;    /* fault: every request gets it; 0 = off */
   guint64 overlay_frames; /* streaming thread only */
+  GMutex snap_lock;
+  GBytes *snapshot;    /* latest JPEG, under snap_lock */
+  gint64 snapshot_us;  /* when it was taken (real time) */
+  gint64 snap_gate_us; /* snapq's thread: when a frame last went through */
   gboolean stopping;
 };
 
@@ -396,6 +401,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
     return NULL;
 
   srv = g_new0 (RtsRtspServer, 1);
+  g_mutex_init (&srv->snap_lock);
   srv->cam = cam;
   srv->bind = g_strdup (bind);
   srv->socket = sock;
@@ -613,6 +619,68 @@ remove_house_reader (RtsRtspServer *srv)
   g_clear_object (&srv->house_audio);
 }
 
+/* One frame a second goes on to the JPEG encoder: a picture that fresh is
+ * what a person glancing at the fleet needs, at a tenth of a percent of a
+ * core per camera. */
+static GstPadProbeReturn
+snapshot_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (srv->snap_gate_us && now - srv->snap_gate_us < G_USEC_PER_SEC)
+    return GST_PAD_PROBE_DROP;
+  srv->snap_gate_us = now;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstFlowReturn
+on_snapshot (GstAppSink *sink, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buf = sample ? gst_sample_get_buffer (sample) : NULL;
+  GstMapInfo map;
+
+  if (!buf || !gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_OK;
+  GBytes *jpeg = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  g_mutex_lock (&srv->snap_lock);
+  g_clear_pointer (&srv->snapshot, g_bytes_unref);
+  srv->snapshot = jpeg;
+  srv->snapshot_us = g_get_real_time ();
+  g_mutex_unlock (&srv->snap_lock);
+  return GST_FLOW_OK;
+}
+
+GBytes *
+rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
+{
+  GBytes *jpeg;
+
+  g_mutex_lock (&srv->snap_lock);
+  jpeg = srv->snapshot ? g_bytes_ref (srv->snapshot) : NULL;
+  if (taken_us)
+    *taken_us = srv->snapshot_us;
+  g_mutex_unlock (&srv->snap_lock);
+  return jpeg;
+}
+
+static void
+attach_snapshot (RtsRtspServer *srv, GstElement *bin)
+{
+  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (bin), "snap");
+  g_autoptr (GstElement) queue = gst_bin_get_by_name (GST_BIN (bin), "snapq");
+  GstAppSinkCallbacks cb = { .new_sample = on_snapshot };
+
+  if (!sink || !queue)
+    return;
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (queue, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, snapshot_gate, srv, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, srv, NULL);
+}
+
 /* The live overlay: frame number and wall clock to the millisecond, set as
  * each frame reaches the label, so a reader compares it with its own clock
  * for end-to-end latency and spots dropped frames by the numbers. */
@@ -659,6 +727,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_first_data,
       srv, NULL);
 
+  attach_snapshot (srv, bin);
   if (srv->cam->overlay) {
     g_autoptr (GstElement) label = gst_bin_get_by_name (GST_BIN (bin), "label");
     g_autoptr (GstPad) sink = gst_element_get_static_pad (label, "video_sink");
@@ -924,6 +993,9 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_object (&srv->media);
   g_clear_object (&srv->factory);
   g_clear_object (&srv->server);
+  /* The pipeline is down: no more snapshots arrive. */
+  g_clear_pointer (&srv->snapshot, g_bytes_unref);
+  g_mutex_clear (&srv->snap_lock);
   g_free (srv->bind);
   g_free (srv);
 }

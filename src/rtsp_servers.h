@@ -66,6 +66,11 @@ void rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c);
  * the point where readers are served. Safe from any thread. */
 guint rts_rtsp_server_packets (RtsRtspServer *srv);
 
+/* The camera's picture as a JPEG, at most about a second old; NULL before
+ * the first one. TAKEN_US (may be NULL) gets when, in real time. Safe from
+ * any thread. */
+GBytes *rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us);
+
 /* "X-Rts-Probe: KEY", a header line for the server's own health probe:
  * with it a request passes a camera's credentials check (not a fault).
  * The key is random per process. */

@@ -3,10 +3,13 @@
  * rtsp-health-check. */
 #include "testutil.h"
 
+#include <glib/gstdio.h>
+
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOKEN "test-token-123"
 
@@ -491,6 +494,85 @@ test_index (void)
       ==, 200);
   g_assert_nonnull (strstr (body, "\"health\""));
   g_assert_nonnull (strstr (body, url));
+}
+
+/* Each camera's snapshot is a fresh JPEG of its picture; an unknown
+ * camera is 404. */
+static void
+test_snapshots (void)
+{
+  for (guint i = 0; i < 4; i++) {
+    g_autofree char *url =
+        g_strdup_printf ("http://127.0.0.1:%u/cameras/cam%u/snapshot.jpg",
+            shared->http_port, i + 1);
+    const char *argv[] = { "curl", "-sf", "-D", "/dev/stderr", url, NULL };
+    g_autoptr (GBytes) jpeg = NULL;
+    g_autofree char *headers = NULL;
+    gsize n = 0;
+    const guint8 *b;
+
+    g_assert_cmpint (ts_run (argv, 10, &jpeg, &headers, NULL), ==, 0);
+    b = g_bytes_get_data (jpeg, &n);
+    g_assert_cmpuint (n, >, 1000);
+    g_assert_true (b[0] == 0xFF && b[1] == 0xD8);         /* SOI */
+    g_assert_true (b[n - 2] == 0xFF && b[n - 1] == 0xD9); /* EOI */
+    g_assert_nonnull (strstr (headers, "image/jpeg"));
+    {
+      const char *age = strstr (headers, "X-Snapshot-Age-Seconds: ");
+      g_assert_nonnull (age);
+      /* One picture a second is taken; allow a busy machine twice that. */
+      g_assert_cmpfloat (g_ascii_strtod (age + 24, NULL), <, 2.5);
+    }
+    if (i == 0 && ts_have_program ("ffprobe")) {
+      g_autofree char *path = NULL;
+      int fd = g_file_open_tmp ("rts-snap-XXXXXX.jpg", &path, NULL);
+      close (fd);
+      g_assert_true (g_file_set_contents (path, (const char *) b, n, NULL));
+      const char *probe[] = { "ffprobe", "-v", "error", "-show_entries",
+        "stream=width,height", "-of", "csv=p=0", path, NULL };
+      g_autoptr (GBytes) size = NULL;
+      g_assert_cmpint (ts_run (probe, 10, &size, NULL, NULL), ==, 0);
+      g_assert_true (
+          g_str_has_prefix (g_bytes_get_data (size, NULL), "640,480"));
+      g_unlink (path);
+    }
+  }
+  g_assert_cmpuint (ts_http (shared->http_port, "GET",
+                        "/cameras/nope/snapshot.jpg", NULL, NULL, NULL, NULL),
+      ==, 404);
+  g_assert_cmpuint (ts_http (shared->http_port, "POST",
+                        "/cameras/cam1/snapshot.jpg", NULL, "", NULL, NULL),
+      ==, 405);
+}
+
+/* The index page in a real browser: every camera's picture shows (the page
+ * counts them on its body), and a screenshot is left for a person. */
+static void
+test_index_browser (void)
+{
+  g_autofree char *url =
+      g_strdup_printf ("http://127.0.0.1:%u/", shared->http_port);
+  g_autofree char *shot =
+      g_build_filename (g_get_tmp_dir (), "rtsp-test-server-index.png", NULL);
+  g_autofree char *shot_flag = g_strconcat ("--screenshot=", shot, NULL);
+  const char *dom[] = { "chromium", "--headless", "--no-sandbox",
+    "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", url, NULL };
+  const char *png[] = { "chromium", "--headless", "--no-sandbox",
+    "--disable-gpu", "--hide-scrollbars", "--window-size=1500,900",
+    "--virtual-time-budget=5000", shot_flag, url, NULL };
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *text = NULL;
+
+  if (!ts_have_program ("chromium"))
+    return;
+  g_assert_cmpint (ts_run (dom, 60, &out, NULL, NULL), ==, 0);
+  text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  if (!strstr (text, "<body data-snapshots=\"4\">"))
+    g_error ("the page did not show 4 pictures: %.300s",
+        strstr (text, "<body") ? strstr (text, "<body") : text);
+  g_assert_cmpint (ts_run (png, 60, NULL, NULL, NULL), ==, 0);
+  g_assert_true (g_file_test (shot, G_FILE_TEST_EXISTS));
+  g_test_message ("screenshot of the index page: %s", shot);
 }
 
 static guint
@@ -1196,6 +1278,8 @@ main (int argc, char **argv)
   g_test_add_func ("/server/metrics", test_metrics);
   g_test_add_func ("/server/http-errors", test_http_errors);
   g_test_add_func ("/server/index", test_index);
+  g_test_add_func ("/server/snapshots", test_snapshots);
+  g_test_add_func ("/server/index-browser", test_index_browser);
   g_test_add_func ("/server/health-follows-ports", test_health_follows_ports);
   g_test_add_func ("/server/fault-expires", test_fault_expires);
   g_test_add_func ("/server/live-ready-port", test_live_ready_port);
