@@ -15,9 +15,10 @@ FROM debian:bookworm-slim AS build
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      meson ninja-build pkg-config gcc libc6-dev \
+      meson ninja-build pkg-config gcc libc6-dev libyaml-dev \
       libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
       libgstrtspserver-1.0-dev libsoup-3.0-dev libjson-glib-dev \
+      gstreamer1.0-plugins-bad \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -30,8 +31,12 @@ RUN meson setup /build --buildtype=release -Db_ndebug=if-release \
  && ninja -C /build rtsp-test-server rtsp-health-check \
  && install -D -s -m 0755 /build/rtsp-test-server /out/bin/rtsp-test-server \
  && install -D -s -m 0755 /build/rtsp-health-check /out/bin/rtsp-health-check \
- && mkdir -p /out/lib \
- && cp -a /usr/lib/*-linux-gnu/libgstrtspserver-1.0.so.0* /out/lib/
+ && mkdir -p /out/lib /out/plugins \
+ && cp -a /usr/lib/*-linux-gnu/libgstrtspserver-1.0.so.0* /out/lib/ \
+ && cp -a /usr/lib/*-linux-gnu/libgstcodecparsers-1.0.so.0* /out/lib/ \
+ && cp -a /usr/lib/*-linux-gnu/gstreamer-1.0/libgstx265.so \
+          /usr/lib/*-linux-gnu/gstreamer-1.0/libgstvoaacenc.so \
+          /usr/lib/*-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so /out/plugins/
 
 # -------------------------------------------------------------- runtime ----
 FROM debian:bookworm-slim AS runtime
@@ -44,7 +49,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libglib2.0-0 libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 \
-      libsoup-3.0-0 libjson-glib-1.0-0 \
+      libsoup-3.0-0 libjson-glib-1.0-0 libyaml-0-2 libx265-199 libvo-aacenc0 \
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
       gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
       fonts-dejavu-core fontconfig \
@@ -57,6 +62,11 @@ COPY --from=build /out/bin/ /usr/local/bin/
 # It is the same Debian build (same base, same mirror) the server was linked
 # against; ldconfig below registers it.
 COPY --from=build /out/lib/ /usr/local/lib/
+# Likewise three plugins of gst-plugins-bad, with their own small libraries
+# installed above: x265enc (H.265 cameras), voaacenc (AAC audio) and the
+# video parsers (h264parse, h265parse) that loop cameras send through.
+COPY --from=build /out/plugins/ /usr/local/lib/gstreamer-1.0/plugins/
+ENV GST_PLUGIN_PATH=/usr/local/lib/gstreamer-1.0/plugins
 
 # Caches built once here and read-only at run time, so the non-root user needs
 # no writable cache directory and the server's start stays fast:
@@ -67,7 +77,8 @@ COPY --from=build /out/lib/ /usr/local/lib/
 ENV GST_REGISTRY_1_0=/usr/local/lib/gstreamer-1.0/registry.bin
 RUN ldconfig \
  && mkdir -p /usr/local/lib/gstreamer-1.0 \
- && gst-inspect-1.0 x264enc textoverlay rtph264pay videotestsrc >/dev/null \
+ && gst-inspect-1.0 x264enc x265enc voaacenc h264parse h265parse textoverlay \
+      rtph264pay videotestsrc >/dev/null \
  && chmod 0644 "$GST_REGISTRY_1_0" \
  && fc-cache -f \
  && groupadd --system --gid 10001 rtsp \
