@@ -1,0 +1,1087 @@
+/* clip: see clip.h. */
+#include "clip.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (rts - clip - error - quark, rts_clip_error)
+
+/* One track of a clip: access units in decode order. Each buffer's DTS and
+ * PTS are offsets from the track's start and its duration is set, so a
+ * player only adds the running time at which the current loop began. */
+typedef struct {
+  GPtrArray *frames;   /* GstBuffer */
+  GstClockTime length; /* one loop */
+  GstCaps *caps;
+  char *chain;
+} Track;
+
+struct RtsClip {
+  gint ref;
+  Track video;
+  Track audio; /* frames NULL without audio */
+};
+
+/* ------------------------------------------------------------------------ */
+/* The clip */
+
+static void
+track_clear (Track *t)
+{
+  g_clear_pointer (&t->frames, g_ptr_array_unref);
+  gst_clear_caps (&t->caps);
+  g_clear_pointer (&t->chain, g_free);
+}
+
+RtsClip *
+rts_clip_ref (RtsClip *clip)
+{
+  g_atomic_int_inc (&clip->ref);
+  return clip;
+}
+
+void
+rts_clip_unref (RtsClip *clip)
+{
+  if (!clip || !g_atomic_int_dec_and_test (&clip->ref))
+    return;
+  track_clear (&clip->video);
+  track_clear (&clip->audio);
+  g_free (clip);
+}
+
+GstCaps *
+rts_clip_video_caps (RtsClip *clip)
+{
+  return clip->video.caps;
+}
+
+GstCaps *
+rts_clip_audio_caps (RtsClip *clip)
+{
+  return clip->audio.caps;
+}
+
+const char *
+rts_clip_video_chain (RtsClip *clip)
+{
+  return clip->video.chain;
+}
+
+const char *
+rts_clip_audio_chain (RtsClip *clip)
+{
+  return clip->audio.chain;
+}
+
+GstClockTime
+rts_clip_duration (RtsClip *clip)
+{
+  return clip->video.length;
+}
+
+guint
+rts_clip_n_frames (RtsClip *clip)
+{
+  return clip->video.frames->len;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Making a clip: one small pipeline per track, each ending in an appsink
+ * that collects whole access units. */
+
+typedef struct Make Make;
+
+typedef struct {
+  Make *make;
+  const char *what; /* "video", "audio": for messages */
+  GstElement *pipeline;
+  GSource *watch;
+  GMutex lock; /* buffers, caps and problem: written on streaming threads */
+  GPtrArray *buffers;
+  GstCaps *caps;
+  char *problem;     /* file source: why its video cannot be used */
+  gboolean linked;   /* file source: a video pad was linked */
+  gboolean finished; /* EOS seen */
+} Job;
+
+struct Make {
+  GTask *task;
+  char *codec, *profile, *pattern, *text, *audio, *file;
+  guint width, height, fps, gop, bitrate, frames;
+  Job video, audio_job;
+  GSource *cancel_source;
+  gboolean done;
+};
+
+static void
+job_stop (Job *job)
+{
+  if (job->watch) {
+    g_source_destroy (job->watch);
+    g_clear_pointer (&job->watch, g_source_unref);
+  }
+  if (job->pipeline) {
+    gst_element_set_state (job->pipeline, GST_STATE_NULL);
+    gst_clear_object (&job->pipeline);
+  }
+}
+
+static void
+job_clear (Job *job)
+{
+  job_stop (job);
+  g_clear_pointer (&job->buffers, g_ptr_array_unref);
+  gst_clear_caps (&job->caps);
+  g_clear_pointer (&job->problem, g_free);
+  g_mutex_clear (&job->lock);
+}
+
+static void
+make_free (Make *m)
+{
+  job_clear (&m->video);
+  job_clear (&m->audio_job);
+  if (m->cancel_source) {
+    g_source_destroy (m->cancel_source);
+    g_source_unref (m->cancel_source);
+  }
+  g_free (m->codec);
+  g_free (m->profile);
+  g_free (m->pattern);
+  g_free (m->text);
+  g_free (m->audio);
+  g_free (m->file);
+  g_free (m);
+}
+
+/* Ends the make once, with CLIP or ERROR (taken). The task owns M from here
+ * on and frees it with itself. */
+static void
+make_return (Make *m, RtsClip *clip, GError *error)
+{
+  GTask *task = m->task;
+
+  if (m->done) {
+    g_clear_error (&error);
+    rts_clip_unref (clip);
+    return;
+  }
+  m->done = TRUE;
+  job_stop (&m->video);
+  job_stop (&m->audio_job);
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, clip, (GDestroyNotify) rts_clip_unref);
+  g_object_unref (task);
+}
+
+static void
+make_fail (Make *m, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+make_fail (Make *m, int code, const char *format, ...)
+{
+  va_list args;
+  char *msg;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  make_return (m, NULL, g_error_new_literal (RTS_CLIP_ERROR, code, msg));
+  g_free (msg);
+}
+
+static GstFlowReturn
+on_new_sample (GstAppSink *sink, gpointer data)
+{
+  Job *job = data;
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+
+  if (!sample)
+    return GST_FLOW_EOS;
+  g_mutex_lock (&job->lock);
+  g_ptr_array_add (job->buffers,
+      gst_buffer_ref (gst_sample_get_buffer (sample)));
+  gst_caps_replace (&job->caps, gst_sample_get_caps (sample));
+  g_mutex_unlock (&job->lock);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+static gboolean on_bus (GstBus *bus, GstMessage *msg, gpointer data);
+
+/* Starts JOB's pipeline (already built, its appsink named "sink"). */
+static gboolean
+job_start (Make *m, Job *job)
+{
+  GstAppSinkCallbacks cbs = { .new_sample = on_new_sample };
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstBus) bus = NULL;
+
+  sink = gst_bin_get_by_name (GST_BIN (job->pipeline), "sink");
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cbs, job, NULL);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (job->pipeline));
+  job->watch = gst_bus_create_watch (bus);
+  g_source_set_callback (job->watch, G_SOURCE_FUNC (on_bus), job, NULL);
+  g_source_attach (job->watch, g_task_get_context (m->task));
+  if (gst_element_set_state (job->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    /* The bus usually holds the reason; this is the fallback. */
+    make_fail (m, RTS_CLIP_ERROR_ENCODE, "%s: the %s pipeline did not start",
+        m->file ? m->file : m->codec, job->what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+have_element (Make *m, const char *name, const char *package)
+{
+  g_autoptr (GstElementFactory) f = gst_element_factory_find (name);
+
+  if (f)
+    return TRUE;
+  make_fail (m, RTS_CLIP_ERROR_MISSING,
+      "the GStreamer element %s is not installed (Debian package %s)", name,
+      package);
+  return FALSE;
+}
+
+static GstElement *
+launch (Make *m, const char *desc)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *p =
+      gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
+
+  if (!p) {
+    make_fail (m, RTS_CLIP_ERROR_MISSING, "cannot build \"%s\": %s", desc,
+        error->message);
+    return NULL;
+  }
+  return p;
+}
+
+/* The encoder part of the video pipeline: its output is whole access units,
+ * keyframes with their parameter sets in-band (x264 and x265 repeat them
+ * before every keyframe in byte-stream; store_track() checks), so a reader
+ * may start at any keyframe. No parser: h264 and mjpeg clips need nothing
+ * from gstreamer1.0-plugins-bad, which the container image leaves out. */
+static char *
+video_encoder (Make *m)
+{
+  if (g_str_equal (m->codec, "h264")) {
+    /* ultrafast has no CABAC nor 8x8 transforms, i.e. it is baseline
+     * whatever the profile says; superfast keeps main/high honest. */
+    gboolean baseline = g_str_equal (m->profile, "baseline");
+    return g_strdup_printf (
+        "x264enc tune=zerolatency speed-preset=%s bframes=0 "
+        "key-int-max=%u bitrate=%u "
+        "! video/x-h264,profile=%s,stream-format=byte-stream,alignment=au",
+        baseline ? "ultrafast" : "superfast", m->gop, m->bitrate,
+        baseline ? "constrained-baseline" : m->profile);
+  }
+  if (g_str_equal (m->codec, "h265"))
+    return g_strdup_printf (
+        "x265enc tune=zerolatency speed-preset=ultrafast log-level=error "
+        "key-int-max=%u bitrate=%u option-string=repeat-headers=1 "
+        "! video/x-h265,stream-format=byte-stream,alignment=au",
+        m->gop, m->bitrate);
+  return g_strdup ("jpegenc quality=85");
+}
+
+static gboolean
+start_test_pattern (Make *m)
+{
+  g_autofree char *enc = NULL;
+  g_autofree char *desc = NULL;
+  g_autoptr (GstElement) src = NULL;
+  GParamSpec *pspec;
+  GEnumValue *value;
+
+  if (g_str_equal (m->codec, "h264")
+      && !have_element (m, "x264enc", "gstreamer1.0-plugins-ugly"))
+    return FALSE;
+  if (g_str_equal (m->codec, "h265")
+      && !have_element (m, "x265enc", "gstreamer1.0-plugins-bad"))
+    return FALSE;
+  if (g_str_equal (m->codec, "mjpeg")
+      && !have_element (m, "jpegenc", "gstreamer1.0-plugins-good"))
+    return FALSE;
+  if (m->text && !have_element (m, "textoverlay", "gstreamer1.0-x"))
+    return FALSE;
+
+  enc = video_encoder (m);
+  desc = g_strdup_printf (
+      "videotestsrc name=src num-buffers=%u "
+      "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 %s "
+      "! %s ! appsink name=sink sync=false",
+      m->frames, m->width, m->height, m->fps,
+      m->text ? "! textoverlay name=overlay valignment=top halignment=left "
+                "font-desc=\"Sans 20\" shaded-background=true"
+              : "",
+      enc);
+  m->video.pipeline = launch (m, desc);
+  if (!m->video.pipeline)
+    return FALSE;
+
+  src = gst_bin_get_by_name (GST_BIN (m->video.pipeline), "src");
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (src), "pattern");
+  value = g_enum_get_value_by_nick (G_PARAM_SPEC_ENUM (pspec)->enum_class,
+      m->pattern);
+  if (!value) {
+    make_fail (m, RTS_CLIP_ERROR_INVALID, "unknown videotestsrc pattern \"%s\"",
+        m->pattern);
+    return FALSE;
+  }
+  g_object_set (src, "pattern", value->value, NULL);
+  if (m->text) {
+    g_autoptr (GstElement) overlay =
+        gst_bin_get_by_name (GST_BIN (m->video.pipeline), "overlay");
+    /* textoverlay reads Pango markup: a name is text. */
+    g_autofree char *escaped = g_markup_escape_text (m->text, -1);
+    g_object_set (overlay, "text", escaped, NULL);
+  }
+  return job_start (m, &m->video);
+}
+
+/* parsebin's pads, on a streaming thread: the first H.264/H.265 video goes
+ * to the appsink through its parser; anything else is drained into a
+ * fakesink so the demuxer keeps going. Neither sink prerolls: the demuxer
+ * feeds both from one thread, and a sink waiting in preroll would stop it
+ * before the other sink ever got data. */
+static void
+on_file_pad (GstElement *parsebin, GstPad *pad, gpointer data)
+{
+  Job *job = data;
+  GstElement *bin = GST_ELEMENT (gst_element_get_parent (parsebin));
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const char *name = "unknown";
+  const char *parser = NULL;
+  g_autofree char *desc = NULL;
+  GstElement *chain;
+  GstPad *sinkpad;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  if (caps && gst_caps_get_size (caps) > 0)
+    name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+
+  g_mutex_lock (&job->lock);
+  if (!job->linked && g_str_equal (name, "video/x-h264"))
+    parser = "h264parse";
+  else if (!job->linked && g_str_equal (name, "video/x-h265"))
+    parser = "h265parse";
+  else if (!job->linked && !job->problem
+      && (g_str_has_prefix (name, "video/")
+          || g_str_has_prefix (name, "image/")))
+    job->problem =
+        g_strdup_printf ("its video is %s, not H.264 or H.265", name);
+  if (parser)
+    job->linked = TRUE;
+  g_mutex_unlock (&job->lock);
+
+  if (parser)
+    desc = g_strdup_printf ("%s config-interval=-1 "
+                            "! %s,stream-format=byte-stream,alignment=au "
+                            "! appsink name=sink sync=false async=false",
+        parser, name);
+  else
+    desc = g_strdup ("fakesink sync=false async=false");
+  chain = gst_parse_bin_from_description (desc, TRUE, NULL);
+  if (chain) {
+    gst_bin_add (GST_BIN (bin), chain);
+    sinkpad = gst_element_get_static_pad (chain, "sink");
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    if (parser) {
+      /* The appsink is inside CHAIN; set it up before data flows. */
+      GstAppSinkCallbacks cbs = { .new_sample = on_new_sample };
+      g_autoptr (GstElement) sink =
+          gst_bin_get_by_name (GST_BIN (chain), "sink");
+      gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cbs, job, NULL);
+    }
+    gst_element_sync_state_with_parent (chain);
+  }
+  gst_object_unref (bin);
+}
+
+/* Every pad is known: without a usable video, say so on the bus, where the
+ * main context ends the make. */
+static void
+on_file_no_more_pads (GstElement *parsebin, gpointer data)
+{
+  Job *job = data;
+  gboolean linked;
+
+  g_mutex_lock (&job->lock);
+  linked = job->linked;
+  g_mutex_unlock (&job->lock);
+  if (!linked)
+    gst_element_post_message (parsebin,
+        gst_message_new_application (GST_OBJECT (parsebin),
+            gst_structure_new_empty ("rts-clip-no-video")));
+}
+
+static gboolean
+start_file (Make *m)
+{
+  GstElement *src, *parsebin;
+  GstBus *bus;
+
+  if (!have_element (m, "parsebin", "gstreamer1.0-plugins-base")
+      || !have_element (m, "h264parse", "gstreamer1.0-plugins-bad"))
+    return FALSE;
+  if (!g_file_test (m->file, G_FILE_TEST_IS_REGULAR)) {
+    make_fail (m, RTS_CLIP_ERROR_FILE, "%s: no such file", m->file);
+    return FALSE;
+  }
+  m->video.pipeline = gst_pipeline_new (NULL);
+  src = gst_element_factory_make ("filesrc", NULL);
+  parsebin = gst_element_factory_make ("parsebin", NULL);
+  g_object_set (src, "location", m->file, NULL);
+  gst_bin_add_many (GST_BIN (m->video.pipeline), src, parsebin, NULL);
+  gst_element_link (src, parsebin);
+  g_signal_connect (parsebin, "pad-added", G_CALLBACK (on_file_pad), &m->video);
+  g_signal_connect (parsebin, "no-more-pads", G_CALLBACK (on_file_no_more_pads),
+      &m->video);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (m->video.pipeline));
+  m->video.watch = gst_bus_create_watch (bus);
+  gst_object_unref (bus);
+  g_source_set_callback (m->video.watch, G_SOURCE_FUNC (on_bus), &m->video,
+      NULL);
+  g_source_attach (m->video.watch, g_task_get_context (m->task));
+  gst_element_set_state (m->video.pipeline, GST_STATE_PLAYING);
+  return TRUE;
+}
+
+/* A test tone as long as the video (rounded up to whole audio frames). */
+static gboolean
+start_audio (Make *m, GstClockTime length)
+{
+  guint rate = 48000, spb = 1024;
+  g_autofree char *enc = NULL;
+  g_autofree char *desc = NULL;
+
+  if (g_str_equal (m->audio, "aac")) {
+    /* voaacenc (plugins-bad) is there wherever x265enc is; libav's encoder
+     * is the fallback. */
+    g_autoptr (GstElementFactory) vo = gst_element_factory_find ("voaacenc");
+    if (!vo && !have_element (m, "avenc_aac", "gstreamer1.0-libav"))
+      return FALSE;
+    enc = g_strdup_printf ("%s bitrate=64000 "
+                           "! audio/mpeg,mpegversion=4,stream-format=raw",
+        vo ? "voaacenc" : "avenc_aac");
+  } else if (g_str_equal (m->audio, "opus")) {
+    if (!have_element (m, "opusenc", "gstreamer1.0-plugins-base"))
+      return FALSE;
+    spb = 960;
+    enc = g_strdup ("opusenc bitrate=32000 frame-size=20");
+  } else {
+    gboolean ulaw = g_str_equal (m->audio, "pcmu");
+    if (!have_element (m, ulaw ? "mulawenc" : "alawenc",
+            "gstreamer1.0-plugins-good"))
+      return FALSE;
+    rate = 8000;
+    spb = 160; /* 20 ms, the usual G.711 packet */
+    enc = g_strdup (ulaw ? "mulawenc" : "alawenc");
+  }
+  desc = g_strdup_printf (
+      "audiotestsrc wave=sine freq=1000 volume=0.2 samplesperbuffer=%u "
+      "num-buffers=%" G_GUINT64_FORMAT " "
+      "! audio/x-raw,format=S16LE,rate=%u,channels=1,layout=interleaved "
+      "! %s ! appsink name=sink sync=false",
+      spb,
+      gst_util_uint64_scale_ceil (length, rate, (guint64) GST_SECOND * spb),
+      rate, enc);
+  m->audio_job.pipeline = launch (m, desc);
+  return m->audio_job.pipeline && job_start (m, &m->audio_job);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checking and storing what the encoders made. */
+
+/* Calls FN for each NAL unit type in the Annex B byte stream MAP. */
+static void
+nal_types (const guint8 *data, gsize size, gboolean h265, guint *seen)
+{
+  for (gsize i = 0; i + 3 < size; i++) {
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
+      guint8 b = data[i + 3];
+      guint type = h265 ? (b >> 1) & 0x3f : b & 0x1f;
+      seen[type] = 1;
+      i += 3;
+    }
+  }
+}
+
+/* A keyframe must be an IDR/IRAP picture with its parameter sets, so a
+ * reader can start there; returns whether BUF is one, and checks that no
+ * IDR/IRAP comes without them. */
+static gboolean
+check_au (GstBuffer *buf, const char *codec, gboolean *bad)
+{
+  GstMapInfo map;
+  guint seen[64] = { 0 };
+  gboolean h265 = g_str_equal (codec, "h265");
+  gboolean key, params;
+
+  if (g_str_equal (codec, "mjpeg"))
+    return TRUE;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    *bad = TRUE;
+    return FALSE;
+  }
+  nal_types (map.data, map.size, h265, seen);
+  gst_buffer_unmap (buf, &map);
+  if (h265) {
+    key = FALSE;
+    for (guint t = 16; t <= 21; t++)
+      key = key || seen[t];
+    params = seen[32] && seen[33] && seen[34];
+  } else {
+    key = seen[5];
+    params = seen[7] && seen[8];
+  }
+  if (key && !params)
+    *bad = TRUE;
+  return key;
+}
+
+/* Makes JOB's buffers into TRACK: drops what comes before the first
+ * keyframe, makes timestamps offsets from the start, fills in durations.
+ * DEFAULT_DURATION is used where a buffer has none. */
+static gboolean
+store_track (Make *m, Job *job, Track *track, const char *codec,
+    GstClockTime default_duration)
+{
+  GPtrArray *in = job->buffers;
+  GstClockTime origin = GST_CLOCK_TIME_NONE;
+  guint first = 0;
+  gboolean bad = FALSE;
+  const char *name = m->file ? m->file : codec;
+
+  if (codec) {
+    while (first < in->len && !check_au (in->pdata[first], codec, &bad))
+      first++;
+    if (first == in->len) {
+      make_fail (m, RTS_CLIP_ERROR_BITSTREAM, "%s: no keyframe in the %s", name,
+          m->file ? "file" : "clip");
+      return FALSE;
+    }
+  }
+  track->frames =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  for (guint i = first; i < in->len; i++) {
+    GstBuffer *buf = gst_buffer_make_writable (gst_buffer_ref (in->pdata[i]));
+    GstClockTime dts = GST_BUFFER_DTS_OR_PTS (buf);
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+
+    if (codec && i > first)
+      check_au (buf, codec, &bad);
+    if (!GST_CLOCK_TIME_IS_VALID (origin))
+      origin = GST_CLOCK_TIME_IS_VALID (dts) ? dts : 0;
+    /* A buffer without timestamps follows its predecessor. */
+    if (!GST_CLOCK_TIME_IS_VALID (dts) || dts < origin) {
+      GstBuffer *prev = track->frames->len
+          ? g_ptr_array_index (track->frames, track->frames->len - 1)
+          : NULL;
+      dts = prev ? origin + GST_BUFFER_DTS (prev) + GST_BUFFER_DURATION (prev)
+                 : origin;
+    }
+    if (!GST_CLOCK_TIME_IS_VALID (pts) || pts < dts)
+      pts = dts;
+    GST_BUFFER_DTS (buf) = dts - origin;
+    GST_BUFFER_PTS (buf) = pts - origin;
+    if (!GST_BUFFER_DURATION_IS_VALID (buf))
+      GST_BUFFER_DURATION (buf) = default_duration;
+    /* The loop point is no discontinuity: nothing downstream may resync. */
+    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DISCONT);
+    g_ptr_array_add (track->frames, buf);
+  }
+  if (bad) {
+    make_fail (m, RTS_CLIP_ERROR_BITSTREAM,
+        "%s: a keyframe without its parameter sets (SPS/PPS) in-band", name);
+    return FALSE;
+  }
+  {
+    GstBuffer *last = g_ptr_array_index (track->frames, track->frames->len - 1);
+    track->length = GST_BUFFER_DTS (last) + GST_BUFFER_DURATION (last);
+  }
+  track->caps = gst_caps_ref (job->caps);
+  return TRUE;
+}
+
+static void
+finish_if_done (Make *m)
+{
+  RtsClip *clip;
+  GstStructure *s;
+  const char *codec = m->codec;
+  gint num = 0, den = 1;
+
+  if (m->done || !m->video.finished || (m->audio && !m->audio_job.finished))
+    return;
+  clip = g_new0 (RtsClip, 1);
+  clip->ref = 1;
+  s = gst_caps_get_structure (m->video.caps, 0);
+  if (m->file)
+    codec = gst_structure_has_name (s, "video/x-h265") ? "h265" : "h264";
+  if (!gst_structure_get_fraction (s, "framerate", &num, &den) || num <= 0)
+    num = m->fps ? m->fps : 30, den = 1;
+  if (!store_track (m, &m->video, &clip->video, codec,
+          gst_util_uint64_scale (GST_SECOND, den, num))) {
+    rts_clip_unref (clip);
+    return;
+  }
+  {
+    /* Frame durations are rounded to the nanosecond; a loop length that
+     * is off by one would drift against the frame rate. */
+    GstClockTime exact =
+        gst_util_uint64_scale (clip->video.frames->len, GST_SECOND * den, num);
+    if (clip->video.length + GST_MSECOND > exact
+        && clip->video.length < exact + GST_MSECOND)
+      clip->video.length = exact;
+  }
+  /* The payloaders take complete access units from the appsrc, parameter
+   * sets already in-band: no parser is needed. */
+  if (g_str_equal (codec, "h264"))
+    clip->video.chain = g_strdup ("rtph264pay name=pay0 pt=96");
+  else if (g_str_equal (codec, "h265"))
+    clip->video.chain = g_strdup ("rtph265pay name=pay0 pt=96");
+  else
+    clip->video.chain = g_strdup ("rtpjpegpay name=pay0 pt=26");
+
+  if (m->audio) {
+    if (!store_track (m, &m->audio_job, &clip->audio, NULL, 0)) {
+      rts_clip_unref (clip);
+      return;
+    }
+    if (g_str_equal (m->audio, "aac"))
+      clip->audio.chain = g_strdup ("rtpmp4gpay name=pay1 pt=97");
+    else if (g_str_equal (m->audio, "opus"))
+      clip->audio.chain = g_strdup ("rtpopuspay name=pay1 pt=97");
+    else if (g_str_equal (m->audio, "pcmu"))
+      clip->audio.chain = g_strdup ("rtppcmupay name=pay1 pt=0");
+    else
+      clip->audio.chain = g_strdup ("rtppcmapay name=pay1 pt=8");
+  }
+  make_return (m, clip, NULL);
+}
+
+static void
+job_finished (Make *m, Job *job)
+{
+  job_stop (job);
+  job->finished = TRUE;
+  if (job->buffers->len == 0 || !job->caps) {
+    if (m->file && job == &m->video)
+      make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file,
+          job->problem ? job->problem : "no video frames");
+    else
+      make_fail (m, RTS_CLIP_ERROR_ENCODE, "%s: the %s encoder made nothing",
+          m->codec, job->what);
+    return;
+  }
+  /* A file's length is known only now, and the tone must match it. */
+  if (job == &m->video && m->file && m->audio) {
+    GstBuffer *first = g_ptr_array_index (job->buffers, 0);
+    GstBuffer *last = g_ptr_array_index (job->buffers, job->buffers->len - 1);
+    GstClockTime length = GST_BUFFER_PTS (last) - GST_BUFFER_PTS (first)
+        + (GST_BUFFER_DURATION_IS_VALID (last) ? GST_BUFFER_DURATION (last)
+                                               : GST_SECOND / 30);
+    if (!start_audio (m, length))
+      return;
+  }
+  finish_if_done (m);
+}
+
+/* Bus messages of one job, on the caller's main context. */
+static gboolean
+on_bus (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  Job *job = data;
+  Make *m = job->make;
+  const char *name = m->file ? m->file : m->codec;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_EOS:
+      g_clear_pointer (&job->watch, g_source_unref);
+      job_finished (m, job);
+      return G_SOURCE_REMOVE;
+    case GST_MESSAGE_ERROR: {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *debug = NULL;
+      gst_message_parse_error (msg, &error, &debug);
+      g_clear_pointer (&job->watch, g_source_unref);
+      if (m->file && job == &m->video)
+        make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file,
+            job->problem ? job->problem : error->message);
+      else
+        make_fail (m, RTS_CLIP_ERROR_ENCODE, "%s %s: %s (%s)", name, job->what,
+            error->message, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
+      return G_SOURCE_REMOVE;
+    }
+    case GST_MESSAGE_APPLICATION:
+      if (gst_message_has_name (msg, "rts-clip-no-video")) {
+        g_clear_pointer (&job->watch, g_source_unref);
+        make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file,
+            job->problem ? job->problem : "no video track");
+        return G_SOURCE_REMOVE;
+      }
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_cancelled (GCancellable *c, gpointer data)
+{
+  Make *m = data;
+
+  g_clear_pointer (&m->cancel_source, g_source_unref);
+  make_return (m, NULL,
+      g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+          "clip making cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+one_of (const char *value, const char *const *allowed)
+{
+  return value && g_strv_contains (allowed, value);
+}
+
+void
+rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
+    GAsyncReadyCallback cb, gpointer data)
+{
+  static const char *const codecs[] = { "h264", "h265", "mjpeg", NULL };
+  static const char *const profiles[] = { "baseline", "main", "high", NULL };
+  static const char *const audios[] = { "none", "aac", "opus", "pcmu", "pcma",
+    NULL };
+  Make *m = g_new0 (Make, 1);
+  guint frames;
+
+  m->task = g_task_new (NULL, cancellable, cb, data);
+  g_task_set_source_tag (m->task, rts_clip_make_async);
+  g_task_set_task_data (m->task, m, (GDestroyNotify) make_free);
+  m->codec = g_strdup (spec->codec ? spec->codec : "h264");
+  m->profile = g_strdup (spec->profile ? spec->profile : "baseline");
+  m->pattern = g_strdup (spec->pattern ? spec->pattern : "smpte");
+  m->text = spec->text && *spec->text ? g_strdup (spec->text) : NULL;
+  m->audio = spec->audio && !g_str_equal (spec->audio, "none")
+      ? g_strdup (spec->audio)
+      : NULL;
+  m->file = g_strdup (spec->file);
+  m->width = spec->width;
+  m->height = spec->height;
+  m->fps = spec->fps;
+  m->gop = spec->gop ? spec->gop : spec->fps;
+  m->bitrate = spec->bitrate ? spec->bitrate : 1000;
+  m->video.make = m->audio_job.make = m;
+  m->video.what = "video";
+  m->audio_job.what = "audio";
+  g_mutex_init (&m->video.lock);
+  g_mutex_init (&m->audio_job.lock);
+  m->video.buffers =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  m->audio_job.buffers =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+
+  if (!one_of (m->codec, codecs)) {
+    make_fail (m, RTS_CLIP_ERROR_INVALID,
+        "unknown codec \"%s\" (h264, h265 or mjpeg)", m->codec);
+    return;
+  }
+  if (!one_of (m->profile, profiles)
+      || (spec->profile && !g_str_equal (m->codec, "h264"))) {
+    make_fail (m, RTS_CLIP_ERROR_INVALID,
+        "profile \"%s\": only h264 has profiles (baseline, main or high)",
+        m->profile);
+    return;
+  }
+  if (spec->audio && !one_of (spec->audio, audios)) {
+    make_fail (m, RTS_CLIP_ERROR_INVALID,
+        "unknown audio \"%s\" (none, aac, opus, pcmu or pcma)", spec->audio);
+    return;
+  }
+  if (!m->file
+      && (m->width < 16 || m->height < 16 || m->width > 8192 || m->height > 8192
+          || m->fps < 1 || m->fps > 240)) {
+    make_fail (m, RTS_CLIP_ERROR_INVALID, "bad picture %ux%u@%u", m->width,
+        m->height, m->fps);
+    return;
+  }
+  if (!m->file && g_str_equal (m->codec, "mjpeg")
+      && (m->width > 2040 || m->height > 2040)) {
+    /* RTP/JPEG (RFC 2435) counts in 8-pixel blocks, in one byte. */
+    make_fail (m, RTS_CLIP_ERROR_INVALID,
+        "mjpeg over RTP is at most 2040x2040, not %ux%u", m->width, m->height);
+    return;
+  }
+  if (g_str_equal (m->codec, "mjpeg"))
+    m->gop = 1; /* every JPEG is a keyframe */
+  /* Whole GOPs, so the loop point is a keyframe. */
+  frames = (guint) ceil (spec->seconds * m->fps / m->gop - 1e-9);
+  m->frames = MAX (frames, 1) * m->gop;
+
+  if (cancellable) {
+    m->cancel_source = g_cancellable_source_new (cancellable);
+    g_source_set_callback (m->cancel_source, G_SOURCE_FUNC (on_cancelled), m,
+        NULL);
+    g_source_attach (m->cancel_source, g_task_get_context (m->task));
+  }
+
+  if (m->file) {
+    start_file (m);
+    return;
+  }
+  if (!start_test_pattern (m))
+    return;
+  if (m->audio)
+    start_audio (m, gst_util_uint64_scale (m->frames, GST_SECOND, m->fps));
+}
+
+RtsClip *
+rts_clip_make_finish (GAsyncResult *res, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (res), error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Playing */
+
+/* What one track's appsrc is fed: the next access unit, and the running
+ * time at which the current loop began. */
+typedef struct {
+  GstElement *src;
+  Track *track;
+  guint index;
+  GstClockTime loop_start;
+} Feed;
+
+/* Shared by the player, the need-data handlers and the pending clock wait,
+ * each holding a reference, so whichever lets go last frees it. */
+typedef struct {
+  gint ref;
+  GMutex lock;
+  RtsClip *clip;
+  Feed feeds[2];    /* video, audio (src NULL without audio) */
+  gboolean running; /* a clock wait is pending or being handled */
+  gboolean stopped; /* the player is freed */
+  GstClock *clock;
+  GstElement *timebase; /* the appsrc whose base time we follow */
+  GstClockID id;
+} Play;
+
+struct RtsClipPlayer {
+  Play *play;
+  gulong need_data[2];
+};
+
+static Play *
+play_ref (Play *p)
+{
+  g_atomic_int_inc (&p->ref);
+  return p;
+}
+
+static void
+play_unref (gpointer data)
+{
+  Play *p = data;
+
+  if (!g_atomic_int_dec_and_test (&p->ref))
+    return;
+  for (guint i = 0; i < 2; i++)
+    gst_clear_object (&p->feeds[i].src);
+  gst_clear_object (&p->clock);
+  g_mutex_clear (&p->lock);
+  rts_clip_unref (p->clip);
+  g_free (p);
+}
+
+static GstClockTime
+feed_due (Feed *f)
+{
+  GstBuffer *b = g_ptr_array_index (f->track->frames, f->index);
+  return f->loop_start + GST_BUFFER_DTS (b);
+}
+
+/* Pushes F's next access unit; FALSE when the appsrc takes no more (it is
+ * flushing or stopped). */
+static gboolean
+feed_push (Feed *f)
+{
+  GstBuffer *b = g_ptr_array_index (f->track->frames, f->index);
+  /* A shallow copy: the memory is shared, only the timestamps are ours. */
+  GstBuffer *out = gst_buffer_copy (b);
+
+  GST_BUFFER_DTS (out) = f->loop_start + GST_BUFFER_DTS (b);
+  GST_BUFFER_PTS (out) = f->loop_start + GST_BUFFER_PTS (b);
+  if (++f->index == f->track->frames->len) {
+    f->index = 0;
+    f->loop_start += f->track->length;
+  }
+  return gst_app_src_push_buffer (GST_APP_SRC (f->src), out) == GST_FLOW_OK;
+}
+
+static gboolean
+on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data);
+
+/* Under P's lock: waits for the earliest due access unit. */
+static void
+schedule (Play *p)
+{
+  GstClockTime next = feed_due (&p->feeds[0]);
+  GstClockTime base = gst_element_get_base_time (p->timebase);
+
+  if (p->feeds[1].src)
+    next = MIN (next, feed_due (&p->feeds[1]));
+  if (p->id)
+    gst_clock_id_unref (p->id);
+  p->id = gst_clock_new_single_shot_id (p->clock, base + next);
+  if (gst_clock_id_wait_async (p->id, on_tick, play_ref (p), play_unref)
+      != GST_CLOCK_OK) {
+    p->running = FALSE;
+  }
+}
+
+/* On the clock's async thread, one for every pipeline on the system clock:
+ * push everything that is due, then wait for the next. */
+static gboolean
+on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
+{
+  Play *p = data;
+  GstClockTime now;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&p->lock);
+  if (p->stopped || !p->running || id != p->id) {
+    g_mutex_unlock (&p->lock);
+    return TRUE;
+  }
+  now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
+  for (guint i = 0; i < 2 && ok; i++) {
+    Feed *f = &p->feeds[i];
+    while (ok && f->src && feed_due (f) <= now)
+      ok = feed_push (f);
+  }
+  if (ok)
+    schedule (p);
+  else
+    p->running = FALSE; /* the next need-data starts afresh */
+  g_mutex_unlock (&p->lock);
+  return TRUE;
+}
+
+/* On an appsrc's streaming thread, once the pipeline plays: the first call
+ * (or the first after a flush) starts the timeline at the running time now. */
+static void
+on_need_data (GstAppSrc *src, guint length, gpointer data)
+{
+  Play *p = data;
+  GstClock *clock;
+  GstClockTime now;
+
+  g_mutex_lock (&p->lock);
+  if (p->running || p->stopped) {
+    g_mutex_unlock (&p->lock);
+    return;
+  }
+  /* The pipeline hands base times out as each element goes to PLAYING:
+   * the other appsrc may not have it yet, this one has. */
+  clock = gst_element_get_clock (GST_ELEMENT (src));
+  if (!clock) {
+    g_mutex_unlock (&p->lock);
+    return;
+  }
+  gst_object_replace ((GstObject **) &p->clock, GST_OBJECT (clock));
+  p->timebase = GST_ELEMENT (src);
+  now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
+  gst_object_unref (clock);
+  for (guint i = 0; i < 2; i++) {
+    p->feeds[i].index = 0;
+    p->feeds[i].loop_start = now;
+  }
+  p->running = TRUE;
+  schedule (p);
+  g_mutex_unlock (&p->lock);
+}
+
+static void
+setup_src (GstElement *src, Track *track)
+{
+  /* At most about a second queued: if downstream stops taking, old data
+   * goes rather than memory growing. */
+  g_object_set (src, "caps", track->caps, "format", GST_FORMAT_TIME, "is-live",
+      TRUE, "do-timestamp", FALSE, "min-latency", (gint64) 0, "max-buffers",
+      (guint64) MAX (track->frames->len, 64), "max-bytes", (guint64) 0,
+      "leaky-type", GST_APP_LEAKY_TYPE_DOWNSTREAM, NULL);
+}
+
+RtsClipPlayer *
+rts_clip_player_new (RtsClip *clip, GstElement *video_src,
+    GstElement *audio_src)
+{
+  RtsClipPlayer *player;
+  Play *p;
+
+  g_return_val_if_fail (GST_IS_APP_SRC (video_src), NULL);
+  g_return_val_if_fail (!clip->audio.frames || GST_IS_APP_SRC (audio_src),
+      NULL);
+
+  p = g_new0 (Play, 1);
+  p->ref = 1;
+  g_mutex_init (&p->lock);
+  p->clip = rts_clip_ref (clip);
+  p->feeds[0].src = gst_object_ref (video_src);
+  p->feeds[0].track = &clip->video;
+  if (clip->audio.frames) {
+    p->feeds[1].src = gst_object_ref (audio_src);
+    p->feeds[1].track = &clip->audio;
+  }
+
+  player = g_new0 (RtsClipPlayer, 1);
+  player->play = p;
+  for (guint i = 0; i < 2; i++) {
+    if (!p->feeds[i].src)
+      continue;
+    setup_src (p->feeds[i].src, p->feeds[i].track);
+    player->need_data[i] = g_signal_connect_data (p->feeds[i].src, "need-data",
+        G_CALLBACK (on_need_data), play_ref (p),
+        (GClosureNotify) (void (*) (void)) play_unref, 0);
+  }
+  return player;
+}
+
+void
+rts_clip_player_free (RtsClipPlayer *player)
+{
+  Play *p;
+
+  if (!player)
+    return;
+  p = player->play;
+  g_mutex_lock (&p->lock);
+  p->stopped = TRUE;
+  if (p->id) {
+    gst_clock_id_unschedule (p->id);
+    gst_clock_id_unref (p->id);
+    p->id = NULL;
+  }
+  g_mutex_unlock (&p->lock);
+  for (guint i = 0; i < 2; i++)
+    if (player->need_data[i])
+      g_signal_handler_disconnect (p->feeds[i].src, player->need_data[i]);
+  play_unref (p);
+  g_free (player);
+}

@@ -1,0 +1,92 @@
+/* clip: a short encoded clip, made once at start-up and replayed forever.
+ *
+ * Owns two things:
+ *  - RtsClip: the encoded access units of one camera's picture (and
+ *    optionally a test tone), held in memory as GstBuffers, with the caps
+ *    and the payloader chain a media's launch line needs to send them.
+ *    Immutable once made, so any number of players share one clip.
+ *  - RtsClipPlayer: feeds a clip to appsrc elements of a live pipeline,
+ *    forever, paced by the pipeline's clock. No thread and no encoder of its
+ *    own: each access unit is pushed from the clock's single async-wait
+ *    thread, as a shallow copy (shared memory) with new timestamps.
+ *
+ * It knows nothing of cameras, configuration or RTSP: the caller builds
+ * "( appsrc name=vsrc ! <video chain> appsrc name=asrc ! <audio chain> )". */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+typedef struct {
+  const char *codec;   /* "h264", "h265" or "mjpeg" */
+  const char *profile; /* h264: "baseline", "main" or "high"; NULL: baseline */
+  guint width, height, fps;
+  guint gop;           /* frames between keyframes; 0: fps (h264/h265) */
+  guint bitrate;       /* kbit/s (h264/h265); 0: 1000 */
+  const char *pattern; /* videotestsrc pattern name; NULL: smpte */
+  const char *text; /* burned into the picture (the camera name); may be NULL */
+  double seconds;   /* clip length, rounded up to whole GOPs; 0: one GOP */
+  const char
+      *audio; /* NULL/"none", "aac", "opus", "pcmu", "pcma": a test tone */
+  const char *file; /* an MP4/MKV with H.264/H.265 video, looped without
+                        * re-encoding instead of the test pattern; codec,
+                        * size, fps, gop, bitrate and pattern are then ignored */
+} RtsClipSpec;
+
+typedef struct RtsClip RtsClip;
+
+#define RTS_CLIP_ERROR (rts_clip_error_quark ())
+GQuark rts_clip_error_quark (void);
+typedef enum {
+  RTS_CLIP_ERROR_INVALID,   /* a bad spec: unknown codec, profile, audio... */
+  RTS_CLIP_ERROR_MISSING,   /* a GStreamer element is not installed */
+  RTS_CLIP_ERROR_FILE,      /* the file is unreadable, has no (usable) video */
+  RTS_CLIP_ERROR_ENCODE,    /* the encoding pipeline failed */
+  RTS_CLIP_ERROR_BITSTREAM, /* the clip breaks a promise: no leading keyframe,
+                             * a keyframe without its parameter sets */
+} RtsClipError;
+
+/* Encodes SPEC (copied; the caller's strings may go at once). Encoding runs
+ * on GStreamer's streaming threads; CB runs on the caller's thread-default
+ * main context, which must be running. Errors (RTS_CLIP_ERROR, or
+ * G_IO_ERROR_CANCELLED) name what was wrong. */
+void rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
+    GAsyncReadyCallback cb, gpointer data);
+/* The clip (caller's reference), or NULL with ERROR set. */
+RtsClip *rts_clip_make_finish (GAsyncResult *res, GError **error);
+
+RtsClip *rts_clip_ref (RtsClip *clip);
+void rts_clip_unref (RtsClip *clip);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtsClip, rts_clip_unref)
+
+/* Caps for the appsrc, owned by the clip (do not unref), e.g.
+ * video/x-h264,stream-format=byte-stream,alignment=au,...; audio NULL
+ * without audio. */
+GstCaps *rts_clip_video_caps (RtsClip *clip);
+GstCaps *rts_clip_audio_caps (RtsClip *clip);
+
+/* gst-launch fragments that payload the appsrc's output, owned by the clip:
+ * video ends in a payloader "name=pay0", audio (NULL without audio) in
+ * "name=pay1". */
+const char *rts_clip_video_chain (RtsClip *clip);
+const char *rts_clip_audio_chain (RtsClip *clip);
+
+/* One loop of the video, and its frame count: for logs and tests. */
+GstClockTime rts_clip_duration (RtsClip *clip);
+guint rts_clip_n_frames (RtsClip *clip);
+
+typedef struct RtsClipPlayer RtsClipPlayer;
+
+/* Plays CLIP (the player keeps a reference) into VIDEO_SRC, and AUDIO_SRC
+ * when the clip has audio (else it may be NULL), both appsrc elements of one
+ * live pipeline, forever. Sets the appsrcs' caps, format, is-live and queue
+ * bounds, so call it before the pipeline leaves NULL (e.g. from
+ * GstRTSPMediaFactory::media-configure). Playing starts when the pipeline
+ * first asks for data and restarts after a flush; timestamps are the
+ * pipeline's running time at which each access unit is pushed, so PTS/DTS
+ * keep rising across the loop point. */
+RtsClipPlayer *rts_clip_player_new (RtsClip *clip, GstElement *video_src,
+    GstElement *audio_src);
+/* Stops pushing (at once: no push starts after this returns) and drops the
+ * player's references; the pipeline may keep running or be gone. */
+void rts_clip_player_free (RtsClipPlayer *player);
