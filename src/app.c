@@ -108,6 +108,92 @@ on_signal (gpointer data)
 }
 
 #define WARM_UP_TIMEOUT_S 10
+#define CLIP_TIMEOUT_S 60
+
+typedef struct {
+  guint pending;
+  GPtrArray *clips; /* RtsClip* or NULL, per camera */
+  GError *error;    /* the first failure */
+  gint64 started;
+} ClipJobs;
+
+typedef struct {
+  ClipJobs *jobs;
+  guint index;
+  const RtsCamera *cam;
+} ClipJob;
+
+static void
+on_clip (GObject *src, GAsyncResult *res, gpointer data)
+{
+  ClipJob *job = data;
+  g_autoptr (GError) err = NULL;
+  RtsClip *clip = rts_clip_make_finish (res, &err);
+
+  if (clip) {
+    job->jobs->clips->pdata[job->index] = clip;
+    rts_info ("camera %s: clip of %u frames (%.2f s) ready after %.0f ms",
+        job->cam->name, rts_clip_n_frames (clip),
+        rts_clip_duration (clip) / 1e9,
+        (g_get_monotonic_time () - job->jobs->started) / 1e3);
+  } else if (!job->jobs->error) {
+    job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",
+        job->cam->name, err->message);
+  }
+  job->jobs->pending--;
+  g_free (job);
+}
+
+static gboolean
+clips_too_slow (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Loop and file cameras' clips, made in parallel (encoding runs on
+ * GStreamer's threads) before anything is served. Start-up waits here. */
+static GPtrArray *
+make_clips (RtsApp *app, GError **error)
+{
+  ClipJobs jobs = { 0 };
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+
+  jobs.clips =
+      g_ptr_array_new_full (app->cameras->len, (GDestroyNotify) rts_clip_unref);
+  g_ptr_array_set_size (jobs.clips, app->cameras->len);
+  jobs.started = g_get_monotonic_time ();
+  for (guint i = 0; i < app->cameras->len; i++) {
+    const RtsCamera *cam = g_ptr_array_index (app->cameras, i);
+    g_autofree RtsClipSpec *spec = rts_camera_clip_spec (cam);
+    if (!spec)
+      continue;
+    ClipJob *job = g_new0 (ClipJob, 1);
+    job->jobs = &jobs;
+    job->index = i;
+    job->cam = cam;
+    jobs.pending++;
+    rts_clip_make_async (spec, cancel, on_clip, job);
+  }
+  if (jobs.pending)
+    rts_info ("making %u clip(s) for loop and file cameras", jobs.pending);
+  guint timer = g_timeout_add_seconds (CLIP_TIMEOUT_S, clips_too_slow, cancel);
+  while (jobs.pending)
+    g_main_context_iteration (NULL, TRUE);
+  if (g_cancellable_is_cancelled (cancel)) {
+    g_clear_error (&jobs.error);
+    jobs.error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "clips not made within %d s", CLIP_TIMEOUT_S);
+  } else {
+    g_source_remove (timer);
+  }
+  if (jobs.error) {
+    g_propagate_error (error, jobs.error);
+    g_ptr_array_unref (jobs.clips);
+    return NULL;
+  }
+  return jobs.clips;
+}
 
 /* Every camera's pipeline runs and has sent its first packet before any
  * port answers, so the first reader never meets a half-started camera. Only
@@ -117,9 +203,13 @@ warm_up (RtsApp *app, GError **error)
 {
   gint64 t0 = g_get_monotonic_time ();
   guint ready = 0;
+  g_autoptr (GPtrArray) clips = make_clips (app, error);
 
+  if (!clips)
+    return FALSE;
   for (guint i = 0; i < app->servers->len; i++) {
-    if (!rts_rtsp_server_warm_up (g_ptr_array_index (app->servers, i), error))
+    if (!rts_rtsp_server_warm_up (g_ptr_array_index (app->servers, i),
+            g_ptr_array_index (clips, i), error))
       return FALSE;
   }
   while (ready < app->servers->len) {
@@ -179,10 +269,12 @@ rts_app_run (const RtsConfig *cfg)
 
   /* Bind everything before serving anything: a taken port fails the start
    * as a whole, with nothing half-served. */
+  RtsRtspLimits limits = { cfg->max_readers, cfg->max_readers_total,
+    cfg->session_timeout, cfg->idle_timeout };
   for (guint i = 0; i < app.cameras->len; i++) {
     RtsRtspServer *srv =
         rts_rtsp_server_new (g_ptr_array_index (app.cameras, i), cfg->bind,
-            &err);
+            &limits, &err);
     if (!srv)
       goto bind_failed;
     g_ptr_array_add (app.servers, srv);
@@ -211,10 +303,10 @@ rts_app_run (const RtsConfig *cfg)
     const RtsCamera *cam = rts_rtsp_server_camera (srv);
     rts_rtsp_server_start (srv);
     rts_info ("camera %s ready on port %u: rtsp://%s%s%s:%u%s "
-              "(%s %ux%u@%u fps, keyframe every %u frames, pattern %s)",
+              "(%s %s %ux%u@%u fps, keyframe every %u frames, pattern %s)",
         cam->name, rts_rtsp_server_port (srv), v6host ? "[" : "", host,
-        v6host ? "]" : "", rts_rtsp_server_port (srv), cam->path, cam->codec,
-        cam->width, cam->height, cam->fps, cam->gop, cam->pattern);
+        v6host ? "]" : "", rts_rtsp_server_port (srv), cam->path, cam->source,
+        cam->codec, cam->width, cam->height, cam->fps, cam->gop, cam->pattern);
   }
   rts_info ("http api listening on port %u: http://%s%s%s:%u/health "
             "(control api %s)",

@@ -37,6 +37,7 @@ rts_cameras_new (const RtsConfig *cfg)
     cam->user = c->user;
     cam->password = c->password;
     cam->transports = c->transport_mask;
+    cam->clip_seconds = c->clip_seconds;
     g_ptr_array_add (cameras, cam);
   }
   return cameras;
@@ -49,6 +50,8 @@ static const struct {
   const char *package;
 } needs[] = {
   { "live", "videotestsrc textoverlay", "gstreamer1.0-plugins-base" },
+  { "loop", "videotestsrc textoverlay appsrc", "gstreamer1.0-plugins-base" },
+  { "file", "appsrc filesrc", "gstreamer1.0-plugins-base" },
   { "h264", "x264enc", "gstreamer1.0-plugins-ugly" },
   { "h264", "rtph264pay", "gstreamer1.0-plugins-good" },
   { "h265", "x265enc", "gstreamer1.0-plugins-bad" },
@@ -97,16 +100,8 @@ rts_cameras_check (const RtsConfig *cfg, GError **error)
 {
   for (guint i = 0; i < cfg->n_cameras; i++) {
     const RtsCameraConfig *c = &cfg->cameras[i];
-    const char *missing = NULL;
     if (!check_elements (c, error))
       return FALSE;
-    if (g_strcmp0 (c->source, "live") != 0)
-      missing = "source loop and file (coming)";
-    if (missing) {
-      g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "camera '%s': this build does not offer %s", c->name, missing);
-      return FALSE;
-    }
     /* RFC 2435 carries the size in units of 8 pixels, at most 2040. */
     if (g_strcmp0 (c->codec, "mjpeg") == 0
         && (c->width % 8 || c->height % 8 || c->width > 2040
@@ -186,9 +181,67 @@ audio_chain (const RtsCamera *cam)
       rate, enc);
 }
 
-char *
-rts_camera_launch (const RtsCamera *cam)
+/* The test picture: pattern, size, rate and the camera's name, as the
+ * live encoder and the loop's stills see it. */
+static char *
+picture_chain (const RtsCamera *cam, const char *source_props)
 {
+  return g_strdup_printf ("videotestsrc %s pattern=%s "
+                          "! video/x-raw,format=I420,width=%u,height=%u,"
+                          "framerate=%u/1 "
+                          "! textoverlay name=label text=\"%s\" "
+                          "valignment=top halignment=left "
+                          "font-desc=\"Sans 20\" shaded-background=true",
+      source_props, cam->pattern, cam->width, cam->height, cam->fps, cam->name);
+}
+
+char *
+rts_camera_stills_launch (const RtsCamera *cam, guint frames)
+{
+  g_autofree char *props = g_strdup_printf ("num-buffers=%u", frames);
+  g_autofree char *picture = picture_chain (cam, props);
+
+  return g_strdup_printf ("%s ! identity name=gate ! jpegenc quality=70 "
+                          "! appsink name=stills sync=false",
+      picture);
+}
+
+RtsClipSpec *
+rts_camera_clip_spec (const RtsCamera *cam)
+{
+  RtsClipSpec *spec;
+
+  if (g_strcmp0 (cam->source, "live") == 0)
+    return NULL;
+  spec = g_new0 (RtsClipSpec, 1);
+  spec->codec = cam->codec;
+  spec->profile = cam->profile;
+  spec->width = cam->width;
+  spec->height = cam->height;
+  spec->fps = cam->fps;
+  spec->gop = cam->gop;
+  spec->bitrate = cam->bitrate;
+  spec->pattern = cam->pattern;
+  spec->text = cam->name;
+  spec->seconds = cam->clip_seconds;
+  spec->audio = cam->audio;
+  spec->file = g_strcmp0 (cam->source, "file") == 0 ? cam->file : NULL;
+  return spec;
+}
+
+char *
+rts_camera_launch (const RtsCamera *cam, RtsClip *clip)
+{
+  if (clip) {
+    const char *audio = rts_clip_audio_chain (clip);
+    /* No encoder: the player pushes the clip's access units, a shallow copy
+     * each, from the clock's one thread. */
+    return g_strdup_printf ("( appsrc name=vsrc ! %s%s%s )",
+        rts_clip_video_chain (clip), audio ? " appsrc name=asrc ! " : "",
+        audio ? audio : "");
+  }
+
+  g_autofree char *picture = picture_chain (cam, "is-live=true");
   g_autofree char *video = video_chain (cam);
   g_autofree char *audio = audio_chain (cam);
 
@@ -197,13 +250,9 @@ rts_camera_launch (const RtsCamera *cam)
    * (rtsp_servers lets one frame a second through) is leaky, so a slow JPEG
    * encoder never holds the video back. */
   return g_strdup_printf (
-      "( videotestsrc is-live=true pattern=%s "
-      "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
-      "! textoverlay name=label text=\"%s\" valignment=top halignment=left "
-      "font-desc=\"Sans 20\" shaded-background=true "
-      "! tee name=t ! %s "
+      "( %s ! tee name=t ! %s "
       "t. ! queue name=snapq leaky=downstream max-size-buffers=1 "
       "! jpegenc quality=70 ! appsink name=snap sync=false async=false "
       "max-buffers=1 drop=true%s )",
-      cam->pattern, cam->width, cam->height, cam->fps, cam->name, video, audio);
+      picture, video, audio);
 }

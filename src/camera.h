@@ -7,6 +7,7 @@
  * or pipelines are created here. */
 #pragma once
 
+#include "clip.h"
 #include "config.h"
 
 /* Strings are borrowed from the configuration, which outlives the
@@ -31,7 +32,8 @@ typedef struct {
   const char *auth;  /* "none", "basic", "digest" */
   const char *user;
   const char *password;
-  guint transports; /* RtsTransports */
+  guint transports;    /* RtsTransports */
+  double clip_seconds; /* loop: length of the clip */
 } RtsCamera;
 
 /* Cameras for CFG, one per RTSP port; free with rts_cameras_free(). */
@@ -43,6 +45,16 @@ void rts_cameras_free (GPtrArray *cameras);
  * asked for and what is missing. After gst_init(). */
 gboolean rts_cameras_check (const RtsConfig *cfg, GError **error);
 
+/* What a loop or file camera's clip is made of; NULL for a live camera. */
+RtsClipSpec *rts_camera_clip_spec (const RtsCamera *cam);
+
+/* A pipeline (not a media) that renders the first FRAMES frames of a loop
+ * camera's test picture, as its clip shows them, into JPEGs: an appsink
+ * "stills" behind an element "gate" where the caller keeps the frames it
+ * wants (one per GOP). */
+char *rts_camera_stills_launch (const RtsCamera *cam, guint frames);
+
 /* gst-launch description of the camera's media, for
- * gst_rtsp_media_factory_set_launch(). */
-char *rts_camera_launch (const RtsCamera *cam);
+ * gst_rtsp_media_factory_set_launch(): a live encoder, or, with CLIP, the
+ * appsrc elements ("vsrc", "asrc") a clip player feeds. */
+char *rts_camera_launch (const RtsCamera *cam, RtsClip *clip);

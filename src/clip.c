@@ -955,6 +955,41 @@ schedule (Play *p)
   }
 }
 
+/* The pipeline's running time now; 0 while its base time is still ahead
+ * of the clock (a state change in progress), never a wrapped-around value
+ * that would make everything due at once. */
+static GstClockTime
+running_time (Play *p, GstClock *clock)
+{
+  GstClockTime t = gst_clock_get_time (clock);
+  GstClockTime base = gst_element_get_base_time (p->timebase);
+
+  return t > base ? t - base : 0;
+}
+
+/* If the pipeline's running time jumped away from the timeline (its base
+ * time changed, or a flush reset it), move the timeline to it: otherwise
+ * the next access units would carry timestamps seconds in the future and
+ * every sink would wait that long (a stalled camera), or seconds of video
+ * would go out at once. */
+static void
+follow_jump (Play *p, GstClockTime now)
+{
+  GstClockTime due = feed_due (&p->feeds[0]);
+  gint64 shift;
+
+  if (p->feeds[1].src)
+    due = MIN (due, feed_due (&p->feeds[1]));
+  shift = (gint64) now - (gint64) due;
+  if (ABS (shift) < (gint64) GST_SECOND)
+    return;
+  for (guint i = 0; i < 2; i++)
+    p->feeds[i].loop_start += shift;
+  g_info ("clip player: the pipeline's running time jumped %+.3f s away "
+          "from the clip's timeline; following it",
+      shift / 1e9);
+}
+
 /* On the clock's async thread, one for every pipeline on the system clock:
  * push everything that is due, then wait for the next. */
 static gboolean
@@ -969,7 +1004,8 @@ on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
     g_mutex_unlock (&p->lock);
     return TRUE;
   }
-  now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
+  now = running_time (p, clock);
+  follow_jump (p, now);
   for (guint i = 0; i < 2 && ok; i++) {
     Feed *f = &p->feeds[i];
     while (ok && f->src && feed_due (f) <= now)

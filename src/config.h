@@ -44,7 +44,8 @@ typedef struct {
   char *auth;       /* "none", "basic" or "digest" */
   char *user;
   char *password;
-  char *transports; /* "tcp,udp" as given; see transport_mask */
+  double clip_seconds; /* loop: clip length, whole GOPs */
+  char *transports;    /* "tcp,udp" as given; see transport_mask */
   guint transport_mask;
 } RtsCameraConfig;
 
@@ -62,6 +63,10 @@ typedef struct {
   char *control_token;     /* NULL: control API off */
   char *log_format;        /* "text" or "json" */
   char *config_file;       /* NULL: none */
+  guint max_readers;       /* per camera */
+  guint max_readers_total; /* all cameras */
+  guint session_timeout;   /* seconds */
+  guint idle_timeout;      /* seconds without a session */
 
   gboolean check_config; /* validate, print a summary, exit */
   gboolean show_help;

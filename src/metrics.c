@@ -88,6 +88,18 @@ sessions (const RtsMetricsCamera *c, RtsNow now)
 }
 
 static double
+refused (const RtsMetricsCamera *c, RtsNow now)
+{
+  return c->counters.refused;
+}
+
+static double
+idle_closed (const RtsMetricsCamera *c, RtsNow now)
+{
+  return c->counters.idle_closed;
+}
+
+static double
 stalls (const RtsMetricsCamera *c, RtsNow now)
 {
   return c->port->stalls;
@@ -156,6 +168,12 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
       readers);
   per_camera (out, "sessions_total", "counter",
       "Readers that set up a session since start.", cams, n, now, sessions);
+  per_camera (out, "refused_total", "counter",
+      "SETUPs answered 453 because a reader limit was reached.", cams, n, now,
+      refused);
+  per_camera (out, "idle_closed_total", "counter",
+      "Connections closed for holding no session past the idle timeout.", cams,
+      n, now, idle_closed);
   per_camera (out, "stalls_total", "counter",
       "Times the camera stopped sending video for the stall threshold.", cams,
       n, now, stalls);

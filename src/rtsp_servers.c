@@ -1,6 +1,7 @@
 /* rtsp_servers: see rtsp_servers.h. */
 #include "rtsp_servers.h"
 
+#include "clip.h"
 #include "log.h"
 
 #include <string.h>
@@ -66,10 +67,18 @@ struct RtsRtspServer {
   gboolean refuse_udp;    /* fault: 461 to UDP SETUP */
   guint reject_status;    /* fault: every request gets it; 0 = off */
   guint64 overlay_frames; /* streaming thread only */
+  RtsRtspLimits limits;
+  guint64 refused;
+  guint64 idle_closed;
+  RtsClipPlayer *player; /* loop and file sources */
   GMutex snap_lock;
   GBytes *snapshot;    /* latest JPEG, under snap_lock */
   gint64 snapshot_us;  /* when it was taken (real time) */
   gint64 snap_gate_us; /* snapq's thread: when a frame last went through */
+  GPtrArray *stills;   /* loop: one JPEG per GOP of the clip, snap_lock */
+  GstElement *stills_pipeline;
+  guint stills_watch;
+  guint64 gop_us; /* loop: one GOP's duration */
   gboolean stopping;
 };
 
@@ -96,6 +105,11 @@ static GType rts_auth_get_type (void);
 G_DEFINE_TYPE (RtsAuth, rts_auth, GST_TYPE_RTSP_AUTH)
 
 #define PROBE_HEADER "X-Rts-Probe"
+#define READER_KEY "rts-reader"
+#define IDLE_KEY "rts-idle-timer"
+
+/* Readers of every camera of the process (main loop only). */
+static guint readers_all;
 
 static char probe_key[33];
 
@@ -201,6 +215,39 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
   return FALSE;
 }
 
+/* A SETUP from a connection that is not a reader yet, beyond the reader
+ * limits, gets 453 Not Enough Bandwidth (RFC 2326: the resource cannot take
+ * one more), logged and counted, before gst-rtsp-server allocates
+ * anything for it. */
+static gboolean
+within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
+{
+  const char *which;
+
+  if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP
+      || g_object_get_data (G_OBJECT (ctx->client), READER_KEY))
+    return TRUE;
+  if (srv->readers >= srv->limits.max_readers)
+    which = "max-readers";
+  else if (readers_all >= srv->limits.max_readers_total)
+    which = "max-readers-total";
+  else
+    return TRUE;
+  srv->refused++;
+  rts_warn ("camera %s port %u: SETUP from %s refused: %s (%u) reached, 453",
+      srv->cam->name, srv->port,
+      (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
+      which,
+      g_str_equal (which, "max-readers") ? srv->limits.max_readers
+                                         : srv->limits.max_readers_total);
+  gst_rtsp_message_init_response (ctx->response,
+      GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH,
+      gst_rtsp_status_as_text (GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH),
+      ctx->request);
+  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  return FALSE;
+}
+
 static gboolean
 rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
 {
@@ -223,7 +270,7 @@ rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
           && g_strcmp0 (srv->cam->auth, "digest"))
       || is_probe (ctx)
       || GST_RTSP_AUTH_CLASS (rts_auth_parent_class)->check (auth, ctx, check))
-    return !url || filter_transports (srv, ctx);
+    return !url || (filter_transports (srv, ctx) && within_limits (srv, ctx));
   {
     g_autofree char *user = auth_user (ctx);
     if (user)
@@ -279,8 +326,6 @@ make_auth (RtsRtspServer *srv, GstRTSPMediaFactory *factory)
   return GST_RTSP_AUTH (auth);
 }
 
-#define READER_KEY "rts-reader"
-
 static void
 on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
 {
@@ -288,6 +333,7 @@ on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
     return;
   g_object_set_data (G_OBJECT (client), READER_KEY, NULL);
   srv->readers--;
+  readers_all--;
   rts_info ("reader disconnected: camera %s port %u from %s, %u reader(s) now",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
@@ -303,7 +349,11 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
   if (g_object_get_data (G_OBJECT (client), READER_KEY))
     return;
   g_object_set_data (G_OBJECT (client), READER_KEY, GINT_TO_POINTER (1));
+  /* A reader is no longer idle. */
+  g_object_set_data (G_OBJECT (client), IDLE_KEY, NULL);
+  gst_rtsp_session_set_timeout (session, srv->limits.session_timeout);
   srv->readers++;
+  readers_all++;
   srv->sessions_total++;
   rts_info ("reader connected: camera %s port %u from %s session %s, "
             "%u reader(s) now",
@@ -312,10 +362,60 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
       gst_rtsp_session_get_sessionid (session), srv->readers);
 }
 
+typedef struct {
+  RtsRtspServer *srv;
+  GstRTSPClient *client; /* not a reference: the timer dies with it */
+  guint id;
+} IdleTimer;
+
+static void
+idle_timer_free (gpointer data)
+{
+  IdleTimer *t = data;
+  if (t->id)
+    g_source_remove (t->id);
+  g_free (t);
+}
+
+/* A connection that holds no session after the idle timeout is closed:
+ * a half-open or slow client must not hold a slot forever. */
+static gboolean
+on_idle_timeout (gpointer data)
+{
+  IdleTimer *t = data;
+  RtsRtspServer *srv = t->srv;
+  GstRTSPClient *client = t->client;
+
+  t->id = 0;
+  srv->idle_closed++;
+  rts_info ("camera %s port %u: closing connection from %s: no session "
+            "after %u s",
+      srv->cam->name, srv->port,
+      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
+      srv->limits.idle_timeout);
+  /* Shut the socket rather than gst_rtsp_client_close(): the watch then
+   * sees the peer gone and closes the client on its own, normal path
+   * (closing it from here aborted in gst-rtsp-server 1.22 on a locked
+   * mutex). */
+  GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
+  if (conn)
+    g_socket_shutdown (gst_rtsp_connection_get_read_socket (conn), TRUE, TRUE,
+        NULL);
+  /* T is freed with the client (IDLE_KEY's destroy notify). */
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
 {
+  IdleTimer *idle = g_new0 (IdleTimer, 1);
+
+  idle->srv = srv;
+  idle->client = client;
+  idle->id =
+      g_timeout_add_seconds (srv->limits.idle_timeout, on_idle_timeout, idle);
+  g_object_set_data_full (G_OBJECT (client), IDLE_KEY, idle, idle_timer_free);
   GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
   g_autoptr (GSocketAddress) remote = NULL;
   char *peer = NULL;
@@ -387,14 +487,14 @@ failed:
 }
 
 RtsRtspServer *
-rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
+rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
+    const RtsRtspLimits *limits, GError **error)
 {
   RtsRtspServer *srv;
   GSocket *sock;
   g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GstRTSPMountPoints) mounts = NULL;
   GstRTSPMediaFactory *factory;
-  g_autofree char *launch = NULL;
 
   sock = listen_socket (bind, cam->port, cam, error);
   if (!sock)
@@ -403,6 +503,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
   srv = g_new0 (RtsRtspServer, 1);
   g_mutex_init (&srv->snap_lock);
   srv->cam = cam;
+  srv->limits = *limits;
   srv->bind = g_strdup (bind);
   srv->socket = sock;
   srv->state = RTS_LISTEN_HUNG; /* listening, not answering yet */
@@ -414,8 +515,6 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error)
       G_CALLBACK (on_client_connected), srv);
 
   factory = g_object_new (rts_factory_get_type (), NULL);
-  launch = rts_camera_launch (cam);
-  gst_rtsp_media_factory_set_launch (factory, launch);
   /* Shared: N readers of one camera cost one encoder. */
   gst_rtsp_media_factory_set_shared (factory, TRUE);
   /* Multicast is not offered: it needs routing no test rig has. */
@@ -657,14 +756,107 @@ on_snapshot (GstAppSink *sink, gpointer data)
 GBytes *
 rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
 {
-  GBytes *jpeg;
+  GBytes *jpeg = NULL;
+  gint64 first = GPOINTER_TO_SIZE (g_atomic_pointer_get (&srv->first_data_us));
 
   g_mutex_lock (&srv->snap_lock);
-  jpeg = srv->snapshot ? g_bytes_ref (srv->snapshot) : NULL;
-  if (taken_us)
-    *taken_us = srv->snapshot_us;
+  if (srv->snapshot) {
+    jpeg = g_bytes_ref (srv->snapshot);
+    if (taken_us)
+      *taken_us = srv->snapshot_us;
+  } else if (srv->stills && srv->stills->len && first && srv->gop_us) {
+    /* The clip started with the first packet: the GOP playing now. */
+    gint64 now = g_get_monotonic_time ();
+    guint64 gops = (guint64) (now - first) / srv->gop_us;
+    jpeg = g_bytes_ref (srv->stills->pdata[gops % srv->stills->len]);
+    if (taken_us)
+      *taken_us = g_get_real_time () - (gint64) ((now - first) % srv->gop_us);
+  }
   g_mutex_unlock (&srv->snap_lock);
   return jpeg;
+}
+
+/* Keeps the first frame of each GOP (videotestsrc numbers its frames in
+ * the buffer offset). */
+static GstPadProbeReturn
+stills_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  return GST_BUFFER_OFFSET (buf) % srv->cam->gop == 0 ? GST_PAD_PROBE_OK
+                                                      : GST_PAD_PROBE_DROP;
+}
+
+static GstFlowReturn
+on_still (GstAppSink *sink, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buf = sample ? gst_sample_get_buffer (sample) : NULL;
+  GstMapInfo map;
+
+  if (!buf || !gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_OK;
+  g_mutex_lock (&srv->snap_lock);
+  g_ptr_array_add (srv->stills, g_bytes_new (map.data, map.size));
+  g_mutex_unlock (&srv->snap_lock);
+  gst_buffer_unmap (buf, &map);
+  return GST_FLOW_OK;
+}
+
+static void
+stop_stills (RtsRtspServer *srv)
+{
+  g_clear_handle_id (&srv->stills_watch, g_source_remove);
+  if (srv->stills_pipeline) {
+    gst_element_set_state (srv->stills_pipeline, GST_STATE_NULL);
+    gst_clear_object (&srv->stills_pipeline);
+  }
+}
+
+static gboolean
+on_stills_bus (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  RtsRtspServer *srv = data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    rts_warn ("camera %s: no snapshots: the stills pipeline failed",
+        srv->cam->name);
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS
+      && GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
+    return G_SOURCE_CONTINUE;
+  srv->stills_watch = 0;
+  stop_stills (srv);
+  return G_SOURCE_REMOVE;
+}
+
+/* A loop camera has no raw frames to snapshot while it plays: render the
+ * first frame of each of its clip's GOPs once, now, in the background
+ * (two JPEGs for a 2 s clip), and show the one of the GOP playing. */
+static void
+start_stills (RtsRtspServer *srv, RtsClip *clip)
+{
+  g_autofree char *desc =
+      rts_camera_stills_launch (srv->cam, rts_clip_n_frames (clip));
+  g_autoptr (GstElement) sink = NULL, gate = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  GstAppSinkCallbacks cb = { .new_sample = on_still };
+
+  srv->gop_us = (guint64) srv->cam->gop * G_USEC_PER_SEC / srv->cam->fps;
+  srv->stills = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  srv->stills_pipeline = gst_parse_launch (desc, NULL);
+  if (!srv->stills_pipeline)
+    return;
+  sink = gst_bin_get_by_name (GST_BIN (srv->stills_pipeline), "stills");
+  gate = gst_bin_get_by_name (GST_BIN (srv->stills_pipeline), "gate");
+  pad = gst_element_get_static_pad (gate, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stills_gate, srv, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, srv, NULL);
+  bus = gst_element_get_bus (srv->stills_pipeline);
+  srv->stills_watch = gst_bus_add_watch (bus, on_stills_bus, srv);
+  gst_element_set_state (srv->stills_pipeline, GST_STATE_PLAYING);
 }
 
 static void
@@ -703,8 +895,10 @@ stamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 gboolean
-rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
+rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
 {
+  g_autofree char *launch = rts_camera_launch (srv->cam, clip);
+
   g_autofree char *uri =
       g_strdup_printf ("rtsp://127.0.0.1:%u%s", srv->port, srv->cam->path);
   GstRTSPUrl *url = NULL;
@@ -714,6 +908,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
   g_autoptr (GstElement) bin = NULL;
   g_autoptr (GstElement) pay = NULL;
 
+  gst_rtsp_media_factory_set_launch (srv->factory, launch);
   gst_rtsp_url_parse (uri, &url);
   srv->media = gst_rtsp_media_factory_construct (srv->factory, url);
   gst_rtsp_url_free (url);
@@ -721,6 +916,14 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error)
     goto failed;
 
   bin = gst_rtsp_media_get_element (srv->media);
+  if (clip) {
+    /* Before the pipeline leaves NULL: the player sets the appsrcs up. */
+    g_autoptr (GstElement) vsrc = gst_bin_get_by_name (GST_BIN (bin), "vsrc");
+    g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (bin), "asrc");
+    srv->player = rts_clip_player_new (clip, vsrc, asrc);
+    if (!srv->cam->file)
+      start_stills (srv, clip);
+  }
   pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
   srv->probe_pad = gst_element_get_static_pad (pay, "src");
   srv->probe_id = gst_pad_add_probe (srv->probe_pad,
@@ -779,6 +982,8 @@ rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
   c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
   c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
   c->sessions = srv->sessions_total;
+  c->refused = srv->refused;
+  c->idle_closed = srv->idle_closed;
 }
 
 void
@@ -986,6 +1191,8 @@ rts_rtsp_server_free (RtsRtspServer *srv)
     gst_pad_remove_probe (srv->probe_pad, srv->probe_id);
   rts_rtsp_server_set_stalled (srv, FALSE);
   g_clear_object (&srv->probe_pad);
+  /* No push may start once the pipeline begins to go down. */
+  g_clear_pointer (&srv->player, rts_clip_player_free);
   if (srv->media) {
     /* Taking the house reader off drops our own prepare as well. */
     remove_house_reader (srv);
@@ -994,6 +1201,8 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_object (&srv->factory);
   g_clear_object (&srv->server);
   /* The pipeline is down: no more snapshots arrive. */
+  stop_stills (srv);
+  g_clear_pointer (&srv->stills, g_ptr_array_unref);
   g_clear_pointer (&srv->snapshot, g_bytes_unref);
   g_mutex_clear (&srv->snap_lock);
   g_free (srv->bind);

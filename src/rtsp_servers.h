@@ -8,6 +8,7 @@
 #pragma once
 
 #include "camera.h"
+#include "clip.h"
 
 #include <gio/gio.h>
 
@@ -19,11 +20,19 @@ typedef enum {
   RTS_LISTEN_CLOSED, /* port closed: connections refused */
 } RtsListenState;
 
+/* What one client may hold, and for how long. */
+typedef struct {
+  guint max_readers;       /* per camera; beyond: 453 Not Enough Bandwidth */
+  guint max_readers_total; /* over every camera of the process */
+  guint session_timeout;   /* seconds without keep-alive (RFC 2326: 60) */
+  guint idle_timeout;      /* seconds a connection may stay without a session */
+} RtsRtspLimits;
+
 /* Binds and listens on CAM's port at BIND; answers nothing until
  * rts_rtsp_server_start(). Fails with G_IO_ERROR_ADDRESS_IN_USE and a
- * message naming the port when it is taken. */
-RtsRtspServer *
-rts_rtsp_server_new (const RtsCamera *cam, const char *bind, GError **error);
+ * message naming the port when it is taken. LIMITS is copied. */
+RtsRtspServer *rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
+    const RtsRtspLimits *limits, GError **error);
 void rts_rtsp_server_free (RtsRtspServer *srv);
 
 /* Starts the camera's pipeline and keeps it playing for the server's life,
@@ -32,8 +41,10 @@ void rts_rtsp_server_free (RtsRtspServer *srv);
  * first DESCRIBE, and none of gst-rtsp-server's races between a media being
  * prepared or torn down and the next reader (a PLAY before the first buffer
  * aborts in gst_rtsp_media_get_rates; a DESCRIBE right after the last reader
- * left gets 503). Does not wait for data: see rts_rtsp_server_has_data(). */
-gboolean rts_rtsp_server_warm_up (RtsRtspServer *srv, GError **error);
+ * left gets 503). Does not wait for data: see rts_rtsp_server_has_data().
+ * CLIP (loop and file sources; NULL for live) is what the camera replays. */
+gboolean
+rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error);
 
 /* TRUE once the first RTP packet has left the camera's payloader. Safe from
  * any thread. (Not the house reader's count: that packet arrives about
@@ -54,9 +65,11 @@ void rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status);
 guint rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst);
 
 typedef struct {
-  guint64 frames;   /* video frames sent (each reaches every reader) */
-  guint64 bytes;    /* RTP bytes sent */
-  guint64 sessions; /* readers that ever set up a session */
+  guint64 frames;      /* video frames sent (each reaches every reader) */
+  guint64 bytes;       /* RTP bytes sent */
+  guint64 sessions;    /* readers that ever set up a session */
+  guint64 refused;     /* SETUPs refused: reader limits */
+  guint64 idle_closed; /* connections closed for holding no session */
 } RtsCameraCounters;
 
 /* Counters since start. Safe from the main loop. */

@@ -56,12 +56,15 @@ static const char codecs_yaml[] =
     "  - {name: jpeg, port: 0, codec: mjpeg, width: 320, height: 240}\n";
 
 /* Each codec and each audio option decodes in ffmpeg with the right codec,
- * size and rate, and in GStreamer. */
+ * size and rate, and in GStreamer, from a loop (the clip replayed) and from
+ * a live encoder. */
 static void
-test_codecs (void)
+codecs (const char *source)
 {
   g_autofree char *path = NULL;
-  TsServer *s = start_with (codecs_yaml, &path);
+  g_autofree char *yaml =
+      g_strdup_printf ("defaults: {source: %s}\n%s", source, codecs_yaml);
+  TsServer *s = start_with (yaml, &path);
   g_autoptr (JsonObject) h = NULL;
   const char *want[] = {
     "h264|Constrained Baseline|640|480|30/1\naac|LC|48000|0/0",
@@ -88,7 +91,9 @@ test_codecs (void)
       g_error ("camera %u: ffprobe says\n%s\nwanted\n%s\n(%s)", i, got, want[i],
           err);
   }
-  if (ts_have_program ("gst-launch-1.0")) {
+  /* GStreamer too, on live cameras: a second reader of a loop camera can
+   * meet the stall in README's known issues. */
+  if (g_str_equal (source, "live") && ts_have_program ("gst-launch-1.0")) {
     for (guint i = 0; i < 5; i++) {
       g_autofree char *url = ts_rtsp_url (s, i);
       g_autofree char *location = g_strdup_printf ("location=%s", url);
@@ -112,6 +117,71 @@ out:
   g_unlink (path);
 }
 
+static void
+test_codecs_loop (void)
+{
+  codecs ("loop");
+}
+
+static void
+test_codecs_live (void)
+{
+  codecs ("live");
+}
+
+/* A reader that stays across three loop points of a 2 s clip sees its
+ * timestamps rise strictly, every frame, and no decoding error. */
+static void
+test_loop_seamless (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = start_with ("cameras:\n"
+                            "  - {name: loop, port: 0, source: loop}\n",
+      &path);
+  g_autofree char *url = NULL;
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *err = NULL;
+  g_auto (GStrv) lines = NULL;
+  double last = -1;
+  guint n = 0;
+
+  g_assert_nonnull (s);
+  if (!ts_have_program ("ffprobe"))
+    goto out;
+  url = ts_rtsp_url (s, 0);
+  {
+    const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport", "tcp",
+      "-select_streams", "v", "-read_intervals", "%+7", "-show_entries",
+      "frame=best_effort_timestamp_time", "-of", "csv=p=0", url, NULL };
+    g_assert_cmpint (ts_run (argv, 30, &out, &err, NULL), ==, 0);
+  }
+  if (err && g_strstrip (err)[0])
+    g_error ("ffprobe reported errors across the loop points: %s", err);
+  {
+    g_autofree char *text = g_bytes_get_size (out)
+        ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
+        : g_strdup ("");
+    lines = g_strsplit (text, "\n", -1);
+  }
+  for (guint i = 0; lines[i]; i++) {
+    double t;
+    if (!lines[i][0])
+      continue;
+    t = g_ascii_strtod (lines[i], NULL);
+    if (t <= last)
+      g_error ("frame %u: timestamp %.3f after %.3f", n, t, last);
+    last = t;
+    n++;
+  }
+  g_test_message ("%u frames over 7 s, last at %.3f s", n, last);
+  /* 7 s at 30 fps, less the wait for the first keyframe (up to 1 s). */
+  g_assert_cmpuint (n, >=, 170);
+out:
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
 static const char auth_yaml[] =
     "cameras:\n"
     "  - {name: basic, port: 0, auth: {type: basic, user: admin, password: "
@@ -119,7 +189,8 @@ static const char auth_yaml[] =
     "  - {name: digest, port: 0, auth: {type: digest, user: admin, password: "
     "pw-digest-1}}\n"
     "  - {name: tcponly, port: 0, transports: [tcp]}\n"
-    "  - {name: udponly, port: 0, transports: [udp], overlay: true}\n";
+    "  - {name: udponly, port: 0, transports: [udp], overlay: true,\n"
+    "     source: live}\n";
 
 static char *
 url_with (TsServer *s, guint index, const char *userinfo)
@@ -259,7 +330,9 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/cameras/codecs", test_codecs);
+  g_test_add_func ("/cameras/codecs-loop", test_codecs_loop);
+  g_test_add_func ("/cameras/codecs-live", test_codecs_live);
+  g_test_add_func ("/cameras/loop-seamless", test_loop_seamless);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/check-config", test_check_config);
   return g_test_run ();

@@ -1087,6 +1087,83 @@ test_reject_fault (void)
   ts_server_free (s);
 }
 
+static double
+camera_metric (TsServer *s, const char *name, guint cam)
+{
+  g_autoptr (GHashTable) samples = scrape (s);
+  return metric (samples, name, s, cam);
+}
+
+/* Limits: one more reader than a camera (or the process) takes gets 453
+ * and is counted; a connection that sets up nothing is closed after the
+ * idle timeout, a reader is not. */
+static void
+test_limits (void)
+{
+  const char *args[] = { "--max-readers=1", "--max-readers-total=2",
+    "--idle-timeout=1", NULL };
+  TsServer *s = ts_server_start (args);
+  g_autoptr (GSubprocess) r1 = NULL, r2 = NULL;
+  g_autofree char *url1 = NULL, *url2 = NULL, *url3 = NULL, *err = NULL;
+
+  g_assert_nonnull (s);
+  if (!ts_have_program ("ffmpeg"))
+    goto out;
+  url1 = ts_rtsp_url (s, 0);
+  url2 = ts_rtsp_url (s, 1);
+  url3 = ts_rtsp_url (s, 2);
+  {
+    const char *a1[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+      "tcp", "-i", url1, "-t", "30", "-f", "null", "-", NULL };
+    const char *a2[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+      "udp", "-i", url2, "-t", "30", "-f", "null", "-", NULL };
+    r1 = ts_spawn (a1, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+    g_assert_true (
+        ts_server_wait_log (s, "reader connected: camera cam1", 1, 10));
+    r2 = ts_spawn (a2, G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+    g_assert_true (
+        ts_server_wait_log (s, "reader connected: camera cam2", 1, 10));
+  }
+  /* cam1 has its one reader; the process has its two. */
+  g_assert_cmpint (ffmpeg_status (url1, "tcp", &err), !=, 0);
+  g_assert_nonnull (strstr (err, "453"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ffmpeg_status (url3, "udp", &err), !=, 0);
+  g_assert_nonnull (strstr (err, "453"));
+  g_assert_true (ts_server_wait_log (s, "refused: max-readers (1)", 1, 2));
+  g_assert_true (
+      ts_server_wait_log (s, "refused: max-readers-total (2)", 1, 2));
+  g_assert_cmpfloat (camera_metric (s, "refused_total", 0), ==, 1);
+  g_assert_cmpfloat (camera_metric (s, "refused_total", 2), ==, 1);
+
+  /* A silent connection is closed after about a second; the readers,
+   * connected for longer than that, are not. */
+  {
+    g_autoptr (GSocketClient) c = g_socket_client_new ();
+    g_autoptr (GSocketConnection) conn = g_socket_client_connect_to_host (c,
+        "127.0.0.1", s->rtsp_ports[3], NULL, NULL);
+    char byte;
+    gint64 t0 = g_get_monotonic_time ();
+    GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+    g_assert_nonnull (conn);
+    g_assert_cmpint (g_input_stream_read (in, &byte, 1, NULL, NULL), ==, 0);
+    g_test_message ("idle connection closed after %.2f s",
+        (g_get_monotonic_time () - t0) / 1e6);
+    g_assert_cmpfloat ((g_get_monotonic_time () - t0) / 1e6, <, 5);
+  }
+  g_assert_cmpfloat (camera_metric (s, "idle_closed_total", 3), >=, 1);
+  g_assert_nonnull (g_subprocess_get_identifier (r1)); /* still playing */
+  g_assert_nonnull (g_subprocess_get_identifier (r2));
+  g_assert_cmpfloat (camera_metric (s, "readers", 0), ==, 1);
+  g_subprocess_force_exit (r1);
+  g_subprocess_force_exit (r2);
+  g_subprocess_wait (r1, NULL, NULL);
+  g_subprocess_wait (r2, NULL, NULL);
+out:
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* A hung loop (the process stopped) fails the liveness check within the
  * check's own timeout, and passes again once it runs. */
 static void
@@ -1289,6 +1366,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/hung-loop", test_hung_loop);
   g_test_add_func ("/server/more-faults", test_more_faults);
   g_test_add_func ("/server/reject-fault", test_reject_fault);
+  g_test_add_func ("/server/limits", test_limits);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
   g_test_add_func ("/server/help-version", test_help_version);
   g_test_add_func ("/server/port-in-use", test_port_in_use);
