@@ -879,6 +879,7 @@ typedef struct {
   gboolean stopped; /* the player is freed */
   GstClock *clock;
   GstElement *timebase; /* the appsrc whose base time we follow */
+  GstClockTime lead;
   GstClockID id;
 } Play;
 
@@ -948,6 +949,8 @@ schedule (Play *p)
     next = MIN (next, feed_due (&p->feeds[1]));
   if (p->id)
     gst_clock_id_unref (p->id);
+  /* With a lead, everything up to LEAD ahead went at the last tick: the
+   * next tick is when the first of the rest is due. */
   p->id = gst_clock_new_single_shot_id (p->clock, base + next);
   if (gst_clock_id_wait_async (p->id, on_tick, play_ref (p), play_unref)
       != GST_CLOCK_OK) {
@@ -972,7 +975,7 @@ on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
   now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
   for (guint i = 0; i < 2 && ok; i++) {
     Feed *f = &p->feeds[i];
-    while (ok && f->src && feed_due (f) <= now)
+    while (ok && f->src && feed_due (f) <= now + p->lead)
       ok = feed_push (f);
   }
   if (ok)
@@ -1084,4 +1087,12 @@ rts_clip_player_free (RtsClipPlayer *player)
       g_signal_handler_disconnect (p->feeds[i].src, player->need_data[i]);
   play_unref (p);
   g_free (player);
+}
+
+void
+rts_clip_player_set_lead (RtsClipPlayer *player, GstClockTime lead)
+{
+  g_mutex_lock (&player->play->lock);
+  player->play->lead = lead;
+  g_mutex_unlock (&player->play->lock);
 }

@@ -87,6 +87,11 @@ typedef struct RtsClipPlayer RtsClipPlayer;
  * keep rising across the loop point. */
 RtsClipPlayer *rts_clip_player_new (RtsClip *clip, GstElement *video_src,
     GstElement *audio_src);
+/* Pushes each access unit up to LEAD before its time (default 0: at its
+ * time), waking the clock thread once per LEAD rather than once per frame.
+ * Its timestamps do not change, so sinks that sync to the clock (gst-rtsp-
+ * server's do) still send it on time; sinks that do not send it early. */
+void rts_clip_player_set_lead (RtsClipPlayer *player, GstClockTime lead);
 /* Stops pushing (at once: no push starts after this returns) and drops the
  * player's references; the pipeline may keep running or be gone. */
 void rts_clip_player_free (RtsClipPlayer *player);
