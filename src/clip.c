@@ -707,6 +707,9 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
 {
   Job *job = data;
   Make *m = job->make;
+  /* Returning from a source of its context completes the task at once,
+   * which may free M: keep it until this handler is done with it. */
+  g_autoptr (GTask) hold = g_object_ref (m->task);
   const char *name = m->file ? m->file : m->codec;
 
   switch (GST_MESSAGE_TYPE (msg)) {
@@ -745,6 +748,7 @@ static gboolean
 on_cancelled (GCancellable *c, gpointer data)
 {
   Make *m = data;
+  g_autoptr (GTask) hold = g_object_ref (m->task);
 
   g_clear_pointer (&m->cancel_source, g_source_unref);
   make_return (m, NULL,
@@ -770,7 +774,10 @@ rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
   Make *m = g_new0 (Make, 1);
   guint frames;
 
+  g_autoptr (GTask) hold = NULL;
+
   m->task = g_task_new (NULL, cancellable, cb, data);
+  hold = g_object_ref (m->task);
   g_task_set_source_tag (m->task, rts_clip_make_async);
   g_task_set_task_data (m->task, m, (GDestroyNotify) make_free);
   m->codec = g_strdup (spec->codec ? spec->codec : "h264");
