@@ -528,6 +528,41 @@ test_file (void)
   g_rmdir (dir);
 }
 
+/* A user's MKV with H.265: its parameter sets in-band, its chain H.265. */
+static void
+test_file_h265 (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_clip_XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "in.mkv", NULL);
+  g_autofree char *desc =
+      g_strdup_printf ("videotestsrc num-buffers=12 "
+                       "! video/x-raw,width=128,height=96,framerate=25/1 "
+                       "! x265enc speed-preset=ultrafast key-int-max=6 "
+                       "log-level=error "
+                       "! h265parse ! matroskamux ! filesink location=\"%s\"",
+          path);
+  RtsClipSpec spec = { .file = path };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtsClip) clip = NULL;
+
+  write_file (desc);
+  clip = make (&spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rts_clip_n_frames (clip), ==, 12);
+  g_assert_cmpuint (rts_clip_duration (clip), ==,
+      gst_util_uint64_scale (12, GST_SECOND, 25));
+  g_assert_cmpstr (rts_clip_video_chain (clip), ==,
+      "rtph265pay name=pay0 pt=96");
+  g_assert_true (
+      gst_structure_has_name (gst_caps_get_structure (rts_clip_video_caps (
+                                                          clip),
+                                  0),
+          "video/x-h265"));
+  g_assert_null (rts_clip_audio_chain (clip));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 expect_error (const RtsClipSpec *spec, int code, const char *mention,
     const char *mention2)
@@ -629,6 +664,7 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &cases[i], test_codec);
   }
   g_test_add_func ("/clip/play/file-mp4", test_file);
+  g_test_add_func ("/clip/file-h265", test_file_h265);
   g_test_add_func ("/clip/errors", test_errors);
   g_test_add_func ("/clip/cancel", test_cancel);
   return g_test_run ();
