@@ -28,9 +28,11 @@ typedef struct {
   double seconds;   /* clip length, rounded up to whole GOPs; 0: one GOP */
   const char
       *audio; /* NULL/"none", "aac", "opus", "pcmu", "pcma": a test tone */
-  const char *file; /* an MP4/MKV with H.264/H.265 video, looped without
-                        * re-encoding instead of the test pattern; codec,
-                        * size, fps, gop, bitrate and pattern are then ignored */
+  /* An MP4/MKV with H.264/H.265 video, looped without re-encoding instead
+   * of the test pattern, from its first keyframe to its end; codec, size,
+   * fps, gop, bitrate, pattern and text are then ignored, and so is the
+   * file's own audio (AUDIO adds a tone). */
+  const char *file;
 } RtsClipSpec;
 
 typedef struct RtsClip RtsClip;
