@@ -24,10 +24,12 @@ typedef struct {
   guint gop;           /* frames between keyframes; 0: fps (h264/h265) */
   guint bitrate;       /* kbit/s (h264/h265); 0: 1000 */
   const char *pattern; /* videotestsrc pattern name; NULL: smpte */
-  const char *text; /* burned into the picture (the camera name); may be NULL */
-  double seconds;   /* clip length, rounded up to whole GOPs; 0: one GOP */
-  const char
-      *audio; /* NULL/"none", "aac", "opus", "pcmu", "pcma": a test tone */
+  /* Burned into the picture (the camera name); may be NULL. */
+  const char *text;
+  /* Clip length, rounded up to whole GOPs; 0: one GOP. */
+  double seconds;
+  /* NULL or "none"; "aac", "opus", "pcmu", "pcma": a test tone. */
+  const char *audio;
   /* An MP4/MKV with H.264/H.265 video, looped without re-encoding instead
    * of the test pattern, from its first keyframe to its end; codec, size,
    * fps, gop, bitrate, pattern and text are then ignored, and so is the
