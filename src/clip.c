@@ -945,6 +945,17 @@ feed_push (Feed *f)
 static gboolean
 on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data);
 
+/* Under P's lock: the clip from its start (a keyframe) at running time
+ * NOW. */
+static void
+restart (Play *p, GstClockTime now)
+{
+  for (guint i = 0; i < 2; i++) {
+    p->feeds[i].index = 0;
+    p->feeds[i].loop_start = now;
+  }
+}
+
 /* Under P's lock: waits for the earliest due access unit. */
 static void
 schedule (Play *p)
@@ -980,6 +991,11 @@ on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
     return TRUE;
   }
   now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
+  /* Running time went back (the pipeline went to READY/NULL and plays
+   * again, or was flushed) while we waited: a new timeline from now, else
+   * every timestamp would lie far ahead of it. */
+  if (feed_due (&p->feeds[0]) > now + p->lead + GST_SECOND)
+    restart (p, now);
   for (guint i = 0; i < 2 && ok; i++) {
     Feed *f = &p->feeds[i];
     while (ok && f->src && feed_due (f) <= now + p->lead)
@@ -1018,10 +1034,7 @@ on_need_data (GstAppSrc *src, guint length, gpointer data)
   p->timebase = GST_ELEMENT (src);
   now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
   gst_object_unref (clock);
-  for (guint i = 0; i < 2; i++) {
-    p->feeds[i].index = 0;
-    p->feeds[i].loop_start = now;
-  }
+  restart (p, now);
   p->running = TRUE;
   schedule (p);
   g_mutex_unlock (&p->lock);
@@ -1046,8 +1059,7 @@ rts_clip_player_new (RtsClip *clip, GstElement *video_src,
   Play *p;
 
   g_return_val_if_fail (GST_IS_APP_SRC (video_src), NULL);
-  g_return_val_if_fail (!clip->audio.frames || GST_IS_APP_SRC (audio_src),
-      NULL);
+  g_return_val_if_fail (!audio_src || GST_IS_APP_SRC (audio_src), NULL);
 
   p = g_new0 (Play, 1);
   p->ref = 1;
@@ -1055,7 +1067,7 @@ rts_clip_player_new (RtsClip *clip, GstElement *video_src,
   p->clip = rts_clip_ref (clip);
   p->feeds[0].src = gst_object_ref (video_src);
   p->feeds[0].track = &clip->video;
-  if (clip->audio.frames) {
+  if (clip->audio.frames && audio_src) {
     p->feeds[1].src = gst_object_ref (audio_src);
     p->feeds[1].track = &clip->audio;
   }

@@ -81,14 +81,15 @@ guint rts_clip_n_frames (RtsClip *clip);
 
 typedef struct RtsClipPlayer RtsClipPlayer;
 
-/* Plays CLIP (the player keeps a reference) into VIDEO_SRC, and AUDIO_SRC
- * when the clip has audio (else it may be NULL), both appsrc elements of one
- * live pipeline, forever. Sets the appsrcs' caps, format, is-live and queue
- * bounds, so call it before the pipeline leaves NULL (e.g. from
+/* Plays CLIP (the player keeps a reference) into VIDEO_SRC, and its audio
+ * into AUDIO_SRC (NULL: the audio is not played), both appsrc elements of
+ * one live pipeline, forever. Sets the appsrcs' caps, format, is-live and
+ * queue bounds, so call it before the pipeline leaves NULL (e.g. from
  * GstRTSPMediaFactory::media-configure). Playing starts when the pipeline
- * first asks for data and restarts after a flush; timestamps are the
- * pipeline's running time at which each access unit is pushed, so PTS/DTS
- * keep rising across the loop point. */
+ * first asks for data, and again from the clip's start whenever the
+ * pipeline's running time starts over (a flush, or NULL and PLAYING
+ * again). Timestamps are the pipeline's running time at which each access
+ * unit is due, so PTS/DTS keep rising across the loop point. */
 RtsClipPlayer *rts_clip_player_new (RtsClip *clip, GstElement *video_src,
     GstElement *audio_src);
 /* Pushes each access unit up to LEAD before its time (default 0: at its

@@ -493,6 +493,67 @@ test_codec (gconstpointer data)
   play_clip (clip, c->video_tail, c->audio_tail, 320, 240, FALSE, c->lead_ms);
 }
 
+static GstPadProbeReturn
+count_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Waits (running the default context) until *COUNT reaches WANT; FALSE
+ * after two seconds. */
+static gboolean
+wait_count (gint *count, gint want)
+{
+  gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (count) < want && g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE), g_usleep (5000);
+  return g_atomic_int_get (count) >= want;
+}
+
+/* The pipeline stops and plays again with the same player: the clip starts
+ * over on the new timeline, from its keyframe. A clip with audio plays its
+ * video alone when given no audio appsrc. */
+static void
+test_restart (void)
+{
+  RtsClipSpec spec = small_spec ("h264");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtsClip) clip = NULL;
+  g_autofree char *desc = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) vsrc = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  RtsClipPlayer *player;
+  gint frames = 0;
+
+  spec.audio = "pcmu";
+  clip = make (&spec, &error);
+  g_assert_no_error (error);
+  desc = g_strdup_printf ("appsrc name=vsrc ! %s ! rtph264depay ! h264parse "
+                          "! avdec_h264 ! fakesink name=sink sync=false",
+      rts_clip_video_chain (clip));
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  vsrc = gst_bin_get_by_name (GST_BIN (pipeline), "vsrc");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &frames,
+      NULL);
+  player = rts_clip_player_new (clip, vsrc, NULL);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  g_assert_true (wait_count (&frames, 5));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_atomic_int_set (&frames, 0);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  /* A decoder starting over needs a keyframe: frames mean one came. */
+  g_assert_true (wait_count (&frames, 5));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  rts_clip_player_free (player);
+}
+
 /* Runs DESC (a gst-launch line ending in a filesink to PATH) to EOS. */
 static void
 write_file (const char *desc)
@@ -680,6 +741,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/clip/play/file-mp4", test_file);
   g_test_add_func ("/clip/file-h265", test_file_h265);
+  g_test_add_func ("/clip/play/restart", test_restart);
   g_test_add_func ("/clip/errors", test_errors);
   g_test_add_func ("/clip/cancel", test_cancel);
   return g_test_run ();
