@@ -892,7 +892,6 @@ typedef struct {
 
 struct RtsClipPlayer {
   Play *play;
-  gulong need_data[2];
 };
 
 static Play *
@@ -1040,6 +1039,8 @@ on_need_data (GstAppSrc *src, guint length, gpointer data)
   g_mutex_unlock (&p->lock);
 }
 
+static GstAppSrcCallbacks src_callbacks = { .need_data = on_need_data };
+
 static void
 setup_src (GstElement *src, Track *track)
 {
@@ -1078,9 +1079,11 @@ rts_clip_player_new (RtsClip *clip, GstElement *video_src,
     if (!p->feeds[i].src)
       continue;
     setup_src (p->feeds[i].src, p->feeds[i].track);
-    player->need_data[i] = g_signal_connect_data (p->feeds[i].src, "need-data",
-        G_CALLBACK (on_need_data), play_ref (p),
-        (GClosureNotify) (void (*) (void)) play_unref, 0);
+    /* Callbacks, not the need-data signal: it comes once per frame, and
+     * appsrc (>= 1.16.3) keeps them alive while one runs, so replacing
+     * them at free is safe. */
+    gst_app_src_set_callbacks (GST_APP_SRC (p->feeds[i].src), &src_callbacks,
+        play_ref (p), play_unref);
   }
   return player;
 }
@@ -1101,9 +1104,12 @@ rts_clip_player_free (RtsClipPlayer *player)
     p->id = NULL;
   }
   g_mutex_unlock (&p->lock);
-  for (guint i = 0; i < 2; i++)
-    if (player->need_data[i])
-      g_signal_handler_disconnect (p->feeds[i].src, player->need_data[i]);
+  for (guint i = 0; i < 2; i++) {
+    GstAppSrcCallbacks none = { 0 };
+    if (p->feeds[i].src)
+      gst_app_src_set_callbacks (GST_APP_SRC (p->feeds[i].src), &none, NULL,
+          NULL);
+  }
   play_unref (p);
   g_free (player);
 }
