@@ -707,6 +707,9 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
 {
   Job *job = data;
   Make *m = job->make;
+  /* Returning from a source of its context completes the task at once,
+   * which may free M: keep it until this handler is done with it. */
+  g_autoptr (GTask) hold = g_object_ref (m->task);
   const char *name = m->file ? m->file : m->codec;
 
   switch (GST_MESSAGE_TYPE (msg)) {
@@ -745,6 +748,7 @@ static gboolean
 on_cancelled (GCancellable *c, gpointer data)
 {
   Make *m = data;
+  g_autoptr (GTask) hold = g_object_ref (m->task);
 
   g_clear_pointer (&m->cancel_source, g_source_unref);
   make_return (m, NULL,
@@ -770,7 +774,10 @@ rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
   Make *m = g_new0 (Make, 1);
   guint frames;
 
+  g_autoptr (GTask) hold = NULL;
+
   m->task = g_task_new (NULL, cancellable, cb, data);
+  hold = g_object_ref (m->task);
   g_task_set_source_tag (m->task, rts_clip_make_async);
   g_task_set_task_data (m->task, m, (GDestroyNotify) make_free);
   m->codec = g_strdup (spec->codec ? spec->codec : "h264");
@@ -879,12 +886,12 @@ typedef struct {
   gboolean stopped; /* the player is freed */
   GstClock *clock;
   GstElement *timebase; /* the appsrc whose base time we follow */
+  GstClockTime lead;
   GstClockID id;
 } Play;
 
 struct RtsClipPlayer {
   Play *play;
-  gulong need_data[2];
 };
 
 static Play *
@@ -937,6 +944,17 @@ feed_push (Feed *f)
 static gboolean
 on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data);
 
+/* Under P's lock: the clip from its start (a keyframe) at running time
+ * NOW. */
+static void
+restart (Play *p, GstClockTime now)
+{
+  for (guint i = 0; i < 2; i++) {
+    p->feeds[i].index = 0;
+    p->feeds[i].loop_start = now;
+  }
+}
+
 /* Under P's lock: waits for the earliest due access unit. */
 static void
 schedule (Play *p)
@@ -948,6 +966,8 @@ schedule (Play *p)
     next = MIN (next, feed_due (&p->feeds[1]));
   if (p->id)
     gst_clock_id_unref (p->id);
+  /* With a lead, everything up to LEAD ahead went at the last tick: the
+   * next tick is when the first of the rest is due. */
   p->id = gst_clock_new_single_shot_id (p->clock, base + next);
   if (gst_clock_id_wait_async (p->id, on_tick, play_ref (p), play_unref)
       != GST_CLOCK_OK) {
@@ -967,29 +987,6 @@ running_time (Play *p, GstClock *clock)
   return t > base ? t - base : 0;
 }
 
-/* If the pipeline's running time jumped away from the timeline (its base
- * time changed, or a flush reset it), move the timeline to it: otherwise
- * the next access units would carry timestamps seconds in the future and
- * every sink would wait that long (a stalled camera), or seconds of video
- * would go out at once. */
-static void
-follow_jump (Play *p, GstClockTime now)
-{
-  GstClockTime due = feed_due (&p->feeds[0]);
-  gint64 shift;
-
-  if (p->feeds[1].src)
-    due = MIN (due, feed_due (&p->feeds[1]));
-  shift = (gint64) now - (gint64) due;
-  if (ABS (shift) < (gint64) GST_SECOND)
-    return;
-  for (guint i = 0; i < 2; i++)
-    p->feeds[i].loop_start += shift;
-  g_info ("clip player: the pipeline's running time jumped %+.3f s away "
-          "from the clip's timeline; following it",
-      shift / 1e9);
-}
-
 /* On the clock's async thread, one for every pipeline on the system clock:
  * push everything that is due, then wait for the next. */
 static gboolean
@@ -1005,10 +1002,17 @@ on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
     return TRUE;
   }
   now = running_time (p, clock);
-  follow_jump (p, now);
+  /* Running time went back (the pipeline went to READY/NULL and plays
+   * again, or was flushed) or leapt ahead while we waited: a new timeline
+   * from now, else every timestamp would lie far ahead of it (sinks that
+   * sync would wait that long: a stalled camera) or seconds of video would
+   * go out at once. */
+  if (feed_due (&p->feeds[0]) > now + p->lead + GST_SECOND
+      || now > feed_due (&p->feeds[0]) + GST_SECOND)
+    restart (p, now);
   for (guint i = 0; i < 2 && ok; i++) {
     Feed *f = &p->feeds[i];
-    while (ok && f->src && feed_due (f) <= now)
+    while (ok && f->src && feed_due (f) <= now + p->lead)
       ok = feed_push (f);
   }
   if (ok)
@@ -1044,14 +1048,13 @@ on_need_data (GstAppSrc *src, guint length, gpointer data)
   p->timebase = GST_ELEMENT (src);
   now = gst_clock_get_time (clock) - gst_element_get_base_time (p->timebase);
   gst_object_unref (clock);
-  for (guint i = 0; i < 2; i++) {
-    p->feeds[i].index = 0;
-    p->feeds[i].loop_start = now;
-  }
+  restart (p, now);
   p->running = TRUE;
   schedule (p);
   g_mutex_unlock (&p->lock);
 }
+
+static GstAppSrcCallbacks src_callbacks = { .need_data = on_need_data };
 
 static void
 setup_src (GstElement *src, Track *track)
@@ -1072,8 +1075,7 @@ rts_clip_player_new (RtsClip *clip, GstElement *video_src,
   Play *p;
 
   g_return_val_if_fail (GST_IS_APP_SRC (video_src), NULL);
-  g_return_val_if_fail (!clip->audio.frames || GST_IS_APP_SRC (audio_src),
-      NULL);
+  g_return_val_if_fail (!audio_src || GST_IS_APP_SRC (audio_src), NULL);
 
   p = g_new0 (Play, 1);
   p->ref = 1;
@@ -1081,7 +1083,7 @@ rts_clip_player_new (RtsClip *clip, GstElement *video_src,
   p->clip = rts_clip_ref (clip);
   p->feeds[0].src = gst_object_ref (video_src);
   p->feeds[0].track = &clip->video;
-  if (clip->audio.frames) {
+  if (clip->audio.frames && audio_src) {
     p->feeds[1].src = gst_object_ref (audio_src);
     p->feeds[1].track = &clip->audio;
   }
@@ -1092,9 +1094,11 @@ rts_clip_player_new (RtsClip *clip, GstElement *video_src,
     if (!p->feeds[i].src)
       continue;
     setup_src (p->feeds[i].src, p->feeds[i].track);
-    player->need_data[i] = g_signal_connect_data (p->feeds[i].src, "need-data",
-        G_CALLBACK (on_need_data), play_ref (p),
-        (GClosureNotify) (void (*) (void)) play_unref, 0);
+    /* Callbacks, not the need-data signal: it comes once per frame, and
+     * appsrc (>= 1.16.3) keeps them alive while one runs, so replacing
+     * them at free is safe. */
+    gst_app_src_set_callbacks (GST_APP_SRC (p->feeds[i].src), &src_callbacks,
+        play_ref (p), play_unref);
   }
   return player;
 }
@@ -1115,9 +1119,20 @@ rts_clip_player_free (RtsClipPlayer *player)
     p->id = NULL;
   }
   g_mutex_unlock (&p->lock);
-  for (guint i = 0; i < 2; i++)
-    if (player->need_data[i])
-      g_signal_handler_disconnect (p->feeds[i].src, player->need_data[i]);
+  for (guint i = 0; i < 2; i++) {
+    GstAppSrcCallbacks none = { 0 };
+    if (p->feeds[i].src)
+      gst_app_src_set_callbacks (GST_APP_SRC (p->feeds[i].src), &none, NULL,
+          NULL);
+  }
   play_unref (p);
   g_free (player);
+}
+
+void
+rts_clip_player_set_lead (RtsClipPlayer *player, GstClockTime lead)
+{
+  g_mutex_lock (&player->play->lock);
+  player->play->lead = lead;
+  g_mutex_unlock (&player->play->lock);
 }

@@ -24,13 +24,17 @@ typedef struct {
   guint gop;           /* frames between keyframes; 0: fps (h264/h265) */
   guint bitrate;       /* kbit/s (h264/h265); 0: 1000 */
   const char *pattern; /* videotestsrc pattern name; NULL: smpte */
-  const char *text; /* burned into the picture (the camera name); may be NULL */
-  double seconds;   /* clip length, rounded up to whole GOPs; 0: one GOP */
-  const char
-      *audio; /* NULL/"none", "aac", "opus", "pcmu", "pcma": a test tone */
-  const char *file; /* an MP4/MKV with H.264/H.265 video, looped without
-                        * re-encoding instead of the test pattern; codec,
-                        * size, fps, gop, bitrate and pattern are then ignored */
+  /* Burned into the picture (the camera name); may be NULL. */
+  const char *text;
+  /* Clip length, rounded up to whole GOPs; 0: one GOP. */
+  double seconds;
+  /* NULL or "none"; "aac", "opus", "pcmu", "pcma": a test tone. */
+  const char *audio;
+  /* An MP4/MKV with H.264/H.265 video, looped without re-encoding instead
+   * of the test pattern, from its first keyframe to its end; codec, size,
+   * fps, gop, bitrate, pattern and text are then ignored, and so is the
+   * file's own audio (AUDIO adds a tone). */
+  const char *file;
 } RtsClipSpec;
 
 typedef struct RtsClip RtsClip;
@@ -77,16 +81,22 @@ guint rts_clip_n_frames (RtsClip *clip);
 
 typedef struct RtsClipPlayer RtsClipPlayer;
 
-/* Plays CLIP (the player keeps a reference) into VIDEO_SRC, and AUDIO_SRC
- * when the clip has audio (else it may be NULL), both appsrc elements of one
- * live pipeline, forever. Sets the appsrcs' caps, format, is-live and queue
- * bounds, so call it before the pipeline leaves NULL (e.g. from
+/* Plays CLIP (the player keeps a reference) into VIDEO_SRC, and its audio
+ * into AUDIO_SRC (NULL: the audio is not played), both appsrc elements of
+ * one live pipeline, forever. Sets the appsrcs' caps, format, is-live and
+ * queue bounds, so call it before the pipeline leaves NULL (e.g. from
  * GstRTSPMediaFactory::media-configure). Playing starts when the pipeline
- * first asks for data and restarts after a flush; timestamps are the
- * pipeline's running time at which each access unit is pushed, so PTS/DTS
- * keep rising across the loop point. */
+ * first asks for data, and again from the clip's start whenever the
+ * pipeline's running time starts over (a flush, or NULL and PLAYING
+ * again). Timestamps are the pipeline's running time at which each access
+ * unit is due, so PTS/DTS keep rising across the loop point. */
 RtsClipPlayer *rts_clip_player_new (RtsClip *clip, GstElement *video_src,
     GstElement *audio_src);
+/* Pushes each access unit up to LEAD before its time (default 0: at its
+ * time), waking the clock thread once per LEAD rather than once per frame.
+ * Its timestamps do not change, so sinks that sync to the clock (gst-rtsp-
+ * server's do) still send it on time; sinks that do not send it early. */
+void rts_clip_player_set_lead (RtsClipPlayer *player, GstClockTime lead);
 /* Stops pushing (at once: no push starts after this returns) and drops the
  * player's references; the pipeline may keep running or be gone. */
 void rts_clip_player_free (RtsClipPlayer *player);
