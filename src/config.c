@@ -113,7 +113,7 @@ static const RtsSetting rts_settings[] = {
       "camera's RTSP port; 0 = any free port", FILE_ONLY },
   { "path", "path", CAM (path), SET_STRING, "/stream", 0, 0, NULL, "PATH",
       "mount path of every camera's stream", 0 },
-  { "source", "source", CAM (source), SET_CHOICE, "live", 0, 0,
+  { "source", "source", CAM (source), SET_CHOICE, "loop", 0, 0,
       "loop|live|file", "SOURCE",
       "live (an encoder runs), loop (a clip encoded once, replayed from "
       "memory) or file (a user's MP4/MKV, looped)",
