@@ -1,6 +1,7 @@
 /* http_api: see http_api.h. */
 #include "http_api.h"
 
+#include "http_route.h"
 #include "log.h"
 #include "metrics.h"
 #include "render.h"
@@ -38,23 +39,6 @@ static void
 reply_error (SoupServerMessage *msg, guint code, const char *message)
 {
   reply_json (msg, code, rts_render_error (code, message));
-}
-
-static gboolean
-allow_methods (SoupServerMessage *msg, const char *allowed)
-{
-  const char *method = soup_server_message_get_method (msg);
-  g_auto (GStrv) list = g_strsplit (allowed, ", ", -1);
-  g_autofree char *why = NULL;
-
-  if (g_strv_contains ((const char *const *) list, method))
-    return TRUE;
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-      "Allow", allowed);
-  why = g_strdup_printf ("method %s not allowed here (allowed: %s)", method,
-      allowed);
-  reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, why);
-  return FALSE;
 }
 
 /* The host readers should use: --public-host, else the Host the request
@@ -132,8 +116,6 @@ handle_health (RtsHttpApi *api, SoupServerMessage *msg)
   RtsHealthSummary s;
   JsonNode *node;
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
   node = health_json (api, &s);
   reply_json (msg, s.healthy ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
       node);
@@ -146,8 +128,6 @@ handle_live (RtsHttpApi *api, SoupServerMessage *msg)
 {
   char reason[96];
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
   g_snprintf (reason, sizeof reason, "main loop runs (heartbeat %.0f ms ago)",
       rts_health_heartbeat_age (api->setup.health) * 1e3);
   reply_json (msg, SOUP_STATUS_OK,
@@ -160,8 +140,6 @@ handle_ready (RtsHttpApi *api, SoupServerMessage *msg)
   char reason[160];
   gboolean ready;
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
   ready = rts_health_ready (api->setup.health, reason, sizeof reason);
   reply_json (msg, ready ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
       rts_render_check ("ready", ready, reason, NULL, NULL, now ()));
@@ -170,21 +148,13 @@ handle_ready (RtsHttpApi *api, SoupServerMessage *msg)
 /* /health/PORT: one port's truth, for a load balancer target group that
  * must not send readers to a dead listener because three others are fine. */
 static void
-handle_port (RtsHttpApi *api, SoupServerMessage *msg, const char *digits)
+handle_port (RtsHttpApi *api, SoupServerMessage *msg, guint port)
 {
   guint n;
   const RtsPortHealth *ports = rts_health_ports (api->setup.health, &n);
   g_autofree RtsCameraView *cams = NULL;
   char reason[200];
-  guint64 port;
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
-  if (!g_ascii_string_to_unsigned (digits, 10, 1, 65535, &port, NULL)) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND,
-        "no such path (try /health/live, /health/ready or /health/PORT)");
-    return;
-  }
   cams = camera_views (api);
   for (guint i = 0; i < n; i++) {
     const RtsPortHealth *p = &ports[i];
@@ -220,7 +190,7 @@ handle_port (RtsHttpApi *api, SoupServerMessage *msg, const char *digits)
   g_snprintf (reason, sizeof reason,
       "port %u is not one of this server's "
       "RTSP ports",
-      (guint) port);
+      port);
   reply_error (msg, SOUP_STATUS_NOT_FOUND, reason);
 }
 
@@ -237,8 +207,6 @@ handle_metrics (RtsHttpApi *api, SoupServerMessage *msg)
   char reason[160];
   g_autofree char *body = NULL;
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
   cams = camera_views (api);
   mc = g_new0 (RtsMetricsCamera, n);
   for (guint i = 0; i < n; i++) {
@@ -267,8 +235,6 @@ handle_urls (RtsHttpApi *api, SoupServerMessage *msg)
   g_autofree RtsCameraView *cams = NULL;
   g_autofree char *host = NULL;
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
   cams = camera_views (api);
   host = url_host (api, msg);
   reply_json (msg, SOUP_STATUS_OK,
@@ -278,14 +244,10 @@ handle_urls (RtsHttpApi *api, SoupServerMessage *msg)
 static gboolean
 wants_json (SoupServerMessage *msg)
 {
-  const char *accept =
+  return rts_http_wants_json (
       soup_message_headers_get_one (soup_server_message_get_request_headers (
                                         msg),
-          "Accept");
-
-  /* Browsers list text/html first; scripts ask for JSON alone. */
-  return accept && strstr (accept, "application/json")
-      && !strstr (accept, "text/html");
+          "Accept"));
 }
 
 static void
@@ -295,8 +257,6 @@ handle_index (RtsHttpApi *api, SoupServerMessage *msg)
   g_autofree char *host = NULL;
   guint n = api->setup.servers->len;
 
-  if (!allow_methods (msg, "GET, HEAD"))
-    return;
   cams = camera_views (api);
   host = url_host (api, msg);
   if (wants_json (msg)) {
@@ -323,60 +283,15 @@ handle_index (RtsHttpApi *api, SoupServerMessage *msg)
   }
 }
 
-/* Compares in time that depends on the token's length only, so response
- * timing does not leak how much of a guess was right. */
-static gboolean
-token_matches (const char *given, const char *token)
-{
-  size_t glen = strlen (given), tlen = strlen (token);
-  unsigned char diff = glen != tlen;
-
-  for (size_t i = 0; i < tlen; i++)
-    diff |=
-        (unsigned char) token[i] ^ (unsigned char) (i < glen ? given[i] : 0);
-  return diff == 0;
-}
-
 static void
-handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *path)
+handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
 {
-  const char *auth =
-      soup_message_headers_get_one (soup_server_message_get_request_headers (
-                                        msg),
-          "Authorization");
-  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
   g_autoptr (GError) err = NULL;
-  const char *camera;
   const char *method;
   gboolean ok;
   guint dropped = 0;
   RtsFault fault = { 0 };
 
-  /* Off unless configured: a server without a token has no control API. */
-  if (!api->control_token) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such path");
-    return;
-  }
-  /* "", "control", "cameras", NAME, "faults" */
-  if (g_strv_length (parts) != 5 || g_strcmp0 (parts[2], "cameras")
-      || parts[3][0] == '\0' || g_strcmp0 (parts[4], "faults")) {
-    reply_error (msg, SOUP_STATUS_NOT_FOUND,
-        "no such path (control API: /control/cameras/NAME/faults)");
-    return;
-  }
-  if (!auth || !g_str_has_prefix (auth, "Bearer ")
-      || !token_matches (auth + 7, api->control_token)) {
-    soup_message_headers_replace (soup_server_message_get_response_headers (
-                                      msg),
-        "WWW-Authenticate", "Bearer realm=\"rtsp-test-server\"");
-    reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
-        "missing or wrong bearer token");
-    return;
-  }
-  if (!allow_methods (msg, "POST, DELETE"))
-    return;
-
-  camera = parts[3];
   method = soup_server_message_get_method (msg);
   if (strcmp (method, "POST") == 0) {
     SoupMessageBody *body = soup_server_message_get_request_body (msg);
@@ -428,26 +343,49 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer data)
 {
   RtsHttpApi *api = data;
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  RtsRoute route;
 
-  if (strcmp (path, "/health") == 0)
-    handle_health (api, msg);
-  else if (strcmp (path, "/health/live") == 0)
-    handle_live (api, msg);
-  else if (strcmp (path, "/health/ready") == 0)
-    handle_ready (api, msg);
-  else if (g_str_has_prefix (path, "/health/"))
-    handle_port (api, msg, path + strlen ("/health/"));
-  else if (strcmp (path, "/metrics") == 0)
-    handle_metrics (api, msg);
-  else if (strcmp (path, "/rtsp-urls") == 0)
-    handle_urls (api, msg);
-  else if (strcmp (path, "/") == 0)
-    handle_index (api, msg);
-  else if (g_str_has_prefix (path, "/control/"))
-    handle_control (api, msg, path);
-  else
-    reply_error (msg, SOUP_STATUS_NOT_FOUND,
-        "no such path (try /health, /rtsp-urls or /)");
+  rts_http_route (soup_server_message_get_method (msg), path,
+      soup_message_headers_get_one (req, "Authorization"), api->control_token,
+      &route);
+  switch (route.kind) {
+    case RTS_ROUTE_HEALTH:
+      handle_health (api, msg);
+      break;
+    case RTS_ROUTE_LIVE:
+      handle_live (api, msg);
+      break;
+    case RTS_ROUTE_READY:
+      handle_ready (api, msg);
+      break;
+    case RTS_ROUTE_PORT:
+      handle_port (api, msg, route.port);
+      break;
+    case RTS_ROUTE_METRICS:
+      handle_metrics (api, msg);
+      break;
+    case RTS_ROUTE_URLS:
+      handle_urls (api, msg);
+      break;
+    case RTS_ROUTE_INDEX:
+      handle_index (api, msg);
+      break;
+    case RTS_ROUTE_CONTROL:
+      handle_control (api, msg, route.camera);
+      break;
+    case RTS_ROUTE_NONE: {
+      SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+      if (route.allow)
+        soup_message_headers_replace (h, "Allow", route.allow);
+      if (route.authorize)
+        soup_message_headers_replace (h, "WWW-Authenticate",
+            "Bearer realm=\"rtsp-test-server\"");
+      reply_error (msg, route.status, route.message);
+      break;
+    }
+  }
+  rts_http_route_clear (&route);
 }
 
 RtsHttpApi *
