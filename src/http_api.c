@@ -346,6 +346,13 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   RtsRoute route;
 
+  /* libsoup 3.2 (Debian 12) never closes a kept-alive connection that the
+   * client closes while idle: each one stayed in CLOSE_WAIT, holding an fd
+   * and its GSocket (valgrind: definitely lost), so every curl to /health
+   * cost one fd for good. Fixed in libsoup 3.3.0 (commit d20c6601); until
+   * then one request per connection, and libsoup closes it itself. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Connection", "close");
   rts_http_route (soup_server_message_get_method (msg), path,
       soup_message_headers_get_one (req, "Authorization"), api->control_token,
       &route);
