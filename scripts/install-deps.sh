@@ -11,8 +11,9 @@ RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-x"
 TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-bad
  clang-format curl coreutils"
-# Fuzzing (scripts/fuzz.sh): clang and its libFuzzer/ASan runtime.
-FUZZ_TEST="clang libclang-rt-14-dev"
+# Fuzzing (scripts/fuzz.sh): clang and its libFuzzer/ASan runtime;
+# memcheck (scripts/valgrind.sh).
+FUZZ_TEST="clang libclang-rt-14-dev valgrind"
 # The container test (tests/container/): podman builds and runs the image with
 # runc; debootstrap makes the base image where no registry is reachable; jq
 # reads /health and compose.yaml.

@@ -115,6 +115,17 @@ count_tap build-test/fuzz.tap
 step_result "fuzz" "$rc"
 echo "took $((SECONDS - t0)) s" >&2
 
+# The release server under valgrind memcheck: four cameras played over TCP
+# and UDP, every endpoint, SIGTERM (about 1 minute; up to 2 when loaded).
+step "valgrind: memcheck of a short integration scenario (scripts/valgrind.sh)"
+t0=$SECONDS
+timeout 600 bash scripts/valgrind.sh >build-test/valgrind.tap
+rc=$?
+cat build-test/valgrind.tap
+count_tap build-test/valgrind.tap
+step_result "valgrind" "$rc"
+echo "took $((SECONDS - t0)) s" >&2
+
 step "container image: build and run with podman (tests/container/test_image.sh)"
 t0=$SECONDS
 rm -f build-test/container-timings.txt
