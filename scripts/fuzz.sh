@@ -6,7 +6,7 @@
 # executions; exits non-zero when a target crashed or a regression input
 # fails again. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 seconds="${1:-60}"
 shift $(($# > 0 ? 1 : 0))
@@ -17,7 +17,7 @@ case "$seconds" in
     ;;
 esac
 
-build=build-fuzz
+build="build-fuzz"
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
@@ -94,7 +94,7 @@ for t in "${targets[@]}"; do
     echo "ok $n - $t: ${execs:-?} executions in $seconds s, no crash," \
       "${#regressions[@]} regression input(s) pass"
   else
-    crash=$(ls -t "$artifacts" 2>/dev/null | head -n 1)
+    crash=$(find "$artifacts" -type f -printf '%T@ %f\n' | sort -n | tail -n 1 | cut -d' ' -f2)
     echo "not ok $n - $t: CRASHED (exit $rc) after ${execs:-?} executions;" \
       "input: $artifacts$crash; log: $log"
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 >&2

@@ -7,10 +7,10 @@
 # memcheck log stays in build-valgrind/valgrind.log.
 # Usage: scripts/valgrind.sh [CAMERAS]   (default 4)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 cameras="${1:-4}"
-build=build-valgrind
+build="build-valgrind"
 log="$build/valgrind.log"
 out="$build/valgrind-server.log"
 token=valgrind-token
