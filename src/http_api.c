@@ -464,6 +464,7 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
   }
   sa = g_inet_socket_address_new (addr, setup->port);
   api->service = g_socket_service_new ();
+  g_signal_connect (api->service, "incoming", G_CALLBACK (on_incoming), api);
   sock = listen_socket (sa, &err);
   if (!sock
       || !g_socket_listener_add_socket (G_SOCKET_LISTENER (api->service), sock,
@@ -474,7 +475,6 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
     rts_http_api_free (api);
     return NULL;
   }
-  g_signal_connect (api->service, "incoming", G_CALLBACK (on_incoming), api);
   g_socket_service_start (api->service);
   local = g_socket_get_local_address (sock, NULL);
   if (local)
