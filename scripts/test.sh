@@ -27,10 +27,10 @@ step() {
 }
 
 step "style: clang-format"
-if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tests/*.c tests/*.h; then
+if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tools/*.h tests/*.c tests/*.h fuzz/*.c fuzz/*.h; then
   passed=$((passed + 1))
 else
-  echo "style: run 'clang-format -i src/*.[ch] tools/*.c tests/*.[ch]'" >&2
+  echo "style: run 'clang-format -i src/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch]'" >&2
   failed=$((failed + 1))
   status=1
 fi
@@ -103,6 +103,28 @@ cdk_env() {
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
     AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true "$@"
 }
+
+# Every regression input once, then each libFuzzer target for 30 s on one
+# core (about 4 minutes with the clang build): one result per target.
+step "fuzz: libFuzzer targets, 30 s each (scripts/fuzz.sh)"
+t0=$SECONDS
+timeout 900 bash scripts/fuzz.sh 30 >build-test/fuzz.tap
+rc=$?
+cat build-test/fuzz.tap
+count_tap build-test/fuzz.tap
+step_result "fuzz" "$rc"
+echo "took $((SECONDS - t0)) s" >&2
+
+# The release server under valgrind memcheck: four cameras played over TCP
+# and UDP, every endpoint, SIGTERM (about 1 minute; up to 2 when loaded).
+step "valgrind: memcheck of a short integration scenario (scripts/valgrind.sh)"
+t0=$SECONDS
+timeout 600 bash scripts/valgrind.sh >build-test/valgrind.tap
+rc=$?
+cat build-test/valgrind.tap
+count_tap build-test/valgrind.tap
+step_result "valgrind" "$rc"
+echo "took $((SECONDS - t0)) s" >&2
 
 step "container image: build and run with podman (tests/container/test_image.sh)"
 t0=$SECONDS

@@ -216,7 +216,10 @@ warm_up (RtsApp *app, GError **error)
     ready = 0;
     for (guint i = 0; i < app->servers->len; i++)
       ready += rts_rtsp_server_has_data (g_ptr_array_index (app->servers, i));
-    if (g_get_monotonic_time () - t0 > WARM_UP_TIMEOUT_S * G_USEC_PER_SEC) {
+    /* Counted before the clock is read: the last camera may have started
+     * while this loop slept, and must not fail a start that succeeded. */
+    if (ready < app->servers->len
+        && g_get_monotonic_time () - t0 > WARM_UP_TIMEOUT_S * G_USEC_PER_SEC) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
           "only %u of %u cameras produced video within %d s", ready,
           app->servers->len, WARM_UP_TIMEOUT_S);

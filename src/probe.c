@@ -219,6 +219,10 @@ rts_probe_port (const char *host, guint port, const char *path,
   }
   p->deadline_id = g_timeout_add ((guint) (timeout * 1000), on_deadline, p);
   p->client = g_socket_client_new ();
+  /* Our own port on an IP literal: never via a proxy. Left on, GIO asks
+   * libproxy on a worker thread at every probe (under valgrind, libproxy's
+   * C++ exceptions were most of the reports). */
+  g_socket_client_set_enable_proxy (p->client, FALSE);
 
   /* Config admits only IP literals; a bad one here is a programming
    * error, answered as a refused probe rather than a crash. */

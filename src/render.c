@@ -49,10 +49,19 @@ rts_host_from_header (const char *host_header)
   if (!host_header || !*host_header)
     return NULL;
   if (host_header[0] == '[') {
+    g_autofree char *v6 = NULL;
+
     end = strchr (host_header, ']');
     if (!end || end == host_header + 1 || (end[1] != '\0' && end[1] != ':'))
       return NULL;
-    return g_strndup (host_header + 1, end - host_header - 1);
+    /* An IPv6 address and nothing else: libsoup lets "[a@b]" through, and
+     * "rtsp://a@b:8554/" would send readers to host b. Zone ids ("%eth0")
+     * mean nothing to a reader on another machine. */
+    v6 = g_strndup (host_header + 1, end - host_header - 1);
+    if (strspn (v6, "0123456789abcdefABCDEF:.") != strlen (v6)
+        || !g_hostname_is_ip_address (v6))
+      return NULL;
+    return g_steal_pointer (&v6);
   }
   end = strchr (host_header, ':');
   if (end && strchr (end + 1, ':'))

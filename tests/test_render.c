@@ -47,6 +47,14 @@ test_host_header (void)
     { "evil.test/x:80", NULL },
     { "a b", NULL },
     { "<script>", NULL },
+    /* Found by fuzz_http_path: libsoup accepts these, and the URLs built
+     * on them named another host ("rtsp://a@b:8554/") or carried markup. */
+    { "[::@]:8080", NULL },
+    { "[a@b]", NULL },
+    { "[::1%25<b>]", NULL },
+    { "[fe80::1%25eth0]:80", NULL },
+    { "[::ffff:10.1.2.3]", "::ffff:10.1.2.3" },
+    { "[:::]", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {

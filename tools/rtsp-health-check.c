@@ -8,6 +8,7 @@
  * why; exits 0 healthy, 1 unhealthy, 2 on a bad command line. */
 #define _GNU_SOURCE /* asprintf */
 
+#include "health_check_response.h"
 #include "rtsp_wire.h"
 
 #include <errno.h>
@@ -43,7 +44,7 @@ enum {
 #define MAX_TIMEOUT 300.0
 #define DEFAULT_URL "http://127.0.0.1:8080/health"
 /* Larger than any answer the server gives; past it the peer is not ours. */
-#define MAX_RESPONSE (1024 * 1024)
+#define MAX_RESPONSE HC_MAX_RESPONSE
 
 typedef struct {
   int family;
@@ -84,9 +85,9 @@ typedef struct {
   int timed_out;
   const char *timeout_phase;
   int status;
-  char *body; /* malloc'd when the body was chunked, else into buf */
+  const char *body; /* into buf, or body_owned */
   size_t body_len;
-  int body_owned;
+  char *body_owned; /* the decoded body, when it came chunked */
   char why[128];
   double started;
   double finished;
@@ -880,192 +881,27 @@ probe_connect (Probe *p)
   probe_fail (p, "%s", errno_text (p->last_errno ? p->last_errno : EINVAL));
 }
 
-static int
-ascii_ncaseeq (const char *a, const char *b, size_t n)
-{
-  for (size_t i = 0; i < n; i++) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = (char) (x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = (char) (y - 'A' + 'a');
-    if (x != y)
-      return 0;
-  }
-  return 1;
-}
-
-/* 1 when header NAME (lowercase) has TOKEN in its value. */
-static int
-header_has (const char *hdr, size_t len, const char *name, const char *token)
-{
-  size_t nlen = strlen (name), tlen = strlen (token);
-  const char *end = hdr + len;
-
-  for (const char *line = hdr; line < end;) {
-    const char *eol = memchr (line, '\n', (size_t) (end - line));
-    const char *stop = eol ? eol : end;
-
-    if ((size_t) (stop - line) > nlen && ascii_ncaseeq (line, name, nlen)
-        && line[nlen] == ':') {
-      for (const char *v = line + nlen + 1; v + tlen <= stop; v++)
-        if (ascii_ncaseeq (v, token, tlen))
-          return 1;
-    }
-    line = eol ? eol + 1 : end;
-  }
-  return 0;
-}
-
-/* Decodes a chunked body. Returns 1 when it is complete (OUT gets it,
- * malloc'd), 0 when more is needed, -1 when malformed. */
-static int
-dechunk (const char *in, size_t len, char **out, size_t *out_len)
-{
-  char *dst = malloc (len + 1);
-  size_t i = 0, o = 0;
-
-  if (!dst)
-    return -1;
-  for (;;) {
-    size_t size = 0;
-    int digits = 0;
-    const char *eol;
-
-    while (i < len) {
-      char c = in[i];
-      int d = c >= '0' && c <= '9' ? c - '0'
-          : c >= 'a' && c <= 'f'   ? c - 'a' + 10
-          : c >= 'A' && c <= 'F'   ? c - 'A' + 10
-                                   : -1;
-      if (d < 0)
-        break;
-      size = size * 16 + (size_t) d;
-      if (size > MAX_RESPONSE)
-        goto malformed;
-      digits++;
-      i++;
-    }
-    if (i >= len)
-      goto more;
-    if (!digits)
-      goto malformed;
-    /* Chunk extensions (";name=value") are skipped up to the line end. */
-    eol = memchr (in + i, '\n', len - i);
-    if (!eol)
-      goto more;
-    i = (size_t) (eol - in) + 1;
-    if (size == 0) {
-      /* Trailer fields, up to and including the blank line. */
-      for (;;) {
-        const char *nl = memchr (in + i, '\n', len - i);
-        size_t line_len;
-        if (!nl)
-          goto more;
-        line_len = (size_t) (nl - (in + i));
-        i += line_len + 1;
-        if (line_len == 0 || (line_len == 1 && in[i - 2] == '\r')) {
-          *out = dst;
-          *out_len = o;
-          return 1;
-        }
-      }
-    }
-    if (len - i < size + 2)
-      goto more;
-    memcpy (dst + o, in + i, size);
-    o += size;
-    i += size;
-    if (in[i] == '\r')
-      i++;
-    if (in[i] != '\n')
-      goto malformed;
-    i++;
-  }
-more:
-  free (dst);
-  return 0;
-malformed:
-  free (dst);
-  return -1;
-}
-
 /* Judges the bytes read so far. Returns 1 when the response is complete
  * (or hopeless: the probe is then done), 0 when more is needed. */
 static int
 probe_check (Probe *p)
 {
-  const char *proto = p->kind == PROBE_HTTP ? "HTTP/" : "RTSP/";
-  size_t plen = p->len < 5 ? p->len : 5;
-  size_t hdr;
-  long cl;
+  HcResponse r;
+  int rc = hc_response_judge (p->kind == PROBE_HTTP ? HC_HTTP : HC_RTSP, p->buf,
+      p->len, p->eof, &r);
 
-  /* Garbage is refused at once rather than waited on until the deadline. */
-  if (memcmp (p->buf, proto, plen) != 0) {
-    probe_fail (p, "answered something that is not %.4s", proto);
+  p->status = r.status;
+  if (rc == HC_FAIL) {
+    probe_fail (p, "%s", r.why);
     return 1;
   }
-  hdr = wire_header_end (p->buf, p->len);
-  if (hdr == 0) {
-    if (p->eof)
-      probe_fail (p,
-          p->len ? "closed the connection mid-answer"
-                 : "closed the connection without answering");
-    return p->eof;
-  }
-  p->status =
-      wire_status_code (p->buf, hdr, p->kind == PROBE_HTTP ? "HTTP" : "RTSP");
-  if (p->status < 0) {
-    probe_fail (p, "answered something that is not an %.4s/1.x status line",
-        proto);
-    return 1;
-  }
-
-  if (p->kind == PROBE_HTTP
-      && header_has (p->buf, hdr, "transfer-encoding", "chunked")) {
-    int rc = dechunk (p->buf + hdr, p->len - hdr, &p->body, &p->body_len);
-    if (rc < 0) {
-      probe_fail (p, "answered %d with a malformed chunked body", p->status);
-      return 1;
-    }
-    if (rc == 0) {
-      if (p->eof)
-        probe_fail (p, "closed the connection mid-body");
-      return p->eof;
-    }
-    p->body_owned = 1;
-    probe_succeed (p);
-    return 1;
-  }
-
-  cl = wire_content_length (p->buf, hdr);
-  if (cl == -2) {
-    probe_fail (p, "answered %d with a bad Content-Length", p->status);
-    return 1;
-  }
-  /* RTSP without a length has no body, nor do these HTTP statuses; other
-   * HTTP answers without one end at EOF (we asked for Connection: close). */
-  if (cl == -1
-      && (p->kind == PROBE_RTSP || p->status < 200 || p->status == 204
-          || p->status == 304))
-    cl = 0;
-  if (cl >= 0 && p->len - hdr >= (size_t) cl) {
-    p->body = p->buf + hdr;
-    p->body_len = (size_t) cl;
-    probe_succeed (p);
-    return 1;
-  }
-  if (p->eof) {
-    if (cl >= 0) {
-      probe_fail (p, "closed the connection mid-body");
-    } else {
-      p->body = p->buf + hdr;
-      p->body_len = p->len - hdr;
-      probe_succeed (p);
-    }
-    return 1;
-  }
-  return 0;
+  if (rc == HC_MORE)
+    return 0;
+  p->body = r.body;
+  p->body_len = r.body_len;
+  p->body_owned = r.body_owned;
+  probe_succeed (p);
+  return 1;
 }
 
 static void
@@ -1222,8 +1058,7 @@ probe_clear (Probe *p)
   probe_close (p);
   free (p->req);
   free (p->buf);
-  if (p->body_owned)
-    free (p->body);
+  free (p->body_owned);
 }
 
 /* "host" or "[v6]", with ":port" unless it is DEFAULT_PORT. */

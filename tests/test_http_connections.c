@@ -1,0 +1,102 @@
+/* test_http_connections: the real server's HTTP port gives back every
+ * connection a client closes, kept alive or not.
+ *
+ * While libsoup 3.2 (Debian 12) accepted them itself, each kept-alive
+ * connection that its client closed while idle stayed in CLOSE_WAIT for
+ * good, one fd each: curl /health in a loop ran the server out of fds.
+ * valgrind found it (scripts/valgrind.sh; docs/reliability.md). */
+#include "testutil.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONNECTIONS 200
+
+static guint
+count_fds (const char *pid)
+{
+  g_autofree char *dir = g_strdup_printf ("/proc/%s/fd", pid);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d))
+    n++;
+  return n;
+}
+
+/* One HTTP/1.1 request with keep-alive, its whole answer read, then the
+ * client closes first: the case that leaked. */
+static void
+request_and_close (guint port)
+{
+  struct sockaddr_in sa = { 0 };
+  const char req[] = "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  char buf[4096];
+  size_t got = 0;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons ((guint16) port);
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  g_assert_cmpint (send (fd, req, sizeof req - 1, MSG_NOSIGNAL), ==,
+      (gssize) (sizeof req - 1));
+  /* The answer is small; wait for its body's closing brace. */
+  while (got < sizeof buf - 1 && !memchr (buf, '}', got)) {
+    struct pollfd p = { fd, POLLIN, 0 };
+    ssize_t n;
+
+    g_assert_cmpint (poll (&p, 1, 5000), ==, 1);
+    n = recv (fd, buf + got, sizeof buf - 1 - got, 0);
+    if (n <= 0)
+      break;
+    got += (size_t) n;
+  }
+  buf[got] = '\0';
+  g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+  close (fd);
+}
+
+static void
+test_closed_connections_are_released (void)
+{
+  TsServer *s = ts_server_start (NULL);
+  const char *pid;
+  guint before, after = 0;
+
+  g_assert_nonnull (s);
+  pid = g_subprocess_get_identifier (s->proc);
+  g_assert_nonnull (pid);
+  request_and_close (s->http_port);
+  g_usleep (200 * 1000);
+  before = count_fds (pid);
+  for (guint i = 0; i < CONNECTIONS; i++)
+    request_and_close (s->http_port);
+  /* Probes come and go every 0.5 s: a few fds either way are theirs. */
+  for (guint tries = 0; tries < 30; tries++) {
+    after = count_fds (pid);
+    if (after <= before + 8)
+      break;
+    g_usleep (100 * 1000);
+  }
+  if (after > before + 8)
+    g_error ("%u fds before %u closed connections, %u after", before,
+        CONNECTIONS, after);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/http/closed-connections-are-released",
+      test_closed_connections_are_released);
+  return g_test_run ();
+}

@@ -1,0 +1,173 @@
+/* Unit tests of http_route: which answer each request gets before any
+ * handler runs, and in which order the checks apply. */
+#include "http_route.h"
+
+#include <string.h>
+
+#define TOKEN "s3cret"
+
+typedef struct {
+  const char *method;
+  const char *path;
+  const char *auth;
+  const char *token;
+  RtsRouteKind kind;
+  guint status;
+  const char *mention; /* in the message, when STATUS */
+} Case;
+
+static void
+check (const Case *c)
+{
+  RtsRoute r;
+
+  rts_http_route (c->method, c->path, c->auth, c->token, &r);
+  if (r.kind != c->kind || r.status != c->status)
+    g_error ("%s %s (auth %s, token %s): kind %d status %u, want %d %u",
+        c->method, c->path, c->auth, c->token, r.kind, r.status, c->kind,
+        c->status);
+  if (c->mention && (!r.message || !strstr (r.message, c->mention)))
+    g_error ("%s %s: '%s' does not mention '%s'", c->method, c->path, r.message,
+        c->mention);
+  g_assert_true ((r.status == 405) == (r.allow != NULL));
+  g_assert_true ((r.status == 401) == r.authorize);
+  rts_http_route_clear (&r);
+}
+
+static void
+test_paths (void)
+{
+  const Case cases[] = {
+    { "GET", "/health", NULL, NULL, RTS_ROUTE_HEALTH, 0, NULL },
+    { "HEAD", "/health", NULL, NULL, RTS_ROUTE_HEALTH, 0, NULL },
+    { "GET", "/health/live", NULL, NULL, RTS_ROUTE_LIVE, 0, NULL },
+    { "GET", "/health/ready", NULL, NULL, RTS_ROUTE_READY, 0, NULL },
+    { "GET", "/metrics", NULL, NULL, RTS_ROUTE_METRICS, 0, NULL },
+    { "GET", "/rtsp-urls", NULL, NULL, RTS_ROUTE_URLS, 0, NULL },
+    { "GET", "/", NULL, NULL, RTS_ROUTE_INDEX, 0, NULL },
+    { "GET", "/health/", NULL, NULL, RTS_ROUTE_NONE, 404, "/health/PORT" },
+    { "GET", "/healthz", NULL, NULL, RTS_ROUTE_NONE, 404, "/rtsp-urls" },
+    { "GET", "", NULL, NULL, RTS_ROUTE_NONE, 404, "no such path" },
+    { "GET", "/metrics/", NULL, NULL, RTS_ROUTE_NONE, 404, NULL },
+    { "GET", "/HEALTH", NULL, NULL, RTS_ROUTE_NONE, 404, NULL },
+    { "POST", "/health", NULL, NULL, RTS_ROUTE_NONE, 405, "method POST" },
+    { "PUT", "/", NULL, NULL, RTS_ROUTE_NONE, 405, "GET, HEAD" },
+    { "get", "/health", NULL, NULL, RTS_ROUTE_NONE, 405, NULL },
+    /* The method is judged before the port, as before the split. */
+    { "POST", "/health/abc", NULL, NULL, RTS_ROUTE_NONE, 405, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    check (&cases[i]);
+}
+
+static void
+test_port (void)
+{
+  const struct {
+    const char *path;
+    guint port; /* 0: 404 */
+  } cases[] = {
+    { "/health/8554", 8554 },
+    { "/health/1", 1 },
+    { "/health/65535", 65535 },
+    { "/health/0", 0 },
+    { "/health/65536", 0 },
+    { "/health/99999999999999999999999", 0 },
+    { "/health/+8554", 0 },
+    { "/health/-1", 0 },
+    { "/health/ 8554", 0 },
+    { "/health/8554 ", 0 },
+    { "/health/8554/", 0 },
+    { "/health/0x10", 0 },
+    { "/health/8554x", 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsRoute r;
+
+    rts_http_route ("GET", cases[i].path, NULL, NULL, &r);
+    if (cases[i].port) {
+      g_assert_cmpint (r.kind, ==, RTS_ROUTE_PORT);
+      g_assert_cmpuint (r.port, ==, cases[i].port);
+    } else if (r.kind != RTS_ROUTE_NONE || r.status != 404) {
+      g_error ("%s: kind %d status %u, want 404", cases[i].path, r.kind,
+          r.status);
+    }
+    rts_http_route_clear (&r);
+  }
+}
+
+static void
+test_control (void)
+{
+  const char *ok = "Bearer " TOKEN;
+  const char *path = "/control/cameras/cam1/faults";
+  const Case cases[] = {
+    /* No token configured: the control API does not exist. */
+    { "POST", path, ok, NULL, RTS_ROUTE_NONE, 404, "no such path" },
+    { "POST", path, ok, TOKEN, RTS_ROUTE_CONTROL, 0, NULL },
+    { "DELETE", path, ok, TOKEN, RTS_ROUTE_CONTROL, 0, NULL },
+    /* The token is checked before the method... */
+    { "GET", path, NULL, TOKEN, RTS_ROUTE_NONE, 401, "bearer token" },
+    { "GET", path, ok, TOKEN, RTS_ROUTE_NONE, 405, "POST, DELETE" },
+    /* ... and the path before the token. */
+    { "POST", "/control/cameras/cam1", NULL, TOKEN, RTS_ROUTE_NONE, 404,
+        "/control/cameras/NAME/faults" },
+    { "POST", "/control/cameras//faults", ok, TOKEN, RTS_ROUTE_NONE, 404,
+        NULL },
+    { "POST", "/control/camera/cam1/faults", ok, TOKEN, RTS_ROUTE_NONE, 404,
+        NULL },
+    { "POST", "/control/cameras/cam1/faults/", ok, TOKEN, RTS_ROUTE_NONE, 404,
+        NULL },
+    { "POST", "/control/cameras/a/b/faults", ok, TOKEN, RTS_ROUTE_NONE, 404,
+        NULL },
+    { "POST", path, "Bearer " TOKEN "x", TOKEN, RTS_ROUTE_NONE, 401, NULL },
+    { "POST", path, "Bearer s3cre", TOKEN, RTS_ROUTE_NONE, 401, NULL },
+    { "POST", path, "bearer " TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
+    { "POST", path, "Bearer  " TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
+    { "POST", path, TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
+    { "POST", path, "Bearer ", TOKEN, RTS_ROUTE_NONE, 401, NULL },
+  };
+  RtsRoute r;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    check (&cases[i]);
+
+  rts_http_route ("POST", "/control/cameras/cam%202/faults", ok, TOKEN, &r);
+  g_assert_cmpint (r.kind, ==, RTS_ROUTE_CONTROL);
+  g_assert_cmpstr (r.camera, ==, "cam%202");
+  rts_http_route_clear (&r);
+}
+
+static void
+test_helpers (void)
+{
+  g_assert_true (rts_http_method_allowed ("GET", "GET, HEAD"));
+  g_assert_true (rts_http_method_allowed ("HEAD", "GET, HEAD"));
+  g_assert_false (rts_http_method_allowed ("GET,", "GET, HEAD"));
+  g_assert_false (rts_http_method_allowed ("", "GET, HEAD"));
+  g_assert_false (rts_http_method_allowed (NULL, "GET, HEAD"));
+
+  g_assert_true (rts_http_bearer_ok ("Bearer t", "t"));
+  g_assert_false (rts_http_bearer_ok (NULL, "t"));
+  g_assert_false (rts_http_bearer_ok ("Bearer t", NULL));
+  g_assert_false (rts_http_bearer_ok ("Bearer ", "t"));
+
+  g_assert_true (rts_http_wants_json ("application/json"));
+  g_assert_true (rts_http_wants_json ("application/json, */*;q=0.5"));
+  g_assert_false (rts_http_wants_json ("text/html,application/json"));
+  g_assert_false (rts_http_wants_json ("*/*"));
+  g_assert_false (rts_http_wants_json (NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/http_route/paths", test_paths);
+  g_test_add_func ("/http_route/port", test_port);
+  g_test_add_func ("/http_route/control", test_control);
+  g_test_add_func ("/http_route/helpers", test_helpers);
+  return g_test_run ();
+}
