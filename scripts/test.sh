@@ -27,10 +27,10 @@ step() {
 }
 
 step "style: clang-format"
-if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tests/*.c tests/*.h; then
+if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tests/*.c tests/*.h bench/*.c; then
   passed=$((passed + 1))
 else
-  echo "style: run 'clang-format -i src/*.[ch] tools/*.c tests/*.[ch]'" >&2
+  echo "style: run 'clang-format -i src/*.[ch] tools/*.c tests/*.[ch] bench/*.c'" >&2
   failed=$((failed + 1))
   status=1
 fi
