@@ -816,6 +816,8 @@ mode_readers (Ctx *ctx, const Opts *o)
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GHashTable) errors = g_hash_table_new (g_str_hash, g_str_equal);
   int started = 0, playing = 0, failed = 0, with_loss = 0, short_ = 0;
+  int late = 0, behind = 0;
+  guint64 max_deficit = 0;
   guint64 packets = 0, frames = 0, lost = 0, bytes = 0, expected = 0;
   gint64 t0 = now_ns (), setup_end, w0, w1;
   double nominal_s = 0;
@@ -870,11 +872,11 @@ mode_readers (Ctx *ctx, const Opts *o)
   ctx->counting = COUNT_DRAIN;
   /* Readers further back in the queue catch up to the window's end. */
   for (gint64 until = now_ns () + 3000000000; now_ns () < until;) {
-    gboolean behind = FALSE;
-    for (int i = 0; i < o->n && !behind; i++)
-      behind = conns[i].state == ST_PLAYING
+    gboolean lagging = FALSE;
+    for (int i = 0; i < o->n && !lagging; i++)
+      lagging = conns[i].state == ST_PLAYING
           && ts_after (ctx->end_ts[conns[i].url_idx], conns[i].last_ts);
-    if (!behind)
+    if (!lagging)
       break;
     poll_once (ctx, conns, 5);
   }
@@ -900,7 +902,14 @@ mode_readers (Ctx *ctx, const Opts *o)
     bytes += c->bytes;
     expected += url_max[i % nurls];
     with_loss += c->lost > 0;
-    short_ += c->frames < url_max[i % nurls];
+    if (c->frames < url_max[i % nurls]) {
+      /* Why it is short: started after the window opened (slow set-up, or
+       * the server sent it nothing yet), or still behind when it closed. */
+      short_++;
+      late += c->t_first_rtp == 0 || c->t_first_rtp > w0;
+      behind += ts_after (ctx->end_ts[c->url_idx], c->last_ts);
+      max_deficit = MAX (max_deficit, url_max[i % nurls] - c->frames);
+    }
   }
 
   g_string_append_printf (out,
@@ -910,10 +919,14 @@ mode_readers (Ctx *ctx, const Opts *o)
       ",\"bytes\":%" G_GUINT64_FORMAT ",\"lost_packets\":%" G_GUINT64_FORMAT
       ",\"frames\":%" G_GUINT64_FORMAT ",\"frames_expected\":%" G_GUINT64_FORMAT
       ",\"frames_nominal\":%.0f,\"readers_with_loss\":%d,"
-      "\"readers_short\":%d,\"every_frame\":%s,\"errors\":{",
+      "\"readers_short\":%d,\"short_late_start\":%d,"
+      "\"short_behind_at_end\":%d,\"max_frames_short\":%" G_GUINT64_FORMAT
+      ",\"fps_per_reader\":%.2f,\"every_frame\":%s,\"errors\":{",
       ctx->udp ? "udp" : "tcp", o->n, nurls, playing, failed,
       ms (setup_end - t0) / 1000, ms (w1 - w0) / 1000, packets, bytes, lost,
-      frames, expected, o->fps * nominal_s * playing, with_loss, short_,
+      frames, expected, o->fps * nominal_s * playing, with_loss, short_, late,
+      behind, max_deficit,
+      playing ? frames / (double) playing / (ms (w1 - w0) / 1000) : 0,
       playing == o->n && with_loss == 0 && short_ == 0
               && (double) expected >= 0.97 * o->fps * nominal_s * o->n
           ? "true"

@@ -16,6 +16,8 @@ TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-bad
 # reads /health and compose.yaml.
 CONTAINER_TEST="podman buildah runc debootstrap uidmap slirp4netns
  fuse-overlayfs jq"
+# bench/run.sh: wrk for /health under load, gnuplot for the plots.
+BENCH="wrk gnuplot-nox"
 # Node.js: the CDK app and the manifest tests (infra/), installed below only
 # when node is missing or too old.
 NODE_MAJOR_MIN=20
@@ -30,6 +32,9 @@ if [ "${1:-}" = "--test" ]; then
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     want="$want nodejs npm"
   fi
+fi
+if [ "${1:-}" = "--bench" ]; then
+  want="$want $BENCH"
 fi
 
 missing=""
