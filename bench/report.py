@@ -312,6 +312,12 @@ def frames_note(n, kind):
             + (f", {failed} readers failed" if failed else ""))
 
 
+io = series(numbers(os.path.join(RAW, "idle-cpu-ours.txt")))
+ib = series(numbers(os.path.join(RAW, "idle-cpu-base.txt")))
+row("cpu_idle", "CPU of 4 cameras, no reader (% of one core)", cell(io, "%"), cell(ib, "%"),
+    ratio(io["median"], ib["median"]), "-", None,
+    detail={"ours": io, "baseline": ib, "unit": "% of one core"})
+
 cpu = lambda j: j["server"]["cpu_pct"]
 rss = lambda j: j["server"]["end"]["rss_mib"]
 co, cb = rstat(4, "ours", cpu), rstat(4, "base", cpu)
@@ -437,13 +443,21 @@ ch = {k: load_json(os.path.join(RAW, f"churn-{k}.json")) for k in ("ours", "base
 
 
 def churn_cell(j, what):
-    if not j or "after" not in j:
+    if not j:
         return "n/a"
+    if "after" not in j or not j["after"].get("threads"):
+        return f"n/a: the server died during the cycles ({j.get('first_error', '')})"
+    settle = j.get("settle_s", 3)
     if what == "rss":
-        return (f"{j['rss_growth_mib']:+.1f} MiB ({j['before']['rss_mib']:.1f} -> "
-                f"{j['after']['rss_mib']:.1f}; {j['ok']} of {j['cycles'] + j['warmup']} ok)")
-    return (f"threads {j['before']['threads']} -> {j['after']['threads']}, "
-            f"fds {j['before']['fds']} -> {j['after']['fds']}")
+        s = (f"{j['rss_growth_mib']:+.1f} MiB ({j['before']['rss_mib']:.1f} -> "
+             f"{j['after']['rss_mib']:.1f} {settle:.0f} s after; {j['ok']} of "
+             f"{j['cycles'] + j['warmup']} cycles ok")
+        return s + (f", first error: {j['first_error']})" if j["failed"] else ")")
+    a2 = j.get("after_2s")
+    return (f"threads {j['before']['threads']} -> "
+            + (f"{a2['threads']} (2 s) -> " if a2 else "") + f"{j['after']['threads']}, "
+            f"fds {j['before']['fds']} -> " + (f"{a2['fds']} (2 s) -> " if a2 else "")
+            + f"{j['after']['fds']}")
 
 
 jo, jb = ch["ours"], ch["base"]
@@ -468,6 +482,12 @@ row(
     None if not jo or "after" not in jo else jo["threads_growth"] <= 0 and jo["fds_growth"] <= 0,
     detail={},
 )
+
+so_ = series(numbers(os.path.join(RAW, "sigterm-ours.txt")))
+sb_ = series(numbers(os.path.join(RAW, "sigterm-base.txt")))
+row("sigterm", "SIGTERM to exit, 4 readers playing", cell(so_, "ms"), cell(sb_, "ms"),
+    ratio(so_["median"], sb_["median"]), "-", None,
+    detail={"ours": so_, "baseline": sb_, "unit": "ms"})
 
 # --- output ---------------------------------------------------------------------------
 
@@ -547,11 +567,11 @@ set grid
 set xlabel 'readers'
 set ylabel 'CPU, % of one core'
 set yrange [0:*]
-plot 'readers.dat' using 1:2 with linespoints lw 2 title 'rtsp-test-server', \\
-     'readers.dat' using 1:3 with linespoints lw 2 title 'baseline (test-launch style)'
+plot 'readers.dat' using 1:2 with linespoints lw 2 lc rgb '#8e2bd6' title 'rtsp-test-server', \\
+     'readers.dat' using 1:3 with linespoints lw 2 lc rgb '#1a9e6e' title 'baseline (test-launch style)'
 set ylabel 'RSS, MiB'
-plot 'readers.dat' using 1:4 with linespoints lw 2 title 'rtsp-test-server', \\
-     'readers.dat' using 1:5 with linespoints lw 2 title 'baseline (test-launch style)'
+plot 'readers.dat' using 1:4 with linespoints lw 2 lc rgb '#8e2bd6' title 'rtsp-test-server', \\
+     'readers.dat' using 1:5 with linespoints lw 2 lc rgb '#1a9e6e' title 'baseline (test-launch style)'
 unset multiplot
 set output 'first-frame.png'
 set multiplot layout 1,2 title 'First complete keyframe a joining reader receives (CDF over runs)'
@@ -560,15 +580,15 @@ set ylabel 'fraction of runs'
 set yrange [0:1]
 set xrange [0:*]
 set xlabel 'ms after the PLAY reply'
-plot 'ff-tcp-ours-play.dat' with steps lw 2 title 'ours TCP', \\
-     'ff-udp-ours-play.dat' with steps lw 2 dt 2 title 'ours UDP', \\
-     'ff-tcp-base-play.dat' with steps lw 2 title 'baseline TCP', \\
-     'ff-udp-base-play.dat' with steps lw 2 dt 2 title 'baseline UDP'
+plot 'ff-tcp-ours-play.dat' with steps lw 2 lc rgb '#8e2bd6' title 'ours TCP', \\
+     'ff-udp-ours-play.dat' with steps lw 2 dt 2 lc rgb '#8e2bd6' title 'ours UDP', \\
+     'ff-tcp-base-play.dat' with steps lw 2 lc rgb '#1a9e6e' title 'baseline TCP', \\
+     'ff-udp-base-play.dat' with steps lw 2 dt 2 lc rgb '#1a9e6e' title 'baseline UDP'
 set xlabel 'ms after TCP connect'
-plot 'ff-tcp-ours-connect.dat' with steps lw 2 title 'ours TCP', \\
-     'ff-udp-ours-connect.dat' with steps lw 2 dt 2 title 'ours UDP', \\
-     'ff-tcp-base-connect.dat' with steps lw 2 title 'baseline TCP', \\
-     'ff-udp-base-connect.dat' with steps lw 2 dt 2 title 'baseline UDP'
+plot 'ff-tcp-ours-connect.dat' with steps lw 2 lc rgb '#8e2bd6' title 'ours TCP', \\
+     'ff-udp-ours-connect.dat' with steps lw 2 dt 2 lc rgb '#8e2bd6' title 'ours UDP', \\
+     'ff-tcp-base-connect.dat' with steps lw 2 lc rgb '#1a9e6e' title 'baseline TCP', \\
+     'ff-udp-base-connect.dat' with steps lw 2 dt 2 lc rgb '#1a9e6e' title 'baseline UDP'
 unset multiplot
 """
 r = subprocess.run(["gnuplot"], input=gp, text=True, cwd=DIR, capture_output=True)

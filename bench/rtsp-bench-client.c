@@ -65,10 +65,13 @@ typedef struct {
   char *setup_url;
   GByteArray *in;
   gint64 t_start, t_connected, t_play_reply, t_first_rtp, t_idr_done;
+  gint64 t_answer[ST_PLAYING]; /* when each request's answer came */
   gint64 deadline;
   gboolean have_seq;
   guint16 last_seq;
   guint32 last_ts;
+  gboolean have_marker;
+  guint32 marker_ts; /* of the last frame completed */
   guint64 packets, frames, lost, bytes;
   gboolean idr_open;
   guint32 idr_ts;
@@ -310,6 +313,10 @@ on_rtp (Ctx *ctx, Conn *c, const guint8 *p, size_t n, gint64 now)
   c->have_seq = TRUE;
   c->last_seq = seq;
   c->last_ts = ts;
+  if (marker) {
+    c->have_marker = TRUE;
+    c->marker_ts = ts;
+  }
   if (counted) {
     c->packets++;
     c->bytes += n;
@@ -539,6 +546,7 @@ on_response (Ctx *ctx, Conn *c, int tag, const char *hdr, size_t hlen,
   }
   if (c->state < ST_OPTIONS || c->state > ST_PLAY)
     return; /* keep-alive answers and the like */
+  c->t_answer[c->state] = now_ns ();
   if (status != 200) {
     static const char *const names[] = { "", "", "OPTIONS", "DESCRIBE", "SETUP",
       "PLAY" };
@@ -742,10 +750,17 @@ mode_first_frame (Ctx *ctx, const Opts *o)
   g_autoptr (GArray) from_play = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) from_connect = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) play_rtp = g_array_new (FALSE, FALSE, sizeof (double));
+  /* Where the time before PLAY goes: connect, then each request's round
+   * trip. */
+  static const char *const step_names[] = { "connect_ms", "options_ms",
+    "describe_ms", "setup_ms", "play_ms" };
+  GArray *steps[G_N_ELEMENTS (step_names)];
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GString) errors = g_string_new (NULL);
   int failed = 0;
 
+  for (guint s = 0; s < G_N_ELEMENTS (steps); s++)
+    steps[s] = g_array_new (FALSE, FALSE, sizeof (double));
   conn_reset (&conn);
   for (int run = 0; run < o->n; run++) {
     const Url *url = g_ptr_array_index (o->urls, run % o->urls->len);
@@ -767,6 +782,15 @@ mode_first_frame (Ctx *ctx, const Opts *o)
       g_array_append_val (from_play, fp);
       g_array_append_val (from_connect, fc);
       g_array_append_val (play_rtp, pr);
+      for (guint s = 0; s < G_N_ELEMENTS (steps); s++) {
+        gint64 from = s == 0 ? conn.t_start
+            : s == 1         ? conn.t_connected
+                             : conn.t_answer[ST_OPTIONS + s - 2];
+        gint64 to =
+            s == 0 ? conn.t_connected : conn.t_answer[ST_OPTIONS + s - 1];
+        double v = ms (to - from);
+        g_array_append_val (steps[s], v);
+      }
     } else {
       failed++;
       g_string_append_printf (errors, "%s\"%s\"", errors->len ? "," : "",
@@ -785,6 +809,11 @@ mode_first_frame (Ctx *ctx, const Opts *o)
   print_series (out, "from_connect_ms", from_connect);
   g_string_append_c (out, ',');
   print_series (out, "play_to_first_rtp_ms", play_rtp);
+  for (guint s = 0; s < G_N_ELEMENTS (steps); s++) {
+    g_string_append_c (out, ',');
+    print_series (out, step_names[s], steps[s]);
+    g_array_unref (steps[s]);
+  }
   g_string_append (out, "}\n");
   fputs (out->str, stdout);
   return failed ? 1 : 0;
@@ -870,12 +899,14 @@ mode_readers (Ctx *ctx, const Opts *o)
   after = proc_stat (o->pid);
   newest_ts (conns, o->n, ctx->end_ts, nurls);
   ctx->counting = COUNT_DRAIN;
-  /* Readers further back in the queue catch up to the window's end. */
+  /* Readers further back in the queue catch up to the window's end: the
+   * end of the last frame in it, not just its first packet. */
   for (gint64 until = now_ns () + 3000000000; now_ns () < until;) {
     gboolean lagging = FALSE;
     for (int i = 0; i < o->n && !lagging; i++)
       lagging = conns[i].state == ST_PLAYING
-          && ts_after (ctx->end_ts[conns[i].url_idx], conns[i].last_ts);
+          && (!conns[i].have_marker
+              || ts_after (ctx->end_ts[conns[i].url_idx], conns[i].marker_ts));
     if (!lagging)
       break;
     poll_once (ctx, conns, 5);
@@ -907,7 +938,8 @@ mode_readers (Ctx *ctx, const Opts *o)
        * the server sent it nothing yet), or still behind when it closed. */
       short_++;
       late += c->t_first_rtp == 0 || c->t_first_rtp > w0;
-      behind += ts_after (ctx->end_ts[c->url_idx], c->last_ts);
+      behind +=
+          !c->have_marker || ts_after (ctx->end_ts[c->url_idx], c->marker_ts);
       max_deficit = MAX (max_deficit, url_max[i % nurls] - c->frames);
     }
   }
@@ -962,7 +994,7 @@ mode_churn (Ctx *ctx, const Opts *o)
   Conn *slots = g_new0 (Conn, o->parallel);
   g_autoptr (GString) out = g_string_new (NULL);
   int total = o->n + o->warmup, started = 0, done = 0, ok = 0, failed = 0;
-  ProcStat cold, warm = { 0 }, after;
+  ProcStat cold, warm = { 0 }, after_2s, after;
   gint64 t0 = now_ns (), t_warm = 0, t_end;
   char first_error[160] = "";
 
@@ -1028,7 +1060,10 @@ mode_churn (Ctx *ctx, const Opts *o)
   }
   /* The server frees a session when it notices the connection is gone;
    * give it the settle time before the last look. */
-  g_usleep ((gulong) (o->settle * 1e6));
+  g_usleep (2000000);
+  after_2s = proc_stat (o->pid);
+  if (o->settle > 2)
+    g_usleep ((gulong) ((o->settle - 2) * 1e6));
   after = proc_stat (o->pid);
 
   g_string_append_printf (out,
@@ -1043,7 +1078,10 @@ mode_churn (Ctx *ctx, const Opts *o)
     g_string_append_c (out, ',');
     print_proc (out, "before", warm);
     g_string_append_c (out, ',');
+    print_proc (out, "after_2s", after_2s);
+    g_string_append_c (out, ',');
     print_proc (out, "after", after);
+    g_string_append_printf (out, ",\"settle_s\":%.1f", MAX (o->settle, 2));
     g_string_append_printf (out,
         ",\"rss_growth_mib\":%.2f,\"threads_growth\":%d,\"fds_growth\":%d",
         after.rss_mib - warm.rss_mib, after.threads - warm.threads,
@@ -1261,7 +1299,8 @@ usage (void)
       "run\n"
       "  --drop rst|teardown  churn: how a reader leaves (default rst)\n"
       "  --warmup N      churn: cycles before the 'before' snapshot (50)\n"
-      "  --settle S      churn: wait before the 'after' snapshot (3)\n"
+      "  --settle S      churn: wait before the 'after' snapshot (12; one\n"
+      "                  more is taken after 2 s)\n"
       "  --health URL    startup: poll this /health until 200, all ports open\n"
       "  --describe URL  startup: poll DESCRIBE on it until 200 (repeat)\n");
 }
@@ -1274,7 +1313,7 @@ main (int argc, char **argv)
     .duration = 5,
     .fps = 30,
     .timeout = 0,
-    .settle = 3,
+    .settle = 12,
     .warmup = 50,
     .rst = TRUE };
   g_autofree char *transport = NULL, *drop = NULL;

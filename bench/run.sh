@@ -57,6 +57,7 @@ if [ "$QUICK" = 1 ]; then
   CHURN=300
   HC=20             # rtsp-health-check runs
   WRK_S=3
+  IDLE_S=2
   CAM_STEPS=2
   BASE_CAMS="8 16"
 else
@@ -68,6 +69,7 @@ else
   CHURN=2000
   HC=40
   WRK_S=5
+  IDLE_S=4
   CAM_STEPS=4
   BASE_CAMS="8 16 24 32"
 fi
@@ -194,15 +196,24 @@ stop_server() {
 # baseline RTSP OPTIONS. A dead or hung one is recorded, its stacks kept,
 # and a fresh one started, so that one hang does not void the whole run.
 alive_or_restart() {
-  local step=$1 ok list
+  local step=$1 list
   list=$(IFS=,; echo "${PORTS[*]}")
-  if [ "$KIND" = ours ]; then
-    "$CHECK" --url "http://127.0.0.1:$HTTP/health/live" --timeout 3 >/dev/null 2>&1 && return 0
-  else
-    "$CHECK" --rtsp-ports "$list" --timeout 3 >/dev/null 2>&1 && return 0
+  if "$CHECK" --rtsp-ports "$list" --timeout 3 >/dev/null 2>&1 &&
+    { [ "$KIND" = base ] ||
+      "$CHECK" --url "http://127.0.0.1:$HTTP/health/live" --timeout 3 >/dev/null 2>&1; }; then
+    return 0
+  fi
+  if ! kill -0 "$SPID" 2>/dev/null; then
+    wait "$WPID" 2>/dev/null
+    local rc=$?
+    note "$KIND died during '$LAST_STEP' (exit status $rc): restarting it"
+    echo "$KIND died during $LAST_STEP (exit status $rc; its log: raw/servers.log)" >>"$RAW/events.txt"
+    SPID=""
+    start_server "$KIND" "${#PORTS[@]}"
+    return
   fi
   note "$KIND does not answer before '$step': restarting it"
-  echo "$KIND did not answer before $step (after $LAST_STEP)" >>"$RAW/events.txt"
+  echo "$KIND stopped answering RTSP or /health/live during $LAST_STEP" >>"$RAW/events.txt"
   command -v gdb >/dev/null && kill -0 "$SPID" 2>/dev/null &&
     timeout 60 gdb -p "$SPID" -batch -ex "thread apply all bt 16" \
       >"$RAW/hang-$KIND-after-$LAST_STEP.txt" 2>/dev/null
@@ -219,15 +230,32 @@ client() {
 
 # rtsp-health-check's wall time, bash's fork and exec included (an
 # orchestrator pays them too), in ms, one a line.
+# Three failures in a row end it: the server is not answering, and each
+# failure would cost the check's whole timeout.
 time_check() {
-  local out=$1 i t0 t1
+  local out=$1 i t0 t1 fails=0
   shift
   for i in $(seq "$HC"); do
     t0=${EPOCHREALTIME/./}
-    "$CHECK" "$@" >/dev/null 2>&1 || echo "check failed: $*" >>"$LOG"
+    if "$CHECK" "$@" >/dev/null 2>&1; then
+      fails=0
+    else
+      fails=$((fails + 1))
+      echo "$KIND: rtsp-health-check $* failed" >>"$RAW/events.txt"
+      [ $fails -ge 3 ] && return 1
+    fi
     t1=${EPOCHREALTIME/./}
     echo "$(((t1 - t0)))" | awk '{printf "%.3f\n", $1 / 1000}' >>"$out"
   done
+}
+
+# CPU share of one core the server used over SECONDS (utime+stime ticks).
+cpu_share() {
+  local secs=$1 a b
+  a=$(awk '{print $14 + $15}' /proc/"$SPID"/stat 2>/dev/null) || return
+  sleep "$secs"
+  b=$(awk '{print $14 + $15}' /proc/"$SPID"/stat 2>/dev/null) || return
+  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN {printf "%.2f\n", (b - a) / hz / s * 100}'
 }
 
 # --- 1. start-up, A/B interleaved run by run -------------------------------
@@ -256,6 +284,9 @@ block() {
   note "$kind, round $r"
   start_server "$kind" 4 || { stop_server start; return; }
   LAST_STEP=start
+  # Idle: ours keeps its cameras running; the baseline starts a camera's
+  # pipeline on its first DESCRIBE (and here nobody asked yet).
+  cpu_share "$IDLE_S" >>"$RAW/idle-cpu-$kind.txt"
   for t in tcp udp; do
     alive_or_restart "ff-$t" || return
     client $((FF * 6 + 10)) first-frame -n "$FF" -t $t $URLS >"$RAW/ff-$t-$kind-r$r.json"
@@ -294,7 +325,17 @@ block() {
     client $((CHURN / 5 + 60)) churn -n "$CHURN" --pid "$SPID" $URLS >"$RAW/churn-$kind.json"
     LAST_STEP=churn
   fi
-  stop_server "end-of-round-$r"
+  # The end of the round: SIGTERM to exit, four readers playing.
+  alive_or_restart "sigterm" || return
+  client 60 readers -n 4 -d 30 $URLS >/dev/null 2>&1 &
+  local rp=$! t0 t1
+  sleep 2.5
+  t0=${EPOCHREALTIME/./}
+  stop_server "sigterm-round-$r"
+  t1=${EPOCHREALTIME/./}
+  echo "$(((t1 - t0)))" | awk '{printf "%.3f\n", $1 / 1000}' >>"$RAW/sigterm-$kind.txt"
+  kill "$rp" 2>/dev/null
+  wait "$rp" 2>/dev/null
 }
 for r in $(seq "$ROUNDS"); do
   # ABBA: neither server always goes first on a warming machine.
