@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -50,10 +51,14 @@ def numbers(path):
 
 
 def pct(samples, q):
-    """Nearest-rank percentile, as rtsp-bench-client computes it."""
+    """Nearest-rank percentile, as rtsp-bench-client computes it; the
+    median of an even count is the mean of the middle two (rounds come in
+    twos)."""
     s = sorted(samples)
     if not s:
         return None
+    if q == 0.5:
+        return statistics.median(s)
     i = max(0, math.ceil(q * len(s)) - 1)
     return s[min(i, len(s) - 1)]
 
