@@ -87,6 +87,7 @@ typedef enum { COUNT_OFF, COUNT_OPEN, COUNT_DRAIN } Counting;
 typedef struct {
   int ep;
   gboolean udp;
+  gboolean no_range;
   Counting counting;
   guint32 *start_ts, *end_ts;
 } Ctx;
@@ -594,7 +595,10 @@ on_response (Ctx *ctx, Conn *c, int tag, const char *hdr, size_t hlen,
       value[strcspn (value, ";")] = '\0';
       g_snprintf (c->session, sizeof c->session, "%s", value);
       c->state = ST_PLAY;
-      send_request (ctx, c, "PLAY", c->url->text, "Range: npt=0.000-\r\n");
+      /* ffmpeg and GStreamer send this Range; --no-range tells whether
+       * the server's seek path it takes matters. */
+      send_request (ctx, c, "PLAY", c->url->text,
+          ctx->no_range ? NULL : "Range: npt=0.000-\r\n");
       break;
     case ST_PLAY:
       c->t_play_reply = now_ns ();
@@ -1298,6 +1302,7 @@ usage (void)
       "  --timeout S     first-frame: per run; readers: set-up; startup: per "
       "run\n"
       "  --drop rst|teardown  churn: how a reader leaves (default rst)\n"
+      "  --no-range      PLAY without Range: npt=0.000-\n"
       "  --warmup N      churn: cycles before the 'before' snapshot (50)\n"
       "  --settle S      churn: wait before the 'after' snapshot (12; one\n"
       "                  more is taken after 2 s)\n"
@@ -1317,6 +1322,7 @@ main (int argc, char **argv)
     .warmup = 50,
     .rst = TRUE };
   g_autofree char *transport = NULL, *drop = NULL;
+  Ctx ctx = { 0 };
   GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &o.n, NULL, NULL },
     { "transport", 't', 0, G_OPTION_ARG_STRING, &transport, NULL, NULL },
@@ -1328,13 +1334,13 @@ main (int argc, char **argv)
     { "drop", 0, 0, G_OPTION_ARG_STRING, &drop, NULL, NULL },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &o.warmup, NULL, NULL },
     { "settle", 0, 0, G_OPTION_ARG_DOUBLE, &o.settle, NULL, NULL },
+    { "no-range", 0, 0, G_OPTION_ARG_NONE, &ctx.no_range, NULL, NULL },
     { "health", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.health, NULL, NULL },
     { "describe", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.describe, NULL, NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr (GOptionContext) octx = g_option_context_new (NULL);
   g_autoptr (GError) err = NULL;
-  Ctx ctx = { 0 };
   struct rlimit rl;
   const char *mode;
   int dashdash = argc, rc;

@@ -154,11 +154,12 @@ start_server() {
     [ -n "$SPID" ] && break
     sleep 0.01
   done
-  # Ready: ours when /health says every port answers DESCRIBE; the baseline
-  # when every port answers DESCRIBE (its media start on the first one).
-  local list
+  # Ready, within 20 s: ours when /health/ready (every port answers, every
+  # camera streams); the baseline when every port answers OPTIONS (it
+  # builds a camera's pipeline on the first DESCRIBE).
+  local list end=$((SECONDS + 20))
   list=$(IFS=,; echo "${PORTS[*]}")
-  for _ in $(seq 300); do
+  while [ $SECONDS -lt $end ]; do
     if [ "$kind" = ours ]; then
       "$CHECK" --url "http://127.0.0.1:$HTTP/health/ready" --timeout 1 >/dev/null 2>&1 && return 0
     else
@@ -192,8 +193,8 @@ stop_server() {
   SPID=""
 }
 
-# Whether the running server still answers: ours /health/live, the
-# baseline RTSP OPTIONS. A dead or hung one is recorded, its stacks kept,
+# Whether the running server still answers: RTSP OPTIONS on every port,
+# and ours also /health/live. A dead or hung one is recorded, its stacks kept,
 # and a fresh one started, so that one hang does not void the whole run.
 alive_or_restart() {
   local step=$1 list
