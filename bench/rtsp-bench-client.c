@@ -8,6 +8,7 @@
  *                     [--pid PID] URL...
  *   rtsp-bench-client startup [-n RUNS] [--health URL] [--describe URL]...
  *                     -- COMMAND [ARG]...
+ *   rtsp-bench-client free-ports -n N
  *
  * It parses only what it needs of RTSP, and of H.264 (RFC 6184) only enough
  * to find where an IDR access unit begins and ends: ffmpeg's probing would
@@ -1285,6 +1286,40 @@ mode_startup (const Opts *o)
   return failed ? 1 : 0;
 }
 
+/* ---- free-ports ---------------------------------------------------------- */
+
+/* N TCP ports on 127.0.0.1 that were free a moment ago: the kernel picks
+ * each (bind to port 0), all are held open together so that no two are the
+ * same, then closed for the servers to take. */
+static int
+mode_free_ports (int n)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree int *fds = g_new (int, n);
+  int rc = 0, i;
+
+  for (i = 0; i < n; i++) {
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t len = sizeof a;
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    fds[i] = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fds[i] < 0 || bind (fds[i], (struct sockaddr *) &a, sizeof a) < 0
+        || getsockname (fds[i], (struct sockaddr *) &a, &len) < 0) {
+      fprintf (stderr, "rtsp-bench-client: free-ports: %s\n", strerror (errno));
+      rc = 1;
+      if (fds[i] >= 0)
+        close (fds[i]);
+      break;
+    }
+    g_string_append_printf (out, "%s%u", i ? " " : "", ntohs (a.sin_port));
+  }
+  while (i-- > 0)
+    close (fds[i]);
+  if (rc == 0)
+    printf ("%s\n", out->str);
+  return rc;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void
@@ -1293,6 +1328,7 @@ usage (void)
   fprintf (stderr,
       "usage: rtsp-bench-client first-frame|readers|churn [options] URL...\n"
       "       rtsp-bench-client startup [options] -- COMMAND [ARG]...\n"
+      "       rtsp-bench-client free-ports -n N\n"
       "  -n N            runs, readers or cycles\n"
       "  -t tcp|udp      RTP transport (default tcp)\n"
       "  -d SECONDS      readers: how long to count packets (default 5)\n"
@@ -1373,6 +1409,8 @@ main (int argc, char **argv)
     return 2;
   }
 
+  if (g_str_equal (mode, "free-ports"))
+    return mode_free_ports (o.n);
   if (g_str_equal (mode, "startup")) {
     if (!o.command || !o.command[0]) {
       usage ();
