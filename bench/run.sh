@@ -38,7 +38,7 @@ BUILD=build-bench
 if [ ! -f $BUILD/build.ninja ]; then
   meson setup $BUILD --buildtype=release >/dev/null || exit 1
 fi
-timeout 900 ninja -C $BUILD rtsp-test-server rtsp-health-check bench/baseline bench/rtsp-bench-client >/dev/null || {
+timeout 900 ninja -C $BUILD rtsp-test-server rtsp-health-check bench/baseline bench/rtsp-bench-client bench/bench-report >/dev/null || {
   echo "bench: build failed" >&2
   exit 1
 }
@@ -47,6 +47,7 @@ SERVER=$(realpath "$SERVER")
 BASELINE=$ROOT/$BUILD/bench/baseline
 CLIENT=$ROOT/$BUILD/bench/rtsp-bench-client
 CHECK=$ROOT/$BUILD/rtsp-health-check
+REPORT=$ROOT/$BUILD/bench/bench-report
 
 if [ "$QUICK" = 1 ]; then
   ROUNDS=1          # A/B rounds of the four-camera block
@@ -116,12 +117,7 @@ note() { printf '[%4ds] %s\n' $((SECONDS - T_START)) "$*" >&2; }
 
 # N free TCP ports on loopback (the kernel picks them; closed again at once).
 free_ports() {
-  python3 -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+  timeout 10 "$CLIENT" free-ports -n "$1"
 }
 
 urls() {
@@ -371,4 +367,4 @@ done
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/machine.txt"
 echo "seconds=$((SECONDS - T_START))" >>"$RAW/machine.txt"
 note "done; report"
-python3 bench/report.py "$OUT"
+"$REPORT" "$OUT"
