@@ -215,9 +215,10 @@ fmt (Num v, int digits)
   return group (keep (g_strdup_printf ("%.*f", digits, v.d)));
 }
 
-/* A value as text where the old report interpolated it as it was. */
+/* A raw value in the table's text as the report has always shown it:
+ * "None" and "True" for null and true, doubles at their shortest. */
 static char *
-py_str (JsonNode *n)
+value_text (JsonNode *n)
 {
   GString *s = g_string_new (NULL);
   if (!n || JSON_NODE_HOLDS_NULL (n))
@@ -245,7 +246,7 @@ static char *
 num_str (Num n)
 {
   g_autoptr (JsonNode) j = node_num (n);
-  return py_str (j);
+  return value_text (j);
 }
 
 /* An int (or a sum of them) with thousands separators. */
@@ -945,7 +946,7 @@ churn_cell (JsonNode *j, gboolean rss)
   if (!GET (j, "after") || !truthy (GET (j, "after", "threads"))) {
     JsonNode *e = GET (j, "first_error");
     return keep (g_strdup_printf ("n/a: the server died during the cycles (%s)",
-        e ? py_str (e) : ""));
+        e ? value_text (e) : ""));
   }
   s = g_string_new (NULL);
   if (rss) {
@@ -954,25 +955,26 @@ churn_cell (JsonNode *j, gboolean rss)
         "%+.1f MiB (%.1f -> %.1f %.0f s after; %s of %s cycles ok",
         NUM (j, "rss_growth_mib").d, NUM (j, "before", "rss_mib").d,
         NUM (j, "after", "rss_mib").d, settle ? num_of (settle).d : 3,
-        py_str (GET (j, "ok")),
+        value_text (GET (j, "ok")),
         num_str (num_add (NUM (j, "cycles"), NUM (j, "warmup"))));
     if (truthy (GET (j, "failed")))
       g_string_append_printf (s, ", first error: %s)",
-          py_str (GET (j, "first_error")));
+          value_text (GET (j, "first_error")));
     else
       g_string_append (s, ")");
   } else {
     a2 = GET (j, "after_2s");
     g_string_append_printf (s, "threads %s -> ",
-        py_str (GET (j, "before", "threads")));
+        value_text (GET (j, "before", "threads")));
     if (truthy (a2))
-      g_string_append_printf (s, "%s (2 s) -> ", py_str (GET (a2, "threads")));
+      g_string_append_printf (s, "%s (2 s) -> ",
+          value_text (GET (a2, "threads")));
     g_string_append_printf (s, "%s, fds %s -> ",
-        py_str (GET (j, "after", "threads")),
-        py_str (GET (j, "before", "fds")));
+        value_text (GET (j, "after", "threads")),
+        value_text (GET (j, "before", "fds")));
     if (truthy (a2))
-      g_string_append_printf (s, "%s (2 s) -> ", py_str (GET (a2, "fds")));
-    g_string_append (s, py_str (GET (j, "after", "fds")));
+      g_string_append_printf (s, "%s (2 s) -> ", value_text (GET (a2, "fds")));
+    g_string_append (s, value_text (GET (j, "after", "fds")));
   }
   return keep (g_string_free (s, FALSE));
 }
@@ -1598,11 +1600,11 @@ main (int argc, char **argv)
             srvs[i],
             JSON_NODE_HOLDS_NULL (GET (s, "median"))
                 ? ""
-                : py_str (GET (s, "median")),
+                : value_text (GET (s, "median")),
             GET (s, "p90") && !JSON_NODE_HOLDS_NULL (GET (s, "p90"))
-                ? py_str (GET (s, "p90"))
+                ? value_text (GET (s, "p90"))
                 : "",
-            py_str (GET (s, "n")), unit ? py_str (unit) : "");
+            value_text (GET (s, "n")), unit ? value_text (unit) : "");
       }
     }
   }
@@ -1619,9 +1621,9 @@ main (int argc, char **argv)
           continue;
         g_string_append_printf (csv,
             "readers_%d_cpu_pct,%s,%s,,1,%% of one core\n", k->n, srv,
-            py_str (GET (j, "server", "cpu_pct")));
+            value_text (GET (j, "server", "cpu_pct")));
         g_string_append_printf (csv, "readers_%d_rss_mib,%s,%s,,1,MiB\n", k->n,
-            srv, py_str (GET (j, "server", "end", "rss_mib")));
+            srv, value_text (GET (j, "server", "end", "rss_mib")));
       }
     }
   }
