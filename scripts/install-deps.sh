@@ -21,6 +21,8 @@ FUZZ_TEST="clang libclang-rt-14-dev valgrind"
 # reads /health and compose.yaml.
 CONTAINER_TEST="podman buildah runc debootstrap uidmap slirp4netns
  fuse-overlayfs jq"
+# bench/run.sh: wrk for /health under load, gnuplot for the plots.
+BENCH="wrk gnuplot-nox"
 # Node.js: the CDK app and the manifest tests (infra/), installed below only
 # when node is missing or too old.
 NODE_MAJOR_MIN=20
@@ -35,6 +37,9 @@ if [ "${1:-}" = "--test" ]; then
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     want="$want nodejs npm"
   fi
+fi
+if [ "${1:-}" = "--bench" ]; then
+  want="$want $BENCH"
 fi
 
 missing=""

@@ -27,10 +27,10 @@ step() {
 }
 
 step "style: clang-format"
-if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tools/*.h tests/*.c tests/*.h fuzz/*.c fuzz/*.h; then
+if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tools/*.h tests/*.c tests/*.h fuzz/*.c fuzz/*.h bench/*.c; then
   passed=$((passed + 1))
 else
-  echo "style: run 'clang-format -i src/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch]'" >&2
+  echo "style: run 'clang-format -i src/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c'" >&2
   failed=$((failed + 1))
   status=1
 fi
