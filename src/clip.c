@@ -582,8 +582,13 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
     GstClockTime dts = GST_BUFFER_DTS_OR_PTS (buf);
     GstClockTime pts = GST_BUFFER_PTS (buf);
 
-    if (codec && i > first)
-      check_au (buf, codec, &bad);
+    /* Marked, so a player can find the next keyframe at once. */
+    if (codec) {
+      if (i == first || check_au (buf, codec, &bad))
+        GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+      else
+        GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    }
     if (!GST_CLOCK_TIME_IS_VALID (origin))
       origin = GST_CLOCK_TIME_IS_VALID (dts) ? dts : 0;
     /* A buffer without timestamps follows its predecessor. */
@@ -887,6 +892,7 @@ typedef struct {
   GstClock *clock;
   GstElement *timebase; /* the appsrc whose base time we follow */
   GstClockTime lead;
+  gboolean key_soon; /* the next video access unit is to be a keyframe */
   GstClockID id;
 } Play;
 
@@ -975,6 +981,35 @@ schedule (Play *p)
   }
 }
 
+/* Under P's lock: the video's next access unit becomes the next keyframe
+ * of the clip, stamped just after the last one sent, so timestamps keep
+ * rising; the rest of the current GOP is skipped (the
+ * picture jumps ahead a little). The audio goes on as it was. */
+static void
+skip_to_keyframe (Play *p)
+{
+  Feed *f = &p->feeds[0];
+  GPtrArray *frames = f->track->frames;
+  GstBuffer *prev =
+      g_ptr_array_index (frames, (f->index + frames->len - 1) % frames->len);
+  GstClockTime due = feed_due (f);
+  GstClockTime after_prev = due - GST_BUFFER_DURATION (prev) + GST_MSECOND;
+  guint k = f->index;
+
+  p->key_soon = FALSE;
+  for (guint n = 0; n < frames->len; n++, k = (k + 1) % frames->len) {
+    GstBuffer *b = g_ptr_array_index (frames, k);
+    if (!GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT))
+      break;
+  }
+  /* Right after the last frame sent: already due when it reaches the
+   * sinks, which sync on the clock, so it goes out at once. */
+  due = MIN (due, after_prev);
+  f->index = k;
+  f->loop_start =
+      due - GST_BUFFER_DTS ((GstBuffer *) g_ptr_array_index (frames, k));
+}
+
 /* The pipeline's running time now; 0 while its base time is still ahead
  * of the clock (a state change in progress), never a wrapped-around value
  * that would make everything due at once. */
@@ -1010,6 +1045,8 @@ on_tick (GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
   if (feed_due (&p->feeds[0]) > now + p->lead + GST_SECOND
       || now > feed_due (&p->feeds[0]) + GST_SECOND)
     restart (p, now);
+  if (p->key_soon)
+    skip_to_keyframe (p);
   for (guint i = 0; i < 2 && ok; i++) {
     Feed *f = &p->feeds[i];
     while (ok && f->src && feed_due (f) <= now + p->lead)
@@ -1127,6 +1164,28 @@ rts_clip_player_free (RtsClipPlayer *player)
   }
   play_unref (p);
   g_free (player);
+}
+
+void
+rts_clip_player_key_soon (RtsClipPlayer *player)
+{
+  Play *p = player->play;
+
+  g_mutex_lock (&p->lock);
+  p->key_soon = TRUE;
+  /* Now, not at the next frame's time: the reader waits one round trip. */
+  if (p->running && p->clock && !p->stopped) {
+    if (p->id) {
+      gst_clock_id_unschedule (p->id);
+      gst_clock_id_unref (p->id);
+    }
+    p->id =
+        gst_clock_new_single_shot_id (p->clock, gst_clock_get_time (p->clock));
+    if (gst_clock_id_wait_async (p->id, on_tick, play_ref (p), play_unref)
+        != GST_CLOCK_OK)
+      p->running = FALSE;
+  }
+  g_mutex_unlock (&p->lock);
 }
 
 void

@@ -97,6 +97,15 @@ RtsClipPlayer *rts_clip_player_new (RtsClip *clip, GstElement *video_src,
  * Its timestamps do not change, so sinks that sync to the clock (gst-rtsp-
  * server's do) still send it on time; sinks that do not send it early. */
 void rts_clip_player_set_lead (RtsClipPlayer *player, GstClockTime lead);
+/* The next video access unit pushed is a keyframe: the rest of the GOP
+ * playing now is skipped, timestamps run on. For a reader who just joined
+ * a shared stream: its picture starts within a frame instead of at the
+ * next GOP; readers already watching see the picture jump ahead a little
+ * and one more keyframe, as a live encoder asked for one would send. No
+ * encoder runs for it. Safe from any thread; several calls before the
+ * next push make one keyframe. */
+void rts_clip_player_key_soon (RtsClipPlayer *player);
+
 /* Stops pushing (at once: no push starts after this returns) and drops the
  * player's references; the pipeline may keep running or be gone. */
 void rts_clip_player_free (RtsClipPlayer *player);

@@ -5,6 +5,8 @@
 #include "log.h"
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <gst/app/gstappsink.h>
@@ -423,6 +425,16 @@ on_idle_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* A reader's PLAY has been answered and its transport is on the stream:
+ * a loop camera sends it a keyframe within a frame rather than at its next
+ * GOP (a live encoder gets gst-rtsp-server's own keyframe request). */
+static void
+on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
+{
+  if (srv->player)
+    rts_clip_player_key_soon (srv->player);
+}
+
 static void
 on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
@@ -439,9 +451,12 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   char *peer = NULL;
 
   if (conn) {
-    remote =
-        g_socket_get_remote_address (gst_rtsp_connection_get_read_socket (conn),
-            NULL);
+    GSocket *sock = gst_rtsp_connection_get_read_socket (conn);
+    remote = g_socket_get_remote_address (sock, NULL);
+    /* RTP over TCP is many small writes: without this, Nagle's algorithm
+     * holds each one for the reader's delayed ACK (40 ms here, measured
+     * on a joining reader's first keyframe). */
+    g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   }
   if (G_IS_INET_SOCKET_ADDRESS (remote)) {
     GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (remote);
@@ -454,6 +469,7 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   g_object_set_data_full (G_OBJECT (client), "rts-peer", peer, g_free);
   g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
+  g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), srv);
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
