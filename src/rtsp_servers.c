@@ -426,13 +426,25 @@ on_idle_timeout (gpointer data)
 }
 
 /* A reader's PLAY has been answered and its transport is on the stream:
- * a loop camera sends it a keyframe within a frame rather than at its next
- * GOP (a live encoder gets gst-rtsp-server's own keyframe request). */
+ * it gets a keyframe within a frame rather than at the camera's next GOP.
+ * (gst-rtsp-server's own seek on PLAY used to do it for live encoders,
+ * flushing every reader; the seek is gone: see drop_play_range.) */
 static void
 on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
 {
-  if (srv->player)
+  if (srv->player) {
     rts_clip_player_key_soon (srv->player);
+  } else if (srv->probe_pad) {
+    /* A live encoder is asked for a keyframe, upstream from the payloader
+     * (the event GstVideo's force-key-unit helpers make). */
+    g_autoptr (GstElement) pay = gst_pad_get_parent_element (srv->probe_pad);
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (pay, "sink");
+    GstStructure *st = gst_structure_new ("GstForceKeyUnit", "running-time",
+        G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE,
+        "count", G_TYPE_UINT, 0, NULL);
+    gst_pad_push_event (sink,
+        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, st));
+  }
 }
 
 static void
