@@ -429,6 +429,14 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   RtsHttpApi *api = data;
 
+  /* One request per connection. libsoup 3.2 (Debian 12) never notices a
+   * client closing an idle keep-alive connection: each one stayed in
+   * CLOSE-WAIT, an fd lost for good (a health check every 10 s runs a
+   * process out of fds within days). Closing after every response leaves
+   * no idle connection to lose; health checks and scrapes send one
+   * request per connection anyway. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Connection", "close");
   if (strcmp (path, "/health") == 0)
     handle_health (api, msg);
   else if (strcmp (path, "/health/live") == 0)
