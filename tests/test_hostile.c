@@ -111,10 +111,12 @@ watch_start (Watch *w, TsServer *s)
   }
   /* Let every reader reach steady state before the counts start. */
   g_usleep (G_USEC_PER_SEC);
-  for (guint i = 0; i < 4; i++)
-    w->sent0[i] = frames_sent (s, i);
+  /* Readers first, the server's count after: every frame the server
+   * counts from here on arrives after the readers' snapshot. */
   for (guint i = 0; i < 5; i++)
     rts_reader_stats (w->readers[i], &w->stats0[i]);
+  for (guint i = 0; i < 4; i++)
+    w->sent0[i] = frames_sent (s, i);
   g_assert_true (ts_proc_stat (w->pid, &w->base));
   w->live_thread = g_thread_new ("live", live_poller, w);
 }
@@ -148,16 +150,18 @@ watch_finish (Watch *w, const char *what)
   g_atomic_int_set (&w->stop, 1);
   g_thread_join (w->live_thread);
   g_assert_true (ts_proc_stat (w->pid, &after));
-  /* What was sent by now reaches the readers within a moment. */
-  g_usleep (500 * 1000);
+  /* The server's count first, the readers' after a moment: every frame it
+   * counted by then has reached every reader. */
   RtsReaderStats st[5];
   double sent[5], secs[5];
   guint64 frames[5];
+  for (guint i = 0; i < 5; i++)
+    sent[i] = frames_sent (w->s, i % 4) - w->sent0[i % 4];
+  g_usleep (G_USEC_PER_SEC);
   for (guint i = 0; i < 5; i++) {
     guint cam = i % 4;
 
     rts_reader_stats (w->readers[i], &st[i]);
-    sent[i] = frames_sent (w->s, cam) - w->sent0[cam];
     frames[i] = st[i].frames - w->stats0[i].frames;
     secs[i] = (st[i].last_us - w->stats0[i].last_us) / 1e6;
     g_test_message ("%s: reader %u (cam%u %s): %" G_GUINT64_FORMAT
@@ -175,9 +179,11 @@ watch_finish (Watch *w, const char *what)
     g_assert_null (rts_reader_error (w->readers[i]));
     g_assert_cmpuint (st[i].gaps, ==, 0);
     g_assert_cmpuint (st[i].lost, ==, 0);
-    /* The reader and the scrape of the server's count race by a frame or
-     * two at each end; a lost frame shows as a larger difference. */
-    g_assert_cmpfloat (ABS ((double) frames[i] - sent[i]), <=, 4);
+    /* At least every frame the server counted: one lost frame fails.
+     * At most what three seconds more bring (the snapshots'
+     * order above leaves that much on the reader's side). */
+    g_assert_cmpfloat ((double) frames[i], >=, sent[i]);
+    g_assert_cmpfloat ((double) frames[i], <=, sent[i] + 90);
     /* And the camera kept its rate: 30 fps, generously bounded for a
      * loaded machine. */
     g_assert_cmpfloat (frames[i], >=, 30 * secs[i] * 0.7);
@@ -632,7 +638,7 @@ test_http_storm (void)
 {
   TsServer *s = ts_server_start (NULL);
   Watch w;
-  guint total = 0, rounds = 4;
+  guint total = 0, rounds = 3;
   guint64 bytes = 0;
 
   g_assert_nonnull (s);
@@ -680,7 +686,7 @@ test_http_storm (void)
 /* Slow and half-open connections */
 
 #define SLOW_PER_PORT 24
-#define SLOW_SECONDS 12
+#define SLOW_SECONDS 10
 
 /* Slowloris: connections that send a request one byte at a time and never
  * finish it, and connections that never send anything, on every port at
