@@ -605,6 +605,14 @@ http_attacks (guint *n_out)
       text ("POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: "
             "99999999999999\r\n\r\nabc"),
       .quiet = TRUE);
+  ADD ("8 MiB body",
+      big ("POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: "
+           "8388608\r\n\r\n",
+          "x", 8 * MIB, ""));
+  ADD ("chunked body",
+      text ("POST /control/cameras/cam1/faults HTTP/1.1\r\n"
+            "Host: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5\r\nhello\r\n0\r\n\r\n"));
   ADD ("Content-Length -1",
       text ("POST /health HTTP/1.1\r\nHost: x\r\n"
             "Content-Length: -1\r\n\r\n"),
@@ -667,6 +675,9 @@ test_http_storm (void)
         g_assert_true (a[i].closed);
       }
     }
+    /* Refused before it is read: a body is held in memory whole. */
+    expect_status (a, n, "8 MiB body", 413);
+    expect_status (a, n, "chunked body", 411);
     expect_status (a, n, "unknown path", 404);
     expect_status (a, n, "bad method", 405);
     expect_status (a, n, "pipelined garbage", 200);
