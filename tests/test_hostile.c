@@ -1138,6 +1138,54 @@ test_join_leave (void)
   ts_server_free (s);
 }
 
+/* The process frozen for 4 s (SIGSTOP: what a debugger, a VM pause or a
+ * CPU-throttled container does to it), then let go: every camera must
+ * stream again. Known bug, not yet fixed: now and then one or more
+ * cameras stop for good a few seconds after the thaw (also seen after
+ * long UDP churn on a loaded machine). Until it is fixed this reports a
+ * loud skip instead of failing; RTS_STRICT=1 makes it fail. */
+static void
+test_freeze (void)
+{
+  TsServer *s = ts_server_start (NULL);
+  guint ready_after = 0, streaming = 0;
+  gint64 t0;
+
+  g_assert_nonnull (s);
+  g_assert_true (ts_server_wait_log (s, "readiness: ready", 1, 20));
+  g_subprocess_send_signal (s->proc, SIGSTOP);
+  g_usleep (4 * G_USEC_PER_SEC);
+  g_subprocess_send_signal (s->proc, SIGCONT);
+  /* Ready again, and still streaming 20 s on: the stalls came 5-25 s
+   * after the thaw. */
+  t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC) {
+    guint status =
+        ts_http (s->http_port, "GET", "/health/ready", NULL, NULL, NULL, NULL);
+    if (status == 200 && !ready_after)
+      ready_after = (g_get_monotonic_time () - t0) / G_USEC_PER_SEC + 1;
+    g_usleep (500 * 1000);
+  }
+  for (guint i = 0; i < 4; i++) {
+    double a = frames_sent (s, i);
+    g_usleep (300 * 1000);
+    streaming += frames_sent (s, i) > a;
+  }
+  g_test_message ("after a 4 s freeze: ready within %u s; %u of 4 cameras "
+                  "stream 20 s on; %u stall(s) logged",
+      ready_after, streaming, ts_server_log_count (s, "stalled: no video"));
+  if (streaming < 4 && !g_getenv ("RTS_STRICT")) {
+    g_test_skip ("KNOWN BUG REPRODUCED, not failing until fixed: cameras "
+                 "stop for good after the process was frozen for a few "
+                 "seconds (docs/reliability-hostile.md); RTS_STRICT=1 fails");
+  } else {
+    g_assert_cmpuint (ready_after, >, 0);
+    g_assert_cmpuint (streaming, ==, 4);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1150,6 +1198,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/http-storm", test_http_storm);
   g_test_add_func ("/hostile/slowloris", test_slowloris);
   g_test_add_func ("/hostile/session-timeout", test_session_timeout_today);
+  g_test_add_func ("/hostile/freeze", test_freeze);
   g_test_add_func ("/hostile/idle-close-60s", test_idle_close_60s);
   g_test_add_func ("/limits/readers-per-camera", test_limit_readers_per_camera);
   g_test_add_func ("/limits/readers-total", test_limit_readers_total);
