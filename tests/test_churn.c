@@ -119,7 +119,9 @@ churn_worker (gpointer data)
     }
     /* Playing means packets: the vanishing happens mid-stream. */
     if (!rts_reader_receive (r, 3, 10))
-      worker_fail (w, "no RTP within 10 s of PLAY");
+      worker_fail (w,
+          "no RTP within 10 s of PLAY (the camera stalled? "
+          "see the known bug in docs/reliability-hostile.md)");
     /* Now and then, prove the UDP session is gone, not just its
      * connection: nothing more reaches the port it was sending to. */
     if (w->transport == RTS_READER_UDP && i % 25 == 1) {
