@@ -293,6 +293,9 @@ churn (RtsReaderTransport t, RtsVanish how, gboolean kill)
 
   if (!wait_readers_zero (s, 15, &readers))
     g_error ("readers gauge still %.0f 15 s after the churn", readers);
+  /* The gauge drops just before the log line is written: wait for it. */
+  g_assert_true (ts_server_wait_log (s, "reader disconnected",
+      ts_server_log_count (s, "reader connected"), 5));
   g_assert_cmpuint (ts_server_log_count (s, "reader connected"), ==,
       ts_server_log_count (s, "reader disconnected"));
 
