@@ -56,11 +56,10 @@ struct RtsRtspServer {
   guint readers;
   guint cleanup_id;
   GstRTSPStreamTransport *house;
-  gint house_packets;   /* atomic */
-  gint64 house_last_us; /* atomic: monotonic us of the last RTP packet */
-  gulong stall_id;      /* drop probe while a stall fault holds */
-  gint64 house_frames;  /* atomic: RTP packets with the marker bit */
-  gint64 house_bytes;   /* atomic */
+  gint house_packets;  /* atomic */
+  gulong stall_id;     /* drop probe while a stall fault holds */
+  gint64 house_frames; /* atomic: RTP packets with the marker bit */
+  gint64 house_bytes;  /* atomic */
   guint64 sessions_total;
   gboolean refuse_udp; /* fault: 461 to UDP SETUP */
   gboolean stopping;
@@ -121,22 +120,11 @@ on_pre_setup (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
  * gst-rtsp-server 1.22 do a flushing seek on the shared pipeline, and every
  * other reader of the camera loses the packets in flight (4-6) and sees its
  * RTP timestamps jump back by a second or two. Ignore the Range, as a real
- * camera does; the reply still carries the live range.
- *
- * Except when the camera has stopped: gst-rtsp-server 1.22 can deadlock a
- * stream's TCP send path (its send thread waits for a buffer while the
- * appsink waits for it to be taken; seen after the process was frozen for
- * a few seconds, and under heavy load), and that flush is what gets it
- * going again. Nobody is receiving anything then, so nobody loses. */
+ * camera does; the reply still carries the live range. */
 static GstRTSPStatusCode
 on_pre_play (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
 {
-  gint64 last = __atomic_load_n (&srv->house_last_us, __ATOMIC_RELAXED);
-  /* Three frame intervals, and at least half a second: packets come in
-   * bursts, one per frame. */
-  gint64 quiet = MAX (G_USEC_PER_SEC / 2, 3 * G_USEC_PER_SEC / srv->cam->fps);
-
-  if (ctx->request && g_get_monotonic_time () - last < quiet)
+  if (ctx->request)
     gst_rtsp_message_remove_header (ctx->request, GST_RTSP_HDR_RANGE, -1);
   return GST_RTSP_STS_OK;
 }
@@ -287,8 +275,6 @@ count_packet (GstBuffer **buffer, guint idx, gpointer data)
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   g_atomic_int_inc (&srv->house_packets);
-  __atomic_store_n (&srv->house_last_us, g_get_monotonic_time (),
-      __ATOMIC_RELAXED);
   __atomic_fetch_add (&srv->house_bytes, (gint64) gst_buffer_get_size (*buffer),
       __ATOMIC_RELAXED);
   if (gst_rtp_buffer_map (*buffer, GST_MAP_READ, &rtp)) {
