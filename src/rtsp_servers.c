@@ -115,20 +115,6 @@ on_pre_setup (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
   return GST_RTSP_STS_UNSUPPORTED_TRANSPORT;
 }
 
-/* A camera is live and shared: there is nowhere to seek to. Yet a PLAY
- * with a Range header (ffmpeg and VLC send "npt=0-" by default) makes
- * gst-rtsp-server 1.22 do a flushing seek on the shared pipeline, and every
- * other reader of the camera loses the packets in flight (4-6) and sees its
- * RTP timestamps jump back by a second or two. Ignore the Range, as a real
- * camera does; the reply still carries the live range. */
-static GstRTSPStatusCode
-on_pre_play (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
-{
-  if (ctx->request)
-    gst_rtsp_message_remove_header (ctx->request, GST_RTSP_HDR_RANGE, -1);
-  return GST_RTSP_STS_OK;
-}
-
 static void
 on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
@@ -155,7 +141,6 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
   g_signal_connect (client, "pre-setup-request", G_CALLBACK (on_pre_setup),
       srv);
-  g_signal_connect (client, "pre-play-request", G_CALLBACK (on_pre_play), srv);
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
