@@ -318,6 +318,14 @@ RtsReader *
 rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
     double timeout, GError **error)
 {
+  return rts_reader_play_range (port, path, transport, FALSE, timeout, error);
+}
+
+RtsReader *
+rts_reader_play_range (guint port, const char *path,
+    RtsReaderTransport transport, gboolean range, double timeout,
+    GError **error)
+{
   RtsReader *r = g_new0 (RtsReader, 1);
   g_autoptr (GInetAddress) lo =
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -378,8 +386,8 @@ rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
     r->session_timeout = t ? (guint) atoi (t + strlen ("timeout=")) : 60;
   }
   r->session = g_strndup (session, strcspn (session, ";"));
-  status = request (r, "PLAY", r->url, "Range: npt=0-\r\n", timeout, NULL, NULL,
-      error);
+  status = request (r, "PLAY", r->url, range ? "Range: npt=0-\r\n" : NULL,
+      timeout, NULL, NULL, error);
   if (status != 200)
     goto bad_status;
   r->last_keepalive = g_get_monotonic_time ();

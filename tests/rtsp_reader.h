@@ -45,6 +45,13 @@ typedef struct RtsReader RtsReader;
 RtsReader *rts_reader_play (guint port, const char *path,
     RtsReaderTransport transport, double timeout, GError **error);
 
+/* The same, with RANGE: PLAY carries "Range: npt=0-" as ffmpeg and VLC
+ * send it (rts_reader_play sends none: on this server a Range makes the
+ * shared camera seek, and every other reader loses packets; known bug). */
+RtsReader *rts_reader_play_range (guint port, const char *path,
+    RtsReaderTransport transport, gboolean range, double timeout,
+    GError **error);
+
 /* Receives on the calling thread until PACKETS RTP packets have arrived in
  * all, or TIMEOUT seconds pass. Only while no thread runs. */
 gboolean rts_reader_receive (RtsReader *r, guint64 packets, double timeout);

@@ -1089,7 +1089,7 @@ test_session_timeout_today (void)
 /* A reader loses nothing while others join and leave its camera: the
  * storms' fresh clients must not cost the well-behaved reader packets. */
 static void
-test_join_leave (void)
+join_leave (gboolean range)
 {
   TsServer *s = ts_server_start (NULL);
   g_autoptr (GError) err = NULL;
@@ -1109,8 +1109,8 @@ test_join_leave (void)
   g_usleep (G_USEC_PER_SEC);
   for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
     if (i % 2 == 0) {
-      b = rts_reader_play (s->rtsp_ports[0], "/stream",
-          i % 4 == 0 ? RTS_READER_TCP : RTS_READER_UDP, 10, &err);
+      b = rts_reader_play_range (s->rtsp_ports[0], "/stream",
+          i % 4 == 0 ? RTS_READER_TCP : RTS_READER_UDP, range, 10, &err);
       g_assert_no_error (err);
       g_assert_true (rts_reader_receive (b, 10, 10));
     } else {
@@ -1133,9 +1133,28 @@ test_join_leave (void)
     gaps = st.gaps;
   }
   rts_reader_close (a, RTS_VANISH_TEARDOWN);
-  g_assert_cmpuint (bad, ==, 0);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
+  if (range && bad && !g_getenv ("RTS_STRICT")) {
+    g_test_skip ("KNOWN BUG REPRODUCED, not failing until fixed: a PLAY with "
+                 "Range seeks the shared camera and the other readers lose "
+                 "packets (docs/reliability-hostile.md); RTS_STRICT=1 fails");
+    return;
+  }
+  g_assert_cmpuint (bad, ==, 0);
+}
+
+static void
+test_join_leave (void)
+{
+  join_leave (FALSE);
+}
+
+/* The same, with joiners that send Range as ffmpeg and VLC do. */
+static void
+test_join_range (void)
+{
+  join_leave (TRUE);
 }
 
 /* The process frozen for 4 s (SIGSTOP: what a debugger, a VM pause or a
@@ -1194,6 +1213,7 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hostile/join-leave", test_join_leave);
+  g_test_add_func ("/hostile/join-range", test_join_range);
   g_test_add_func ("/hostile/rtsp-storm", test_rtsp_storm);
   g_test_add_func ("/hostile/http-storm", test_http_storm);
   g_test_add_func ("/hostile/slowloris", test_slowloris);
