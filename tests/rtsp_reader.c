@@ -1,0 +1,599 @@
+/* rtsp_reader: see rtsp_reader.h. */
+#include "rtsp_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define KEEPALIVE_US (20 * G_USEC_PER_SEC)
+/* A thread starved for a second on a loaded 2-core machine must not lose
+ * UDP packets in the kernel: 4 MiB is seconds of a 1 Mbit/s camera. */
+#define UDP_RCVBUF (4 << 20)
+
+struct RtsReader {
+  RtsReaderTransport transport;
+  GSocket *ctl;
+  GSocket *rtp;  /* UDP only */
+  GSocket *rtcp; /* UDP only */
+  char *url;
+  char *setup_url;
+  char *session;
+  guint session_timeout;
+  guint cseq;
+  GByteArray *in; /* bytes read from ctl and not yet parsed */
+  GMutex lock;    /* protects stats, error */
+  RtsReaderStats stats;
+  gboolean have_seq;
+  guint16 next_seq;
+  gboolean in_frame; /* the last packet did not end a frame */
+  guint32 last_ts;
+  GThread *thread;
+  gint stop; /* atomic */
+  char *error;
+  gint64 last_keepalive;
+};
+
+static void
+count_rtp (RtsReader *r, const guint8 *p, gsize len)
+{
+  guint16 seq;
+  guint32 ts;
+
+  /* Version 2, and a header's worth: anything else is not RTP. */
+  if (len < 12 || (p[0] >> 6) != 2)
+    return;
+  seq = (guint16) ((p[2] << 8) | p[3]);
+  ts = ((guint32) p[4] << 24) | ((guint32) p[5] << 16) | ((guint32) p[6] << 8)
+      | p[7];
+  g_mutex_lock (&r->lock);
+  if (r->have_seq && seq != r->next_seq) {
+    guint16 skipped = (guint16) (seq - r->next_seq);
+    r->stats.gaps++;
+    /* A jump backwards (a duplicate or a reorder) loses nothing. */
+    if (skipped < 0x8000)
+      r->stats.lost += skipped;
+    if (r->in_frame && r->last_ts == ts)
+      r->stats.gaps_mid_frame++;
+    r->stats.last_gap_ts_delta = ts - r->last_ts;
+  }
+  r->in_frame = !(p[1] & 0x80);
+  r->last_ts = ts;
+  r->have_seq = TRUE;
+  r->next_seq = (guint16) (seq + 1);
+  r->stats.packets++;
+  r->stats.bytes += len;
+  if (p[1] & 0x80)
+    r->stats.frames++;
+  r->stats.last_us = g_get_monotonic_time ();
+  if (!r->stats.first_us)
+    r->stats.first_us = r->stats.last_us;
+  g_mutex_unlock (&r->lock);
+}
+
+static void
+count_rtcp (RtsReader *r)
+{
+  g_mutex_lock (&r->lock);
+  r->stats.rtcp++;
+  g_mutex_unlock (&r->lock);
+}
+
+static gboolean
+send_all (GSocket *sock, const char *data, gsize len, GError **error)
+{
+  while (len > 0) {
+    gssize n = g_socket_send (sock, data, len, NULL, error);
+    if (n < 0)
+      return FALSE;
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+
+/* Reads what is there on the control connection, waiting until DEADLINE
+ * (monotonic us) for something. FALSE on timeout, EOF or error. */
+static gboolean
+fill (RtsReader *r, gint64 deadline, GError **error)
+{
+  guint8 buf[65536];
+  gint64 left = deadline - g_get_monotonic_time ();
+  gssize n;
+
+  if (left <= 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+    return FALSE;
+  }
+  if (!g_socket_condition_timed_wait (r->ctl, G_IO_IN, left, NULL, error))
+    return FALSE;
+  n = g_socket_receive (r->ctl, (char *) buf, sizeof buf, NULL, error);
+  if (n < 0)
+    return FALSE;
+  if (n == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+        "the server closed the connection");
+    return FALSE;
+  }
+  g_byte_array_append (r->in, buf, n);
+  return TRUE;
+}
+
+static const guint8 *
+find_bytes (const guint8 *hay, gsize len, const char *needle)
+{
+  gsize n = strlen (needle);
+  for (gsize i = 0; i + n <= len; i++)
+    if (memcmp (hay + i, needle, n) == 0)
+      return hay + i;
+  return NULL;
+}
+
+/* Value of header NAME in a response's header block, or NULL. */
+static char *
+header (const char *head, const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("\r\n%s:", name);
+  const char *p = g_strstr_len (head, -1, "\r\n");
+  gsize klen = strlen (key);
+
+  for (; p; p = strstr (p + 2, "\r\n")) {
+    if (g_ascii_strncasecmp (p, key, klen) == 0) {
+      const char *v = p + klen;
+      const char *end = strstr (v, "\r\n");
+      while (*v == ' ' || *v == '\t')
+        v++;
+      return g_strndup (v, end ? (gsize) (end - v) : strlen (v));
+    }
+  }
+  return NULL;
+}
+
+/* Takes what is complete at the head of the input: interleaved frames are
+ * counted; a whole response is returned in HEAD/BODY (TRUE). FALSE when
+ * more bytes are needed. */
+static gboolean
+parse_one (RtsReader *r, gboolean *got_response, char **head, char **body)
+{
+  const guint8 *d = r->in->data;
+  gsize len = r->in->len;
+
+  *got_response = FALSE;
+  if (len == 0)
+    return FALSE;
+  if (d[0] == '$') {
+    gsize size;
+    if (len < 4)
+      return FALSE;
+    size = (gsize) ((d[2] << 8) | d[3]);
+    if (len < 4 + size)
+      return FALSE;
+    if (d[1] % 2 == 0)
+      count_rtp (r, d + 4, size);
+    else
+      count_rtcp (r);
+    g_byte_array_remove_range (r->in, 0, 4 + size);
+    return TRUE;
+  }
+  const guint8 *end = find_bytes (d, len, "\r\n\r\n");
+  if (!end)
+    return FALSE;
+  gsize head_len = end - d + 4;
+  g_autofree char *h = g_strndup ((const char *) d, head_len);
+  g_autofree char *cl = header (h, "Content-Length");
+  gsize body_len = cl ? strtoul (cl, NULL, 10) : 0;
+  if (len < head_len + body_len)
+    return FALSE;
+  if (body)
+    *body = g_strndup ((const char *) d + head_len, body_len);
+  if (head)
+    *head = g_steal_pointer (&h);
+  g_byte_array_remove_range (r->in, 0, head_len + body_len);
+  *got_response = TRUE;
+  return TRUE;
+}
+
+/* Sends METHOD with EXTRA headers and waits for its answer, counting any
+ * RTP that arrives first. Returns the status, -1 with ERROR set. */
+static int
+request (RtsReader *r, const char *method, const char *url, const char *extra,
+    double timeout, char **head_out, char **body_out, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  g_autofree char *session =
+      r->session ? g_strdup_printf ("Session: %s\r\n", r->session) : NULL;
+  g_autofree char *req =
+      g_strdup_printf ("%s %s RTSP/1.0\r\nCSeq: %u\r\nUser-Agent: "
+                       "rtsp-test-reader\r\n%s%s\r\n",
+          method, url, ++r->cseq, session ? session : "", extra ? extra : "");
+
+  if (!send_all (r->ctl, req, strlen (req), error))
+    return -1;
+  for (;;) {
+    gboolean got = FALSE;
+    g_autofree char *head = NULL;
+    g_autofree char *body = NULL;
+
+    while (parse_one (r, &got, &head, &body) && !got)
+      ;
+    if (got) {
+      if (!g_str_has_prefix (head, "RTSP/1.0 ")) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            "%s: not an RTSP answer: %.40s", method, head);
+        return -1;
+      }
+      if (head_out)
+        *head_out = g_steal_pointer (&head);
+      if (body_out)
+        *body_out = g_steal_pointer (&body);
+      return atoi ((head_out ? *head_out : head) + 9);
+    }
+    if (!fill (r, deadline, error)) {
+      g_prefix_error (error, "%s: ", method);
+      return -1;
+    }
+  }
+}
+
+static gboolean
+bind_udp_pair (RtsReader *r, guint *rtp_port, GError **error)
+{
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+
+  /* RTP wants an even port and RTCP the next one; the kernel hands out
+   * either parity, so try a few. */
+  for (guint attempt = 0; attempt < 50; attempt++) {
+    g_autoptr (GSocket) a = NULL, b = NULL;
+    g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+    g_autoptr (GSocketAddress) local = NULL;
+    g_autoptr (GSocketAddress) next = NULL;
+    guint port;
+
+    a = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+        G_SOCKET_PROTOCOL_UDP, error);
+    if (!a || !g_socket_bind (a, any, FALSE, error))
+      return FALSE;
+    local = g_socket_get_local_address (a, error);
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    if (port % 2 || port >= 65535)
+      continue;
+    b = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+        G_SOCKET_PROTOCOL_UDP, error);
+    next = g_inet_socket_address_new (lo, port + 1);
+    if (!b || !g_socket_bind (b, next, FALSE, NULL))
+      continue;
+    g_socket_set_option (a, SOL_SOCKET, SO_RCVBUF, UDP_RCVBUF, NULL);
+    g_socket_set_blocking (a, FALSE);
+    g_socket_set_blocking (b, FALSE);
+    r->rtp = g_steal_pointer (&a);
+    r->rtcp = g_steal_pointer (&b);
+    *rtp_port = port;
+    return TRUE;
+  }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+      "no free UDP port pair on 127.0.0.1");
+  return FALSE;
+}
+
+/* The SETUP URL: the SDP's control attribute, resolved against
+ * Content-Base (or the request URL). */
+static char *
+setup_url (RtsReader *r, const char *head, const char *sdp)
+{
+  g_autofree char *base = header (head, "Content-Base");
+  const char *m = strstr (sdp, "m=video");
+  const char *c = m ? strstr (m, "a=control:") : NULL;
+  g_autofree char *control = NULL;
+
+  if (!c)
+    return NULL;
+  c += strlen ("a=control:");
+  control = g_strndup (c, strcspn (c, "\r\n"));
+  if (g_str_has_prefix (control, "rtsp://"))
+    return g_steal_pointer (&control);
+  if (!base)
+    base = g_strdup_printf ("%s/", r->url);
+  return g_strdup_printf ("%s%s%s", base,
+      g_str_has_suffix (base, "/") ? "" : "/", control);
+}
+
+static void
+reader_free (RtsReader *r)
+{
+  if (r->ctl)
+    g_socket_close (r->ctl, NULL);
+  g_clear_object (&r->ctl);
+  g_clear_object (&r->rtp);
+  g_clear_object (&r->rtcp);
+  g_free (r->url);
+  g_free (r->setup_url);
+  g_free (r->session);
+  g_free (r->error);
+  g_byte_array_unref (r->in);
+  g_mutex_clear (&r->lock);
+  g_free (r);
+}
+
+RtsReader *
+rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
+    double timeout, GError **error)
+{
+  return rts_reader_play_range (port, path, transport, FALSE, timeout, error);
+}
+
+RtsReader *
+rts_reader_play_range (guint port, const char *path,
+    RtsReaderTransport transport, gboolean range, double timeout,
+    GError **error)
+{
+  RtsReader *r = g_new0 (RtsReader, 1);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, port);
+  g_autofree char *head = NULL, *sdp = NULL, *transport_hdr = NULL;
+  g_autofree char *session = NULL;
+  guint rtp_port = 0;
+  int status;
+
+  g_mutex_init (&r->lock);
+  r->transport = transport;
+  r->in = g_byte_array_new ();
+  r->url = g_strdup_printf ("rtsp://127.0.0.1:%u%s", port, path);
+  r->ctl = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, error);
+  if (!r->ctl)
+    goto failed;
+  g_socket_set_timeout (r->ctl, (guint) timeout + 1);
+  if (!g_socket_connect (r->ctl, sa, NULL, error))
+    goto failed;
+
+  status = request (r, "OPTIONS", r->url, NULL, timeout, NULL, NULL, error);
+  if (status != 200)
+    goto bad_status;
+  status = request (r, "DESCRIBE", r->url, "Accept: application/sdp\r\n",
+      timeout, &head, &sdp, error);
+  if (status != 200)
+    goto bad_status;
+  r->setup_url = setup_url (r, head, sdp);
+  if (!r->setup_url) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "DESCRIBE: no video control URL in the SDP: %s", sdp);
+    goto failed;
+  }
+  if (transport == RTS_READER_UDP) {
+    if (!bind_udp_pair (r, &rtp_port, error))
+      goto failed;
+    transport_hdr =
+        g_strdup_printf ("Transport: RTP/AVP;unicast;client_port=%u-%u\r\n",
+            rtp_port, rtp_port + 1);
+  } else {
+    transport_hdr =
+        g_strdup ("Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+  }
+  g_clear_pointer (&head, g_free);
+  status = request (r, "SETUP", r->setup_url, transport_hdr, timeout, &head,
+      NULL, error);
+  if (status != 200)
+    goto bad_status;
+  session = header (head, "Session");
+  if (!session) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "SETUP: 200 without a Session header");
+    goto failed;
+  }
+  {
+    const char *t = strstr (session, "timeout=");
+    r->session_timeout = t ? (guint) atoi (t + strlen ("timeout=")) : 60;
+  }
+  r->session = g_strndup (session, strcspn (session, ";"));
+  status = request (r, "PLAY", r->url, range ? "Range: npt=0-\r\n" : NULL,
+      timeout, NULL, NULL, error);
+  if (status != 200)
+    goto bad_status;
+  r->last_keepalive = g_get_monotonic_time ();
+  return r;
+
+  /* ERRORS */
+bad_status:
+  if (status >= 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "RTSP request %u answered %d", r->cseq, status);
+failed:
+  reader_free (r);
+  return NULL;
+}
+
+/* Whatever the UDP sockets hold now, without waiting. */
+static void
+drain_udp (RtsReader *r)
+{
+  guint8 buf[65536];
+  gssize n;
+
+  while (
+      (n = g_socket_receive (r->rtp, (char *) buf, sizeof buf, NULL, NULL)) > 0)
+    count_rtp (r, buf, n);
+  while ((n = g_socket_receive (r->rtcp, (char *) buf, sizeof buf, NULL, NULL))
+      > 0)
+    count_rtcp (r);
+}
+
+/* One round of receiving, at most WAIT_US long. Responses to keep-alives
+ * are read and dropped. FALSE when the connection is gone. */
+static gboolean
+pump (RtsReader *r, gint64 wait_us, GError **error)
+{
+  gboolean got;
+
+  if (r->transport == RTS_READER_UDP) {
+    g_autoptr (GError) ignore = NULL;
+    g_socket_condition_timed_wait (r->rtp, G_IO_IN, wait_us, NULL, &ignore);
+    drain_udp (r);
+    /* The control connection carries keep-alive answers only. */
+    if (g_socket_condition_check (r->ctl, G_IO_IN | G_IO_HUP)) {
+      if (!fill (r, g_get_monotonic_time () + 1000, error))
+        return FALSE;
+    }
+  } else {
+    g_autoptr (GError) err = NULL;
+    if (!fill (r, g_get_monotonic_time () + wait_us, &err)) {
+      if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+        g_propagate_error (error, g_steal_pointer (&err));
+        return FALSE;
+      }
+    }
+  }
+  while (parse_one (r, &got, NULL, NULL))
+    ;
+  return TRUE;
+}
+
+static guint64
+packets (RtsReader *r)
+{
+  guint64 n;
+  g_mutex_lock (&r->lock);
+  n = r->stats.packets;
+  g_mutex_unlock (&r->lock);
+  return n;
+}
+
+gboolean
+rts_reader_receive (RtsReader *r, guint64 want, double timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+
+  g_assert (!r->thread);
+  while (packets (r) < want) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    if (left <= 0 || !pump (r, MIN (left, 100 * 1000), NULL))
+      return packets (r) >= want;
+  }
+  return TRUE;
+}
+
+static gpointer
+receive_thread (gpointer data)
+{
+  RtsReader *r = data;
+  g_autoptr (GError) err = NULL;
+
+  while (!g_atomic_int_get (&r->stop)) {
+    if (g_get_monotonic_time () - r->last_keepalive > KEEPALIVE_US) {
+      g_autofree char *req = g_strdup_printf ("GET_PARAMETER %s RTSP/1.0\r\n"
+                                              "CSeq: %u\r\nSession: %s\r\n\r\n",
+          r->url, ++r->cseq, r->session);
+      r->last_keepalive = g_get_monotonic_time ();
+      if (!send_all (r->ctl, req, strlen (req), &err))
+        break;
+    }
+    if (!pump (r, 100 * 1000, &err))
+      break;
+  }
+  if (err) {
+    g_mutex_lock (&r->lock);
+    r->error = g_strdup (err->message);
+    g_mutex_unlock (&r->lock);
+  }
+  return NULL;
+}
+
+void
+rts_reader_start_thread (RtsReader *r)
+{
+  g_assert (!r->thread);
+  r->thread = g_thread_new ("rtsp-reader", receive_thread, r);
+}
+
+void
+rts_reader_stats (RtsReader *r, RtsReaderStats *out)
+{
+  g_mutex_lock (&r->lock);
+  *out = r->stats;
+  g_mutex_unlock (&r->lock);
+}
+
+const char *
+rts_reader_error (RtsReader *r)
+{
+  const char *e;
+  g_mutex_lock (&r->lock);
+  e = r->error;
+  g_mutex_unlock (&r->lock);
+  return e;
+}
+
+const char *
+rts_reader_session (RtsReader *r)
+{
+  return r->session;
+}
+
+guint
+rts_reader_session_timeout (RtsReader *r)
+{
+  return r->session_timeout;
+}
+
+void
+rts_reader_vanish (RtsReader *r, RtsVanish how)
+{
+  if (r->thread) {
+    g_atomic_int_set (&r->stop, 1);
+    g_thread_join (r->thread);
+    r->thread = NULL;
+  }
+  if (!r->ctl)
+    return;
+  switch (how) {
+    case RTS_VANISH_TEARDOWN:
+      request (r, "TEARDOWN", r->url, NULL, 2, NULL, NULL, NULL);
+      break;
+    case RTS_VANISH_CLOSE: {
+      /* A FIN, not a reset: closing with unread data in the receive queue
+       * (interleaved RTP keeps arriving) makes Linux send RST. So say we
+       * are done, and read until the server closes its side. */
+      gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+      g_socket_shutdown (r->ctl, FALSE, TRUE, NULL);
+      while (fill (r, deadline, NULL))
+        g_byte_array_set_size (r->in, 0);
+      break;
+    }
+    case RTS_VANISH_RST: {
+      struct linger lg = { 1, 0 };
+      setsockopt (g_socket_get_fd (r->ctl), SOL_SOCKET, SO_LINGER, &lg,
+          sizeof lg);
+      break;
+    }
+  }
+  g_socket_close (r->ctl, NULL);
+  g_clear_object (&r->ctl);
+}
+
+guint64
+rts_reader_udp_packets_after (RtsReader *r, double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+  guint8 buf[65536];
+  guint64 n = 0;
+
+  g_assert (r->rtp && !r->ctl);
+  /* Whatever was queued before the vanishing does not count. */
+  while (g_socket_receive (r->rtp, (char *) buf, sizeof buf, NULL, NULL) > 0)
+    ;
+  for (gint64 left; (left = end - g_get_monotonic_time ()) > 0;) {
+    g_socket_condition_timed_wait (r->rtp, G_IO_IN, left, NULL, NULL);
+    while (g_socket_receive (r->rtp, (char *) buf, sizeof buf, NULL, NULL) > 0)
+      n++;
+  }
+  return n;
+}
+
+void
+rts_reader_close (RtsReader *r, RtsVanish how)
+{
+  if (!r)
+    return;
+  rts_reader_vanish (r, how);
+  reader_free (r);
+}

@@ -1,0 +1,85 @@
+/* rtsp_reader: a minimal RTSP client for tests that must count what a
+ * reader receives, packet by packet.
+ *
+ * ffmpeg and gst-launch say "30 frames decoded" but not whether a packet was
+ * lost on the way; this reader plays one camera (OPTIONS, DESCRIBE, SETUP,
+ * PLAY) over TCP interleaved or UDP and counts RTP packets, sequence gaps and
+ * frames (the RTP marker bit ends each access unit), so a test can assert
+ * "every frame arrived". It can also vanish the ways real clients do:
+ * TEARDOWN, a plain close, or a TCP reset. Blocking GIO sockets with
+ * timeouts; a background thread does the receiving when asked to. */
+#pragma once
+
+#include <gio/gio.h>
+
+typedef enum {
+  RTS_READER_TCP, /* RTP/AVP/TCP, interleaved on the RTSP connection */
+  RTS_READER_UDP, /* RTP/AVP unicast to a local port pair */
+} RtsReaderTransport;
+
+typedef enum {
+  RTS_VANISH_TEARDOWN, /* the polite way: TEARDOWN, then close */
+  RTS_VANISH_CLOSE,    /* close without TEARDOWN (FIN) */
+  RTS_VANISH_RST,      /* close with SO_LINGER 0: the server sees a reset */
+} RtsVanish;
+
+typedef struct {
+  guint64 packets;           /* RTP packets */
+  guint64 frames;            /* RTP packets with the marker bit */
+  guint64 bytes;             /* RTP bytes */
+  guint64 gaps;              /* times the sequence number jumped */
+  guint64 lost;              /* packets the jumps skipped */
+  guint64 gaps_mid_frame;    /* jumps inside one frame (same timestamp on
+                           * both sides): a frame arrived broken */
+  guint32 last_gap_ts_delta; /* RTP timestamp step across the last jump */
+  guint64 rtcp;              /* RTCP packets (sender reports) */
+  gint64 first_us; /* monotonic time of the first RTP packet, 0 if none */
+  gint64 last_us;  /* of the last */
+} RtsReaderStats;
+
+typedef struct RtsReader RtsReader;
+
+/* Connects to 127.0.0.1:PORT and plays PATH over TRANSPORT: OPTIONS,
+ * DESCRIBE, SETUP, PLAY, each answered 200 within TIMEOUT seconds. NULL
+ * with ERROR set (naming the step and the answer) otherwise. */
+RtsReader *rts_reader_play (guint port, const char *path,
+    RtsReaderTransport transport, double timeout, GError **error);
+
+/* The same, with RANGE: PLAY carries "Range: npt=0-" as ffmpeg and VLC
+ * send it (rts_reader_play sends none: on this server a Range makes the
+ * shared camera seek, and every other reader loses packets; known bug). */
+RtsReader *rts_reader_play_range (guint port, const char *path,
+    RtsReaderTransport transport, gboolean range, double timeout,
+    GError **error);
+
+/* Receives on the calling thread until PACKETS RTP packets have arrived in
+ * all, or TIMEOUT seconds pass. Only while no thread runs. */
+gboolean rts_reader_receive (RtsReader *r, guint64 packets, double timeout);
+
+/* Receives on a thread of its own (with a GET_PARAMETER keep-alive every
+ * 20 s, as real cameras expect) until rts_reader_close. */
+void rts_reader_start_thread (RtsReader *r);
+
+/* A copy of the counters so far; safe while the thread runs. */
+void rts_reader_stats (RtsReader *r, RtsReaderStats *out);
+
+/* The error that ended the receiving thread, or NULL. */
+const char *rts_reader_error (RtsReader *r);
+
+/* Stops the thread if any and leaves HOW; the UDP sockets stay open. */
+void rts_reader_vanish (RtsReader *r, RtsVanish how);
+
+/* After rts_reader_vanish of a UDP reader: RTP packets that still reach
+ * its port within SECONDS (after dropping what was queued). A reaped
+ * session sends none. */
+guint64 rts_reader_udp_packets_after (RtsReader *r, double seconds);
+
+/* rts_reader_vanish, then frees everything. */
+void rts_reader_close (RtsReader *r, RtsVanish how);
+
+/* The session id the server gave, for log checks. */
+const char *rts_reader_session (RtsReader *r);
+
+/* The session timeout the server announced in SETUP (seconds; RFC 2326
+ * says 60 when it announces none). */
+guint rts_reader_session_timeout (RtsReader *r);
