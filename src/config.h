@@ -63,10 +63,10 @@ typedef struct {
   char *control_token;     /* NULL: control API off */
   char *log_format;        /* "text" or "json" */
   char *config_file;       /* NULL: none */
-  guint max_readers;       /* per camera */
-  guint max_readers_total; /* all cameras */
-  guint session_timeout;   /* seconds */
-  guint idle_timeout;      /* seconds without a session */
+  guint max_readers_per_camera;
+  guint max_readers;     /* all cameras together */
+  guint session_timeout; /* seconds */
+  guint idle_timeout;    /* seconds without a session */
 
   gboolean check_config; /* validate, print a summary, exit */
   gboolean show_help;

@@ -230,9 +230,9 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
       || g_object_get_data (G_OBJECT (ctx->client), READER_KEY))
     return TRUE;
   if (srv->readers >= srv->limits.max_readers)
-    which = "max-readers";
+    which = "max-readers-per-camera";
   else if (readers_all >= srv->limits.max_readers_total)
-    which = "max-readers-total";
+    which = "max-readers";
   else
     return TRUE;
   srv->refused++;
@@ -240,8 +240,8 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
       which,
-      g_str_equal (which, "max-readers") ? srv->limits.max_readers
-                                         : srv->limits.max_readers_total);
+      g_str_equal (which, "max-readers") ? srv->limits.max_readers_total
+                                         : srv->limits.max_readers);
   gst_rtsp_message_init_response (ctx->response,
       GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH,
       gst_rtsp_status_as_text (GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH),

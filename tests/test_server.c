@@ -1111,7 +1111,7 @@ camera_metric (TsServer *s, const char *name, guint cam)
 static void
 test_limits (void)
 {
-  const char *args[] = { "--max-readers=1", "--max-readers-total=2",
+  const char *args[] = { "--max-readers-per-camera=1", "--max-readers=2",
     "--idle-timeout=1", NULL };
   TsServer *s = ts_server_start (args);
   g_autoptr (GSubprocess) r1 = NULL, r2 = NULL;
