@@ -23,10 +23,11 @@ RUN apt-get update \
 
 WORKDIR /src
 # Only what the build reads (.dockerignore keeps the rest out of the context).
-COPY meson.build ./
+COPY meson.build meson_options.txt ./
 COPY src/ src/
 COPY tools/ tools/
 COPY tests/ tests/
+COPY bench/ bench/
 RUN meson setup /build --buildtype=release -Db_ndebug=if-release \
  && ninja -C /build rtsp-test-server rtsp-health-check \
  && install -D -s -m 0755 /build/rtsp-test-server /out/bin/rtsp-test-server \

@@ -28,14 +28,16 @@ check_loaded (const RtsConfig *cfg)
       || (strcmp (cfg->log_format, "text") && strcmp (cfg->log_format, "json"))
       || cfg->healthy_threshold > cfg->n_cameras
       || rts_config_threshold (cfg) < 1
-      || rts_config_threshold (cfg) > cfg->n_cameras || cfg->width % 2
-      || cfg->height % 2 || cfg->fps < 1 || !(cfg->probe_timeout > 0)
-      || !(cfg->probe_interval > 0) || !(cfg->stall_threshold > 0)
-      || !(cfg->shutdown_timeout > 0))
+      || rts_config_threshold (cfg) > cfg->n_cameras
+      || !(cfg->probe_timeout > 0) || !(cfg->probe_interval > 0)
+      || !(cfg->stall_threshold > 0) || !(cfg->shutdown_timeout > 0))
     abort ();
-  for (guint i = 0; i < cfg->n_cameras; i++)
-    if (cfg->rtsp_ports[i] > 65535)
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    const RtsCameraConfig *c = &cfg->cameras[i];
+    if (c->port > 65535 || c->width % 2 || c->height % 2 || c->fps < 1
+        || !c->name || !c->path || c->path[0] != '/' || !c->transport_mask)
       abort ();
+  }
 }
 
 int

@@ -714,7 +714,7 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
   Make *m = job->make;
   /* Returning from a source of its context completes the task at once,
    * which may free M: keep it until this handler is done with it. */
-  g_autoptr (GTask) hold = g_object_ref (m->task);
+  G_GNUC_UNUSED g_autoptr (GTask) hold = g_object_ref (m->task);
   const char *name = m->file ? m->file : m->codec;
 
   switch (GST_MESSAGE_TYPE (msg)) {
@@ -753,7 +753,7 @@ static gboolean
 on_cancelled (GCancellable *c, gpointer data)
 {
   Make *m = data;
-  g_autoptr (GTask) hold = g_object_ref (m->task);
+  G_GNUC_UNUSED g_autoptr (GTask) hold = g_object_ref (m->task);
 
   g_clear_pointer (&m->cancel_source, g_source_unref);
   make_return (m, NULL,

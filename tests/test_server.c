@@ -602,7 +602,6 @@ static int
 health_check (const char *const *extra, double timeout, double *elapsed)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *out = NULL;
   g_autoptr (GBytes) o = NULL;
   int status;
 
@@ -1302,7 +1301,8 @@ static void
 check_port_in_use (gboolean http)
 {
   guint busy;
-  g_autoptr (GSocket) sock = ts_silent_listener (&busy);
+  /* Held open for the test: the port stays taken. */
+  G_GNUC_UNUSED g_autoptr (GSocket) sock = ts_silent_listener (&busy);
   g_autofree char *flag = http
       ? g_strdup_printf ("--http-port=%u", busy)
       : g_strdup_printf ("--rtsp-ports=0,%u,0,0", busy);
