@@ -88,7 +88,10 @@ test_closed_connections_are_released (void)
   if (after > before + 8)
     g_error ("%u fds before %u closed connections, %u after", before,
         CONNECTIONS, after);
-  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  /* Generous: under ASan on a loaded machine a stop once took over 10 s
+   * here (not seen outside this test; the stop itself is timed in
+   * test_server). */
+  g_assert_cmpint (ts_server_stop (s, 30, NULL), ==, 0);
   ts_server_free (s);
 }
 
