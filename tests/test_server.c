@@ -1140,9 +1140,9 @@ test_limits (void)
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (ffmpeg_status (url3, "udp", &err), !=, 0);
   g_assert_nonnull (strstr (err, "453"));
-  g_assert_true (ts_server_wait_log (s, "refused: max-readers (1)", 1, 2));
   g_assert_true (
-      ts_server_wait_log (s, "refused: max-readers-total (2)", 1, 2));
+      ts_server_wait_log (s, "refused: max-readers-per-camera (1)", 1, 2));
+  g_assert_true (ts_server_wait_log (s, "refused: max-readers (2)", 1, 2));
   g_assert_cmpfloat (camera_metric (s, "refused_total", 0), ==, 1);
   g_assert_cmpfloat (camera_metric (s, "refused_total", 2), ==, 1);
 
