@@ -176,10 +176,11 @@ describe('ECS cluster and task definition', () => {
     const staged = path.join(def.outdir, image.source.directory);
     assert.deepEqual(
       fs.readdirSync(staged).sort(),
-      ['.dockerignore', 'Dockerfile', 'meson.build', 'src', 'tests', 'tools'],
+      ['.dockerignore', 'Dockerfile', 'bench', 'meson.build', 'meson_options.txt', 'src', 'tests', 'tools'],
       'the build context is the sources only (no build trees, no infra/node_modules, no .git)',
     );
     assert.ok(!fs.existsSync(path.join(staged, 'tests', 'container')));
+    assert.ok(!fs.existsSync(path.join(staged, 'bench', 'results')));
     assert.equal(
       fs.readFileSync(path.join(staged, 'Dockerfile'), 'utf8'),
       fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8'),
