@@ -325,6 +325,17 @@ ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
   int status = ts_run (argv, 30, &out, &err, NULL);
   gsize frame = (gsize) width * height;
 
+  /* Known issue, not yet understood (README): on a starved machine a UDP
+   * reader now and then gets no packets at all. One retry, said loudly;
+   * two misses fail the caller's count. */
+  if (g_str_equal (transport, "udp")
+      && (!out || g_bytes_get_size (out) < frame)) {
+    g_test_message ("RETRY: ffmpeg %s over udp got no frame (%s); once more",
+        url, err);
+    g_clear_pointer (&out, g_bytes_unref);
+    g_clear_pointer (&err, g_free);
+    status = ts_run (argv, 30, &out, &err, NULL);
+  }
   if (status != 0)
     g_test_message ("ffmpeg %s %s exited %d: %s", transport, url, status, err);
   if (!out || g_bytes_get_size (out) % frame != 0) {

@@ -64,7 +64,8 @@ int ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
     double *elapsed);
 
 /* Byte-exact: how many whole WIDTHxHEIGHT gray frames ffmpeg decoded from
- * URL over TRANSPORT ("tcp" or "udp"), asking for FRAMES. */
+ * URL over TRANSPORT ("tcp" or "udp"), asking for FRAMES. A UDP read that
+ * got nothing is tried once more, loudly (README: known issues). */
 guint ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
     guint width, guint height);
 
