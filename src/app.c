@@ -273,7 +273,7 @@ rts_app_run (const RtsConfig *cfg)
   /* Bind everything before serving anything: a taken port fails the start
    * as a whole, with nothing half-served. */
   RtsRtspLimits limits = { cfg->max_readers_per_camera, cfg->max_readers,
-    cfg->session_timeout, cfg->idle_timeout };
+    cfg->session_timeout, cfg->idle_timeout, cfg->ignore_play_range };
   for (guint i = 0; i < app.cameras->len; i++) {
     RtsRtspServer *srv =
         rts_rtsp_server_new (g_ptr_array_index (app.cameras, i), cfg->bind,

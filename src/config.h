@@ -64,9 +64,10 @@ typedef struct {
   char *log_format;        /* "text" or "json" */
   char *config_file;       /* NULL: none */
   guint max_readers_per_camera;
-  guint max_readers;     /* all cameras together */
-  guint session_timeout; /* seconds */
-  guint idle_timeout;    /* seconds without a session */
+  guint max_readers;          /* all cameras together */
+  guint session_timeout;      /* seconds */
+  guint idle_timeout;         /* seconds without a session */
+  gboolean ignore_play_range; /* no seek of the shared camera on PLAY */
 
   gboolean check_config; /* validate, print a summary, exit */
   gboolean show_help;

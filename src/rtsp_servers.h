@@ -26,6 +26,7 @@ typedef struct {
   guint max_readers_total; /* over every camera of the process */
   guint session_timeout;   /* seconds without keep-alive (RFC 2326: 60) */
   guint idle_timeout;      /* seconds a connection may stay without a session */
+  gboolean ignore_play_range; /* no seek of the shared media on PLAY */
 } RtsRtspLimits;
 
 /* Binds and listens on CAM's port at BIND; answers nothing until
