@@ -255,10 +255,10 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
  * is flushed, the PLAY answer waits for it (tens of ms), a loop camera's
  * timeline starts over, and with many readers joining the seek deadlocks
  * against the session pool's cleanup (seen: 4 hangs in 10 runs of 400
- * readers). With --ignore-play-range the Range goes before anything reads
- * it. Not the default: the seek also revives a camera whose UDP path got
- * stuck (README, known issues), and without it UDP readers under ASan on a
- * loaded machine missed far more often. */
+ * readers; under ASan the server then never stopped). With
+ * --ignore-play-range (the default) the Range goes before anything reads
+ * it. The seek also revived a camera whose UDP path got stuck (README,
+ * known issues): without it UDP readers under ASan miss more often. */
 static void
 drop_play_range (GstRTSPContext *ctx)
 {

@@ -312,7 +312,7 @@ test_check_config (void)
 
   g_assert_cmpint (run_server (ok_args, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "configuration OK"));
-  g_assert_nonnull (strstr (out, "hevc: port 0/stream, live h265"));
+  g_assert_nonnull (strstr (out, "hevc: port 0/stream, loop h265"));
   g_assert_nonnull (strstr (out, "800x600@25"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
