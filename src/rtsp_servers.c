@@ -173,6 +173,20 @@ auth_user (GstRTSPContext *ctx)
   return g_strdup ("?");
 }
 
+/* Answers the request in CTX with STATUS, before gst-rtsp-server handles
+ * it (the caller then returns FALSE from the check). A 401 carries a
+ * Basic challenge, as a camera whose password changed sends. */
+static void
+refuse (GstRTSPContext *ctx, GstRTSPStatusCode status)
+{
+  gst_rtsp_message_init_response (ctx->response, status,
+      gst_rtsp_status_as_text (status), ctx->request);
+  if (status == GST_RTSP_STS_UNAUTHORIZED)
+    gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
+        "Basic realm=\"rtsp-test-server\"");
+  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+}
+
 /* A SETUP's Transport header keeps only the transports the camera offers
  * now (its configuration, less UDP under the refuse-udp fault), in the
  * reader's order; none left is 461, as a camera behind a NAT or a load
@@ -209,11 +223,7 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
     gst_rtsp_message_add_header (ctx->request, GST_RTSP_HDR_TRANSPORT, rest);
     return TRUE;
   }
-  gst_rtsp_message_init_response (ctx->response,
-      GST_RTSP_STS_UNSUPPORTED_TRANSPORT,
-      gst_rtsp_status_as_text (GST_RTSP_STS_UNSUPPORTED_TRANSPORT),
-      ctx->request);
-  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  refuse (ctx, GST_RTSP_STS_UNSUPPORTED_TRANSPORT);
   return FALSE;
 }
 
@@ -242,11 +252,7 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
       which,
       g_str_equal (which, "max-readers") ? srv->limits.max_readers_total
                                          : srv->limits.max_readers);
-  gst_rtsp_message_init_response (ctx->response,
-      GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH,
-      gst_rtsp_status_as_text (GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH),
-      ctx->request);
-  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  refuse (ctx, GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH);
   return FALSE;
 }
 
@@ -276,12 +282,7 @@ rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
   if (status) {
     if (!url)
       return TRUE;
-    gst_rtsp_message_init_response (ctx->response, status,
-        gst_rtsp_status_as_text (status), ctx->request);
-    if (status == GST_RTSP_STS_UNAUTHORIZED)
-      gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
-          "Basic realm=\"rtsp-test-server\"");
-    gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+    refuse (ctx, status);
     return FALSE;
   }
   if ((g_strcmp0 (srv->cam->auth, "basic")
