@@ -341,8 +341,11 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
         g_autofree char *all = choices_text (s->choices);
         for (guint i = 0; items[i]; i++) {
           g_strstrip (items[i]);
-          if (!is_choice (s->choices, items[i]))
+          if (!is_choice (s->choices, items[i])) {
+            /* The first bad item is the one the message names. */
             why = g_strdup_printf ("'%s' is not one of: %s", items[i], all);
+            break;
+          }
         }
         if (!items[0])
           why = g_strdup_printf ("expects at least one of: %s", all);

@@ -308,6 +308,10 @@ test_file_errors (void)
     { "http: {port: 1\n", { ":", "not valid YAML" } },
     { "control: {token: [a]}\n", { "control.token", "not a list" } },
     { "auth: {password: hunter2}\n", { "unknown key 'auth.password'" } },
+    /* Two bad items: the first is named (and, found by fuzz_config_yaml,
+     * the message for the second no longer leaks the first's). */
+    { "cameras:\n  - name: a\n    transports: [Tcp, sctp]\n",
+        { ":3:", "'Tcp'", "tcp, udp" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -323,7 +327,7 @@ test_file_errors (void)
         g_error ("'%s': message '%s' does not mention '%s'", cases[i].text,
             err->message, cases[i].mentions[j]);
     }
-    if (i >= 2 && i < 21 && !strstr (err->message, path))
+    if (i >= 2 && !strstr (err->message, path))
       g_error ("'%s': message '%s' does not name the file", cases[i].text,
           err->message);
     g_assert_null (strstr (err->message, "hunter2"));
