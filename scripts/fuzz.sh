@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds the libFuzzer targets (fuzz/) with clang in build-fuzz/ and runs
-# each for SECONDS (default 60), one after the other on one core: first
+# each for SECONDS (default 60), one per core at a time (FUZZ_JOBS): first
 # every saved crash in fuzz/regressions/TARGET/ once, then fuzzing from the
 # seeds in fuzz/corpus/TARGET/. Prints TAP, one result per target, with its
 # executions; exits non-zero when a target crashed or a regression input
@@ -52,11 +52,10 @@ unset LSAN_OPTIONS
 
 logs="$build/fuzz-logs"
 mkdir -p "$logs"
-status=0
-n=0
-echo "1..${#targets[@]}"
-for t in "${targets[@]}"; do
-  n=$((n + 1))
+# One target: TAP line on stdout, details on stderr; non-zero when it
+# crashed or a regression input fails again.
+fuzz_one() {
+  local n="$1" t="$2" exe log work artifacts regressions dict rc execs crash
   exe="$build/fuzz/$t"
   log="$logs/$t.log"
   work="$build/fuzz-corpus/$t"
@@ -75,8 +74,7 @@ for t in "${targets[@]}"; do
     if ! timeout 300 "$exe" "${regressions[@]}" >>"$log" 2>&1; then
       echo "not ok $n - $t: a regression input fails again (log: $log)"
       tail -n 30 "$log" >&2
-      status=1
-      continue
+      return 1
     fi
   fi
 
@@ -100,7 +98,33 @@ for t in "${targets[@]}"; do
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 >&2
     echo "fuzz: once fixed, keep the input: cp '$artifacts$crash'" \
       "fuzz/regressions/$t/" >&2
-    status=1
+    return 1
   fi
+}
+
+# Targets run JOBS at a time (default: one per core); each result is
+# printed in target order once all are done.
+jobs="${FUZZ_JOBS:-$(nproc)}"
+out="$build/fuzz-results"
+rm -rf "$out"
+mkdir -p "$out"
+echo "1..${#targets[@]}"
+n=0
+for t in "${targets[@]}"; do
+  n=$((n + 1))
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+    wait -n
+  done
+  (
+    fuzz_one "$n" "$t" >"$out/$n.tap" 2>"$out/$n.err"
+    echo $? >"$out/$n.rc"
+  ) &
+done
+wait
+status=0
+for n in $(seq 1 ${#targets[@]}); do
+  cat "$out/$n.tap"
+  cat "$out/$n.err" >&2
+  [ "$(cat "$out/$n.rc")" = 0 ] || status=1
 done
 exit $status

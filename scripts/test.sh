@@ -6,8 +6,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-sh scripts/install-deps.sh --test || exit 1
-
 passed=0
 failed=0
 skipped=0
@@ -22,9 +20,17 @@ count() {
   failed=$((failed + $(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log")))
 }
 
+# Each step's heading; the previous step's time goes to stderr first
+# ("took N s"), so CI's log shows where the minutes go.
+step_t0=""
 step() {
-  echo "=== $*" >&2
+  [ -n "$step_t0" ] && echo "took $((SECONDS - step_t0)) s" >&2
+  step_t0=$SECONDS
+  [ $# -gt 0 ] && echo "=== $*" >&2
 }
+
+step "dependencies: scripts/install-deps.sh --test"
+sh scripts/install-deps.sh --test || exit 1
 
 step "style: clang-format"
 if clang-format --dry-run --Werror src/*.c src/*.h tools/*.c tools/*.h tests/*.c tests/*.h fuzz/*.c fuzz/*.h bench/*.c; then
@@ -57,7 +63,7 @@ fi
 # ---------------------------------------------------------------------------
 # Deployment: the container image (podman), the CDK app, the manifests.
 # Each step's TAP results join the totals; a step that dies without a failing
-# result counts as one failure. Times go to stderr ("took N s").
+# result counts as one failure.
 
 # Counts a flat TAP log (tests/container/test_image.sh).
 count_tap() {
@@ -104,30 +110,26 @@ cdk_env() {
     AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true "$@"
 }
 
-# Every regression input once, then each libFuzzer target for 30 s on one
-# core (about 4 minutes with the clang build): one result per target.
+# Every regression input once, then each libFuzzer target for 30 s, one per
+# core at a time (about 2 minutes with the clang build): one result per
+# target.
 step "fuzz: libFuzzer targets, 30 s each (scripts/fuzz.sh)"
-t0=$SECONDS
 timeout 900 bash scripts/fuzz.sh 30 >build-test/fuzz.tap
 rc=$?
 cat build-test/fuzz.tap
 count_tap build-test/fuzz.tap
 step_result "fuzz" "$rc"
-echo "took $((SECONDS - t0)) s" >&2
 
 # The release server under valgrind memcheck: four cameras played over TCP
 # and UDP, every endpoint, SIGTERM (about 1 minute; up to 2 when loaded).
 step "valgrind: memcheck of a short integration scenario (scripts/valgrind.sh)"
-t0=$SECONDS
 timeout 600 bash scripts/valgrind.sh >build-test/valgrind.tap
 rc=$?
 cat build-test/valgrind.tap
 count_tap build-test/valgrind.tap
 step_result "valgrind" "$rc"
-echo "took $((SECONDS - t0)) s" >&2
 
 step "container image: build and run with podman (tests/container/test_image.sh)"
-t0=$SECONDS
 rm -f build-test/container-timings.txt
 RTS_TIMINGS="$PWD/build-test/container-timings.txt" \
   timeout 1800 bash tests/container/test_image.sh >build-test/container-test.tap
@@ -138,10 +140,8 @@ if grep -q '# SKIP' build-test/container-test.tap; then
 fi
 count_tap build-test/container-test.tap
 step_result "container test" "$rc"
-echo "took $((SECONDS - t0)) s" >&2
 
 step "infra: npm ci, CDK app tests (infra/test/stack.test.ts)"
-t0=$SECONDS
 if (cd infra && timeout 600 npm ci --no-audit --no-fund >&2); then
   (cd infra && cdk_env timeout 600 npm test) >build-test/infra-test.tap 2>&1
   rc=$?
@@ -149,10 +149,8 @@ if (cd infra && timeout 600 npm ci --no-audit --no-fund >&2); then
   [ "$rc" -eq 0 ] || cat build-test/infra-test.tap >&2
   count_node build-test/infra-test.tap
   step_result "infra tests" "$rc"
-  echo "took $((SECONDS - t0)) s" >&2
 
   step "infra: npx cdk synth, offline, both profiles"
-  t0=$SECONDS
   for profile in test production; do
     out="build-test/cdk.out-$profile"
     rm -rf "$out"
@@ -167,10 +165,8 @@ if (cd infra && timeout 600 npm ci --no-audit --no-fund >&2); then
       status=1
     fi
   done
-  echo "took $((SECONDS - t0)) s" >&2
 
   step "deploy manifests: Kubernetes and Compose (infra/test/deploy-manifests.test.ts)"
-  t0=$SECONDS
   (cd infra && RTS_SERVER="$PWD/../build-test/rtsp-test-server" \
     RTS_HEALTH_CHECK="$PWD/../build-test/rtsp-health-check" timeout 300 npm run test:deploy) \
     >build-test/manifests-test.tap 2>&1
@@ -179,12 +175,12 @@ if (cd infra && timeout 600 npm ci --no-audit --no-fund >&2); then
   [ "$rc" -eq 0 ] || cat build-test/manifests-test.tap >&2
   count_node build-test/manifests-test.tap
   step_result "manifest tests" "$rc"
-  echo "took $((SECONDS - t0)) s" >&2
 else
   echo "infra: npm ci failed: CDK and manifest tests not run" >&2
   failed=$((failed + 1))
   status=1
 fi
 
+step
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status
