@@ -273,7 +273,8 @@ rts_app_run (const RtsConfig *cfg)
   /* Bind everything before serving anything: a taken port fails the start
    * as a whole, with nothing half-served. */
   RtsRtspLimits limits = { cfg->max_readers_per_camera, cfg->max_readers,
-    cfg->session_timeout, cfg->idle_timeout, cfg->ignore_play_range };
+    cfg->session_timeout, cfg->idle_timeout, cfg->ignore_play_range,
+    cfg->max_request_bytes, cfg->max_request_headers };
   for (guint i = 0; i < app.cameras->len; i++) {
     RtsRtspServer *srv =
         rts_rtsp_server_new (g_ptr_array_index (app.cameras, i), cfg->bind,
@@ -290,6 +291,8 @@ rts_app_run (const RtsConfig *cfg)
   setup.port = cfg->http_port;
   setup.public_host = cfg->public_host;
   setup.control_token = cfg->control_token;
+  setup.max_connections = cfg->max_http_connections;
+  setup.idle_timeout = cfg->idle_timeout;
   setup.servers = app.servers;
   setup.health = app.health;
   setup.faults = app.faults;

@@ -95,9 +95,22 @@ static const RtsSetting rts_settings[] = {
       0 },
   { "idle-timeout", "limits.idle_timeout", SRV (idle_timeout), SET_UINT, "30",
       1, 3600, NULL, "SECONDS",
-      "an RTSP connection that has set up no session after this long is "
-      "closed",
+      "an RTSP connection that has set up no session, or an HTTP "
+      "connection not yet answered, after this long is closed",
       0 },
+  { "max-request-bytes", "limits.max_request_bytes", SRV (max_request_bytes),
+      SET_UINT, "65536", 1024, 16777216, NULL, "BYTES",
+      "largest RTSP request body (Content-Length) taken; a larger one is "
+      "refused before it is read and the connection closed",
+      0 },
+  { "max-request-headers", "limits.max_request_headers",
+      SRV (max_request_headers), SET_UINT, "100", 8, 10000, NULL, "N",
+      "most header lines an RTSP request may have (each at most 4 KiB); "
+      "more get 413 and the connection closed",
+      0 },
+  { "max-http-connections", "limits.max_http_connections",
+      SRV (max_http_connections), SET_UINT, "256", 1, 100000, NULL, "N",
+      "HTTP connections open at once; one more gets 503 and is closed", 0 },
   { "ignore-play-range", "limits.ignore_play_range", SRV (ignore_play_range),
       SET_BOOL, "true", 0, 0, NULL, "BOOL",
       "drop a PLAY's Range so gst-rtsp-server does not seek (flush) the "

@@ -67,6 +67,9 @@ typedef struct {
   guint max_readers;          /* all cameras together */
   guint session_timeout;      /* seconds */
   guint idle_timeout;         /* seconds without a session */
+  guint max_request_bytes;    /* an RTSP request's body */
+  guint max_request_headers;  /* an RTSP request's header lines */
+  guint max_http_connections; /* open at once; one more gets 503 */
   gboolean ignore_play_range; /* no seek of the shared camera on PLAY */
 
   gboolean check_config; /* validate, print a summary, exit */

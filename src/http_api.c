@@ -11,6 +11,10 @@
 #include <string.h>
 
 #define MAX_CONTROL_BODY (64 * 1024)
+/* The answer beyond --max-http-connections, as rts_render_error() has it. */
+#define BUSY_BODY "{\"error\":\"too many HTTP connections\",\"status\":503}"
+#define BUSY_BODY_LEN 50
+G_STATIC_ASSERT (sizeof BUSY_BODY - 1 == BUSY_BODY_LEN);
 
 struct RtsHttpApi {
   RtsHttpApiSetup setup;
@@ -21,7 +25,19 @@ struct RtsHttpApi {
   GSocketService *service; /* accepts for soup: see on_incoming() */
   guint port;
   gint64 started_mono;
+  GHashTable *conns; /* HttpConn* open now */
+  guint64 refused;   /* connections answered 503: max_connections */
+  guint64 idle_closed;
+  gint64 refused_logged_mono;
+  guint64 refused_logged;
 };
+
+/* An accepted connection, until libsoup lets go of it. */
+typedef struct {
+  RtsHttpApi *api;
+  GSocketConnection *conn; /* weak: finalized when soup is done */
+  guint deadline;          /* idle timeout source */
+} HttpConn;
 
 static void
 reply_json (SoupServerMessage *msg, guint code, JsonNode *node)
@@ -223,6 +239,9 @@ handle_metrics (RtsHttpApi *api, SoupServerMessage *msg)
   p.ready = rts_health_ready (api->setup.health, reason, sizeof reason);
   p.rss_bytes = rts_metrics_rss_bytes ();
   p.heartbeat_age = rts_health_heartbeat_age (api->setup.health);
+  p.http_connections = g_hash_table_size (api->conns);
+  p.http_refused = api->refused;
+  p.http_idle_closed = api->idle_closed;
   body = rts_metrics_render (&p, mc, n, now ());
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Cache-Control", "no-store");
@@ -440,6 +459,69 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
  * soup_server_listen(): libsoup 3.2's own listener keeps a reference to
  * every socket it accepts, for good (valgrind: one GSocket definitely lost
  * per connection, about 350 bytes; RSS grew 1 MB per 3,000 requests). */
+static void
+on_conn_finalized (gpointer data, GObject *gone)
+{
+  HttpConn *c = data;
+
+  c->conn = NULL;
+  g_hash_table_remove (c->api->conns, c);
+}
+
+static void
+http_conn_free (gpointer data)
+{
+  HttpConn *c = data;
+
+  if (c->deadline)
+    g_source_remove (c->deadline);
+  if (c->conn)
+    g_object_weak_unref (G_OBJECT (c->conn), on_conn_finalized, c);
+  g_free (c);
+}
+
+/* Every answer is immediate (handlers never wait), so a connection still
+ * open after the idle timeout is one whose client has not sent a whole
+ * request: slowloris, or a client that connected and went quiet. */
+static gboolean
+on_http_deadline (gpointer data)
+{
+  HttpConn *c = data;
+
+  c->deadline = 0;
+  c->api->idle_closed++;
+  /* Shut, not closed: libsoup owns the stream, sees the end and lets go. */
+  g_socket_shutdown (g_socket_connection_get_socket (c->conn), TRUE, TRUE,
+      NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Beyond --max-http-connections: a fixed 503, written straight into the
+ * new socket's empty buffer, and closed; logged once a second at most
+ * (a storm is thousands). */
+static void
+refuse_connection (RtsHttpApi *api, GSocketConnection *conn)
+{
+  static const char answer[] =
+      "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+      "Cache-Control: no-store\r\nContent-Type: application/json\r\n"
+      "Content-Length: " G_STRINGIFY (BUSY_BODY_LEN) "\r\n\r\n" BUSY_BODY;
+  GSocket *sock = g_socket_connection_get_socket (conn);
+  gint64 now = g_get_monotonic_time ();
+
+  api->refused++;
+  if (now - api->refused_logged_mono >= G_USEC_PER_SEC) {
+    rts_warn ("HTTP connection refused with 503: %u open (max-http-"
+              "connections); %" G_GUINT64_FORMAT " refused since start",
+        g_hash_table_size (api->conns), api->refused);
+    api->refused_logged_mono = now;
+  }
+  g_socket_set_blocking (sock, FALSE);
+  g_socket_send (sock, answer, sizeof answer - 1, NULL, NULL);
+  g_socket_shutdown (sock, FALSE, TRUE, NULL);
+  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+}
+
 static gboolean
 on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
     gpointer data)
@@ -449,10 +531,24 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
       g_socket_connection_get_local_address (conn, NULL);
   g_autoptr (GSocketAddress) remote =
       g_socket_connection_get_remote_address (conn, NULL);
+  HttpConn *c;
 
-  if (local && remote)
-    soup_server_accept_iostream (api->soup, G_IO_STREAM (conn), local, remote,
-        NULL);
+  if (!local || !remote)
+    return TRUE;
+  if (g_hash_table_size (api->conns) >= api->setup.max_connections) {
+    refuse_connection (api, conn);
+    return TRUE;
+  }
+  c = g_new0 (HttpConn, 1);
+  c->api = api;
+  c->conn = conn;
+  c->deadline =
+      g_timeout_add_seconds (api->setup.idle_timeout, on_http_deadline, c);
+  g_hash_table_add (api->conns, c);
+  /* The table's entry goes when libsoup drops its last reference. */
+  g_object_weak_ref (G_OBJECT (conn), on_conn_finalized, c);
+  soup_server_accept_iostream (api->soup, G_IO_STREAM (conn), local, remote,
+      NULL);
   return TRUE;
 }
 
@@ -529,6 +625,7 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
   api->public_host = g_strdup (setup->public_host);
   api->control_token = g_strdup (setup->control_token);
   api->setup.bind = api->bind;
+  api->conns = g_hash_table_new_full (NULL, NULL, http_conn_free, NULL);
   api->soup = soup_server_new ("server-header",
       "rtsp-test-server/" RTS_VERSION " ", NULL);
   soup_server_add_early_handler (api->soup, NULL, check_body_size, api, NULL);
@@ -571,6 +668,8 @@ rts_http_api_free (RtsHttpApi *api)
     g_signal_handlers_disconnect_by_data (api->service, api);
   }
   g_clear_object (&api->service);
+  /* First: closing soup's connections would otherwise call back into it. */
+  g_clear_pointer (&api->conns, g_hash_table_destroy);
   if (api->soup)
     soup_server_disconnect (api->soup);
   g_clear_object (&api->soup);

@@ -14,6 +14,8 @@ typedef struct {
   guint port;                /* 0: any free port */
   const char *public_host;   /* NULL: the request's Host */
   const char *control_token; /* NULL: control API answers 404 */
+  guint max_connections;     /* open at once; one more gets 503 */
+  guint idle_timeout;        /* seconds a connection may take to be answered */
   GPtrArray *servers;        /* RtsRtspServer* */
   RtsHealth *health;
   RtsFaults *faults;

@@ -157,6 +157,17 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
       p->heartbeat_age);
   gauge (out, "resident_memory_bytes", "Resident memory of the process.",
       (double) p->rss_bytes);
+  gauge (out, "http_connections", "HTTP connections open now.",
+      p->http_connections);
+  header (out, "http_refused_total", "counter",
+      "HTTP connections answered 503 because max-http-connections were "
+      "open.");
+  g_string_append (out, PREFIX "http_refused_total");
+  value (out, (double) p->http_refused);
+  header (out, "http_idle_closed_total", "counter",
+      "HTTP connections closed unanswered after the idle timeout.");
+  g_string_append (out, PREFIX "http_idle_closed_total");
+  value (out, (double) p->http_idle_closed);
 
   per_camera (out, "frames_sent_total", "counter",
       "Video frames the camera sent (each reaches every reader).", cams, n, now,

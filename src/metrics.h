@@ -22,6 +22,9 @@ typedef struct {
   guint64 rss_bytes;    /* resident memory; 0 if unknown */
   double heartbeat_age; /* seconds since the loop's last heartbeat */
   guint open_ports;
+  guint http_connections; /* open now */
+  guint64 http_refused;   /* answered 503: too many connections */
+  guint64 http_idle_closed;
 } RtsMetricsProcess;
 
 /* The whole /metrics body for N cameras. */

@@ -27,6 +27,8 @@ typedef struct {
   guint session_timeout;   /* seconds without keep-alive (RFC 2326: 60) */
   guint idle_timeout;      /* seconds a connection may stay without a session */
   gboolean ignore_play_range; /* no seek of the shared media on PLAY */
+  guint max_request_bytes;    /* a request's body, refused before reading */
+  guint max_request_headers;  /* a request's header lines; more: 413 */
 } RtsRtspLimits;
 
 /* Binds and listens on CAM's port at BIND; answers nothing until

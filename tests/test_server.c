@@ -382,6 +382,7 @@ static void
 test_metrics (void)
 {
   g_autoptr (GHashTable) before = NULL, during = NULL, after = NULL;
+  g_autoptr (JsonObject) health = NULL;
   g_autofree char *url = ts_rtsp_url (shared, 2);
   /* Killed by the test (and with it, by ts_spawn's death signal). */
   const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
@@ -391,6 +392,9 @@ test_metrics (void)
       ts_server_log_count (shared, "reader connected: camera cam3");
   guint gone = ts_server_log_count (shared, "reader disconnected: camera cam3");
 
+  /* "started in" comes before the first probe round has answered. */
+  health = ts_wait_health (shared->http_port, 200, 4, 10);
+  g_assert_nonnull (health);
   before = scrape (shared);
   g_assert_cmpfloat (*(double *) g_hash_table_lookup (before,
                          "rtsp_test_server_healthy"),
