@@ -142,34 +142,12 @@ churn_worker (gpointer data)
   return NULL;
 }
 
-static double
-readers_now (TsServer *s)
-{
-  g_autofree char *body = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GHashTable) samples =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  GHashTableIter it;
-  gpointer key, value;
-  double sum = 0;
-
-  if (ts_http (s->http_port, "GET", "/metrics", NULL, NULL, &body, NULL) != 200)
-    return -1;
-  if (ts_prom_parse (body, samples, &err) < 0)
-    g_error ("/metrics does not parse: %s", err);
-  g_hash_table_iter_init (&it, samples);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    if (g_str_has_prefix (key, "rtsp_test_server_readers{"))
-      sum += *(double *) value;
-  return sum;
-}
-
 static gboolean
 wait_readers_zero (TsServer *s, double timeout, double *last)
 {
   gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
   do {
-    *last = readers_now (s);
+    *last = ts_metric_sum (s, "rtsp_test_server_readers{");
     if (*last == 0)
       return TRUE;
     g_usleep (100 * 1000);

@@ -857,29 +857,6 @@ need_flag (const char *flag, const char *feature)
   return FALSE;
 }
 
-static double
-metric_sum (TsServer *s, const char *prefix)
-{
-  g_autofree char *body = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GHashTable) samples =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  GHashTableIter it;
-  gpointer k, v;
-  double sum = 0;
-
-  g_assert_cmpuint (ts_http (s->http_port, "GET", "/metrics", NULL, NULL, &body,
-                        NULL),
-      ==, 200);
-  if (ts_prom_parse (body, samples, &err) < 0)
-    g_error ("/metrics does not parse: %s", err);
-  g_hash_table_iter_init (&it, samples);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    if (g_str_has_prefix (k, prefix))
-      sum += *(double *) v;
-  return sum;
-}
-
 /* Beyond the limit a reader gets 453 Not Enough Bandwidth (RFC 2326's
  * answer for "no more room"), the refusal is counted, readers within the
  * limit keep playing. */
@@ -893,7 +870,7 @@ check_reader_limit (const char *flag, guint per_port_of_first)
   double refused0;
 
   g_assert_nonnull (s);
-  refused0 = metric_sum (s, "rtsp_test_server_refused_total");
+  refused0 = ts_metric_sum (s, "rtsp_test_server_refused_total");
   for (guint i = 0; i < 2; i++) {
     ok[i] = rts_reader_play (s->rtsp_ports[i * per_port_of_first], "/stream",
         RTS_READER_TCP, 10, &err);
@@ -902,7 +879,7 @@ check_reader_limit (const char *flag, guint per_port_of_first)
   g_assert_null (rts_reader_play (s->rtsp_ports[per_port_of_first ? 1 : 0],
       "/stream", RTS_READER_TCP, 10, &err));
   g_assert_nonnull (strstr (err->message, "453"));
-  g_assert_cmpfloat (metric_sum (s, "rtsp_test_server_refused_total"), ==,
+  g_assert_cmpfloat (ts_metric_sum (s, "rtsp_test_server_refused_total"), ==,
       refused0 + 1);
   for (guint i = 0; i < 2; i++) {
     g_assert_true (rts_reader_receive (ok[i], 30, 10));
@@ -1037,14 +1014,15 @@ test_limit_http_connections (void)
   g_assert_cmpuint (ts_http (s->http_port, "GET", "/health/live", NULL, NULL,
                         NULL, NULL),
       ==, 200);
-  g_assert_cmpfloat (metric_sum (s, "rtsp_test_server_http_refused_total"), >=,
-      1);
+  g_assert_cmpfloat (ts_metric_sum (s, "rtsp_test_server_http_refused_total"),
+      >=, 1);
   /* The held connections are gone from the count (the /metrics request
    * itself is the one left). */
   for (guint i = 0;
-       i < 50 && metric_sum (s, "rtsp_test_server_http_connections") > 1; i++)
+       i < 50 && ts_metric_sum (s, "rtsp_test_server_http_connections") > 1;
+       i++)
     g_usleep (100 * 1000);
-  g_assert_cmpfloat (metric_sum (s, "rtsp_test_server_http_connections"), ==,
+  g_assert_cmpfloat (ts_metric_sum (s, "rtsp_test_server_http_connections"), ==,
       1);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);

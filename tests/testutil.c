@@ -560,3 +560,25 @@ ts_prom_parse (const char *text, GHashTable *samples, char **error)
 #undef FAIL
   return n;
 }
+
+double
+ts_metric_sum (TsServer *s, const char *prefix)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GHashTable) samples =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter it;
+  gpointer key, value;
+  double sum = 0;
+
+  if (ts_http (s->http_port, "GET", "/metrics", NULL, NULL, &body, NULL) != 200)
+    return -1;
+  if (ts_prom_parse (body, samples, &err) < 0)
+    g_error ("/metrics does not parse: %s", err);
+  g_hash_table_iter_init (&it, samples);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    if (g_str_has_prefix (key, prefix))
+      sum += *(double *) value;
+  return sum;
+}

@@ -84,3 +84,8 @@ gboolean ts_have_program (const char *program);
  * ERROR set to the line and what is wrong. SAMPLES (may be NULL) maps
  * "name{labels}" to its value (gdouble*). */
 int ts_prom_parse (const char *text, GHashTable *samples, char **error);
+
+/* The sum of every /metrics sample whose name (with labels) starts with
+ * PREFIX; -1 if /metrics does not answer 200. A body that does not parse
+ * ends the test. */
+double ts_metric_sum (TsServer *s, const char *prefix);
