@@ -130,6 +130,10 @@ play_all (const char *transport)
     const char *url = json_object_get_string_member (s, "url");
     guint frames = ts_ffmpeg_frames (url, transport, 30, 640, 480);
     g_test_message ("%s over %s: %u frames of 640x480", url, transport, frames);
+    if (frames != 30) {
+      g_autofree char *tail = ts_server_log_tail (shared, 40);
+      g_test_message ("the server's last log lines:\n%s", tail);
+    }
     g_assert_cmpuint (frames, ==, 30);
   }
 }
@@ -167,7 +171,10 @@ gst_play (const char *protocols)
     if (strstr (protocols, "udp")
         && !g_strstr_len (text, g_bytes_get_size (out),
             "Got EOS from element \"pipeline0\"")) {
-      g_test_message ("RETRY: gst-launch %s over udp got no 30 frames", url);
+      g_autofree char *tail = ts_server_log_tail (shared, 40);
+      g_test_message ("RETRY: gst-launch %s over udp got no 30 frames; the "
+                      "server's last log lines:\n%s",
+          url, tail);
       g_clear_pointer (&out, g_bytes_unref);
       g_clear_pointer (&err, g_free);
       status = ts_run (argv, 30, &out, &err, NULL);

@@ -68,6 +68,22 @@ ts_server_log_count (TsServer *s, const char *needle)
   return n;
 }
 
+char *
+ts_server_log_tail (TsServer *s, guint lines)
+{
+  const char *start;
+  guint n = 0;
+
+  g_mutex_lock (&s->lock);
+  start = s->log->str + s->log->len;
+  while (start > s->log->str && n <= lines)
+    if (*--start == '\n')
+      n++;
+  char *tail = g_strdup (n > lines ? start + 1 : start);
+  g_mutex_unlock (&s->lock);
+  return tail;
+}
+
 gboolean
 ts_server_wait_log (TsServer *s, const char *needle, guint count,
     double timeout)

@@ -27,6 +27,9 @@ typedef struct {
 TsServer *ts_server_start (const char *const *args);
 
 /* Waits until the log holds NEEDLE COUNT times (>= 1). */
+/* The last LINES lines the server logged: for a failure's message. */
+char *ts_server_log_tail (TsServer *s, guint lines);
+
 gboolean ts_server_wait_log (TsServer *s, const char *needle, guint count,
     double timeout);
 guint ts_server_log_count (TsServer *s, const char *needle);
