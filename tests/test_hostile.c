@@ -944,8 +944,15 @@ test_limit_rtsp_request_size (void)
     g_string_free (a[i].answer, TRUE);
   }
   ts_proc_stat (ts_pid_of (s->proc), &after);
-  g_assert_cmpint ((gint64) after.rss_kib - (gint64) before.rss_kib, <,
-      2 * 1024);
+  g_test_message ("RSS %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB%s",
+      before.rss_kib, after.rss_kib,
+      ts_proc_has_asan (ts_pid_of (s->proc))
+          ? " [ASan: not judged, its quarantine keeps freed memory]"
+          : "");
+  /* Under ASan, malloc_trim() gives nothing back. */
+  if (!ts_proc_has_asan (ts_pid_of (s->proc)))
+    g_assert_cmpint ((gint64) after.rss_kib - (gint64) before.rss_kib, <,
+        2 * 1024);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
