@@ -276,7 +276,15 @@ check "GET /health turns 503 with 2 of 4 ports open" wait_code /health 503
 check "cameras down: the container's health check (liveness) still passes" \
   timeout 20 podman healthcheck run "$SERVER"
 check "control API clears both faults" test "$(fault DELETE cam1) $(fault DELETE cam2)" = "200 200"
-check "GET /health/ready is 200 again" wait_code /health/ready 200
+if wait_code /health/ready 200; then
+  ok "GET /health/ready is 200 again"
+else
+  not_ok "GET /health/ready is 200 again"
+  # Why not: the answer's reason, and what the server logged.
+  get /health/ready >/dev/null
+  diag "/health/ready: $(cat "$WORK/body")"
+  podman logs --tail 30 "$SERVER" 2>&1 | sed 's/^/# log: /'
+fi
 
 # A hung server: the process frozen (SIGSTOP from outside the container, which
 # even PID 1 cannot ignore). The liveness check must see it.
