@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/gstrtcpbuffer.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -765,6 +766,57 @@ plug_all_sinks (RtsRtspServer *srv, GstRTSPStream *stream,
   return ok;
 }
 
+/* A camera is the one sender in its group, so a sender report heard there
+ * is its own, looped back (always so when the group is routed via lo). Let
+ * through, rtpbin takes it for another sender using our SSRC, changes
+ * SSRC and sends BYE, and readers stop (ffmpeg ended after a few frames,
+ * exit 0). Readers' receiver reports go on to rtpbin. */
+static GstPadProbeReturn
+drop_own_sender_report (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gboolean own = FALSE;
+
+  if (gst_rtcp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtcp)) {
+    own = gst_rtcp_buffer_get_first_packet (&rtcp, &packet)
+        && gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SR;
+    gst_rtcp_buffer_unmap (&rtcp);
+  }
+  return own ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* The udpsrc reading SOCKET, among the media's elements, gets the probe
+ * above. */
+static void
+filter_group_rtcp (RtsRtspServer *srv, GSocket *socket)
+{
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
+  g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  if (!pipeline || !GST_IS_BIN (pipeline))
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *el = g_value_get_object (&item);
+    g_autoptr (GSocket) used = NULL;
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (el), "socket")
+        && g_str_equal (G_OBJECT_TYPE_NAME (el), "GstUDPSrc")) {
+      g_object_get (el, "socket", &used, NULL);
+      if (used == socket) {
+        g_autoptr (GstPad) src = gst_element_get_static_pad (el, "src");
+        gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
+            drop_own_sender_report, NULL, NULL);
+      }
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+}
+
 /* The multicast sink, plugged now like the others (and for the same
  * race), on the camera's group: the stream takes its port pair from the
  * camera's address pool. */
@@ -799,6 +851,8 @@ plug_multicast_sink (RtsRtspServer *srv, GstRTSPStream *stream,
     if (!sockets[i])
       continue;
     g_socket_set_option (sockets[i], SOL_SOCKET, SO_REUSEADDR, 1, NULL);
+    if (i == 1)
+      filter_group_rtcp (srv, sockets[i]);
     g_object_unref (sockets[i]);
   }
   return TRUE;
