@@ -11,8 +11,10 @@ BUILD="meson ninja-build pkg-config gcc libc6-dev libyaml-dev
 # (src/clip.c) in h265, with AAC, or from a file.
 RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good
  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x"
+# iproute2 (ip) and util-linux (unshare, nsenter): the multicast test's
+# private network namespace (tests/test_cameras.c); slim images lack ip.
 TEST="ffmpeg gstreamer1.0-tools gstreamer1.0-libav
- clang-format curl coreutils chromium"
+ clang-format curl coreutils chromium iproute2 util-linux"
 # Fuzzing (scripts/fuzz.sh): clang and its libFuzzer/ASan runtime;
 # memcheck (scripts/valgrind.sh).
 FUZZ_TEST="clang libclang-rt-14-dev valgrind"

@@ -37,6 +37,10 @@ rts_cameras_new (const RtsConfig *cfg)
     cam->user = c->user;
     cam->password = c->password;
     cam->transports = c->transport_mask;
+    cam->mcast_group = c->mcast_group;
+    cam->mcast_port_min = c->mcast_port_min;
+    cam->mcast_port_max = c->mcast_port_max;
+    cam->mcast_ttl = c->mcast_ttl;
     cam->clip_seconds = c->clip_seconds;
     g_ptr_array_add (cameras, cam);
   }

@@ -32,7 +32,11 @@ typedef struct {
   const char *auth;  /* "none", "basic", "digest" */
   const char *user;
   const char *password;
-  guint transports;    /* RtsTransports */
+  guint transports;        /* RtsTransports */
+  const char *mcast_group; /* with multicast: the camera's own group */
+  guint mcast_port_min;    /* its RTP/RTCP pairs, video then audio */
+  guint mcast_port_max;
+  guint mcast_ttl;
   double clip_seconds; /* loop: length of the clip */
 } RtsCamera;
 

@@ -3,6 +3,7 @@
 
 #include "config_yaml.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,9 +16,11 @@ typedef enum {
   SET_DOUBLE,
   SET_STRING,
   SET_BOOL,
-  SET_CHOICE,    /* one of the choices */
-  SET_LIST,      /* a non-empty subset of the choices, "a,b" */
-  SET_PORT_LIST, /* --rtsp-ports: one camera per port */
+  SET_CHOICE,      /* one of the choices */
+  SET_LIST,        /* a non-empty subset of the choices, "a,b" */
+  SET_PORT_LIST,   /* --rtsp-ports: one camera per port */
+  SET_MCAST_RANGE, /* "FIRST-LAST" IPv4 multicast addresses, or one */
+  SET_PORT_RANGE,  /* "FIRST-LAST" UDP ports: whole RTP/RTCP pairs */
 } SettingType;
 
 typedef enum {
@@ -174,8 +177,23 @@ static const RtsSetting rts_settings[] = {
   { "auth-password", "auth.password", CAM (password), SET_STRING, NULL, 0, 0,
       NULL, "PASSWORD", "password readers must give (never logged)", SECRET },
   { "transports", "transports", CAM (transports), SET_LIST, "tcp,udp", 0, 0,
-      "tcp|udp", "LIST",
+      "tcp|udp|multicast", "LIST",
       "RTP transports offered; others get 461 Unsupported Transport", 0 },
+  { "multicast-addresses", "multicast.addresses", CAM (mcast_addresses),
+      SET_MCAST_RANGE, "239.255.42.0-239.255.42.255", 0, 0, NULL, "RANGE",
+      "transports: multicast - IPv4 groups (FIRST-LAST, or one address); "
+      "each multicast camera using a range takes the next group of it",
+      0 },
+  { "multicast-ports", "multicast.ports", CAM (mcast_ports), SET_PORT_RANGE,
+      "5000-5003", 1024, 65535, NULL, "RANGE",
+      "transports: multicast - UDP ports (FIRST-LAST, FIRST even): an "
+      "RTP/RTCP pair for video, the next for audio",
+      0 },
+  { "multicast-ttl", "multicast.ttl", CAM (mcast_ttl), SET_UINT, "1", 1, 255,
+      NULL, "HOPS",
+      "transports: multicast - TTL of multicast packets; 1 keeps them on the "
+      "local network segment",
+      0 },
 };
 
 #define N_SETTINGS G_N_ELEMENTS (rts_settings)
@@ -308,6 +326,73 @@ parse_bool (const char *text, gboolean *out)
   return TRUE;
 }
 
+/* "FIRST-LAST" or "ADDRESS": IPv4 multicast (224.0.0.0/4), host order.
+ * WHY gets what is wrong. */
+static gboolean
+parse_mcast_range (const char *text, guint32 *first, guint32 *last, char **why)
+{
+  g_auto (GStrv) ends = g_strsplit (text, "-", 3);
+  guint32 v[2];
+
+  if (!ends[0] || (ends[1] && ends[2])) {
+    *why = g_strdup ("expects FIRST-LAST or one address, e.g. "
+                     "239.255.42.0-239.255.42.255");
+    return FALSE;
+  }
+  for (guint i = 0; i < 2; i++) {
+    const char *one = g_strstrip (ends[ends[1] ? i : 0]);
+    struct in_addr a;
+    if (inet_pton (AF_INET, one, &a) != 1) {
+      *why = g_strdup_printf ("'%s' is not an IPv4 address", one);
+      return FALSE;
+    }
+    v[i] = ntohl (a.s_addr);
+    if (v[i] >> 28 != 0xe) {
+      *why = g_strdup_printf ("%s is not a multicast address "
+                              "(224.0.0.0 to 239.255.255.255; 239.255.x.x "
+                              "stays inside an organisation)",
+          one);
+      return FALSE;
+    }
+  }
+  if (v[0] > v[1]) {
+    *why = g_strdup ("the first address is above the last");
+    return FALSE;
+  }
+  *first = v[0];
+  *last = v[1];
+  return TRUE;
+}
+
+/* "FIRST-LAST" ports from MIN to MAX; RTP takes an even port and RTCP the
+ * odd one after it, so the range starts even and holds whole pairs. */
+static gboolean
+parse_port_range (const char *text, double min, double max, guint *first,
+    guint *last, char **why)
+{
+  g_auto (GStrv) ends = g_strsplit (text, "-", 3);
+
+  if (!ends[0] || !ends[1] || ends[2]
+      || !parse_uint (g_strstrip (ends[0]), min, max, first)
+      || !parse_uint (g_strstrip (ends[1]), min, max, last)) {
+    *why = g_strdup_printf ("expects FIRST-LAST, ports from %.0f to %.0f, "
+                            "e.g. 5000-5003",
+        min, max);
+    return FALSE;
+  }
+  if (*first > *last)
+    *why = g_strdup ("the first port is above the last");
+  else if (*first % 2)
+    *why = g_strdup_printf ("the first port must be even (RTP; RTCP takes "
+                            "the next), e.g. %u-%u",
+        *first - 1, *last % 2 ? *last : *last + 1);
+  else if ((*last - *first + 1) % 2)
+    *why = g_strdup_printf ("holds %u ports: it must hold whole RTP/RTCP "
+                            "pairs, e.g. %u-%u",
+        *last - *first + 1, *first, *last + 1);
+  return *why == NULL;
+}
+
 /* Applies TEXT to setting S of the struct at BASE (RtsConfig or
  * RtsCameraConfig, as S's scope says). SOURCE names where TEXT came from:
  * "--http-port", "RTSP_TEST_SERVER_HTTP_PORT" or "cams.yaml:3: key
@@ -368,6 +453,18 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
       g_free (*(char **) field);
       *(char **) field = g_strdup (text);
       return TRUE;
+    case SET_MCAST_RANGE:
+    case SET_PORT_RANGE: {
+      guint32 a, b;
+      guint pa, pb;
+      if (s->type == SET_MCAST_RANGE
+              ? !parse_mcast_range (text, &a, &b, &why)
+              : !parse_port_range (text, s->min, s->max, &pa, &pb, &why))
+        break;
+      g_free (*(char **) field);
+      *(char **) field = g_strdup (text);
+      return TRUE;
+    }
     case SET_PORT_LIST:
       g_assert_not_reached ();
   }
@@ -783,6 +880,8 @@ transport_mask (const char *list)
       mask |= RTS_TRANSPORT_TCP;
     else if (strcmp (items[i], "udp") == 0)
       mask |= RTS_TRANSPORT_UDP;
+    else if (strcmp (items[i], "multicast") == 0)
+      mask |= RTS_TRANSPORT_MULTICAST;
   }
   return mask;
 }
@@ -845,11 +944,85 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   if (strcmp (cam->auth, "none") != 0 && strchr (cam->user, ':'))
     CAM_ERROR ("auth.user must not contain ':'");
   cam->transport_mask = transport_mask (cam->transports);
+  if (cam->transport_mask & RTS_TRANSPORT_MULTICAST) {
+    guint need = strcmp (cam->audio, "none") ? 4 : 2;
+    g_autofree char *why = NULL;
+    const RtsSetting *ports = find_setting ("multicast-ports");
+    if (!parse_port_range (cam->mcast_ports, ports->min, ports->max,
+            &cam->mcast_port_min, &cam->mcast_port_max, &why))
+      g_assert_not_reached (); /* checked when it was set */
+    if (cam->mcast_port_max - cam->mcast_port_min + 1 < need)
+      CAM_ERROR ("multicast.ports '%s' holds %u ports; video%s needs %u (an "
+                 "RTP/RTCP pair per stream), e.g. %u-%u",
+          cam->mcast_ports, cam->mcast_port_max - cam->mcast_port_min + 1,
+          need > 2 ? " and audio" : "", need, cam->mcast_port_min,
+          cam->mcast_port_min + need - 1);
+  }
   if (!cam->pattern)
     cam->pattern = g_strdup (patterns[i % G_N_ELEMENTS (patterns)]);
   if (cam->gop == 0)
     cam->gop = cam->fps;
 #undef CAM_ERROR
+  return TRUE;
+}
+
+/* Each multicast camera gets a group of its own: the k-th camera using a
+ * range takes its k-th address, so the defaults (one range for all) give
+ * every camera its own group with the same ports. Cameras whose ranges
+ * overlap must not end up sending to the same group and port. */
+static gboolean
+assign_groups (RtsConfig *cfg, GError **error)
+{
+  for (guint i = 0; i < cfg->n_cameras; i++) {
+    RtsCameraConfig *cam = &cfg->cameras[i];
+    guint32 first, last, k = 0;
+    g_autofree char *why = NULL;
+    struct in_addr a;
+
+    if (!(cam->transport_mask & RTS_TRANSPORT_MULTICAST))
+      continue;
+    if (!parse_mcast_range (cam->mcast_addresses, &first, &last, &why))
+      g_assert_not_reached (); /* checked when it was set */
+    for (guint j = 0; j < i; j++) {
+      guint32 f, l;
+      const RtsCameraConfig *o = &cfg->cameras[j];
+      if (o->transport_mask & RTS_TRANSPORT_MULTICAST
+          && parse_mcast_range (o->mcast_addresses, &f, &l, &why) && f == first
+          && l == last)
+        k++;
+    }
+    if (k > last - first) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "camera '%s'%s%s: multicast.addresses '%s' holds %u group(s), but "
+          "%u multicast camera(s) before it use the same range: each camera "
+          "needs a group of its own (widen the range, or give cameras ranges "
+          "of their own)",
+          cam->name, cfg->config_file ? " in " : "",
+          cfg->config_file ? cfg->config_file : "", cam->mcast_addresses,
+          last - first + 1, k);
+      return FALSE;
+    }
+    a.s_addr = htonl (first + k);
+    inet_ntop (AF_INET, &a, cam->mcast_group, sizeof cam->mcast_group);
+    for (guint j = 0; j < i; j++) {
+      const RtsCameraConfig *o = &cfg->cameras[j];
+      if (!(o->transport_mask & RTS_TRANSPORT_MULTICAST)
+          || strcmp (o->mcast_group, cam->mcast_group) != 0
+          || o->mcast_port_max < cam->mcast_port_min
+          || cam->mcast_port_max < o->mcast_port_min)
+        continue;
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "camera '%s'%s%s: multicast group %s ports %u-%u collide with "
+          "camera '%s''s (%s ports %u-%u): their multicast.addresses '%s' "
+          "and '%s' overlap",
+          cam->name, cfg->config_file ? " in " : "",
+          cfg->config_file ? cfg->config_file : "", cam->mcast_group,
+          cam->mcast_port_min, cam->mcast_port_max, o->name, o->mcast_group,
+          o->mcast_port_min, o->mcast_port_max, cam->mcast_addresses,
+          o->mcast_addresses);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
@@ -882,7 +1055,7 @@ validate (RtsConfig *cfg, GError **error)
     if (!validate_camera (cfg, i, error))
       return FALSE;
   }
-  return TRUE;
+  return assign_groups (cfg, error);
 }
 
 static void
@@ -1092,14 +1265,18 @@ rts_config_summary (const RtsConfig *cfg)
       cfg->http_port, cfg->bind, cfg->n_cameras, rts_config_threshold (cfg));
   for (guint i = 0; i < cfg->n_cameras; i++) {
     const RtsCameraConfig *c = &cfg->cameras[i];
+    g_autofree char *mcast = c->transport_mask & RTS_TRANSPORT_MULTICAST
+        ? g_strdup_printf (", multicast group %s ports %u-%u ttl %u",
+            c->mcast_group, c->mcast_port_min, c->mcast_port_max, c->mcast_ttl)
+        : g_strdup ("");
     g_string_append_printf (out,
         "  %s: port %u%s, %s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s, "
-        "audio %s, auth %s%s%s, transports %s%s%s\n",
+        "audio %s, auth %s%s%s, transports %s%s%s%s\n",
         c->name, c->port, c->path, c->source, c->codec, c->profile ? " " : "",
         c->profile ? c->profile : "", c->width, c->height, c->fps, c->gop,
         c->bitrate, c->pattern, c->audio, c->auth, c->user ? " user " : "",
         c->user ? c->user : "", c->transports, c->file ? ", file " : "",
-        c->file ? c->file : "");
+        c->file ? c->file : "", mcast);
   }
   return g_string_free (out, FALSE);
 }

@@ -22,6 +22,7 @@
 typedef enum {
   RTS_TRANSPORT_TCP = 1 << 0,
   RTS_TRANSPORT_UDP = 1 << 1,
+  RTS_TRANSPORT_MULTICAST = 1 << 2,
 } RtsTransports;
 
 /* One camera as configured. Strings are owned. */
@@ -47,6 +48,14 @@ typedef struct {
   double clip_seconds; /* loop: clip length, whole GOPs */
   char *transports;    /* "tcp,udp" as given; see transport_mask */
   guint transport_mask;
+  char *mcast_addresses; /* "FIRST-LAST": where the camera's group comes from */
+  char *mcast_ports;     /* "FIRST-LAST": RTP/RTCP pairs, video then audio */
+  guint mcast_ttl;
+  /* With multicast: the camera's own group (the k-th multicast camera
+   * sharing a range gets its k-th address) and its ports. */
+  char mcast_group[16];
+  guint mcast_port_min;
+  guint mcast_port_max;
 } RtsCameraConfig;
 
 typedef struct {

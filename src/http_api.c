@@ -102,6 +102,7 @@ camera_views (RtsHttpApi *api)
     v[i].width = cam->width;
     v[i].height = cam->height;
     v[i].fps = cam->fps;
+    v[i].transports = cam->transports;
     v[i].readers = rts_rtsp_server_readers (srv);
     v[i].listen = rts_listen_state_name (rts_rtsp_server_listen_state (srv));
     v[i].fault = fault == RTS_FAULT_NONE ? NULL : rts_fault_type_name (fault);

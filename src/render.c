@@ -182,8 +182,12 @@ rts_render_urls (const RtsCameraView *cams, guint n, const char *host)
     put_int (b, "fps", c->fps);
     json_builder_set_member_name (b, "transports");
     json_builder_begin_array (b);
-    json_builder_add_string_value (b, "tcp");
-    json_builder_add_string_value (b, "udp");
+    if (c->transports & RTS_TRANSPORT_TCP)
+      json_builder_add_string_value (b, "tcp");
+    if (c->transports & RTS_TRANSPORT_UDP)
+      json_builder_add_string_value (b, "udp");
+    if (c->transports & RTS_TRANSPORT_MULTICAST)
+      json_builder_add_string_value (b, "multicast");
     json_builder_end_array (b);
     put_int (b, "readers", c->readers);
     json_builder_end_object (b);

@@ -4,6 +4,7 @@
  * the shapes are unit-tested without sockets; http_api gathers the views. */
 #pragma once
 
+#include "config.h"
 #include "health.h"
 
 #include <json-glib/json-glib.h>
@@ -19,6 +20,7 @@ typedef struct {
   guint readers;
   const char *listen; /* open, hung, closed */
   const char *fault;  /* NULL when none */
+  guint transports;   /* RtsTransports the camera offers */
 } RtsCameraView;
 
 typedef struct {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/gstrtcpbuffer.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -190,15 +191,34 @@ refuse (GstRTSPContext *ctx, GstRTSPStatusCode status)
   gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
 }
 
+/* Which of RtsTransports one offer of a Transport header asks for:
+ * "RTP/AVP/TCP;..." is TCP; "RTP/AVP;multicast" and
+ * "RTP/AVP/UDP;multicast" are multicast (the parameter may sit anywhere
+ * after the profile); any other RTP/AVP is unicast UDP. */
+static guint
+offer_kind (const char *offer)
+{
+  g_auto (GStrv) params = g_strsplit (offer, ";", -1);
+
+  if (g_ascii_strncasecmp (offer, "RTP/AVP/TCP", 11) == 0)
+    return RTS_TRANSPORT_TCP;
+  for (guint i = 1; params[i]; i++) {
+    if (g_ascii_strcasecmp (g_strstrip (params[i]), "multicast") == 0)
+      return RTS_TRANSPORT_MULTICAST;
+  }
+  return RTS_TRANSPORT_UDP;
+}
+
 /* A SETUP's Transport header keeps only the transports the camera offers
- * now (its configuration, less UDP under the refuse-udp fault), in the
- * reader's order; none left is 461, as a camera behind a NAT or a load
- * balancer answers. Rewritten here, before any handler has read it. */
+ * now (its configuration, less UDP and multicast under the refuse-udp
+ * fault), in the reader's order; none left is 461, as a camera behind a
+ * NAT or a load balancer answers. Rewritten here, before any handler has
+ * read it. */
 static gboolean
 filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
 {
-  guint allowed =
-      srv->cam->transports & ~(srv->refuse_udp ? RTS_TRANSPORT_UDP : 0);
+  guint allowed = srv->cam->transports
+      & ~(srv->refuse_udp ? RTS_TRANSPORT_UDP | RTS_TRANSPORT_MULTICAST : 0);
   char *header = NULL;
   g_auto (GStrv) offers = NULL;
   g_autoptr (GPtrArray) kept = g_ptr_array_new ();
@@ -211,10 +231,7 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
   offers = g_strsplit (header, ",", -1);
   for (guint i = 0; offers[i]; i++) {
     const char *o = offers[i] + strspn (offers[i], " \t");
-    guint kind = g_ascii_strncasecmp (o, "RTP/AVP/TCP", 11) == 0
-        ? RTS_TRANSPORT_TCP
-        : RTS_TRANSPORT_UDP;
-    if (allowed & kind)
+    if (allowed & offer_kind (o))
       g_ptr_array_add (kept, (gpointer) o);
   }
   if (kept->len == g_strv_length (offers))
@@ -325,6 +342,12 @@ rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
   RtsRtspServer *srv = ((RtsAuth *) auth)->srv;
   guint status = srv->reject_status;
   gboolean url = g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) == 0;
+
+  /* A multicast reader gets the camera's group, port and TTL: one that
+   * names its own destination or TTL could send the camera's stream
+   * anywhere, or further than configured. */
+  if (g_strcmp0 (check, GST_RTSP_AUTH_CHECK_TRANSPORT_CLIENT_SETTINGS) == 0)
+    return FALSE;
 
   if (status) {
     if (!url)
@@ -615,12 +638,26 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   factory = g_object_new (rts_factory_get_type (), NULL);
   /* Shared: N readers of one camera cost one encoder. */
   gst_rtsp_media_factory_set_shared (factory, TRUE);
-  /* Multicast is not offered: it needs routing no test rig has. */
-  /* Both, always: the house reader needs the TCP sink and warm-up plugs
-   * the UDP one. The camera's own choice is enforced per SETUP
+  /* TCP and UDP always: the house reader needs the TCP sink and warm-up
+   * plugs the UDP one. The camera's own choice is enforced per SETUP
    * (filter_transports). */
   gst_rtsp_media_factory_set_protocols (factory,
-      GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP);
+      GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP
+          | (cam->transports & RTS_TRANSPORT_MULTICAST
+                  ? GST_RTSP_LOWER_TRANS_UDP_MCAST
+                  : 0));
+  if (cam->transports & RTS_TRANSPORT_MULTICAST) {
+    /* The camera's one group and its ports: a pool of exactly that, which
+     * the video stream, then the audio one, take their pairs from. */
+    g_autoptr (GstRTSPAddressPool) pool = gst_rtsp_address_pool_new ();
+    gst_rtsp_address_pool_add_range (pool, cam->mcast_group, cam->mcast_group,
+        cam->mcast_port_min, cam->mcast_port_max, cam->mcast_ttl);
+    gst_rtsp_media_factory_set_address_pool (factory, pool);
+    gst_rtsp_media_factory_set_max_mcast_ttl (factory, cam->mcast_ttl);
+    /* Bound to the group, not to any address: cameras share the port
+     * numbers on groups of their own. */
+    gst_rtsp_media_factory_set_bind_mcast_address (factory, TRUE);
+  }
   srv->factory = g_object_ref (factory);
   {
     g_autoptr (GstRTSPAuth) auth = make_auth (srv, factory);
@@ -701,8 +738,12 @@ house_send_rtcp_list (GstBufferList *list, guint8 channel, gpointer data)
  * joining at once abort the process in
  * create_and_plug_queue_to_linked_stream_probe_cb). Plug the UDP and the
  * TCP sinks now, before the pipeline runs and before anyone can join. */
+static gboolean plug_multicast_sink (RtsRtspServer *srv, GstRTSPStream *stream,
+    GstRTSPTransport *udp);
+
 static gboolean
-plug_all_sinks (GstRTSPStream *stream, const GstRTSPTransport *tcp)
+plug_all_sinks (RtsRtspServer *srv, GstRTSPStream *stream,
+    const GstRTSPTransport *tcp)
 {
   GstRTSPTransport *udp = NULL;
   gboolean ok;
@@ -719,8 +760,102 @@ plug_all_sinks (GstRTSPStream *stream, const GstRTSPTransport *tcp)
       FALSE);
   ok = ok && gst_rtsp_stream_complete_stream (stream, udp)
       && gst_rtsp_stream_complete_stream (stream, tcp);
+  if (ok && srv->cam->transports & RTS_TRANSPORT_MULTICAST)
+    ok = plug_multicast_sink (srv, stream, udp);
   gst_rtsp_transport_free (udp);
   return ok;
+}
+
+/* A camera is the one sender in its group, so a sender report heard there
+ * is its own, looped back (always so when the group is routed via lo). Let
+ * through, rtpbin takes it for another sender using our SSRC, changes
+ * SSRC and sends BYE, and readers stop (ffmpeg ended after a few frames,
+ * exit 0). Readers' receiver reports go on to rtpbin. */
+static GstPadProbeReturn
+drop_own_sender_report (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gboolean own = FALSE;
+
+  if (gst_rtcp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtcp)) {
+    own = gst_rtcp_buffer_get_first_packet (&rtcp, &packet)
+        && gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SR;
+    gst_rtcp_buffer_unmap (&rtcp);
+  }
+  return own ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* The udpsrc reading SOCKET, among the media's elements, gets the probe
+ * above. */
+static void
+filter_group_rtcp (RtsRtspServer *srv, GSocket *socket)
+{
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
+  g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  if (!pipeline || !GST_IS_BIN (pipeline))
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *el = g_value_get_object (&item);
+    g_autoptr (GSocket) used = NULL;
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (el), "socket")
+        && g_str_equal (G_OBJECT_TYPE_NAME (el), "GstUDPSrc")) {
+      g_object_get (el, "socket", &used, NULL);
+      if (used == socket) {
+        g_autoptr (GstPad) src = gst_element_get_static_pad (el, "src");
+        gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
+            drop_own_sender_report, NULL, NULL);
+      }
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+}
+
+/* The multicast sink, plugged now like the others (and for the same
+ * race), on the camera's group: the stream takes its port pair from the
+ * camera's address pool. */
+static gboolean
+plug_multicast_sink (RtsRtspServer *srv, GstRTSPStream *stream,
+    GstRTSPTransport *udp)
+{
+  GSocket *sockets[2];
+
+  udp->lower_transport = GST_RTSP_LOWER_TRANS_UDP_MCAST;
+  udp->ttl = srv->cam->mcast_ttl;
+  if (!gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV4, udp,
+          FALSE)
+      || !gst_rtsp_stream_complete_stream (stream, udp)) {
+    rts_warn ("camera %s: cannot bind multicast group %s ports %u-%u (taken "
+              "by another program?)",
+        srv->cam->name, srv->cam->mcast_group, srv->cam->mcast_port_min,
+        srv->cam->mcast_port_max);
+    return FALSE;
+  }
+  /* gst-rtsp-server binds the group's ports without SO_REUSEADDR, so a
+   * reader on the same host (or in the same network namespace) cannot bind
+   * them to receive: ffmpeg failed with "address in use", GStreamer with
+   * "no supported stream". Both bind with SO_REUSEADDR; Linux lets a second
+   * socket bind once every socket on the port allows it, and hands each
+   * of them every datagram sent to the group. */
+  sockets[0] =
+      gst_rtsp_stream_get_rtp_multicast_socket (stream, G_SOCKET_FAMILY_IPV4);
+  sockets[1] =
+      gst_rtsp_stream_get_rtcp_multicast_socket (stream, G_SOCKET_FAMILY_IPV4);
+  for (guint i = 0; i < 2; i++) {
+    if (!sockets[i])
+      continue;
+    g_socket_set_option (sockets[i], SOL_SOCKET, SO_REUSEADDR, 1, NULL);
+    if (i == 1)
+      filter_group_rtcp (srv, sockets[i]);
+    g_object_unref (sockets[i]);
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -752,7 +887,7 @@ house_transport (RtsRtspServer *srv, guint index)
   tr->lower_transport = GST_RTSP_LOWER_TRANS_TCP;
   tr->interleaved.min = 2 * index;
   tr->interleaved.max = 2 * index + 1;
-  if (!plug_all_sinks (stream, tr)) {
+  if (!plug_all_sinks (srv, stream, tr)) {
     gst_rtsp_transport_free (tr);
     return NULL;
   }
@@ -1043,6 +1178,12 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
     goto failed;
   if (!add_house_reader (srv))
     goto failed;
+  if (srv->cam->transports & RTS_TRANSPORT_MULTICAST)
+    rts_info ("camera %s: multicast group %s ports %u-%u ttl %u",
+        srv->cam->name, srv->cam->mcast_group, srv->cam->mcast_port_min,
+        srv->cam->mcast_port_min
+            + (gst_rtsp_media_n_streams (srv->media) > 1 ? 3 : 1),
+        srv->cam->mcast_ttl);
   return TRUE;
 
   /* ERRORS */

@@ -276,6 +276,154 @@ out:
   g_unlink (path);
 }
 
+/* Two multicast cameras on the default range (each its own group, same
+ * ports), one unicast-only. */
+static const char mcast_yaml[] =
+    "cameras:\n"
+    "  - {name: mc, port: 0, transports: [multicast]}\n"
+    "  - {name: mc2, port: 0, transports: [tcp, multicast], codec: h265,\n"
+    "     width: 320, height: 240, audio: aac}\n"
+    "  - {name: uni, port: 0}\n";
+
+/* ARGV run in S's network namespace, bounded; stdout in OUT if not NULL. */
+static int
+run_in (TsServer *s, const char *const *argv, char **out, char **err)
+{
+  g_auto (GStrv) full = ts_netns_argv (s, argv);
+  g_autoptr (GBytes) bytes = NULL;
+  int status = ts_run ((const char *const *) full, 30, &bytes, err, NULL);
+
+  if (out)
+    *out = g_bytes_get_size (bytes)
+        ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
+        : g_strdup ("");
+  return status;
+}
+
+/* Whole WIDTHxHEIGHT gray frames ffmpeg decoded from URL over multicast,
+ * asking for FRAMES. */
+static guint
+mcast_frames (TsServer *s, const char *url, guint frames, guint width,
+    guint height)
+{
+  g_autofree char *n = g_strdup_printf ("%u", frames);
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+    "udp_multicast", "-i", url, "-frames:v", n, "-f", "rawvideo", "-pix_fmt",
+    "gray", "-", NULL };
+  g_auto (GStrv) full = ts_netns_argv (s, argv);
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *err = NULL;
+  gsize frame = (gsize) width * height;
+  int status = ts_run ((const char *const *) full, 30, &out, &err, NULL);
+
+  if (status != 0 || !out || g_bytes_get_size (out) % frame != 0)
+    g_test_message ("ffmpeg multicast %s exited %d with %zu bytes: %s", url,
+        status, out ? g_bytes_get_size (out) : 0, err);
+  return out && g_bytes_get_size (out) % frame == 0
+      ? g_bytes_get_size (out) / frame
+      : 0;
+}
+
+/* Multicast, for real, inside a network namespace of the test's own (see
+ * ts_netns_usable: no packet can leave the machine): ffprobe sees each
+ * multicast camera's codec and size, ffmpeg decodes its frames, GStreamer
+ * plays both cameras at once (each on its own group, same ports); a camera
+ * without multicast answers a multicast SETUP with 461, a multicast-only
+ * one answers unicast UDP and TCP with 461. */
+static void
+test_multicast (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *flag = NULL;
+  TsServer *s = NULL;
+  const char *want[] = { "h264|640|480", "hevc|320|240\naac" };
+  const guint size[][2] = { { 640, 480 }, { 320, 240 } };
+
+  if (!ts_have_program ("ffmpeg") || !ts_have_program ("ffprobe")
+      || !ts_have_program ("gst-launch-1.0") || !ts_netns_usable ())
+    return;
+  path = write_config (mcast_yaml);
+  flag = g_strconcat ("--config=", path, NULL);
+  {
+    const char *args[] = { flag, NULL };
+    s = ts_server_start_in (ts_netns_wrapper (), args);
+  }
+  g_assert_nonnull (s);
+  g_assert_cmpuint (s->n_ports, ==, 3);
+  /* The default range: one group each, in the file's order. */
+  g_assert_true (ts_server_wait_log (s,
+      "camera mc: multicast group 239.255.42.0 ports 5000-5001", 1, 5));
+  g_assert_true (ts_server_wait_log (s,
+      "camera mc2: multicast group 239.255.42.1 ports 5000-5003", 1, 5));
+
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *url = ts_rtsp_url (s, i);
+    g_autofree char *got = NULL, *err = NULL;
+    const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
+      "udp_multicast", "-show_entries", "stream=codec_name,width,height", "-of",
+      "compact=p=0:nk=1", url, NULL };
+    run_in (s, argv, &got, &err);
+    g_strstrip (got);
+    if (g_strcmp0 (got, want[i]) != 0)
+      g_error ("camera %u over multicast: ffprobe says\n%s\nwanted\n%s\n(%s)",
+          i, got, want[i], err);
+    g_assert_cmpuint (mcast_frames (s, url, 30, size[i][0], size[i][1]), ==,
+        30);
+  }
+  {
+    g_autofree char *u0 = ts_rtsp_url (s, 0);
+    g_autofree char *u1 = ts_rtsp_url (s, 1);
+    g_autofree char *l0 = g_strdup_printf ("location=%s", u0);
+    g_autofree char *l1 = g_strdup_printf ("location=%s", u1);
+    g_autofree char *out = NULL, *err = NULL;
+    /* Both cameras in one process, decoded at the same time: had they
+     * shared a group and port, neither would decode cleanly. */
+    const char *argv[] = { "gst-launch-1.0", "rtspsrc", l0,
+      "protocols=udp-mcast", "!", "decodebin", "!", "fakesink",
+      "num-buffers=30", "rtspsrc", l1, "protocols=udp-mcast", "name=b", "b.",
+      "!", "decodebin", "!", "fakesink", "num-buffers=30", "b.", "!",
+      "decodebin", "!", "fakesink", "num-buffers=30", NULL };
+    run_in (s, argv, &out, &err);
+    if (!strstr (out, "Got EOS from element \"pipeline0\""))
+      g_error ("gst-launch over multicast: no 30 decoded buffers from every "
+               "stream:\n%s\n%s",
+          out, err);
+  }
+  {
+    g_autofree char *mc = ts_rtsp_url (s, 0);
+    g_autofree char *uni = ts_rtsp_url (s, 2);
+    const struct {
+      const char *url;
+      const char *transport;
+    } refused[] = {
+      { uni, "udp_multicast" },
+      { mc, "udp" },
+      { mc, "tcp" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+      g_autofree char *err = NULL;
+      const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+        "-rtsp_transport", refused[i].transport, "-i", refused[i].url,
+        "-frames:v", "5", "-f", "null", "-", NULL };
+      g_assert_cmpint (run_in (s, argv, NULL, &err), !=, 0);
+      if (!strstr (err, "461"))
+        g_error ("%s over %s: wanted 461, got: %s", refused[i].url,
+            refused[i].transport, err);
+    }
+    {
+      g_autofree char *l = g_strdup_printf ("location=%s", uni);
+      g_autofree char *out = NULL, *err = NULL;
+      const char *argv[] = { "gst-launch-1.0", "rtspsrc", l,
+        "protocols=udp-mcast", "!", "fakesink", NULL };
+      g_assert_cmpint (run_in (s, argv, &out, &err), !=, 0);
+      g_assert_null (strstr (out, "Got EOS"));
+    }
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
 static int
 run_server (const char *const *args, char **out, char **err)
 {
@@ -339,5 +487,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/loop-seamless", test_loop_seamless);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/check-config", test_check_config);
+  g_test_add_func ("/cameras/multicast", test_multicast);
   return g_test_run ();
 }

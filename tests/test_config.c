@@ -1,6 +1,7 @@
 /* Unit tests of config: the settings table, flags, environment, errors. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -312,6 +313,37 @@ test_file_errors (void)
      * the message for the second no longer leaks the first's). */
     { "cameras:\n  - name: a\n    transports: [Tcp, sctp]\n",
         { ":3:", "'Tcp'", "tcp, udp" } },
+    { "cameras:\n  - name: a\n    multicast: {addresses: "
+      "10.0.0.1-10.0.0.9}\n",
+        { ":3:", "cameras[0].multicast.addresses", "'10.0.0.1-10.0.0.9'",
+            "not a multicast address" } },
+    { "defaults:\n  multicast: {addresses: 239.1.1.9-239.1.1.1}\n",
+        { ":2:", "defaults.multicast.addresses", "above the last" } },
+    { "cameras:\n  - name: a\n    multicast: {addresses: 239.1.1.x}\n",
+        { ":3:", "'239.1.1.x'", "not an IPv4 address" } },
+    { "cameras:\n  - name: a\n    multicast: {ports: 5001-5004}\n",
+        { ":3:", "multicast.ports", "'5001-5004'", "must be even" } },
+    { "cameras:\n  - name: a\n    multicast: {ports: 5000-5004}\n",
+        { ":3:", "'5000-5004'", "whole RTP/RTCP pairs", "5000-5005" } },
+    { "cameras:\n  - name: a\n    multicast: {ports: 5000-70000}\n",
+        { ":3:", "'5000-70000'", "1024 to 65535" } },
+    { "cameras:\n  - name: a\n    multicast: {ttl: 0}\n",
+        { ":3:", "multicast.ttl", "1 to 255" } },
+    { "cameras:\n  - {name: a, transports: [multicast], audio: aac,\n"
+      "     multicast: {ports: 5000-5001}}\n",
+        { "camera 'a'", "multicast.ports '5000-5001'", "needs 4",
+            "5000-5003" } },
+    { "defaults: {transports: [multicast], multicast: {addresses: "
+      "239.1.1.1}}\n"
+      "cameras:\n  - name: a\n  - name: b\n",
+        { "camera 'b'", "'239.1.1.1' holds 1 group(s)", "own" } },
+    { "cameras:\n"
+      "  - {name: a, transports: [multicast],\n"
+      "     multicast: {addresses: 239.1.1.1-239.1.1.5}}\n"
+      "  - {name: b, transports: [multicast],\n"
+      "     multicast: {addresses: 239.1.1.1, ports: 5002-5005}}\n",
+        { "camera 'b'", "239.1.1.1 ports 5002-5005", "camera 'a''s",
+            "5000-5003" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -352,6 +384,12 @@ test_env_errors (void)
     { "RTSP_TEST_SERVER_CONFIG=/nonexistent/x.yaml",
         { "RTSP_TEST_SERVER_CONFIG", "/nonexistent/x.yaml" } },
     { "RTSP_TEST_SERVER_AUTH_PASSWORD=", { "(hidden)", "empty" } },
+    { "RTSP_TEST_SERVER_MULTICAST_ADDRESSES=192.168.1.1",
+        { "RTSP_TEST_SERVER_MULTICAST_ADDRESSES", "'192.168.1.1'",
+            "not a multicast address" } },
+    { "RTSP_TEST_SERVER_CAMERA_CAM1_MULTICAST_PORTS=5000",
+        { "RTSP_TEST_SERVER_CAMERA_CAM1_MULTICAST_PORTS", "'5000'",
+            "FIRST-LAST" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -367,6 +405,49 @@ test_env_errors (void)
     }
     rts_config_clear (&cfg);
   }
+}
+
+/* Multicast cameras on one range each take the next group of it, with the
+ * same ports; a camera with a range of its own keeps it; a camera without
+ * multicast takes none. */
+static void
+test_multicast_groups (void)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *path =
+      write_config ("defaults: {transports: [tcp, multicast]}\n"
+                    "cameras:\n"
+                    "  - name: a\n"
+                    "  - {name: b, audio: opus}\n"
+                    "  - {name: c, transports: [udp]}\n"
+                    "  - {name: d, multicast: {addresses: 239.9.9.9, "
+                    "ports: 6000-6001, ttl: 4}}\n"
+                    "  - name: e\n");
+  const char *args[] = { "--config", path, NULL };
+
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  g_assert_cmpstr (cfg.cameras[0].mcast_group, ==, "239.255.42.0");
+  g_assert_cmpstr (cfg.cameras[1].mcast_group, ==, "239.255.42.1");
+  g_assert_cmpuint (cfg.cameras[1].mcast_port_min, ==, 5000);
+  g_assert_cmpuint (cfg.cameras[1].mcast_port_max, ==, 5003);
+  g_assert_cmpuint (cfg.cameras[1].mcast_ttl, ==, 1);
+  g_assert_cmpstr (cfg.cameras[2].mcast_group, ==, "");
+  g_assert_cmpuint (cfg.cameras[2].transport_mask, ==, 2);
+  g_assert_cmpstr (cfg.cameras[3].mcast_group, ==, "239.9.9.9");
+  g_assert_cmpuint (cfg.cameras[3].mcast_port_min, ==, 6000);
+  g_assert_cmpuint (cfg.cameras[3].mcast_ttl, ==, 4);
+  g_assert_cmpstr (cfg.cameras[4].mcast_group, ==, "239.255.42.2");
+  {
+    g_autofree char *summary = rts_config_summary (&cfg);
+    g_assert_nonnull (strstr (summary,
+        "transports tcp,multicast, multicast "
+        "group 239.255.42.1 ports 5000-5003 "
+        "ttl 1"));
+  }
+  rts_config_clear (&cfg);
+  g_unlink (path);
 }
 
 /* The example shipped in the repository loads, and shows every setting. */
@@ -444,6 +525,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/file-precedence", test_file_precedence);
   g_test_add_func ("/config/file-errors", test_file_errors);
   g_test_add_func ("/config/env-errors", test_env_errors);
+  g_test_add_func ("/config/multicast-groups", test_multicast_groups);
   g_test_add_func ("/config/example-file", test_example_file);
   g_test_add_func ("/config/help", test_help);
   g_test_add_func ("/config/readme-table", test_readme_table);

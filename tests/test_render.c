@@ -67,7 +67,7 @@ static RtsCameraView
 view (const char *name, guint port, guint readers)
 {
   RtsCameraView v = { name, port, "/stream", "h264", 640, 480, 30, readers,
-    "open", NULL };
+    "open", NULL, RTS_TRANSPORT_TCP | RTS_TRANSPORT_UDP };
   return v;
 }
 
@@ -142,7 +142,12 @@ test_urls_json (void)
 {
   RtsCameraView cams[2] = { view ("cam1", 8554, 1), view ("cam2", 8555, 0) };
   g_autoptr (JsonParser) keep = NULL;
-  JsonObject *o = parse (rts_render_urls (cams, 2, "::1"), &keep);
+  JsonObject *o;
+  JsonArray *t;
+
+  /* The camera's own transports, in a fixed order. */
+  cams[1].transports = RTS_TRANSPORT_MULTICAST | RTS_TRANSPORT_TCP;
+  o = parse (rts_render_urls (cams, 2, "::1"), &keep);
   JsonArray *streams = json_object_get_array_member (o, "streams");
   JsonObject *s1 = json_array_get_object_element (streams, 1);
 
@@ -158,6 +163,10 @@ test_urls_json (void)
       "640x480");
   g_assert_cmpint (json_object_get_int_member (s1, "fps"), ==, 30);
   g_assert_cmpint (json_object_get_int_member (s1, "readers"), ==, 0);
+  t = json_object_get_array_member (s1, "transports");
+  g_assert_cmpuint (json_array_get_length (t), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (t, 0), ==, "tcp");
+  g_assert_cmpstr (json_array_get_string_element (t, 1), ==, "multicast");
 }
 
 static void

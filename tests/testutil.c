@@ -118,12 +118,20 @@ parse_ports (TsServer *s)
 TsServer *
 ts_server_start (const char *const *args)
 {
+  return ts_server_start_in (NULL, args);
+}
+
+TsServer *
+ts_server_start_in (const char *const *wrapper, const char *const *args)
+{
   const char *bin = g_getenv ("RTS_SERVER");
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) err = NULL;
   TsServer *s = g_new0 (TsServer, 1);
 
   g_assert_nonnull (bin);
+  for (guint i = 0; wrapper && wrapper[i]; i++)
+    g_ptr_array_add (argv, (gpointer) wrapper[i]);
   g_ptr_array_add (argv, (gpointer) bin);
   g_ptr_array_add (argv, "--bind=127.0.0.1");
   g_ptr_array_add (argv, "--http-port=0");
@@ -201,6 +209,63 @@ ts_server_free (TsServer *s)
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
   g_free (s);
+}
+
+/* Loopback up, with multicast and the multicast route: a group joined on
+ * lo then gets what the server sends to it. */
+#define NETNS_SETUP                                                            \
+  "ip link set lo up && ip link set lo multicast on && "                       \
+  "ip route add 224.0.0.0/4 dev lo"
+
+const char *const *
+ts_netns_wrapper (void)
+{
+  /* unshare and sh exec, so the server keeps the spawned process's pid
+   * (and its die-with-parent signal). */
+  static const char *const wrapper[] = { "unshare", "--net", "--", "sh", "-c",
+    NETNS_SETUP " && exec \"$@\"", "sh", NULL };
+  return wrapper;
+}
+
+gboolean
+ts_netns_usable (void)
+{
+  const char *argv[] = { "unshare", "--net", "--", "sh", "-c", NETNS_SETUP,
+    NULL };
+  g_autofree char *err = NULL;
+  int status;
+
+  if (!ts_have_program ("unshare") || !ts_have_program ("nsenter")
+      || !ts_have_program ("ip"))
+    return FALSE;
+  status = ts_run (argv, 10, NULL, &err, NULL);
+  if (status != 0) {
+    g_autofree char *why = g_strdup_printf (
+        "SKIPPED LOUDLY: cannot make a private network namespace for the "
+        "multicast test (unshare --net, then ip, exited %d: %s); it needs "
+        "root (or CAP_SYS_ADMIN and CAP_NET_ADMIN)",
+        status, g_strstrip (err));
+    g_test_skip (why);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+char **
+ts_netns_argv (TsServer *s, const char *const *argv)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  /* The server is the namespace's first process: its pid names it. */
+  g_ptr_array_add (out, g_strdup ("nsenter"));
+  g_ptr_array_add (out,
+      g_strdup_printf ("--net=/proc/%s/ns/net",
+          g_subprocess_get_identifier (s->proc)));
+  g_ptr_array_add (out, g_strdup ("--"));
+  for (guint i = 0; argv[i]; i++)
+    g_ptr_array_add (out, g_strdup (argv[i]));
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
 }
 
 char *

@@ -26,6 +26,22 @@ typedef struct {
  * no --rtsp-ports when ARGS hold --config); later flags win. Waits for the "started" line; NULL if it exits first. */
 TsServer *ts_server_start (const char *const *args);
 
+/* The same, run by WRAPPER (NULL-terminated argv put before the server's:
+ * ts_netns_wrapper() starts it in a network namespace of its own). */
+TsServer *
+ts_server_start_in (const char *const *wrapper, const char *const *args);
+
+/* Multicast stays on this machine: a server started with ts_server_start_in
+ * (ts_netns_wrapper (), ...) runs in a new network namespace (unshare
+ * --net) whose loopback is up, multicast-capable and the route for
+ * 224.0.0.0/4; clients join it with ts_netns_argv(). Nothing in the
+ * host's network changes. ts_netns_usable() skips the test, loudly, when
+ * unshare, nsenter or ip is missing or the namespace cannot be made. */
+const char *const *ts_netns_wrapper (void);
+gboolean ts_netns_usable (void);
+/* ARGV run inside S's network namespace (nsenter); g_strfreev() it. */
+char **ts_netns_argv (TsServer *s, const char *const *argv);
+
 /* Waits until the log holds NEEDLE COUNT times (>= 1). */
 /* The last LINES lines the server logged: for a failure's message. */
 char *ts_server_log_tail (TsServer *s, guint lines);
