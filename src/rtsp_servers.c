@@ -752,14 +752,18 @@ plug_all_sinks (RtsRtspServer *srv, GstRTSPStream *stream,
   udp->trans = GST_RTSP_TRANS_RTP;
   udp->profile = GST_RTSP_PROFILE_AVP;
   udp->lower_transport = GST_RTSP_LOWER_TRANS_UDP;
-  /* Sockets for both families, so neither kind of reader triggers a late
-   * allocation; IPv6 may be absent (containers), which is fine. */
-  ok = gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV4, udp,
-      FALSE);
-  gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV6, udp,
-      FALSE);
-  ok = ok && gst_rtsp_stream_complete_stream (stream, udp)
-      && gst_rtsp_stream_complete_stream (stream, tcp);
+  ok = gst_rtsp_stream_complete_stream (stream, tcp);
+  /* A camera that offers no UDP opens no UDP port: nothing listens that the
+   * configuration did not ask for. Otherwise sockets for both families, so
+   * neither kind of reader triggers a late allocation; IPv6 may be absent
+   * (containers), which is fine. */
+  if (ok && srv->cam->transports & RTS_TRANSPORT_UDP) {
+    ok = gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV4,
+        udp, FALSE);
+    gst_rtsp_stream_allocate_udp_sockets (stream, G_SOCKET_FAMILY_IPV6, udp,
+        FALSE);
+    ok = ok && gst_rtsp_stream_complete_stream (stream, udp);
+  }
   if (ok && srv->cam->transports & RTS_TRANSPORT_MULTICAST)
     ok = plug_multicast_sink (srv, stream, udp);
   gst_rtsp_transport_free (udp);

@@ -1,6 +1,7 @@
 /* Integration tests: the real rtsp-test-server binary on loopback, played
  * by real clients (ffmpeg, gst-launch-1.0), probed by the real
  * rtsp-health-check. */
+#include "procstat.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -1352,6 +1353,100 @@ test_env_config (void)
       g_bytes_get_size (err), "RTSP_TEST_SERVER_HTTP_PORT"));
 }
 
+/* Sockets of PID in /proc/PID/net/FILE (tcp, tcp6, udp, udp6): for each,
+ * "HEXADDR:HEXPORT STATE" is added to OUT when the inode is one of PID's. */
+static void
+proc_sockets (GPid pid, GHashTable *inodes, const char *file, GPtrArray *out)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/net/%s", (int) pid, file);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 1; lines[i]; i++) {
+    g_auto (GStrv) f = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+    g_autoptr (GPtrArray) col = g_ptr_array_new ();
+    for (guint j = 0; f[j]; j++)
+      if (*f[j])
+        g_ptr_array_add (col, f[j]);
+    /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+    if (col->len > 9 && g_hash_table_contains (inodes, col->pdata[9]))
+      g_ptr_array_add (out,
+          g_strdup_printf ("%s %s %s", file, (char *) col->pdata[1],
+              (char *) col->pdata[3]));
+  }
+}
+
+/* Every socket PID holds, as "FILE HEXADDR:HEXPORT STATE" lines. */
+static GPtrArray *
+sockets_of (GPid pid)
+{
+  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  g_autoptr (GDir) dir = g_dir_open (fds, 0, NULL);
+  g_autoptr (GHashTable) inodes =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir))) {
+    g_autofree char *link = g_build_filename (fds, name, NULL);
+    g_autofree char *target = g_file_read_link (link, NULL);
+    if (target && g_str_has_prefix (target, "socket:["))
+      g_hash_table_add (inodes, g_strndup (target + 8, strlen (target) - 9));
+  }
+  proc_sockets (pid, inodes, "tcp", out);
+  proc_sockets (pid, inodes, "tcp6", out);
+  proc_sockets (pid, inodes, "udp", out);
+  proc_sockets (pid, inodes, "udp6", out);
+  return out;
+}
+
+/* Nothing listens that the configuration did not ask for: TCP listeners
+ * are exactly the RTSP ports and the HTTP port, on the bind address
+ * (127.0.0.1 = 0100007F); UDP sockets exist only for cameras that offer
+ * UDP (two per family per stream: gst-rtsp-server binds them to every
+ * address, for readers' RTCP; README, security). */
+static void
+test_listeners (void)
+{
+  for (guint round = 0; round < 2; round++) {
+    const char *args[] = { round ? "--transports=tcp" : NULL, NULL };
+    TsServer *s = ts_server_start (round ? args : NULL);
+    g_autoptr (GPtrArray) socks = NULL;
+    g_autoptr (GPtrArray) want = g_ptr_array_new_with_free_func (g_free);
+    guint listening = 0, udp = 0;
+
+    g_assert_nonnull (s);
+    for (guint i = 0; i < 4; i++)
+      g_ptr_array_add (want,
+          g_strdup_printf ("tcp 0100007F:%04X 0A", s->rtsp_ports[i]));
+    g_ptr_array_add (want,
+        g_strdup_printf ("tcp 0100007F:%04X 0A", s->http_port));
+    socks = sockets_of (ts_pid_of (s->proc));
+    for (guint i = 0; i < socks->len; i++) {
+      const char *line = socks->pdata[i];
+      if (g_str_has_suffix (line, " 0A")) {
+        listening++;
+        if (!g_ptr_array_find_with_equal_func (want, line, g_str_equal, NULL))
+          g_error ("listening, and not asked for: %s", line);
+      }
+      udp += g_str_has_prefix (line, "udp");
+    }
+    g_test_message ("%s: %u TCP listeners, %u UDP sockets",
+        round ? "--transports=tcp" : "defaults", listening, udp);
+    g_assert_cmpuint (listening, ==, 5);
+    if (round)
+      g_assert_cmpuint (udp, ==, 0);
+    else
+      g_assert_cmpuint (udp, <=, 4 * 2 * 2);
+    g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+    ts_server_free (s);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1384,6 +1479,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/more-faults", test_more_faults);
   g_test_add_func ("/server/reject-fault", test_reject_fault);
   g_test_add_func ("/server/limits", test_limits);
+  g_test_add_func ("/server/listeners", test_listeners);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
   g_test_add_func ("/server/help-version", test_help_version);
   g_test_add_func ("/server/port-in-use", test_port_in_use);
