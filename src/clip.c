@@ -1,28 +1,15 @@
 /* clip: see clip.h. */
 #include "clip.h"
 
+#include "clip_cache.h"
+#include "clip_private.h"
+
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK (rts - clip - error - quark, rts_clip_error)
-
-/* One track of a clip: access units in decode order. Each buffer's DTS and
- * PTS are offsets from the track's start and its duration is set, so a
- * player only adds the running time at which the current loop began. */
-typedef struct {
-  GPtrArray *frames;   /* GstBuffer */
-  GstClockTime length; /* one loop */
-  GstCaps *caps;
-  char *chain;
-} Track;
-
-struct RtsClip {
-  gint ref;
-  Track video;
-  Track audio; /* frames NULL without audio */
-};
 
 /* ------------------------------------------------------------------------ */
 /* The clip */
@@ -49,6 +36,8 @@ rts_clip_unref (RtsClip *clip)
     return;
   track_clear (&clip->video);
   track_clear (&clip->audio);
+  g_free (clip->cache_file);
+  g_free (clip->cache_problem);
   g_free (clip);
 }
 
@@ -88,6 +77,15 @@ rts_clip_n_frames (RtsClip *clip)
   return clip->video.frames->len;
 }
 
+void
+rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin)
+{
+  origin->from_cache = clip->from_cache;
+  origin->cache_file = clip->cache_file;
+  origin->cache_problem = clip->cache_problem;
+  origin->ms = clip->make_us / 1e3;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Making a clip: one small pipeline per track, each ending in an appsink
  * that collects whole access units. */
@@ -114,6 +112,10 @@ struct Make {
   Job video, audio_job;
   GSource *cancel_source;
   gboolean done;
+  gint64 started;      /* monotonic µs */
+  char *cache_key;     /* NULL: no cache (off, or a file's clip) */
+  char *cache_file;    /* where the clip is read from or written to */
+  char *cache_problem; /* why the cache could not be used, for the log */
 };
 
 static void
@@ -154,6 +156,9 @@ make_free (Make *m)
   g_free (m->text);
   g_free (m->audio);
   g_free (m->file);
+  g_free (m->cache_key);
+  g_free (m->cache_file);
+  g_free (m->cache_problem);
   g_free (m);
 }
 
@@ -172,6 +177,11 @@ make_return (Make *m, RtsClip *clip, GError *error)
   m->done = TRUE;
   job_stop (&m->video);
   job_stop (&m->audio_job);
+  if (clip) {
+    clip->cache_file = g_strdup (m->cache_file);
+    clip->cache_problem = g_strdup (m->cache_problem);
+    clip->make_us = g_get_monotonic_time () - m->started;
+  }
   if (error)
     g_task_return_error (task, error);
   else
@@ -294,10 +304,27 @@ video_encoder (Make *m)
   return g_strdup ("jpegenc quality=85");
 }
 
+/* The whole video pipeline but for the pattern and the text, which are
+ * set as properties (no quoting of a name in a launch line). */
+static char *
+video_desc (Make *m)
+{
+  g_autofree char *enc = video_encoder (m);
+
+  return g_strdup_printf (
+      "videotestsrc name=src num-buffers=%u "
+      "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 %s "
+      "! %s ! appsink name=sink sync=false",
+      m->frames, m->width, m->height, m->fps,
+      m->text ? "! textoverlay name=overlay valignment=top halignment=left "
+                "font-desc=\"Sans 20\" shaded-background=true"
+              : "",
+      enc);
+}
+
 static gboolean
 start_test_pattern (Make *m)
 {
-  g_autofree char *enc = NULL;
   g_autofree char *desc = NULL;
   g_autoptr (GstElement) src = NULL;
   GParamSpec *pspec;
@@ -315,16 +342,7 @@ start_test_pattern (Make *m)
   if (m->text && !have_element (m, "textoverlay", "gstreamer1.0-x"))
     return FALSE;
 
-  enc = video_encoder (m);
-  desc = g_strdup_printf (
-      "videotestsrc name=src num-buffers=%u "
-      "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 %s "
-      "! %s ! appsink name=sink sync=false",
-      m->frames, m->width, m->height, m->fps,
-      m->text ? "! textoverlay name=overlay valignment=top halignment=left "
-                "font-desc=\"Sans 20\" shaded-background=true"
-              : "",
-      enc);
+  desc = video_desc (m);
   m->video.pipeline = launch (m, desc);
   if (!m->video.pipeline)
     return FALSE;
@@ -460,38 +478,46 @@ start_file (Make *m)
   return TRUE;
 }
 
-/* A test tone as long as the video (rounded up to whole audio frames). */
-static gboolean
-start_audio (Make *m, GstClockTime length)
+/* The element AUDIO needs, and its Debian package. voaacenc (plugins-bad)
+ * is there wherever x265enc is; libav's AAC encoder is the fallback. */
+static const char *
+audio_element (const char *audio, const char **package)
 {
+  if (g_str_equal (audio, "aac")) {
+    g_autoptr (GstElementFactory) vo = gst_element_factory_find ("voaacenc");
+    *package = "gstreamer1.0-libav";
+    return vo ? "voaacenc" : "avenc_aac";
+  }
+  if (g_str_equal (audio, "opus")) {
+    *package = "gstreamer1.0-plugins-base";
+    return "opusenc";
+  }
+  *package = "gstreamer1.0-plugins-good";
+  return g_str_equal (audio, "pcmu") ? "mulawenc" : "alawenc";
+}
+
+/* A test tone as long as the video (rounded up to whole audio frames). */
+static char *
+audio_desc (Make *m, GstClockTime length)
+{
+  const char *package;
+  const char *element = audio_element (m->audio, &package);
   guint rate = 48000, spb = 1024;
   g_autofree char *enc = NULL;
-  g_autofree char *desc = NULL;
 
   if (g_str_equal (m->audio, "aac")) {
-    /* voaacenc (plugins-bad) is there wherever x265enc is; libav's encoder
-     * is the fallback. */
-    g_autoptr (GstElementFactory) vo = gst_element_factory_find ("voaacenc");
-    if (!vo && !have_element (m, "avenc_aac", "gstreamer1.0-libav"))
-      return FALSE;
     enc = g_strdup_printf ("%s bitrate=64000 "
                            "! audio/mpeg,mpegversion=4,stream-format=raw",
-        vo ? "voaacenc" : "avenc_aac");
+        element);
   } else if (g_str_equal (m->audio, "opus")) {
-    if (!have_element (m, "opusenc", "gstreamer1.0-plugins-base"))
-      return FALSE;
     spb = 960;
     enc = g_strdup ("opusenc bitrate=32000 frame-size=20");
   } else {
-    gboolean ulaw = g_str_equal (m->audio, "pcmu");
-    if (!have_element (m, ulaw ? "mulawenc" : "alawenc",
-            "gstreamer1.0-plugins-good"))
-      return FALSE;
     rate = 8000;
     spb = 160; /* 20 ms, the usual G.711 packet */
-    enc = g_strdup (ulaw ? "mulawenc" : "alawenc");
+    enc = g_strdup (element);
   }
-  desc = g_strdup_printf (
+  return g_strdup_printf (
       "audiotestsrc wave=sine freq=1000 volume=0.2 samplesperbuffer=%u "
       "num-buffers=%" G_GUINT64_FORMAT " "
       "! audio/x-raw,format=S16LE,rate=%u,channels=1,layout=interleaved "
@@ -499,6 +525,18 @@ start_audio (Make *m, GstClockTime length)
       spb,
       gst_util_uint64_scale_ceil (length, rate, (guint64) GST_SECOND * spb),
       rate, enc);
+}
+
+static gboolean
+start_audio (Make *m, GstClockTime length)
+{
+  const char *package;
+  const char *element = audio_element (m->audio, &package);
+  g_autofree char *desc = NULL;
+
+  if (!have_element (m, element, package))
+    return FALSE;
+  desc = audio_desc (m, length);
   m->audio_job.pipeline = launch (m, desc);
   return m->audio_job.pipeline && job_start (m, &m->audio_job);
 }
@@ -622,6 +660,169 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
   return TRUE;
 }
 
+/* The payloaders take complete access units from the appsrc, parameter
+ * sets already in-band: no parser is needed. */
+static void
+set_chains (RtsClip *clip, const char *codec, const char *audio)
+{
+  if (g_str_equal (codec, "h264"))
+    clip->video.chain = g_strdup ("rtph264pay name=pay0 pt=96");
+  else if (g_str_equal (codec, "h265"))
+    clip->video.chain = g_strdup ("rtph265pay name=pay0 pt=96");
+  else
+    clip->video.chain = g_strdup ("rtpjpegpay name=pay0 pt=26");
+  if (!audio)
+    return;
+  if (g_str_equal (audio, "aac"))
+    clip->audio.chain = g_strdup ("rtpmp4gpay name=pay1 pt=97");
+  else if (g_str_equal (audio, "opus"))
+    clip->audio.chain = g_strdup ("rtpopuspay name=pay1 pt=97");
+  else if (g_str_equal (audio, "pcmu"))
+    clip->audio.chain = g_strdup ("rtppcmupay name=pay1 pt=0");
+  else
+    clip->audio.chain = g_strdup ("rtppcmapay name=pay1 pt=8");
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cache: file I/O on a worker thread (GTask's pool), results back on
+ * the make's context. Each I/O task holds the make's task as its source
+ * object, so the make outlives it even when cancelled meanwhile. */
+
+typedef struct {
+  char *path, *key;
+  RtsClip *clip; /* writing: what to write */
+} CacheIo;
+
+static void
+cache_io_free (gpointer data)
+{
+  CacheIo *io = data;
+
+  g_free (io->path);
+  g_free (io->key);
+  rts_clip_unref (io->clip);
+  g_free (io);
+}
+
+static void
+cache_io (Make *m, RtsClip *clip, GTaskThreadFunc fn, GAsyncReadyCallback cb)
+{
+  g_autoptr (GTask) t = g_task_new (m->task, NULL, cb, NULL);
+  CacheIo *io = g_new0 (CacheIo, 1);
+
+  io->path = g_strdup (m->cache_file);
+  io->key = g_strdup (m->cache_key);
+  io->clip = clip ? rts_clip_ref (clip) : NULL;
+  g_task_set_task_data (t, io, cache_io_free);
+  g_task_run_in_thread (t, fn);
+}
+
+static void
+write_in_thread (GTask *t, gpointer source, gpointer data, GCancellable *c)
+{
+  CacheIo *io = data;
+  GError *error = NULL;
+
+  if (rts_clip_cache_write (io->clip, io->path, io->key, &error))
+    g_task_return_boolean (t, TRUE);
+  else
+    g_task_return_error (t, error);
+}
+
+/* A cache that cannot be written costs the next start an encode, nothing
+ * more: the clip is returned all the same, the problem said. */
+static void
+on_cache_written (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Make *m = g_task_get_task_data (G_TASK (source));
+  CacheIo *io = g_task_get_task_data (G_TASK (res));
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (res), &error) && !m->cache_problem)
+    m->cache_problem = g_strdup_printf ("clip not saved to the cache: %s: %s",
+        io->path, error->message);
+  make_return (m, rts_clip_ref (io->clip), NULL);
+}
+
+/* Returns CLIP (taken) once it is in the cache. */
+static void
+cache_write_start (Make *m, RtsClip *clip)
+{
+  cache_io (m, clip, write_in_thread, on_cache_written);
+  rts_clip_unref (clip);
+}
+
+static void
+read_in_thread (GTask *t, gpointer source, gpointer data, GCancellable *c)
+{
+  CacheIo *io = data;
+  GError *error = NULL;
+  RtsClip *clip = rts_clip_cache_read (io->path, io->key, &error);
+
+  if (clip)
+    g_task_return_pointer (t, clip, (GDestroyNotify) rts_clip_unref);
+  else
+    g_task_return_error (t, error);
+}
+
+static void start_encoding (Make *m);
+
+/* A cache file that is missing is the first start; one that cannot be
+ * used is said, and the clip encoded as if there were none. */
+static void
+on_cache_read (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Make *m = g_task_get_task_data (G_TASK (source));
+  g_autoptr (GError) error = NULL;
+  RtsClip *clip = g_task_propagate_pointer (G_TASK (res), &error);
+
+  if (m->done) {
+    rts_clip_unref (clip);
+    return;
+  }
+  if (clip) {
+    set_chains (clip, m->codec, m->audio);
+    clip->from_cache = TRUE;
+    make_return (m, clip, NULL);
+    return;
+  }
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    m->cache_problem =
+        g_strdup_printf ("clip cache file not used, encoding instead: %s",
+            error->message);
+  start_encoding (m);
+}
+
+/* Everything that shapes the clip's bytes: the launch lines (size, rate,
+ * GOP, encoder and its settings, audio), what is set beside them, and the
+ * GStreamer that runs them. A change to any makes another file. */
+static char *
+cache_key (Make *m)
+{
+  g_autofree char *video = video_desc (m);
+  g_autofree char *audio = m->audio
+      ? audio_desc (m, gst_util_uint64_scale (m->frames, GST_SECOND, m->fps))
+      : g_strdup ("none");
+  g_autofree char *text = g_strescape (m->text ? m->text : "", NULL);
+  g_autofree char *gst = gst_version_string ();
+  g_autofree char *all = g_strdup_printf ("rtsp-test-server clip, cache "
+                                          "format %d\n%s\nvideo: %s\n"
+                                          "pattern: %s\ntext: %s\naudio: %s\n",
+      RTS_CLIP_CACHE_FORMAT, gst, video, m->pattern, text, audio);
+
+  return rts_clip_cache_key (all);
+}
+
+/* The cache file's name says what it holds, for whoever lists the
+ * directory; the key makes it unique. */
+static void
+cache_setup (Make *m, const char *dir)
+{
+  m->cache_key = cache_key (m);
+  m->cache_file = g_strdup_printf ("%s/%s-%ux%u-%ufps-%.16s.clip", dir,
+      m->codec, m->width, m->height, m->fps, m->cache_key);
+}
+
 static void
 finish_if_done (Make *m)
 {
@@ -653,30 +854,15 @@ finish_if_done (Make *m)
         && clip->video.length < exact + GST_MSECOND)
       clip->video.length = exact;
   }
-  /* The payloaders take complete access units from the appsrc, parameter
-   * sets already in-band: no parser is needed. */
-  if (g_str_equal (codec, "h264"))
-    clip->video.chain = g_strdup ("rtph264pay name=pay0 pt=96");
-  else if (g_str_equal (codec, "h265"))
-    clip->video.chain = g_strdup ("rtph265pay name=pay0 pt=96");
-  else
-    clip->video.chain = g_strdup ("rtpjpegpay name=pay0 pt=26");
-
-  if (m->audio) {
-    if (!store_track (m, &m->audio_job, &clip->audio, NULL, 0)) {
-      rts_clip_unref (clip);
-      return;
-    }
-    if (g_str_equal (m->audio, "aac"))
-      clip->audio.chain = g_strdup ("rtpmp4gpay name=pay1 pt=97");
-    else if (g_str_equal (m->audio, "opus"))
-      clip->audio.chain = g_strdup ("rtpopuspay name=pay1 pt=97");
-    else if (g_str_equal (m->audio, "pcmu"))
-      clip->audio.chain = g_strdup ("rtppcmupay name=pay1 pt=0");
-    else
-      clip->audio.chain = g_strdup ("rtppcmapay name=pay1 pt=8");
+  if (m->audio && !store_track (m, &m->audio_job, &clip->audio, NULL, 0)) {
+    rts_clip_unref (clip);
+    return;
   }
-  make_return (m, clip, NULL);
+  set_chains (clip, codec, m->audio);
+  if (m->cache_key)
+    cache_write_start (m, clip);
+  else
+    make_return (m, clip, NULL);
 }
 
 static void
@@ -768,23 +954,13 @@ one_of (const char *value, const char *const *allowed)
   return value && g_strv_contains (allowed, value);
 }
 
-void
-rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
-    GAsyncReadyCallback cb, gpointer data)
+/* M for SPEC, its defaults filled in; no task yet. */
+static Make *
+make_new (const RtsClipSpec *spec)
 {
-  static const char *const codecs[] = { "h264", "h265", "mjpeg", NULL };
-  static const char *const profiles[] = { "baseline", "main", "high", NULL };
-  static const char *const audios[] = { "none", "aac", "opus", "pcmu", "pcma",
-    NULL };
   Make *m = g_new0 (Make, 1);
-  guint frames;
 
-  g_autoptr (GTask) hold = NULL;
-
-  m->task = g_task_new (NULL, cancellable, cb, data);
-  hold = g_object_ref (m->task);
-  g_task_set_source_tag (m->task, rts_clip_make_async);
-  g_task_set_task_data (m->task, m, (GDestroyNotify) make_free);
+  m->started = g_get_monotonic_time ();
   m->codec = g_strdup (spec->codec ? spec->codec : "h264");
   m->profile = g_strdup (spec->profile ? spec->profile : "baseline");
   m->pattern = g_strdup (spec->pattern ? spec->pattern : "smpte");
@@ -807,43 +983,76 @@ rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   m->audio_job.buffers =
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  return m;
+}
 
-  if (!one_of (m->codec, codecs)) {
-    make_fail (m, RTS_CLIP_ERROR_INVALID,
+/* Checks SPEC as M took it; once it passes, M's frame count is set. NULL,
+ * or what is wrong. */
+static GError *
+make_check (Make *m, const RtsClipSpec *spec)
+{
+  static const char *const codecs[] = { "h264", "h265", "mjpeg", NULL };
+  static const char *const profiles[] = { "baseline", "main", "high", NULL };
+  static const char *const audios[] = { "none", "aac", "opus", "pcmu", "pcma",
+    NULL };
+  guint frames;
+
+  if (!one_of (m->codec, codecs))
+    return g_error_new (RTS_CLIP_ERROR, RTS_CLIP_ERROR_INVALID,
         "unknown codec \"%s\" (h264, h265 or mjpeg)", m->codec);
-    return;
-  }
   if (!one_of (m->profile, profiles)
-      || (spec->profile && !g_str_equal (m->codec, "h264"))) {
-    make_fail (m, RTS_CLIP_ERROR_INVALID,
+      || (spec->profile && !g_str_equal (m->codec, "h264")))
+    return g_error_new (RTS_CLIP_ERROR, RTS_CLIP_ERROR_INVALID,
         "profile \"%s\": only h264 has profiles (baseline, main or high)",
         m->profile);
-    return;
-  }
-  if (spec->audio && !one_of (spec->audio, audios)) {
-    make_fail (m, RTS_CLIP_ERROR_INVALID,
+  if (spec->audio && !one_of (spec->audio, audios))
+    return g_error_new (RTS_CLIP_ERROR, RTS_CLIP_ERROR_INVALID,
         "unknown audio \"%s\" (none, aac, opus, pcmu or pcma)", spec->audio);
-    return;
-  }
   if (!m->file
       && (m->width < 16 || m->height < 16 || m->width > 8192 || m->height > 8192
-          || m->fps < 1 || m->fps > 240)) {
-    make_fail (m, RTS_CLIP_ERROR_INVALID, "bad picture %ux%u@%u", m->width,
-        m->height, m->fps);
-    return;
-  }
+          || m->fps < 1 || m->fps > 240))
+    return g_error_new (RTS_CLIP_ERROR, RTS_CLIP_ERROR_INVALID,
+        "bad picture %ux%u@%u", m->width, m->height, m->fps);
   if (!m->file && g_str_equal (m->codec, "mjpeg")
-      && (m->width > 2040 || m->height > 2040)) {
+      && (m->width > 2040 || m->height > 2040))
     /* RTP/JPEG (RFC 2435) counts in 8-pixel blocks, in one byte. */
-    make_fail (m, RTS_CLIP_ERROR_INVALID,
+    return g_error_new (RTS_CLIP_ERROR, RTS_CLIP_ERROR_INVALID,
         "mjpeg over RTP is at most 2040x2040, not %ux%u", m->width, m->height);
-    return;
-  }
+  if (m->file)
+    return NULL;
   if (g_str_equal (m->codec, "mjpeg"))
     m->gop = 1; /* every JPEG is a keyframe */
   /* Whole GOPs, so the loop point is a keyframe. */
   frames = (guint) ceil (spec->seconds * m->fps / m->gop - 1e-9);
   m->frames = MAX (frames, 1) * m->gop;
+  return NULL;
+}
+
+static void
+start_encoding (Make *m)
+{
+  if (start_test_pattern (m) && m->audio)
+    start_audio (m, gst_util_uint64_scale (m->frames, GST_SECOND, m->fps));
+}
+
+void
+rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
+    GAsyncReadyCallback cb, gpointer data)
+{
+  Make *m = make_new (spec);
+  GError *error;
+
+  g_autoptr (GTask) hold = NULL;
+
+  m->task = g_task_new (NULL, cancellable, cb, data);
+  hold = g_object_ref (m->task);
+  g_task_set_source_tag (m->task, rts_clip_make_async);
+  g_task_set_task_data (m->task, m, (GDestroyNotify) make_free);
+  error = make_check (m, spec);
+  if (error) {
+    make_return (m, NULL, error);
+    return;
+  }
 
   if (cancellable) {
     m->cancel_source = g_cancellable_source_new (cancellable);
@@ -856,10 +1065,28 @@ rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
     start_file (m);
     return;
   }
-  if (!start_test_pattern (m))
+  if (spec->cache_dir && spec->cache_dir[0]) {
+    cache_setup (m, spec->cache_dir);
+    cache_io (m, NULL, read_in_thread, on_cache_read);
     return;
-  if (m->audio)
-    start_audio (m, gst_util_uint64_scale (m->frames, GST_SECOND, m->fps));
+  }
+  start_encoding (m);
+}
+
+char *
+rts_clip_cache_file (const RtsClipSpec *spec)
+{
+  Make *m = make_new (spec);
+  GError *error = make_check (m, spec);
+  char *file = NULL;
+
+  if (!error && !m->file && spec->cache_dir && spec->cache_dir[0]) {
+    cache_setup (m, spec->cache_dir);
+    file = g_steal_pointer (&m->cache_file);
+  }
+  g_clear_error (&error);
+  make_free (m);
+  return file;
 }
 
 RtsClip *

@@ -10,6 +10,10 @@
  *    own: each access unit is pushed from the clock's single async-wait
  *    thread, as a shallow copy (shared memory) with new timestamps.
  *
+ * A made clip can be kept in a cache directory (clip_cache.h, the file
+ * format) and read from there at the next start instead of being encoded
+ * again: start-up then takes milliseconds instead of most of a second.
+ *
  * It knows nothing of cameras, configuration or RTSP: the caller builds
  * "( appsrc name=vsrc ! <video chain> appsrc name=asrc ! <audio chain> )". */
 #pragma once
@@ -35,6 +39,9 @@ typedef struct {
    * fps, gop, bitrate, pattern and text are then ignored, and so is the
    * file's own audio (AUDIO adds a tone). */
   const char *file;
+  /* Where test-pattern clips are kept between starts; NULL or "": not
+   * kept. A file's clip is never kept: reading the file is as quick. */
+  const char *cache_dir;
 } RtsClipSpec;
 
 typedef struct RtsClip RtsClip;
@@ -50,10 +57,14 @@ typedef enum {
                              * a keyframe without its parameter sets */
 } RtsClipError;
 
-/* Encodes SPEC (copied; the caller's strings may go at once). Encoding runs
- * on GStreamer's streaming threads; CB runs on the caller's thread-default
- * main context, which must be running. Errors (RTS_CLIP_ERROR, or
- * G_IO_ERROR_CANCELLED) name what was wrong. */
+/* Encodes SPEC (copied; the caller's strings may go at once), or reads it
+ * from SPEC's cache directory when an earlier make left it there; an
+ * encoded clip is written there before it is returned. A cache file that
+ * is unreadable, damaged or cannot be written never fails the make: the
+ * clip's origin says what went wrong. Encoding runs on GStreamer's
+ * streaming threads, cache I/O on a worker thread; CB runs on the caller's
+ * thread-default main context, which must be running. Errors
+ * (RTS_CLIP_ERROR, or G_IO_ERROR_CANCELLED) name what was wrong. */
 void rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
     GAsyncReadyCallback cb, gpointer data);
 /* The clip (caller's reference), or NULL with ERROR set. */
@@ -78,6 +89,22 @@ const char *rts_clip_audio_chain (RtsClip *clip);
 /* One loop of the video, and its frame count: for logs and tests. */
 GstClockTime rts_clip_duration (RtsClip *clip);
 guint rts_clip_n_frames (RtsClip *clip);
+
+/* How a clip was made, for the log. Strings are owned by the clip. */
+typedef struct {
+  gboolean from_cache;    /* read from CACHE_FILE, not encoded */
+  const char *cache_file; /* NULL: no cache (off, or a file's clip) */
+  /* The cache file could not be read (damaged, unreadable) or written, and
+   * why, naming it; NULL when all went well. */
+  const char *cache_problem;
+  double ms; /* from the make's start to its end */
+} RtsClipOrigin;
+void rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin);
+
+/* The file SPEC's clip is kept in, under SPEC's cache_dir; NULL when it is
+ * not kept (no cache_dir, a file's clip, or a spec the make would refuse).
+ * The name changes with anything that changes the clip's bytes. */
+char *rts_clip_cache_file (const RtsClipSpec *spec);
 
 typedef struct RtsClipPlayer RtsClipPlayer;
 

@@ -1,0 +1,26 @@
+/* clip_private: what a clip is made of, shared by clip.c (making, playing)
+ * and clip_cache.c (the file format). Nothing else includes it. */
+#pragma once
+
+#include "clip.h"
+
+/* One track of a clip: access units in decode order. Each buffer's DTS and
+ * PTS are offsets from the track's start and its duration is set, so a
+ * player only adds the running time at which the current loop began. */
+typedef struct {
+  GPtrArray *frames;   /* GstBuffer */
+  GstClockTime length; /* one loop */
+  GstCaps *caps;
+  char *chain;
+} Track;
+
+struct RtsClip {
+  gint ref;
+  Track video;
+  Track audio; /* frames NULL without audio */
+  /* How it was made (RtsClipOrigin). */
+  gboolean from_cache;
+  char *cache_file;
+  char *cache_problem;
+  gint64 make_us;
+};
