@@ -114,7 +114,8 @@ typedef struct {
   guint pending;
   GPtrArray *clips; /* RtsClip* or NULL, per camera */
   GError *error;    /* the first failure */
-  gint64 started;
+  guint from_cache;
+  guint cache_problems;
 } ClipJobs;
 
 typedef struct {
@@ -131,11 +132,25 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
   RtsClip *clip = rts_clip_make_finish (res, &err);
 
   if (clip) {
+    RtsClipOrigin o;
+    rts_clip_get_origin (clip, &o);
     job->jobs->clips->pdata[job->index] = clip;
-    rts_info ("camera %s: clip of %u frames (%.2f s) ready after %.0f ms",
-        job->cam->name, rts_clip_n_frames (clip),
-        rts_clip_duration (clip) / 1e9,
-        (g_get_monotonic_time () - job->jobs->started) / 1e3);
+    if (o.cache_problem) {
+      rts_warn ("camera %s: %s", job->cam->name, o.cache_problem);
+      job->jobs->cache_problems++;
+    }
+    if (o.from_cache)
+      rts_info ("camera %s: clip of %u frames (%.2f s) from cache %s in "
+                "%.1f ms",
+          job->cam->name, rts_clip_n_frames (clip),
+          rts_clip_duration (clip) / 1e9, o.cache_file, o.ms);
+    else
+      rts_info ("camera %s: clip of %u frames (%.2f s) encoded in %.0f ms%s%s",
+          job->cam->name, rts_clip_n_frames (clip),
+          rts_clip_duration (clip) / 1e9, o.ms,
+          o.cache_file && !o.cache_problem ? ", saved to cache " : "",
+          o.cache_file && !o.cache_problem ? o.cache_file : "");
+    job->jobs->from_cache += o.from_cache;
   } else if (!job->jobs->error) {
     job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",
         job->cam->name, err->message);
@@ -152,22 +167,27 @@ clips_too_slow (gpointer data)
 }
 
 /* Loop and file cameras' clips, made in parallel (encoding runs on
- * GStreamer's threads) before anything is served. Start-up waits here. */
+ * GStreamer's threads, cache reads on GLib's) before anything is served.
+ * Start-up waits here. CACHED (may be NULL) gets how many came from the
+ * cache, PROBLEMS how many met a cache file they could not read or
+ * write. */
 static GPtrArray *
-make_clips (RtsApp *app, GError **error)
+make_clips (const RtsConfig *cfg, GPtrArray *cameras, guint *cached,
+    guint *problems, GError **error)
 {
   ClipJobs jobs = { 0 };
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autofree char *cache_dir = rts_config_clip_cache_dir (cfg);
 
   jobs.clips =
-      g_ptr_array_new_full (app->cameras->len, (GDestroyNotify) rts_clip_unref);
-  g_ptr_array_set_size (jobs.clips, app->cameras->len);
-  jobs.started = g_get_monotonic_time ();
-  for (guint i = 0; i < app->cameras->len; i++) {
-    const RtsCamera *cam = g_ptr_array_index (app->cameras, i);
+      g_ptr_array_new_full (cameras->len, (GDestroyNotify) rts_clip_unref);
+  g_ptr_array_set_size (jobs.clips, cameras->len);
+  for (guint i = 0; i < cameras->len; i++) {
+    const RtsCamera *cam = g_ptr_array_index (cameras, i);
     g_autofree RtsClipSpec *spec = rts_camera_clip_spec (cam);
     if (!spec)
       continue;
+    spec->cache_dir = cache_dir;
     ClipJob *job = g_new0 (ClipJob, 1);
     job->jobs = &jobs;
     job->index = i;
@@ -192,6 +212,10 @@ make_clips (RtsApp *app, GError **error)
     g_ptr_array_unref (jobs.clips);
     return NULL;
   }
+  if (cached)
+    *cached = jobs.from_cache;
+  if (problems)
+    *problems = jobs.cache_problems;
   return jobs.clips;
 }
 
@@ -203,7 +227,8 @@ warm_up (RtsApp *app, GError **error)
 {
   gint64 t0 = g_get_monotonic_time ();
   guint ready = 0;
-  g_autoptr (GPtrArray) clips = make_clips (app, error);
+  g_autoptr (GPtrArray) clips =
+      make_clips (app->cfg, app->cameras, NULL, NULL, error);
 
   if (!clips)
     return FALSE;
@@ -337,4 +362,37 @@ bind_failed:
   rts_error ("%s", err->message);
   app_clear (&app);
   return 1;
+}
+
+int
+rts_app_prepare_cache (const RtsConfig *cfg)
+{
+  g_autofree char *dir = rts_config_clip_cache_dir (cfg);
+  g_autoptr (GPtrArray) cameras = rts_cameras_new (cfg);
+  g_autoptr (GPtrArray) clips = NULL;
+  g_autoptr (GError) err = NULL;
+  guint cached = 0, problems = 0, n = 0;
+
+  if (!dir) {
+    rts_error ("--prepare-cache: the clip cache is off (--clip-cache '%s')",
+        cfg->clip_cache);
+    return 2;
+  }
+  clips = make_clips (cfg, cameras, &cached, &problems, &err);
+  if (!clips) {
+    rts_error ("%s", err->message);
+    return 1;
+  }
+  for (guint i = 0; i < clips->len; i++)
+    n += g_ptr_array_index (clips, i) != NULL;
+  /* The point was a full cache: one that could not be written fails
+   * the build that asked for it. */
+  if (problems) {
+    rts_error ("clip cache %s: %u of %u clip(s) could not be stored", dir,
+        problems, n);
+    return 1;
+  }
+  rts_info ("clip cache %s: %u clip(s) stored, %u of them there already", dir,
+      n, cached);
+  return 0;
 }

@@ -10,3 +10,9 @@
 /* Runs the server until SIGTERM/SIGINT. Returns the process exit status:
  * 0 after a clean shutdown, 1 when a port cannot be bound. */
 int rts_app_run (const RtsConfig *cfg);
+
+/* --prepare-cache: makes every loop camera's clip into the clip cache (an
+ * image's build runs it, so that its containers start from the cache) and
+ * returns the exit status: 0 when every clip is stored, 1 when one could
+ * not be made or stored, 2 when the cache is off. */
+int rts_app_prepare_cache (const RtsConfig *cfg);

@@ -32,6 +32,7 @@ enum {
   FILE_ONLY = 1 << 0, /* no flag, no global variable (a camera's name) */
   SECRET = 1 << 1,    /* never echoed in a message or a summary */
   NO_FILE = 1 << 2,   /* flag and variable only */
+  EMPTY_OK = 1 << 3,  /* a string that may be empty (it means "off") */
 };
 
 typedef struct {
@@ -126,6 +127,12 @@ static const RtsSetting rts_settings[] = {
       0, NULL, "TOKEN",
       "enables the control API (/control/...) behind this bearer token",
       SECRET },
+  { "clip-cache", "clip_cache", SRV (clip_cache), SET_STRING, NULL, 0, 0, NULL,
+      "DIR",
+      "keeps loop cameras' encoded clips between starts (default "
+      "$XDG_CACHE_HOME/rtsp-test-server or ~/.cache/rtsp-test-server); "
+      "empty or none: off",
+      EMPTY_OK },
 
   { "name", "name", CAM (name), SET_STRING, NULL, 0, 0, NULL, "NAME",
       "camera name (letters, digits, - and _); default cam1, cam2, ...",
@@ -425,7 +432,7 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
     case SET_STRING:
     case SET_CHOICE:
     case SET_LIST:
-      if (s->type == SET_STRING && text[0] == '\0') {
+      if (s->type == SET_STRING && text[0] == '\0' && !(s->flags & EMPTY_OK)) {
         why = g_strdup ("must not be empty");
         break;
       }
@@ -732,6 +739,10 @@ parse_argv (RtsConfig *cfg, char **argv, GArray *flags, GError **error)
     }
     if (strcmp (arg, "--check-config") == 0) {
       cfg->check_config = TRUE;
+      continue;
+    }
+    if (strcmp (arg, "--prepare-cache") == 0) {
+      cfg->prepare_cache = TRUE;
       continue;
     }
     if (!g_str_has_prefix (arg, "--") || arg[2] == '\0') {
@@ -1171,6 +1182,16 @@ rts_config_clear (RtsConfig *cfg)
   cfg->n_cameras = 0;
 }
 
+char *
+rts_config_clip_cache_dir (const RtsConfig *cfg)
+{
+  if (!cfg->clip_cache)
+    return g_build_filename (g_get_user_cache_dir (), "rtsp-test-server", NULL);
+  if (cfg->clip_cache[0] == '\0' || g_str_equal (cfg->clip_cache, "none"))
+    return NULL;
+  return g_strdup (cfg->clip_cache);
+}
+
 guint
 rts_config_threshold (const RtsConfig *cfg)
 {
@@ -1206,6 +1227,11 @@ rts_config_help (void)
   g_string_append (out,
       "  --check-config                 check the configuration, print it and "
       "exit\n"
+      "  --prepare-cache                encode the loop cameras' clips into "
+      "the "
+      "clip cache\n"
+      "                                 and exit (e.g. when building an "
+      "image)\n"
       "  --help                         show this help and exit\n"
       "  --version                      show the version and exit\n\n"
       "Precedence: flag > environment > file > default. Exit status: 0 after "
@@ -1277,6 +1303,11 @@ rts_config_summary (const RtsConfig *cfg)
         c->bitrate, c->pattern, c->audio, c->auth, c->user ? " user " : "",
         c->user ? c->user : "", c->transports, c->file ? ", file " : "",
         c->file ? c->file : "", mcast);
+  }
+  {
+    g_autofree char *cache = rts_config_clip_cache_dir (cfg);
+    g_string_append_printf (out, "clip cache for loop cameras: %s\n",
+        cache ? cache : "off");
   }
   return g_string_free (out, FALSE);
 }

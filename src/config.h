@@ -80,8 +80,10 @@ typedef struct {
   guint max_request_headers;  /* an RTSP request's header lines */
   guint max_http_connections; /* open at once; one more gets 503 */
   gboolean ignore_play_range; /* no seek of the shared camera on PLAY */
+  char *clip_cache;           /* NULL: the user's cache; "" or "none": off */
 
-  gboolean check_config; /* validate, print a summary, exit */
+  gboolean check_config;  /* validate, print a summary, exit */
+  gboolean prepare_cache; /* make the loop clips into the cache, exit */
   gboolean show_help;
   gboolean show_version;
   gboolean show_help_markdown; /* the settings tables for the README */
@@ -112,6 +114,10 @@ char **rts_config_file_keys (void);
 
 /* What --check-config prints: every camera as it will run. */
 char *rts_config_summary (const RtsConfig *cfg);
+
+/* Where loop clips are cached (rts_config_clip_cache_dir), or NULL when the
+ * cache is off. */
+char *rts_config_clip_cache_dir (const RtsConfig *cfg);
 
 /* Threshold in force: the configured one, or n-1 of n (at least 1). */
 guint rts_config_threshold (const RtsConfig *cfg);

@@ -55,7 +55,10 @@ main (int argc, char **argv)
   }
 
   rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
-  status = rts_app_run (&cfg);
+  if (cfg.prepare_cache)
+    status = rts_app_prepare_cache (&cfg);
+  else
+    status = rts_app_run (&cfg);
   rts_config_clear (&cfg);
   return status;
 }
