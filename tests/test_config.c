@@ -511,6 +511,47 @@ test_readme_table (void)
         table);
 }
 
+/* The clip cache: the user's cache by default, a directory from a flag or
+ * variable, and off when empty (an empty variable is the usual way to
+ * unset a container's default) or "none". */
+static void
+test_clip_cache (void)
+{
+  struct {
+    const char *flag;
+    const char *env;
+    const char *want; /* NULL: off */
+  } cases[] = {
+    { NULL, NULL, "default" },
+    { "--clip-cache=/srv/clips", NULL, "/srv/clips" },
+    { NULL, "RTSP_TEST_SERVER_CLIP_CACHE=/var/cache/x", "/var/cache/x" },
+    { "--clip-cache=", NULL, NULL },
+    { NULL, "RTSP_TEST_SERVER_CLIP_CACHE=", NULL },
+    { "--clip-cache=none", NULL, NULL },
+    { "--clip-cache=/a", "RTSP_TEST_SERVER_CLIP_CACHE=none", "/a" },
+  };
+  g_autofree char *user =
+      g_build_filename (g_get_user_cache_dir (), "rtsp-test-server", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *args[] = { cases[i].flag, NULL };
+    const char *env[] = { cases[i].env, NULL };
+    g_autofree char *dir = NULL;
+
+    g_test_message ("%s %s", cases[i].flag, cases[i].env);
+    g_assert_true (load (&cfg, args, env, &err));
+    g_assert_no_error (err);
+    dir = rts_config_clip_cache_dir (&cfg);
+    if (g_strcmp0 (cases[i].want, "default") == 0)
+      g_assert_cmpstr (dir, ==, user);
+    else
+      g_assert_cmpstr (dir, ==, cases[i].want);
+    rts_config_clear (&cfg);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -529,5 +570,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/example-file", test_example_file);
   g_test_add_func ("/config/help", test_help);
   g_test_add_func ("/config/readme-table", test_readme_table);
+  g_test_add_func ("/config/clip-cache", test_clip_cache);
   return g_test_run ();
 }

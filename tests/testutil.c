@@ -1,9 +1,11 @@
 /* testutil: see testutil.h. */
 #include "testutil.h"
 
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -14,12 +16,47 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+static char *clip_cache;
+
+static void
+remove_clip_cache (void)
+{
+  g_autoptr (GDir) dir = g_dir_open (clip_cache, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree char *path = g_build_filename (clip_cache, name, NULL);
+    g_unlink (path);
+  }
+  g_rmdir (clip_cache);
+}
+
+const char *
+ts_clip_cache (void)
+{
+  static gsize once;
+
+  if (g_once_init_enter (&once)) {
+    clip_cache = g_dir_make_tmp ("rts-test-clips-XXXXXX", NULL);
+    g_assert_nonnull (clip_cache);
+    atexit (remove_clip_cache);
+    g_once_init_leave (&once, 1);
+  }
+  return clip_cache;
+}
+
 GSubprocess *
 ts_spawn (const char *const *argv, GSubprocessFlags flags, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
 
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* Servers started by tests never write to the user's cache: they share
+   * one of this process's own (the first start encodes, the others read).
+   * A cache set from outside ("none" too) is left as it is. */
+  if (!g_getenv ("RTSP_TEST_SERVER_CLIP_CACHE"))
+    g_subprocess_launcher_setenv (launcher, "RTSP_TEST_SERVER_CLIP_CACHE",
+        ts_clip_cache (), TRUE);
   return g_subprocess_launcher_spawnv (launcher, argv, error);
 }
 

@@ -71,8 +71,13 @@ JsonObject *ts_http_json (guint port, const char *path, guint *status);
 JsonObject *
 ts_wait_health (guint port, guint want_status, int open_ports, double timeout);
 
+/* The clip cache directory of this test process (made on first use,
+ * removed at exit), which ts_spawn() gives every child as
+ * RTSP_TEST_SERVER_CLIP_CACHE unless the environment already sets it. */
+const char *ts_clip_cache (void);
+
 /* Spawns ARGV, which dies with the test process: an aborted test leaves no
- * server or client behind. */
+ * server or client behind. Its environment: see ts_clip_cache(). */
 GSubprocess *
 ts_spawn (const char *const *argv, GSubprocessFlags flags, GError **error);
 
