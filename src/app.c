@@ -148,8 +148,7 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
       rts_info ("camera %s: clip of %u frames (%.2f s) encoded in %.0f ms%s%s",
           job->cam->name, rts_clip_n_frames (clip),
           rts_clip_duration (clip) / 1e9, o.ms,
-          o.cache_file && !o.cache_problem ? ", saved to cache " : "",
-          o.cache_file && !o.cache_problem ? o.cache_file : "");
+          o.saved ? ", saved to cache " : "", o.saved ? o.cache_file : "");
     job->jobs->from_cache += o.from_cache;
   } else if (!job->jobs->error) {
     job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",

@@ -81,6 +81,7 @@ void
 rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin)
 {
   origin->from_cache = clip->from_cache;
+  origin->saved = clip->saved;
   origin->cache_file = clip->cache_file;
   origin->cache_problem = clip->cache_problem;
   origin->ms = clip->make_us / 1e3;
@@ -738,9 +739,15 @@ on_cache_written (GObject *source, GAsyncResult *res, gpointer data)
   CacheIo *io = g_task_get_task_data (G_TASK (res));
   g_autoptr (GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (res), &error) && !m->cache_problem)
-    m->cache_problem = g_strdup_printf ("clip not saved to the cache: %s: %s",
-        io->path, error->message);
+  if (g_task_propagate_boolean (G_TASK (res), &error)) {
+    io->clip->saved = TRUE;
+  } else {
+    char *problem = g_strdup_printf ("%s%sclip not saved to the cache: %s",
+        m->cache_problem ? m->cache_problem : "", m->cache_problem ? "; " : "",
+        error->message);
+    g_free (m->cache_problem);
+    m->cache_problem = problem;
+  }
   make_return (m, rts_clip_ref (io->clip), NULL);
 }
 

@@ -93,6 +93,7 @@ guint rts_clip_n_frames (RtsClip *clip);
 /* How a clip was made, for the log. Strings are owned by the clip. */
 typedef struct {
   gboolean from_cache;    /* read from CACHE_FILE, not encoded */
+  gboolean saved;         /* encoded, then written to CACHE_FILE */
   const char *cache_file; /* NULL: no cache (off, or a file's clip) */
   /* The cache file could not be read (damaged, unreadable) or written, and
    * why, naming it; NULL when all went well. */

@@ -95,7 +95,7 @@ rts_clip_cache_write (RtsClip *clip, const char *path, const char *key,
   if (g_mkdir_with_parents (dir, 0755) < 0) {
     int e = errno;
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-        "cannot create %s: %s", dir, g_strerror (e));
+        "%s: cannot create its directory: %s", path, g_strerror (e));
     return FALSE;
   }
   g_byte_array_append (out, (const guint8 *) MAGIC, MAGIC_LEN);
@@ -110,8 +110,12 @@ rts_clip_cache_write (RtsClip *clip, const char *path, const char *key,
   /* A temporary file renamed into place: readers see the old file or the
    * whole new one. 0644: a cache filled at an image's build, as root, is
    * read by the image's unprivileged user. */
-  return g_file_set_contents_full (path, (const char *) out->data, out->len,
-      G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  if (!g_file_set_contents_full (path, (const char *) out->data, out->len,
+          G_FILE_SET_CONTENTS_CONSISTENT, 0644, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -20,6 +20,7 @@ struct RtsClip {
   Track audio; /* frames NULL without audio */
   /* How it was made (RtsClipOrigin). */
   gboolean from_cache;
+  gboolean saved;
   char *cache_file;
   char *cache_problem;
   gint64 make_us;

@@ -19,12 +19,13 @@ write_config (const char *text)
   return path;
 }
 
+/* EXTRA: one more flag, or NULL. */
 static TsServer *
-start_with (const char *yaml, char **path)
+start_with (const char *yaml, char **path, const char *extra)
 {
   *path = write_config (yaml);
   g_autofree char *flag = g_strconcat ("--config=", *path, NULL);
-  const char *args[] = { flag, NULL };
+  const char *args[] = { flag, extra, NULL };
   return ts_server_start (args);
 }
 
@@ -58,13 +59,15 @@ static const char codecs_yaml[] =
 /* Each codec and each audio option decodes in ffmpeg with the right codec,
  * size and rate, and in GStreamer, from a loop (the clip replayed) and from
  * a live encoder. */
+/* EXTRA: one more flag for the server, or NULL; LOG (may be NULL) gets
+ * the server's log. */
 static void
-codecs (const char *source)
+codecs (const char *source, const char *extra, char **log)
 {
   g_autofree char *path = NULL;
   g_autofree char *yaml =
       g_strdup_printf ("defaults: {source: %s}\n%s", source, codecs_yaml);
-  TsServer *s = start_with (yaml, &path);
+  TsServer *s = start_with (yaml, &path, extra);
   g_autoptr (JsonObject) h = NULL;
   const char *want[] = {
     "h264|Constrained Baseline|640|480|30/1\naac|LC|48000|0/0",
@@ -111,6 +114,8 @@ codecs (const char *source)
   }
 out:
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  if (log)
+    *log = g_strdup (s->log->str);
   ts_server_free (s);
   g_unlink (path);
 }
@@ -118,13 +123,94 @@ out:
 static void
 test_codecs_loop (void)
 {
-  codecs ("loop");
+  codecs ("loop", NULL, NULL);
 }
 
 static void
 test_codecs_live (void)
 {
-  codecs ("live");
+  codecs ("live", NULL, NULL);
+}
+
+static guint
+count (const char *log, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = log; (p = strstr (p, needle)); p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* A second start reads every loop camera's clip (each codec and audio
+ * option) from the clip cache instead of encoding it, and every camera
+ * still decodes in ffprobe and GStreamer; a damaged cache file costs an
+ * encode and a warning naming it, never the start. */
+static void
+test_clip_cache (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rts-cameras-clips-XXXXXX", NULL);
+  g_autofree char *flag = g_strconcat ("--clip-cache=", dir, NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *victim = NULL;
+  g_autoptr (GDir) d = NULL;
+  g_autoptr (JsonObject) h = NULL;
+  TsServer *s;
+  const char *name;
+  guint files = 0;
+
+  s = start_with (codecs_yaml, &path, flag);
+  g_assert_nonnull (s);
+  g_assert_cmpuint (ts_server_log_count (s, "encoded in"), ==, 5);
+  g_assert_cmpuint (ts_server_log_count (s, "saved to cache"), ==, 5);
+  g_assert_cmpuint (ts_server_log_count (s, "from cache"), ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+  g_clear_pointer (&path, g_free);
+
+  d = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (d))) {
+    files++;
+    if (g_str_has_prefix (name, "h265-"))
+      victim = g_build_filename (dir, name, NULL);
+  }
+  g_assert_cmpuint (files, ==, 5);
+  g_assert_nonnull (victim);
+
+  codecs ("loop", flag, &log);
+  g_assert_cmpuint (count (log, "from cache"), ==, 5);
+  g_assert_cmpuint (count (log, "encoded in"), ==, 0);
+
+  /* Half a file, as a full disk or a killed writer might leave it. */
+  {
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (victim, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (victim, data, len / 2, NULL));
+  }
+  s = start_with (codecs_yaml, &path, flag);
+  g_assert_nonnull (s);
+  g_assert_cmpuint (ts_server_log_count (s, "from cache"), ==, 4);
+  g_assert_cmpuint (ts_server_log_count (s, "encoded in"), ==, 1);
+  g_assert_cmpuint (ts_server_log_count (s, victim), >=, 2);
+  g_assert_true (ts_server_wait_log (s,
+      "warn  camera hevc: clip cache file "
+      "not used",
+      1, 0));
+  h = ts_wait_health (s->http_port, 200, 5, 10);
+  g_assert_nonnull (h);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+
+  g_dir_rewind (d);
+  while ((name = g_dir_read_name (d))) {
+    g_autofree char *file = g_build_filename (dir, name, NULL);
+    g_unlink (file);
+  }
+  g_rmdir (dir);
 }
 
 /* A reader that stays across three loop points of a 2 s clip sees every
@@ -138,7 +224,7 @@ test_loop_seamless (void)
   g_autofree char *path = NULL;
   TsServer *s = start_with ("cameras:\n"
                             "  - {name: loop, port: 0, source: loop}\n",
-      &path);
+      &path, NULL);
   g_autofree char *url = NULL;
   g_autoptr (GBytes) out = NULL;
   g_auto (GStrv) lines = NULL;
@@ -218,7 +304,7 @@ static void
 test_auth_transports (void)
 {
   g_autofree char *path = NULL;
-  TsServer *s = start_with (auth_yaml, &path);
+  TsServer *s = start_with (auth_yaml, &path, NULL);
   g_autoptr (JsonObject) h = NULL;
   const char *good[] = { "admin:pw-basic-1@", "admin:pw-digest-1@" };
   const char *bad[] = { "admin:pw-digest-1@", "admin:pw-basic-1@" };
@@ -488,6 +574,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cameras/codecs-loop", test_codecs_loop);
   g_test_add_func ("/cameras/codecs-live", test_codecs_live);
+  g_test_add_func ("/cameras/clip-cache", test_clip_cache);
   g_test_add_func ("/cameras/loop-seamless", test_loop_seamless);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/check-config", test_check_config);
