@@ -74,14 +74,22 @@ ENV GST_PLUGIN_PATH=/usr/local/lib/gstreamer-1.0/plugins
 # - the GStreamer plugin registry (no scan of ~100 plugins at each start);
 # - fontconfig's cache for textoverlay. It is rebuilt here, in a later layer
 #   than the fonts, because layers keep whole-second mtimes and a cache made
-#   during apt-get install (nanoseconds) would be stale at run time.
-ENV GST_REGISTRY_1_0=/usr/local/lib/gstreamer-1.0/registry.bin
+#   during apt-get install (nanoseconds) would be stale at run time;
+# - the default cameras' clips (--prepare-cache), so a container reads them
+#   in milliseconds instead of encoding four clips (most of a second) at
+#   each start. Cameras configured otherwise are encoded at start, as
+#   without a cache (the server says it cannot store them: the file system
+#   is read-only); point RTSP_TEST_SERVER_CLIP_CACHE at a writable volume to
+#   keep theirs, or set it empty for no cache.
+ENV GST_REGISTRY_1_0=/usr/local/lib/gstreamer-1.0/registry.bin \
+    RTSP_TEST_SERVER_CLIP_CACHE=/var/cache/rtsp-test-server
 RUN ldconfig \
  && mkdir -p /usr/local/lib/gstreamer-1.0 \
  && gst-inspect-1.0 x264enc x265enc voaacenc h264parse h265parse textoverlay \
       rtph264pay videotestsrc >/dev/null \
  && chmod 0644 "$GST_REGISTRY_1_0" \
  && fc-cache -f \
+ && GST_REGISTRY_UPDATE=no rtsp-test-server --prepare-cache \
  && groupadd --system --gid 10001 rtsp \
  && useradd --system --uid 10001 --gid 10001 --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin rtsp

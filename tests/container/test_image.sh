@@ -17,7 +17,14 @@
 # that is a failure instead. Containers and the test image are removed on exit;
 # the base image and podman's build cache stay (they make the next run fast).
 #
+# Start-up is timed three ways: podman run to the image's HEALTHCHECK passing,
+# podman run to GET /health 200 with all four ports open (polled every 10 ms
+# from the host), and the server's own "started in" (exec to ports open); and
+# the default cameras' clips must come from the cache built into the image.
+#
 # Env: RTS_IMAGE_MAX_MB (default 300): the image must be smaller than this.
+#      RTS_IMAGE_STARTS (default 3): extra fresh containers timed to /health
+#      200, for a median.
 #      RTS_TIMINGS: file to append "name seconds" timing lines to.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +37,7 @@ IMAGE="localhost/rtsp-test-server:$ID"
 SERVER="$ID-server"
 CLIENT="$ID-client"
 MAX_MB=${RTS_IMAGE_MAX_MB:-300}
+STARTS=${RTS_IMAGE_STARTS:-3}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/$ID.XXXXXX")
 
 n=0
@@ -69,6 +77,7 @@ cleanup() {
   # One name per call: podman rm gives up on all names when one is missing.
   podman rm -f -i -t 2 "$CLIENT" >/dev/null 2>&1
   podman rm -f -i -t 2 "$SERVER" >/dev/null 2>&1
+  podman rm -f -i -t 2 "$SERVER-start" >/dev/null 2>&1
   podman rmi -f -i "$IMAGE" >/dev/null 2>&1
   rm -rf "$WORK"
 }
@@ -95,7 +104,8 @@ if [ -n "$why" ]; then
   else
     for t in "base image" "image builds" "image configuration" "image size" \
       "healthy through HEALTHCHECK" "ffmpeg plays from the host" \
-      "compose client plays" "faults and health" "podman stop is prompt"; do
+      "compose client plays" "faults and health" "podman stop is prompt" \
+      "clips from the image's cache" "fresh containers reach /health 200"; do
       skip "$t" "podman cannot run: $why"
     done
   fi
@@ -177,6 +187,19 @@ if ! podman run -d --name "$SERVER" \
   finish
 fi
 run_at=$start
+# Seconds from START until GET /health on host port PORT answers 200 with
+# every port open (10 ms polls, at most 20 s); empty if it never does.
+until_health() { # START HOSTPORT
+  for _ in $(seq 1 2000); do
+    if curl -s -m 1 "http://$2/health" 2>/dev/null |
+      jq -e '.open_ports == .total_ports' >/dev/null 2>&1; then
+      since "$1"
+      return
+    fi
+    sleep 0.01
+  done
+}
+health_s=$(until_health "$start" "$(podman port "$SERVER" 8080/tcp | head -n 1)")
 state=$(podman inspect -f '{{.State.Health.Status}}' "$SERVER" 2>/dev/null)
 healthy=""
 for _ in $(seq 1 100); do
@@ -190,10 +213,64 @@ status=$(podman inspect -f '{{.State.Health.Status}}' "$SERVER" 2>/dev/null)
 if [ -n "$healthy" ] && [ "$status" = healthy ]; then
   ok "healthy through the image's HEALTHCHECK $healthy s after podman run, read-only and without capabilities (was '$state')"
   timing run_to_healthy "$healthy"
+  if [ -n "$health_s" ]; then
+    timing run_to_health_200 "$health_s"
+  fi
 else
   podman logs "$SERVER" 2>&1 | tail -n 20 | sed 's/^/# /'
   not_ok "healthy through the image's HEALTHCHECK within 20 s (status '$status')"
   finish
+fi
+
+podman logs "$SERVER" >"$WORK/start.log" 2>&1
+started_ms=$(sed -n 's/.* started in \([0-9.]*\) ms.*/\1/p' "$WORK/start.log" | head -n 1)
+timing server_started "${started_ms:-?}" ms
+cached=$(grep -c 'from cache /var/cache/rtsp-test-server/' "$WORK/start.log")
+if [ "$cached" = 4 ] && ! grep -q 'warn .*clip' "$WORK/start.log"; then
+  ok "the four default clips come from the image's clip cache (server started in ${started_ms:-?} ms, /health 200 ${health_s:-?} s after podman run)"
+else
+  grep -E 'clip|cache' "$WORK/start.log" | sed 's/^/# /'
+  not_ok "the four default clips come from the image's clip cache ($cached of 4)"
+fi
+
+# Milliseconds from the container's process start (podman's StartedAt) to
+# the server's first "health: healthy" line, when /health turns 200: the
+# server's own start-up in a fresh container, without podman's set-up.
+exec_to_healthy() { # NAME
+  local t0 t1
+  t0=$(podman inspect -f '{{.State.StartedAt}}' "$1" | awk '{ print $1, $2, $3 }')
+  t1=$(podman logs "$1" 2>&1 | sed -n 's/^\([0-9T:.-]*Z\) info  health: healthy.*/\1/p' | head -n 1)
+  [ -n "$t0" ] && [ -n "$t1" ] || return
+  awk -v a="$(date -d "$t0" +%s.%N)" -v b="$(date -d "$t1" +%s.%N)" \
+    'BEGIN { printf "%.0f", (b - a) * 1000 }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+
+# Fresh containers, each timed from podman run to /health 200, and from its
+# process start to healthy; the medians.
+times=()
+execs=()
+for i in $(seq 1 "$STARTS"); do
+  start=$(now)
+  if podman run -d --name "$SERVER-start" --read-only --cap-drop ALL \
+    -p 127.0.0.1::8080 "$IMAGE" >/dev/null 2>&1; then
+    t=$(until_health "$start" "$(podman port "$SERVER-start" 8080/tcp | head -n 1)")
+    s=$(podman logs "$SERVER-start" 2>&1 | sed -n 's/.* started in \([0-9.]*\) ms.*/\1/p')
+    e=$(exec_to_healthy "$SERVER-start")
+    diag "fresh container $i: /health 200 ${t:-never} s after podman run; process start to healthy ${e:-?} ms (ports open ${s:-?} ms after main)"
+    [ -n "$t" ] && times+=("$t")
+    [ -n "$e" ] && execs+=("$e")
+  fi
+  podman rm -f -i -t 2 "$SERVER-start" >/dev/null 2>&1
+done
+if [ "${#times[@]}" -gt 0 ]; then
+  m=$(printf '%s\n' "${times[@]}" | median)
+  e=$(printf '%s\n' "${execs[@]}" | median)
+  timing run_to_health_200_median "$m"
+  [ -n "$e" ] && timing exec_to_healthy_median "$e" ms
+  ok "$STARTS fresh containers reach /health 200: median $m s after podman run, ${e:-?} ms after their process started"
+elif [ "$STARTS" -gt 0 ]; then
+  not_ok "fresh containers reach /health 200"
 fi
 
 hport() { podman port "$SERVER" "$1/tcp" | head -n 1; }
