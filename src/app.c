@@ -110,12 +110,18 @@ on_signal (gpointer data)
 #define WARM_UP_TIMEOUT_S 10
 #define CLIP_TIMEOUT_S 60
 
+/* What the clip cache did for one start. */
+typedef struct {
+  guint cached;   /* clips read from it */
+  guint saved;    /* clips encoded and written to it */
+  guint problems; /* cache files that could not be read or written */
+} RtsClipCounts;
+
 typedef struct {
   guint pending;
   GPtrArray *clips; /* RtsClip* or NULL, per camera */
   GError *error;    /* the first failure */
-  guint from_cache;
-  guint cache_problems;
+  RtsClipCounts counts;
 } ClipJobs;
 
 typedef struct {
@@ -137,7 +143,7 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
     job->jobs->clips->pdata[job->index] = clip;
     if (o.cache_problem) {
       rts_warn ("camera %s: %s", job->cam->name, o.cache_problem);
-      job->jobs->cache_problems++;
+      job->jobs->counts.problems++;
     }
     if (o.from_cache)
       rts_info ("camera %s: clip of %u frames (%.2f s) from cache %s in "
@@ -149,7 +155,8 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
           job->cam->name, rts_clip_n_frames (clip),
           rts_clip_duration (clip) / 1e9, o.ms,
           o.saved ? ", saved to cache " : "", o.saved ? o.cache_file : "");
-    job->jobs->from_cache += o.from_cache;
+    job->jobs->counts.cached += o.from_cache;
+    job->jobs->counts.saved += o.saved;
   } else if (!job->jobs->error) {
     job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",
         job->cam->name, err->message);
@@ -167,12 +174,10 @@ clips_too_slow (gpointer data)
 
 /* Loop and file cameras' clips, made in parallel (encoding runs on
  * GStreamer's threads, cache reads on GLib's) before anything is served.
- * Start-up waits here. CACHED (may be NULL) gets how many came from the
- * cache, PROBLEMS how many met a cache file they could not read or
- * write. */
+ * Start-up waits here. COUNTS (may be NULL) gets what the cache did. */
 static GPtrArray *
-make_clips (const RtsConfig *cfg, GPtrArray *cameras, guint *cached,
-    guint *problems, GError **error)
+make_clips (const RtsConfig *cfg, GPtrArray *cameras, RtsClipCounts *counts,
+    GError **error)
 {
   ClipJobs jobs = { 0 };
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
@@ -211,10 +216,8 @@ make_clips (const RtsConfig *cfg, GPtrArray *cameras, guint *cached,
     g_ptr_array_unref (jobs.clips);
     return NULL;
   }
-  if (cached)
-    *cached = jobs.from_cache;
-  if (problems)
-    *problems = jobs.cache_problems;
+  if (counts)
+    *counts = jobs.counts;
   return jobs.clips;
 }
 
@@ -227,7 +230,7 @@ warm_up (RtsApp *app, GError **error)
   gint64 t0 = g_get_monotonic_time ();
   guint ready = 0;
   g_autoptr (GPtrArray) clips =
-      make_clips (app->cfg, app->cameras, NULL, NULL, error);
+      make_clips (app->cfg, app->cameras, NULL, error);
 
   if (!clips)
     return FALSE;
@@ -370,28 +373,26 @@ rts_app_prepare_cache (const RtsConfig *cfg)
   g_autoptr (GPtrArray) cameras = rts_cameras_new (cfg);
   g_autoptr (GPtrArray) clips = NULL;
   g_autoptr (GError) err = NULL;
-  guint cached = 0, problems = 0, n = 0;
+  RtsClipCounts counts = { 0 };
 
   if (!dir) {
     rts_error ("--prepare-cache: the clip cache is off (--clip-cache '%s')",
         cfg->clip_cache);
     return 2;
   }
-  clips = make_clips (cfg, cameras, &cached, &problems, &err);
+  clips = make_clips (cfg, cameras, &counts, &err);
   if (!clips) {
     rts_error ("%s", err->message);
     return 1;
   }
-  for (guint i = 0; i < clips->len; i++)
-    n += g_ptr_array_index (clips, i) != NULL;
   /* The point was a full cache: one that could not be written fails
    * the build that asked for it. */
-  if (problems) {
-    rts_error ("clip cache %s: %u of %u clip(s) could not be stored", dir,
-        problems, n);
+  if (counts.problems) {
+    rts_error ("clip cache %s: %u clip(s) could not be stored", dir,
+        counts.problems);
     return 1;
   }
-  rts_info ("clip cache %s: %u clip(s) stored, %u of them there already", dir,
-      n, cached);
+  rts_info ("clip cache %s: %u clip(s) stored now, %u there already", dir,
+      counts.saved, counts.cached);
   return 0;
 }
