@@ -208,15 +208,16 @@ get_track (Reader *r, GBytes *block, Track *t, gboolean video, char **why)
     /* The player adds these to running times and steps by durations. */
     if (!GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (dts)
         || !GST_CLOCK_TIME_IS_VALID (dur) || dts < last_dts || dts > t->length
-        || size == 0
         || (video && i == 0 && (flags & GST_BUFFER_FLAG_DELTA_UNIT))) {
       *why = g_strdup_printf ("a bad frame (%u)", i);
       return FALSE;
     }
     last_dts = dts;
     /* No copy: every frame keeps the file's one block alive. */
-    b = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, (gpointer) data,
-        size, 0, size, g_bytes_ref (block), (GDestroyNotify) g_bytes_unref);
+    b = size ? gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+            (gpointer) data, size, 0, size, g_bytes_ref (block),
+            (GDestroyNotify) g_bytes_unref)
+             : gst_buffer_new ();
     GST_BUFFER_PTS (b) = pts;
     GST_BUFFER_DTS (b) = dts;
     GST_BUFFER_DURATION (b) = dur;
