@@ -170,6 +170,60 @@ for combo in "h264 opus" "mjpeg pcmu" "h264 pcma"; do
     quiet podman run --rm "$IMAGE" --check-config --codec "$1" --audio "$2"
 done
 
+# -------------------------------------------------------------- start-up ---
+# Seconds from START until GET /health on host port PORT answers 200 with
+# every port open (10 ms polls, at most 20 s); empty if it never does.
+until_health() { # START HOSTPORT
+  for _ in $(seq 1 2000); do
+    if curl -s -m 1 "http://$2/health" 2>/dev/null |
+      jq -e '.open_ports == .total_ports' >/dev/null 2>&1; then
+      since "$1"
+      return
+    fi
+    sleep 0.01
+  done
+}
+# Milliseconds from the container's process start (podman's StartedAt) to
+# the server's first "health: healthy" line, when /health turns 200: the
+# server's own start-up in a fresh container, without podman's set-up.
+exec_to_healthy() { # NAME
+  local t0 t1
+  t0=$(podman inspect -f '{{.State.StartedAt}}' "$1" | awk '{ print $1, $2, $3 }')
+  t1=$(podman logs "$1" 2>&1 | sed -n 's/^\([0-9T:.-]*Z\) info  health: healthy.*/\1/p' | head -n 1)
+  [ -n "$t0" ] && [ -n "$t1" ] || return
+  awk -v a="$(date -d "$t0" +%s.%N)" -v b="$(date -d "$t1" +%s.%N)" \
+    'BEGIN { printf "%.0f", (b - a) * 1000 }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+
+# Fresh containers, each timed from podman run to /health 200, and from its
+# process start to healthy; the medians. Before the long-running container
+# below starts, so that neither disturbs the other.
+times=()
+execs=()
+for i in $(seq 1 "$STARTS"); do
+  start=$(now)
+  if podman run -d --name "$SERVER-start" --read-only --cap-drop ALL \
+    -p 127.0.0.1::8080 "$IMAGE" >/dev/null 2>&1; then
+    t=$(until_health "$start" "$(podman port "$SERVER-start" 8080/tcp | head -n 1)")
+    s=$(podman logs "$SERVER-start" 2>&1 | sed -n 's/.* started in \([0-9.]*\) ms.*/\1/p')
+    e=$(exec_to_healthy "$SERVER-start")
+    diag "fresh container $i: /health 200 ${t:-never} s after podman run; process start to healthy ${e:-?} ms (ports open ${s:-?} ms after main)"
+    [ -n "$t" ] && times+=("$t")
+    [ -n "$e" ] && execs+=("$e")
+  fi
+  podman rm -f -i -t 2 "$SERVER-start" >/dev/null 2>&1
+done
+if [ "${#times[@]}" -gt 0 ]; then
+  m=$(printf '%s\n' "${times[@]}" | median)
+  e=$(printf '%s\n' "${execs[@]}" | median)
+  timing run_to_health_200_median "$m"
+  [ -n "$e" ] && timing exec_to_healthy_median "$e" ms
+  ok "$STARTS fresh containers reach /health 200: median $m s after podman run, ${e:-?} ms after their process started"
+elif [ "$STARTS" -gt 0 ]; then
+  not_ok "fresh containers reach /health 200"
+fi
+
 # ------------------------------------------------------------------ run ----
 # Every published port on loopback, host side picked by podman (parallel-safe).
 # Locked down as deploy/kubernetes/deployment.yaml runs it: read-only root
@@ -187,18 +241,6 @@ if ! podman run -d --name "$SERVER" \
   finish
 fi
 run_at=$start
-# Seconds from START until GET /health on host port PORT answers 200 with
-# every port open (10 ms polls, at most 20 s); empty if it never does.
-until_health() { # START HOSTPORT
-  for _ in $(seq 1 2000); do
-    if curl -s -m 1 "http://$2/health" 2>/dev/null |
-      jq -e '.open_ports == .total_ports' >/dev/null 2>&1; then
-      since "$1"
-      return
-    fi
-    sleep 0.01
-  done
-}
 health_s=$(until_health "$start" "$(podman port "$SERVER" 8080/tcp | head -n 1)")
 state=$(podman inspect -f '{{.State.Health.Status}}' "$SERVER" 2>/dev/null)
 healthy=""
@@ -231,46 +273,6 @@ if [ "$cached" = 4 ] && ! grep -q 'warn .*clip' "$WORK/start.log"; then
 else
   grep -E 'clip|cache' "$WORK/start.log" | sed 's/^/# /'
   not_ok "the four default clips come from the image's clip cache ($cached of 4)"
-fi
-
-# Milliseconds from the container's process start (podman's StartedAt) to
-# the server's first "health: healthy" line, when /health turns 200: the
-# server's own start-up in a fresh container, without podman's set-up.
-exec_to_healthy() { # NAME
-  local t0 t1
-  t0=$(podman inspect -f '{{.State.StartedAt}}' "$1" | awk '{ print $1, $2, $3 }')
-  t1=$(podman logs "$1" 2>&1 | sed -n 's/^\([0-9T:.-]*Z\) info  health: healthy.*/\1/p' | head -n 1)
-  [ -n "$t0" ] && [ -n "$t1" ] || return
-  awk -v a="$(date -d "$t0" +%s.%N)" -v b="$(date -d "$t1" +%s.%N)" \
-    'BEGIN { printf "%.0f", (b - a) * 1000 }'
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
-
-# Fresh containers, each timed from podman run to /health 200, and from its
-# process start to healthy; the medians.
-times=()
-execs=()
-for i in $(seq 1 "$STARTS"); do
-  start=$(now)
-  if podman run -d --name "$SERVER-start" --read-only --cap-drop ALL \
-    -p 127.0.0.1::8080 "$IMAGE" >/dev/null 2>&1; then
-    t=$(until_health "$start" "$(podman port "$SERVER-start" 8080/tcp | head -n 1)")
-    s=$(podman logs "$SERVER-start" 2>&1 | sed -n 's/.* started in \([0-9.]*\) ms.*/\1/p')
-    e=$(exec_to_healthy "$SERVER-start")
-    diag "fresh container $i: /health 200 ${t:-never} s after podman run; process start to healthy ${e:-?} ms (ports open ${s:-?} ms after main)"
-    [ -n "$t" ] && times+=("$t")
-    [ -n "$e" ] && execs+=("$e")
-  fi
-  podman rm -f -i -t 2 "$SERVER-start" >/dev/null 2>&1
-done
-if [ "${#times[@]}" -gt 0 ]; then
-  m=$(printf '%s\n' "${times[@]}" | median)
-  e=$(printf '%s\n' "${execs[@]}" | median)
-  timing run_to_health_200_median "$m"
-  [ -n "$e" ] && timing exec_to_healthy_median "$e" ms
-  ok "$STARTS fresh containers reach /health 200: median $m s after podman run, ${e:-?} ms after their process started"
-elif [ "$STARTS" -gt 0 ]; then
-  not_ok "fresh containers reach /health 200"
 fi
 
 hport() { podman port "$SERVER" "$1/tcp" | head -n 1; }
