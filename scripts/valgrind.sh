@@ -13,6 +13,10 @@ cameras="${1:-4}"
 build="build-valgrind"
 log="$build/valgrind.log"
 out="$build/valgrind-server.log"
+# A clip cache of its own, empty: the clips are encoded and written under
+# memcheck as on a first start, and the user's cache is left alone.
+clips=$(mktemp -d "${TMPDIR:-/tmp}/rts-valgrind-clips.XXXXXX")
+trap 'rm -rf "$clips"' EXIT
 token=valgrind-token
 
 if ! command -v valgrind >/dev/null 2>&1; then
@@ -42,7 +46,7 @@ start_server() {
     "$build/rtsp-test-server" --bind 127.0.0.1 --rtsp-ports "$ports" \
     --http-port 0 --control-token "$token" --width 160 --height 120 \
     --fps 10 --probe-timeout 10 --stall-threshold 20 --shutdown-timeout 20 \
-    >"$out" 2>&1 &
+    --clip-cache "$clips" >"$out" 2>&1 &
   pid=$!
 }
 
