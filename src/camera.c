@@ -186,33 +186,26 @@ audio_chain (const RtsCamera *cam)
 }
 
 /* The test picture: pattern, size, rate and the camera's name, as the
- * live encoder and the loop's stills see it. BEFORE_LABEL: elements put
- * between the raw picture and the name ("" or ending in "! "). */
+ * live encoder and the loop's stills see it. */
 static char *
-picture_chain (const RtsCamera *cam, const char *source_props,
-    const char *before_label)
+picture_chain (const RtsCamera *cam, const char *source_props)
 {
   return g_strdup_printf ("videotestsrc %s pattern=%s "
                           "! video/x-raw,format=I420,width=%u,height=%u,"
                           "framerate=%u/1 "
-                          "! %stextoverlay name=label text=\"%s\" "
+                          "! textoverlay name=label text=\"%s\" "
                           "valignment=top halignment=left "
                           "font-desc=\"Sans 20\" shaded-background=true",
-      source_props, cam->pattern, cam->width, cam->height, cam->fps,
-      before_label, cam->name);
+      source_props, cam->pattern, cam->width, cam->height, cam->fps, cam->name);
 }
 
 char *
 rts_camera_stills_launch (const RtsCamera *cam, guint frames)
 {
   g_autofree char *props = g_strdup_printf ("num-buffers=%u", frames);
-  /* The gate before the label: of the clip's frames, only the few kept
-   * are blended with text and encoded (this runs while the server
-   * starts, on the same cores). */
-  g_autofree char *picture =
-      picture_chain (cam, props, "identity name=gate ! ");
+  g_autofree char *picture = picture_chain (cam, props);
 
-  return g_strdup_printf ("%s ! jpegenc quality=70 "
+  return g_strdup_printf ("%s ! identity name=gate ! jpegenc quality=70 "
                           "! appsink name=stills sync=false",
       picture);
 }
@@ -252,7 +245,7 @@ rts_camera_launch (const RtsCamera *cam, RtsClip *clip)
         audio ? audio : "");
   }
 
-  g_autofree char *picture = picture_chain (cam, "is-live=true", "");
+  g_autofree char *picture = picture_chain (cam, "is-live=true");
   g_autofree char *video = video_chain (cam);
   g_autofree char *audio = audio_chain (cam);
 
