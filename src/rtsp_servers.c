@@ -61,6 +61,10 @@ struct RtsRtspServer {
   gpointer first_data_us; /* atomic: monotonic us of the first RTP */
   guint readers;
   guint cleanup_id;
+  guint nudge_id;          /* see nudge_send_thread */
+  gint nudge_last_packets; /* house_packets at the last look */
+  guint64 nudges;          /* wake-ups that found the camera silent */
+  gint64 nudge_logged_us;
   GstRTSPStreamTransport *house;       /* on the video stream */
   GstRTSPStreamTransport *house_audio; /* on the audio stream, if any */
   gint house_packets;                  /* atomic */
@@ -1286,6 +1290,42 @@ rts_rtsp_server_has_data (RtsRtspServer *srv)
   return g_atomic_pointer_get (&srv->first_data_us) != NULL;
 }
 
+/* gst-rtsp-server 1.22's TCP send thread (rtsp-stream.c, send_func) can
+ * sleep for good with an RTP sample waiting: it takes one message per
+ * wake-up, RTCP first, so when an RTP and an RTCP sample arrive between
+ * its wake-up and its look at the counter, it sends the RTCP one and
+ * sleeps until the counter moves again. The RTP appsink (one sample deep)
+ * stays full, the stream's thread blocks pushing the next sample, the tee
+ * behind it stops UDP too, and only RTCP (every few seconds) wakes the
+ * thread again: to send RTCP. The camera stalls for good (seen at
+ * start-up on a loaded machine, and after the process was frozen).
+ * "Message sent" on a TCP transport also bumps the counter, so every
+ * 250 ms without video the house reader reports one: the thread wakes,
+ * finds the RTP sample and the stream flows again. Harmless otherwise (an
+ * empty backlog is looked at, the thread finds nothing). */
+static gboolean
+nudge_send_thread (gpointer data)
+{
+  RtsRtspServer *srv = data;
+  gint packets = g_atomic_int_get (&srv->house_packets);
+
+  if (packets != srv->nudge_last_packets || srv->stall_id || !srv->house) {
+    srv->nudge_last_packets = packets;
+    return G_SOURCE_CONTINUE;
+  }
+  srv->nudges++;
+  gst_rtsp_stream_transport_message_sent (srv->house);
+  if (srv->house_audio)
+    gst_rtsp_stream_transport_message_sent (srv->house_audio);
+  if (g_get_monotonic_time () - srv->nudge_logged_us > 10 * G_USEC_PER_SEC) {
+    srv->nudge_logged_us = g_get_monotonic_time ();
+    rts_info ("camera %s: no video for 250 ms; waking gst-rtsp-server's "
+              "send thread (%" G_GUINT64_FORMAT " time(s) so far)",
+        srv->cam->name, srv->nudges);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 void
 rts_rtsp_server_start (RtsRtspServer *srv)
 {
@@ -1295,6 +1335,8 @@ rts_rtsp_server_start (RtsRtspServer *srv)
     g_warning ("camera %s: %s", srv->cam->name, err->message);
   if (!srv->cleanup_id)
     srv->cleanup_id = g_timeout_add_seconds (2, cleanup_sessions, srv);
+  if (!srv->nudge_id)
+    srv->nudge_id = g_timeout_add (250, nudge_send_thread, srv);
 }
 
 const RtsCamera *
@@ -1425,6 +1467,7 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   gst_rtsp_server_client_filter (srv->server, forget_client, srv);
   srv->stopping = TRUE;
   g_clear_handle_id (&srv->cleanup_id, g_source_remove);
+  g_clear_handle_id (&srv->nudge_id, g_source_remove);
   stop_accepting (srv);
   if (srv->socket)
     g_socket_close (srv->socket, NULL);
