@@ -2,6 +2,7 @@
  * through its payloader, depayloaded and decoded across several loop
  * points, and every promise of the loop is checked on the way. */
 #include "clip.h"
+#include "clipmake.h"
 
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/gstrtpbuffer.h>
@@ -14,31 +15,11 @@
 /* ------------------------------------------------------------------------ */
 /* Making */
 
-typedef struct {
-  GMainLoop *loop;
-  RtsClip *clip;
-  GError *error;
-} Made;
-
-static void
-on_made (GObject *source, GAsyncResult *res, gpointer data)
-{
-  Made *made = data;
-  made->clip = rts_clip_make_finish (res, &made->error);
-  g_main_loop_quit (made->loop);
-}
-
+/* A clip made synchronously (tests/clipmake.c). */
 static RtsClip *
 make (const RtsClipSpec *spec, GError **error)
 {
-  Made made = { g_main_loop_new (NULL, FALSE), NULL, NULL };
-
-  rts_clip_make_async (spec, NULL, on_made, &made);
-  g_main_loop_run (made.loop);
-  g_main_loop_unref (made.loop);
-  if (made.error)
-    g_propagate_error (error, made.error);
-  return made.clip;
+  return ts_clip_make (spec, error);
 }
 
 static RtsClipSpec
@@ -703,10 +684,16 @@ test_errors (void)
   g_rmdir (dir);
 }
 
+typedef struct {
+  GMainLoop *loop;
+  RtsClip *clip;
+  GError *error;
+} Cancelled;
+
 static void
 on_cancelled_made (GObject *source, GAsyncResult *res, gpointer data)
 {
-  Made *made = data;
+  Cancelled *made = data;
   made->clip = rts_clip_make_finish (res, &made->error);
   g_main_loop_quit (made->loop);
 }
@@ -717,7 +704,7 @@ test_cancel (void)
 {
   RtsClipSpec spec = small_spec ("h264");
   GCancellable *cancel = g_cancellable_new ();
-  Made made = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+  Cancelled made = { g_main_loop_new (NULL, FALSE), NULL, NULL };
 
   spec.seconds = 10;
   rts_clip_make_async (&spec, cancel, on_cancelled_made, &made);

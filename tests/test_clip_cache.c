@@ -6,35 +6,21 @@
  * directory. */
 #include "clip.h"
 #include "clip_cache.h"
+#include "clipmake.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
-typedef struct {
-  GMainLoop *loop;
-  RtsClip *clip;
-  GError *error;
-} Made;
-
-static void
-on_made (GObject *source, GAsyncResult *res, gpointer data)
-{
-  Made *made = data;
-  made->clip = rts_clip_make_finish (res, &made->error);
-  g_main_loop_quit (made->loop);
-}
-
+/* A clip made synchronously (tests/clipmake.c), or the test fails. */
 static RtsClip *
 make (const RtsClipSpec *spec)
 {
-  Made made = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+  g_autoptr (GError) error = NULL;
+  RtsClip *clip = ts_clip_make (spec, &error);
 
-  rts_clip_make_async (spec, NULL, on_made, &made);
-  g_main_loop_run (made.loop);
-  g_main_loop_unref (made.loop);
-  g_assert_no_error (made.error);
-  g_assert_nonnull (made.clip);
-  return made.clip;
+  g_assert_no_error (error);
+  g_assert_nonnull (clip);
+  return clip;
 }
 
 static RtsClipSpec
