@@ -1,7 +1,7 @@
 #!/bin/bash
 # Benchmarks of issue 6: rtsp-test-server against the baseline (bench/baseline.c,
 # the hand-made gst-rtsp-server with four live x264 cameras), on loopback, A/B
-# interleaved, bounded in time (7-10 minutes; --quick about 3).
+# interleaved, bounded in time (10-15 minutes on a shared 2-core machine; --quick about 3).
 #
 # Usage: bench/run.sh [--quick] [--server PATH] [--server-arg ARG]... [--out DIR]
 #   --server PATH      the rtsp-test-server binary to measure (default: the
