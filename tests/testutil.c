@@ -219,6 +219,10 @@ ts_server_stop (TsServer *s, double timeout, double *elapsed)
   gboolean eof = s->eof;
   g_mutex_unlock (&s->lock);
   if (!eof) {
+    g_autofree char *tail = ts_server_log_tail (s, 40);
+    g_test_message ("the server did not end %.0f s after SIGTERM; its last "
+                    "log lines:\n%s",
+        timeout, tail);
     g_subprocess_force_exit (s->proc);
     g_subprocess_wait (s->proc, NULL, NULL);
     return -1;
@@ -226,6 +230,14 @@ ts_server_stop (TsServer *s, double timeout, double *elapsed)
   g_subprocess_wait (s->proc, NULL, NULL);
   if (elapsed)
     *elapsed = (g_get_monotonic_time () - t0) / 1e6;
+  if (!g_subprocess_get_if_exited (s->proc)
+      || g_subprocess_get_exit_status (s->proc) != 0) {
+    /* A sanitizer's report, or why the shutdown failed. */
+    g_autofree char *tail = ts_server_log_tail (s, 60);
+    g_test_message ("the server ended badly after SIGTERM; its last log "
+                    "lines:\n%s",
+        tail);
+  }
   return g_subprocess_get_if_exited (s->proc)
       ? g_subprocess_get_exit_status (s->proc)
       : -1;
