@@ -8,9 +8,10 @@
 #include "log.h"
 #include "rtsp_servers.h"
 
-#include <glib-unix.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -38,15 +39,46 @@ probe_host (const char *bind)
   return bind;
 }
 
-static gpointer
-shutdown_watchdog (gpointer data)
-{
-  gulong usec = GPOINTER_TO_SIZE (data);
+static gboolean on_signal (gpointer data);
 
-  /* The loop may be the thing that is stuck, so only a thread can keep the
-   * promise of a bounded shutdown. */
-  g_usleep (usec);
-  rts_warn ("shutdown: still busy after %.1f s, exiting now", usec / 1e6);
+/* SIGTERM and SIGINT, blocked in every thread (rts_app_block_signals),
+ * are taken here with sigwait(), not by a main-loop source: the loop may be
+ * the thing that is stuck, and then only a thread keeps the promise of a
+ * bounded shutdown. The first signal starts the graceful stop on the loop
+ * and bounds it by the shutdown timeout; a second ends the process at
+ * once. */
+/* What the signal thread may touch: static, since rts_app_run can return
+ * (a port taken) while the thread still waits. APP is used only while
+ * RUNNING is set. */
+static struct {
+  RtsApp *app;
+  double bound; /* seconds: shutdown timeout and a little */
+  gint running; /* atomic */
+} watch;
+
+static gpointer
+signal_thread (gpointer data)
+{
+  sigset_t set;
+  int sig = 0;
+  double bound = watch.bound;
+  struct timespec wait = { (time_t) bound,
+    (long) ((bound - (time_t) bound) * 1e9) };
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  while (sigwait (&set, &sig) != 0)
+    ;
+  if (!g_atomic_int_get (&watch.running)) {
+    rts_warn ("signal %d outside the main loop: exiting now", sig);
+    _exit (0);
+  }
+  g_main_context_invoke (NULL, on_signal, watch.app);
+  if (sigtimedwait (&set, NULL, &wait) > 0)
+    rts_warn ("second signal: exiting now");
+  else
+    rts_warn ("shutdown: still busy after %.1f s, exiting now", bound);
   _exit (0);
   return NULL;
 }
@@ -84,10 +116,6 @@ on_signal (gpointer data)
   RtsApp *app = data;
   guint readers = 0;
 
-  if (app->stopping) {
-    rts_warn ("second signal: exiting now");
-    _exit (0);
-  }
   app->stopping = TRUE;
   app->stop_started = g_get_monotonic_time ();
   /* Health first: a load balancer must stop sending readers before the
@@ -101,10 +129,8 @@ on_signal (gpointer data)
   rts_info ("shutdown: signal received, closed %u RTSP ports and %u "
             "reader(s); exiting within %.1f s",
       app->servers->len, readers, app->cfg->shutdown_timeout);
-  g_thread_unref (g_thread_new ("shutdown-watchdog", shutdown_watchdog,
-      GSIZE_TO_POINTER ((gsize) ((app->cfg->shutdown_timeout + 0.4) * 1e6))));
   app->drain_id = g_timeout_add (10, drain, app);
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
 }
 
 #define WARM_UP_TIMEOUT_S 10
@@ -280,6 +306,29 @@ log_host (const RtsConfig *cfg)
   return g_strdup (probe_host (cfg->bind));
 }
 
+static void
+mask_signals (int how)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  pthread_sigmask (how, &set, NULL);
+}
+
+void
+rts_app_block_signals (void)
+{
+  mask_signals (SIG_BLOCK);
+}
+
+void
+rts_app_unblock_signals (void)
+{
+  mask_signals (SIG_UNBLOCK);
+}
+
 int
 rts_app_run (const RtsConfig *cfg)
 {
@@ -287,12 +336,14 @@ rts_app_run (const RtsConfig *cfg)
   g_autoptr (GError) err = NULL;
   g_autofree char *host = log_host (cfg);
   gboolean v6host = strchr (host, ':') != NULL;
-  guint sig_term, sig_int;
   gint64 t0 = g_get_monotonic_time ();
   RtsHttpApiSetup setup = { 0 };
 
   app.cfg = cfg;
   app.loop = g_main_loop_new (NULL, FALSE);
+  watch.app = &app;
+  watch.bound = cfg->shutdown_timeout + 0.4;
+  g_thread_unref (g_thread_new ("signals", signal_thread, NULL));
   app.cameras = rts_cameras_new (cfg);
   app.servers =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rts_rtsp_server_free);
@@ -348,11 +399,9 @@ rts_app_run (const RtsConfig *cfg)
   rts_health_start (app.health);
   rts_info ("started in %.1f ms", (g_get_monotonic_time () - t0) / 1e3);
 
-  sig_term = g_unix_signal_add (SIGTERM, on_signal, &app);
-  sig_int = g_unix_signal_add (SIGINT, on_signal, &app);
+  g_atomic_int_set (&watch.running, 1);
   g_main_loop_run (app.loop);
-  g_source_remove (sig_term);
-  g_source_remove (sig_int);
+  g_atomic_int_set (&watch.running, 0);
 
   app_clear (&app);
   rts_info ("shutdown: done");

@@ -7,6 +7,13 @@
 
 #include "config.h"
 
+/* Blocks SIGTERM and SIGINT in the calling thread and so in every thread
+ * it starts: call first thing in main(), before any thread exists, so the
+ * server's signal thread is the one that takes them (rts_app_run). Other
+ * paths that want the default action call rts_app_unblock_signals(). */
+void rts_app_block_signals (void);
+void rts_app_unblock_signals (void);
+
 /* Runs the server until SIGTERM/SIGINT. Returns the process exit status:
  * 0 after a clean shutdown, 1 when a port cannot be bound. */
 int rts_app_run (const RtsConfig *cfg);

@@ -15,6 +15,8 @@ main (int argc, char **argv)
   g_auto (GStrv) env = g_get_environ ();
   int status;
 
+  /* Before any thread exists: see rts_app_block_signals. */
+  rts_app_block_signals ();
   rts_log_init ();
   if (!rts_config_load (&cfg, argv, env, &err)) {
     fprintf (stderr, "rtsp-test-server: %s\n", err->message);
@@ -55,10 +57,12 @@ main (int argc, char **argv)
   }
 
   rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
-  if (cfg.prepare_cache)
+  if (cfg.prepare_cache) {
+    rts_app_unblock_signals ();
     status = rts_app_prepare_cache (&cfg);
-  else
+  } else {
     status = rts_app_run (&cfg);
+  }
   rts_config_clear (&cfg);
   return status;
 }
