@@ -582,6 +582,17 @@ test_index_browser (void)
   }
   g_assert_cmpint (ts_run (dom, 60, &out, NULL, NULL), ==, 0);
   text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  /* Chromium's virtual time runs ahead of real fetches: on a loaded
+   * machine (seen once, with the other tests running beside this one) the
+   * page was dumped with 2 of 4 pictures loaded. One loud retry. */
+  if (!strstr (text, "<body data-snapshots=\"4\">")) {
+    g_test_message ("RETRY: chromium dumped the page with fewer than 4 "
+                    "pictures loaded");
+    g_clear_pointer (&out, g_bytes_unref);
+    g_clear_pointer (&text, g_free);
+    g_assert_cmpint (ts_run (dom, 60, &out, NULL, NULL), ==, 0);
+    text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  }
   if (!strstr (text, "<body data-snapshots=\"4\">"))
     g_error ("the page did not show 4 pictures: %.300s",
         strstr (text, "<body") ? strstr (text, "<body") : text);
