@@ -1,6 +1,8 @@
 /* camera: see camera.h. */
 #include "camera.h"
 
+#include "sender.h"
+
 #include <gst/gst.h>
 
 static void
@@ -237,12 +239,10 @@ char *
 rts_camera_launch (const RtsCamera *cam, RtsClip *clip)
 {
   if (clip) {
-    const char *audio = rts_clip_audio_chain (clip);
-    /* No encoder: the player pushes the clip's access units, a shallow copy
-     * each, from the clock's one thread. */
-    return g_strdup_printf ("( appsrc name=vsrc ! %s%s%s )",
-        rts_clip_video_chain (clip), audio ? " appsrc name=asrc ! " : "",
-        audio ? audio : "");
+    /* No encoder, no payloader: the sender (sender.h) sends the clip's
+     * packets, made once; these only stand where the payloaders would. */
+    return g_strdup_printf ("( " RTS_FEED_SRC " name=pay0 %s)",
+        rts_clip_audio_chain (clip) ? RTS_FEED_SRC " name=pay1 " : "");
   }
 
   g_autofree char *picture = picture_chain (cam, "is-live=true");

@@ -60,5 +60,5 @@ char *rts_camera_stills_launch (const RtsCamera *cam, guint frames);
 
 /* gst-launch description of the camera's media, for
  * gst_rtsp_media_factory_set_launch(): a live encoder, or, with CLIP, the
- * appsrc elements ("vsrc", "asrc") a clip player feeds. */
+ * elements the sender's feed stands behind ("pay0", "pay1": sender.h). */
 char *rts_camera_launch (const RtsCamera *cam, RtsClip *clip);

@@ -3,6 +3,8 @@
 
 #include "clip.h"
 #include "log.h"
+#include "rtp_clip.h"
+#include "sender.h"
 
 #include <malloc.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/rtp/gstrtcpbuffer.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
@@ -78,7 +81,10 @@ struct RtsRtspServer {
   RtsRtspLimits limits;
   guint64 refused;
   guint64 idle_closed;
-  RtsClipPlayer *player; /* loop and file sources */
+  /* Loop and file sources: the clip as RTP packets, and what sends them
+   * (the media's pipeline carries none). */
+  RtsRtpClip *rtp;
+  RtsFeed *feed;
   GMutex snap_lock;
   GBytes *snapshot;    /* latest JPEG, under snap_lock */
   gint64 snapshot_us;  /* when it was taken (real time) */
@@ -507,8 +513,10 @@ on_idle_timeout (gpointer data)
 static void
 on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
 {
-  if (srv->player) {
-    rts_clip_player_key_soon (srv->player);
+  if (srv->feed) {
+    /* Its keyframe, planned when the answer went out (on_send_message),
+     * goes now rather than at the camera's next frame. */
+    rts_feed_kick (srv->feed);
   } else if (srv->probe_pad) {
     /* A live encoder is asked for a keyframe, upstream from the payloader
      * (the event GstVideo's force-key-unit helpers make). */
@@ -520,6 +528,25 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
     gst_pad_push_event (sink,
         gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, st));
   }
+}
+
+/* A loop camera's PLAY answer, about to go: its sender decides where the
+ * reader starts (the keyframe of the GOP playing now) and says so in
+ * RTP-Info. gst-rtsp-server's own RTP-Info would describe a pipeline
+ * that carries no data. */
+static void
+on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
+    GstRTSPMessage *msg, RtsRtspServer *srv)
+{
+  GstRTSPStatusCode code;
+
+  if (!srv->feed || !ctx || !ctx->request || !ctx->sessmedia
+      || ctx->request->type_data.request.method != GST_RTSP_PLAY
+      || gst_rtsp_message_get_type (msg) != GST_RTSP_MESSAGE_RESPONSE
+      || gst_rtsp_message_parse_response (msg, &code, NULL, NULL) != GST_RTSP_OK
+      || code != GST_RTSP_STS_OK)
+    return;
+  rts_feed_plan_play (srv->feed, client, ctx->sessmedia, msg);
 }
 
 static void
@@ -561,6 +588,7 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), srv);
+  g_signal_connect (client, "send-message", G_CALLBACK (on_send_message), srv);
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
@@ -1000,6 +1028,13 @@ rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
   GBytes *jpeg = NULL;
   gint64 first = GPOINTER_TO_SIZE (g_atomic_pointer_get (&srv->first_data_us));
 
+  if (srv->feed) {
+    /* The stills follow the camera's own timeline. */
+    RtsFeedCounters fc;
+    rts_feed_counters (srv->feed, &fc);
+    first = fc.start_us;
+  }
+
   g_mutex_lock (&srv->snap_lock);
   if (srv->snapshot) {
     jpeg = g_bytes_ref (srv->snapshot);
@@ -1135,11 +1170,102 @@ stamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static GstPadProbeReturn
+drop_all (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+/* A loop camera's stream sources: the payloaders' caps, each with an SSRC
+ * of its own, and one packet each, so that the media prepares (it waits
+ * for a packet on every stream). That packet reaches only the house
+ * reader; the feed sends the rest. */
+static gboolean
+setup_feed_sources (RtsRtspServer *srv, GstElement *bin, guint32 ssrc[2])
+{
+  for (guint i = 0; i < 2; i++) {
+    const RtsRtpTrack *t = rts_rtp_clip_track (srv->rtp, i);
+    g_autofree char *name = g_strdup_printf ("pay%u", i);
+    g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (bin), name);
+    g_autoptr (GstCaps) caps = NULL;
+    GstBuffer *first;
+
+    if (!t)
+      break;
+    if (!src)
+      return FALSE;
+    ssrc[i] = g_random_int ();
+    caps = gst_caps_copy (t->caps);
+    gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc[i], NULL);
+    g_object_set (src, "caps", caps, "pt", t->pt, NULL);
+    first = gst_buffer_new_memdup (t->packets[0].data, t->packets[0].size);
+    {
+      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+      if (gst_rtp_buffer_map (first, GST_MAP_WRITE, &rtp)) {
+        gst_rtp_buffer_set_ssrc (&rtp, ssrc[i]);
+        gst_rtp_buffer_unmap (&rtp);
+      }
+    }
+    if (gst_app_src_push_buffer (GST_APP_SRC (src), first) != GST_FLOW_OK)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The feed's sender reports are a loop camera's only ones: rtpbin saw one
+ * packet per stream (setup_feed_sources) and would report on it for ever
+ * after, with counts and timestamps nobody's stream has. */
+static void
+silence_rtpbin (RtsRtspServer *srv)
+{
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
+  g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  if (!pipeline || !GST_IS_BIN (pipeline))
+    return;
+  it = gst_bin_iterate_elements (GST_BIN (pipeline));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *el = g_value_get_object (&item);
+    if (g_str_equal (G_OBJECT_TYPE_NAME (el), "GstRtpBin")) {
+      for (guint i = 0; i < gst_rtsp_media_n_streams (srv->media); i++) {
+        g_autofree char *name = g_strdup_printf ("send_rtcp_src_%u", i);
+        g_autoptr (GstPad) pad = gst_element_get_static_pad (el, name);
+        if (pad)
+          gst_pad_add_probe (pad,
+              GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+              drop_all, NULL, NULL);
+      }
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+}
+
+/* The sender takes over a prepared, playing loop camera. */
+static void
+start_feed (RtsRtspServer *srv, const guint32 ssrc[2])
+{
+  RtsFeedSetup setup = {
+    .cname = srv->cam->name,
+    .clip = srv->rtp,
+    .ssrc = { ssrc[0], ssrc[1] },
+  };
+  GstRTSPStreamTransport *houses[] = { srv->house, srv->house_audio };
+
+  silence_rtpbin (srv);
+  for (guint i = 0; i < 2 && rts_rtp_clip_track (srv->rtp, i); i++) {
+    setup.streams[i] = gst_rtsp_media_get_stream (srv->media, i);
+    setup.house[i] = houses[i];
+  }
+  srv->feed = rts_feed_new (&setup);
+}
+
 gboolean
 rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
 {
-  g_autofree char *launch = rts_camera_launch (srv->cam, clip);
-
+  g_autofree char *launch = NULL;
   g_autofree char *uri =
       g_strdup_printf ("rtsp://127.0.0.1:%u%s", srv->port, srv->cam->path);
   GstRTSPUrl *url = NULL;
@@ -1147,8 +1273,19 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
   g_autoptr (GstRTSPThreadPool) pool = NULL;
   GstRTSPThread *thread;
   g_autoptr (GstElement) bin = NULL;
-  g_autoptr (GstElement) pay = NULL;
+  guint32 ssrc[2] = { 0 };
 
+  if (clip) {
+    g_autoptr (GError) err = NULL;
+    rts_feed_src_register ();
+    srv->rtp = rts_rtp_clip_new (clip, &err);
+    if (!srv->rtp) {
+      g_set_error (error, RTS_CLIP_ERROR, err->code, "camera %s: %s",
+          srv->cam->name, err->message);
+      return FALSE;
+    }
+  }
+  launch = rts_camera_launch (srv->cam, clip);
   gst_rtsp_media_factory_set_launch (srv->factory, launch);
   gst_rtsp_url_parse (uri, &url);
   srv->media = gst_rtsp_media_factory_construct (srv->factory, url);
@@ -1158,20 +1295,18 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
 
   bin = gst_rtsp_media_get_element (srv->media);
   if (clip) {
-    /* Before the pipeline leaves NULL: the player sets the appsrcs up. */
-    g_autoptr (GstElement) vsrc = gst_bin_get_by_name (GST_BIN (bin), "vsrc");
-    g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (bin), "asrc");
-    srv->player = rts_clip_player_new (clip, vsrc, asrc);
+    if (!setup_feed_sources (srv, bin, ssrc))
+      goto failed;
     if (!srv->cam->file)
       start_stills (srv, clip);
+  } else {
+    g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
+    srv->probe_pad = gst_element_get_static_pad (pay, "src");
+    srv->probe_id = gst_pad_add_probe (srv->probe_pad,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+        on_first_data, srv, NULL);
+    attach_snapshot (srv, bin);
   }
-  pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
-  srv->probe_pad = gst_element_get_static_pad (pay, "src");
-  srv->probe_id = gst_pad_add_probe (srv->probe_pad,
-      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_first_data,
-      srv, NULL);
-
-  attach_snapshot (srv, bin);
   if (srv->cam->overlay) {
     g_autoptr (GstElement) label = gst_bin_get_by_name (GST_BIN (bin), "label");
     g_autoptr (GstPad) sink = gst_element_get_static_pad (label, "video_sink");
@@ -1186,6 +1321,8 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
     goto failed;
   if (!add_house_reader (srv))
     goto failed;
+  if (clip)
+    start_feed (srv, ssrc);
   if (srv->cam->transports & RTS_TRANSPORT_MULTICAST)
     rts_info ("camera %s: multicast group %s ports %u-%u ttl %u",
         srv->cam->name, srv->cam->mcast_group, srv->cam->mcast_port_min,
@@ -1204,16 +1341,12 @@ failed:
   return FALSE;
 }
 
-static GstPadProbeReturn
-drop_all (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  return GST_PAD_PROBE_DROP;
-}
-
 void
 rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled)
 {
-  if (stalled && !srv->stall_id && srv->probe_pad)
+  if (srv->feed)
+    rts_feed_set_stalled (srv->feed, stalled);
+  else if (stalled && !srv->stall_id && srv->probe_pad)
     srv->stall_id = gst_pad_add_probe (srv->probe_pad,
         GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_all,
         NULL, NULL);
@@ -1226,8 +1359,17 @@ rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled)
 void
 rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
 {
-  c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
-  c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
+  if (srv->feed) {
+    RtsFeedCounters fc;
+    rts_feed_counters (srv->feed, &fc);
+    c->frames = fc.frames;
+    c->bytes = fc.bytes;
+    c->frames_dropped = fc.frames_dropped;
+  } else {
+    c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
+    c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
+    c->frames_dropped = 0;
+  }
   c->sessions = srv->sessions_total;
   c->refused = srv->refused;
   c->idle_closed = srv->idle_closed;
@@ -1281,12 +1423,19 @@ rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst)
 guint
 rts_rtsp_server_packets (RtsRtspServer *srv)
 {
+  if (srv->feed) {
+    RtsFeedCounters fc;
+    rts_feed_counters (srv->feed, &fc);
+    return (guint) fc.packets;
+  }
   return (guint) g_atomic_int_get (&srv->house_packets);
 }
 
 gboolean
 rts_rtsp_server_has_data (RtsRtspServer *srv)
 {
+  if (srv->feed)
+    return rts_rtsp_server_packets (srv) > 0;
   return g_atomic_pointer_get (&srv->first_data_us) != NULL;
 }
 
@@ -1309,7 +1458,9 @@ nudge_send_thread (gpointer data)
   RtsRtspServer *srv = data;
   gint packets = g_atomic_int_get (&srv->house_packets);
 
-  if (packets != srv->nudge_last_packets || srv->stall_id || !srv->house) {
+  /* A loop camera's pipeline carries no data: nothing to wake. */
+  if (srv->feed || packets != srv->nudge_last_packets || srv->stall_id
+      || !srv->house) {
     srv->nudge_last_packets = packets;
     return G_SOURCE_CONTINUE;
   }
@@ -1477,8 +1628,9 @@ rts_rtsp_server_free (RtsRtspServer *srv)
     gst_pad_remove_probe (srv->probe_pad, srv->probe_id);
   rts_rtsp_server_set_stalled (srv, FALSE);
   g_clear_object (&srv->probe_pad);
-  /* No push may start once the pipeline begins to go down. */
-  g_clear_pointer (&srv->player, rts_clip_player_free);
+  /* No send may start once the pipeline begins to go down. */
+  g_clear_pointer (&srv->feed, rts_feed_free);
+  g_clear_pointer (&srv->rtp, rts_rtp_clip_unref);
   if (srv->media) {
     /* Taking the house reader off drops our own prepare as well. */
     remove_house_reader (srv);

@@ -73,6 +73,7 @@ typedef struct {
   guint64 sessions;    /* readers that ever set up a session */
   guint64 refused;     /* SETUPs refused: reader limits */
   guint64 idle_closed; /* connections closed for holding no session */
+  guint64 frames_dropped; /* loop cameras: frames a full reader missed */
 } RtsCameraCounters;
 
 /* Counters since start. Safe from the main loop. */
