@@ -1,21 +1,15 @@
 /* clip: a short encoded clip, made once at start-up and replayed forever.
  *
- * Owns two things:
- *  - RtsClip: the encoded access units of one camera's picture (and
- *    optionally a test tone), held in memory as GstBuffers, with the caps
- *    and the payloader chain a media's launch line needs to send them.
- *    Immutable once made, so any number of players share one clip.
- *  - RtsClipPlayer: feeds a clip to appsrc elements of a live pipeline,
- *    forever, paced by the pipeline's clock. No thread and no encoder of its
- *    own: each access unit is pushed from the clock's single async-wait
- *    thread, as a shallow copy (shared memory) with new timestamps.
+ * Owns RtsClip: the encoded access units of one camera's picture (and
+ * optionally a test tone), held in memory as GstBuffers, with their caps and
+ * the payloader that makes them RTP (rtp_clip.h does, once). Immutable once
+ * made.
  *
  * A made clip can be kept in a cache directory (clip_cache.h, the file
  * format) and read from there at the next start instead of being encoded
  * again: start-up then takes milliseconds instead of most of a second.
  *
- * It knows nothing of cameras, configuration or RTSP: the caller builds
- * "( appsrc name=vsrc ! <video chain> appsrc name=asrc ! <audio chain> )". */
+ * It knows nothing of cameras, configuration or RTSP. */
 #pragma once
 
 #include <gio/gio.h>
@@ -80,9 +74,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtsClip, rts_clip_unref)
 GstCaps *rts_clip_video_caps (RtsClip *clip);
 GstCaps *rts_clip_audio_caps (RtsClip *clip);
 
-/* gst-launch fragments that payload the appsrc's output, owned by the clip:
- * video ends in a payloader "name=pay0", audio (NULL without audio) in
- * "name=pay1". */
+/* The payloaders, as gst-launch fragments owned by the clip: video
+ * "... name=pay0", audio (NULL without audio) "... name=pay1". */
 const char *rts_clip_video_chain (RtsClip *clip);
 const char *rts_clip_audio_chain (RtsClip *clip);
 
@@ -106,34 +99,3 @@ void rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin);
  * not kept (no cache_dir, a file's clip, or a spec the make would refuse).
  * The name changes with anything that changes the clip's bytes. */
 char *rts_clip_cache_file (const RtsClipSpec *spec);
-
-typedef struct RtsClipPlayer RtsClipPlayer;
-
-/* Plays CLIP (the player keeps a reference) into VIDEO_SRC, and its audio
- * into AUDIO_SRC (NULL: the audio is not played), both appsrc elements of
- * one live pipeline, forever. Sets the appsrcs' caps, format, is-live and
- * queue bounds, so call it before the pipeline leaves NULL (e.g. from
- * GstRTSPMediaFactory::media-configure). Playing starts when the pipeline
- * first asks for data, and again from the clip's start whenever the
- * pipeline's running time starts over (a flush, or NULL and PLAYING
- * again). Timestamps are the pipeline's running time at which each access
- * unit is due, so PTS/DTS keep rising across the loop point. */
-RtsClipPlayer *rts_clip_player_new (RtsClip *clip, GstElement *video_src,
-    GstElement *audio_src);
-/* Pushes each access unit up to LEAD before its time (default 0: at its
- * time), waking the clock thread once per LEAD rather than once per frame.
- * Its timestamps do not change, so sinks that sync to the clock (gst-rtsp-
- * server's do) still send it on time; sinks that do not send it early. */
-void rts_clip_player_set_lead (RtsClipPlayer *player, GstClockTime lead);
-/* The next video access unit pushed is a keyframe: the rest of the GOP
- * playing now is skipped, timestamps run on. For a reader who just joined
- * a shared stream: its picture starts within a frame instead of at the
- * next GOP; readers already watching see the picture jump ahead a little
- * and one more keyframe, as a live encoder asked for one would send. No
- * encoder runs for it. Safe from any thread; several calls before the
- * next push make one keyframe. */
-void rts_clip_player_key_soon (RtsClipPlayer *player);
-
-/* Stops pushing (at once: no push starts after this returns) and drops the
- * player's references; the pipeline may keep running or be gone. */
-void rts_clip_player_free (RtsClipPlayer *player);

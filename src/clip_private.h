@@ -1,5 +1,6 @@
-/* clip_private: what a clip is made of, shared by clip.c (making, playing)
- * and clip_cache.c (the file format). Nothing else includes it. */
+/* clip_private: what a clip is made of, shared by clip.c (making),
+ * clip_cache.c (the file format) and rtp_clip.c (its RTP packets). Nothing
+ * else includes it. */
 #pragma once
 
 #include "clip.h"

@@ -85,6 +85,7 @@ struct RtsRtspServer {
    * (the media's pipeline carries none). */
   RtsRtpClip *rtp;
   RtsFeed *feed;
+  guint sndbuf; /* a TCP reader's send buffer: about a second of stream */
   GMutex snap_lock;
   GBytes *snapshot;    /* latest JPEG, under snap_lock */
   gint64 snapshot_us;  /* when it was taken (real time) */
@@ -571,6 +572,13 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
      * holds each one for the reader's delayed ACK (40 ms here, measured
      * on a joining reader's first keyframe). */
     g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+    /* About a second of the stream (Linux doubles it), not the 4 MiB
+     * autotuning grows to: a reader that stops reading is one that misses
+     * frames after a second or two (it then goes on from a keyframe), not
+     * one 30 s behind, holding 4 MiB of kernel memory. */
+    if (srv->sndbuf)
+      g_socket_set_option (sock, SOL_SOCKET, SO_SNDBUF, (gint) srv->sndbuf,
+          NULL);
     /* A longer Content-Length is refused before a byte of the body is
      * read: the connection closes (gst-rtsp-server answers nothing). */
     gst_rtsp_connection_set_content_length_limit (conn,
@@ -1212,11 +1220,17 @@ setup_feed_sources (RtsRtspServer *srv, GstElement *bin, guint32 ssrc[2])
   return TRUE;
 }
 
-/* The feed's sender reports are a loop camera's only ones: rtpbin saw one
- * packet per stream (setup_feed_sources) and would report on it for ever
- * after, with counts and timestamps nobody's stream has. */
+/* Nothing of a loop camera's pipeline reaches a reader: the feed sends it
+ * all. Not the packet each stream prepared with (setup_feed_sources),
+ * held at rtpbin until the media plays: let through, it would wait in the
+ * TCP appsink until something woke gst-rtsp-server's send thread, and then
+ * go to whichever readers were there, a packet from another stream in the
+ * middle of theirs (seen). Nor rtpbin's RTCP: having seen that one packet,
+ * it would report on it for ever after, with counts and timestamps nobody's
+ * stream has; the feed's sender reports are the only ones. Before the
+ * media plays. */
 static void
-silence_rtpbin (RtsRtspServer *srv)
+silence_pipeline (RtsRtspServer *srv)
 {
   g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
   g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
@@ -1230,12 +1244,15 @@ silence_rtpbin (RtsRtspServer *srv)
     GstElement *el = g_value_get_object (&item);
     if (g_str_equal (G_OBJECT_TYPE_NAME (el), "GstRtpBin")) {
       for (guint i = 0; i < gst_rtsp_media_n_streams (srv->media); i++) {
-        g_autofree char *name = g_strdup_printf ("send_rtcp_src_%u", i);
-        g_autoptr (GstPad) pad = gst_element_get_static_pad (el, name);
-        if (pad)
-          gst_pad_add_probe (pad,
-              GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-              drop_all, NULL, NULL);
+        const char *kinds[] = { "send_rtp_src", "send_rtcp_src" };
+        for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
+          g_autofree char *name = g_strdup_printf ("%s_%u", kinds[k], i);
+          g_autoptr (GstPad) pad = gst_element_get_static_pad (el, name);
+          if (pad)
+            gst_pad_add_probe (pad,
+                GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                drop_all, NULL, NULL);
+        }
       }
     }
     g_value_reset (&item);
@@ -1254,7 +1271,6 @@ start_feed (RtsRtspServer *srv, const guint32 ssrc[2])
   };
   GstRTSPStreamTransport *houses[] = { srv->house, srv->house_audio };
 
-  silence_rtpbin (srv);
   for (guint i = 0; i < 2 && rts_rtp_clip_track (srv->rtp, i); i++) {
     setup.streams[i] = gst_rtsp_media_get_stream (srv->media, i);
     setup.house[i] = houses[i];
@@ -1319,10 +1335,27 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
       gst_rtsp_thread_pool_get_thread (pool, GST_RTSP_THREAD_TYPE_MEDIA, &ctx);
   if (!thread || !gst_rtsp_media_prepare (srv->media, thread))
     goto failed;
+  if (clip)
+    silence_pipeline (srv);
   if (!add_house_reader (srv))
     goto failed;
   if (clip)
     start_feed (srv, ssrc);
+  {
+    guint64 rate = (guint64) srv->cam->bitrate * 1000 / 8;
+    if (srv->rtp) {
+      /* What the clip really sends, audio included. */
+      rate = 0;
+      for (guint i = 0; i < 2 && rts_rtp_clip_track (srv->rtp, i); i++) {
+        const RtsRtpTrack *t = rts_rtp_clip_track (srv->rtp, i);
+        guint64 bytes = 0;
+        for (guint k = 0; k < t->n; k++)
+          bytes += t->packets[k].size + 4;
+        rate += gst_util_uint64_scale (bytes, GST_SECOND, t->length);
+      }
+    }
+    srv->sndbuf = (guint) CLAMP (rate, 64 * 1024, 4 << 20);
+  }
   if (srv->cam->transports & RTS_TRANSPORT_MULTICAST)
     rts_info ("camera %s: multicast group %s ports %u-%u ttl %u",
         srv->cam->name, srv->cam->mcast_group, srv->cam->mcast_port_min,

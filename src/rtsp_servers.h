@@ -68,11 +68,11 @@ void rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status);
 guint rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst);
 
 typedef struct {
-  guint64 frames;      /* video frames sent (each reaches every reader) */
-  guint64 bytes;       /* RTP bytes sent */
-  guint64 sessions;    /* readers that ever set up a session */
-  guint64 refused;     /* SETUPs refused: reader limits */
-  guint64 idle_closed; /* connections closed for holding no session */
+  guint64 frames;         /* video frames sent (each reaches every reader) */
+  guint64 bytes;          /* RTP bytes sent */
+  guint64 sessions;       /* readers that ever set up a session */
+  guint64 refused;        /* SETUPs refused: reader limits */
+  guint64 idle_closed;    /* connections closed for holding no session */
   guint64 frames_dropped; /* loop cameras: frames a full reader missed */
 } RtsCameraCounters;
 

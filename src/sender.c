@@ -545,8 +545,6 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
     resync (f, st, rd, index == 0, now);
     due = reader_due (f, st, rd);
   }
-  if (can_send && now >= rd->next_sr)
-    send_report (f, st, rd, tcp ? tr : NULL, group, now, later);
   first = rd->next;
   while (due <= now + SLACK) {
     rd->next++;
@@ -569,15 +567,23 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
       } else if (tcp) {
         /* Its connection is full: what it missed is gone, and it goes on
          * from a keyframe once it takes data again (tried again at its
-         * next frame, not before). */
+         * next frame, not before). Its place stays where the refused
+         * packets began, so however long it stays full, it resumes at the
+         * first keyframe after them: its sequence numbers jump by less
+         * than a GOP. */
         count (&f->frames_dropped, frames_in (st, first, n));
+        rd->next = first;
         rd->resync = TRUE;
-        break;
+        return now + st->track->length / MAX (st->track->frames, 1);
       }
       first = rd->next;
       n = 0;
     }
   }
+  /* After its first packets, not before: a report on a stream the reader
+   * has not seen yet tells it nothing. */
+  if (can_send && rd->packets && now >= rd->next_sr)
+    send_report (f, st, rd, tcp ? tr : NULL, group, now, later);
   return due;
 }
 
@@ -843,7 +849,7 @@ typedef struct {
 static GType rts_feed_src_get_type (void);
 G_DEFINE_TYPE (RtsFeedSrc, rts_feed_src, GST_TYPE_APP_SRC)
 
-enum { PROP_0, PROP_PT, PROP_MTU };
+enum { PROP_0, PROP_PT, PROP_MTU, PROP_SEQNUM, PROP_TIMESTAMP };
 
 static void
 rts_feed_src_set_property (GObject *object, guint id, const GValue *value,
@@ -869,6 +875,8 @@ rts_feed_src_get_property (GObject *object, guint id, GValue *value,
     g_value_set_uint (value, src->pt);
   else if (id == PROP_MTU)
     g_value_set_uint (value, src->mtu);
+  else if (id == PROP_SEQNUM || id == PROP_TIMESTAMP)
+    g_value_set_uint (value, 0);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
 }
@@ -886,6 +894,15 @@ rts_feed_src_class_init (RtsFeedSrcClass *klass)
   g_object_class_install_property (object_class, PROP_MTU,
       g_param_spec_uint ("mtu", "MTU", "Largest packet (made at start-up)", 28,
           G_MAXUINT, 1400, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /* What gst-rtsp-server makes RTP-Info from when no packet reached a sink
+   * (none does here): an answer is needed, or PLAY gets 500; the feed
+   * writes the real one (rts_feed_plan_play). */
+  g_object_class_install_property (object_class, PROP_SEQNUM,
+      g_param_spec_uint ("seqnum", "Sequence number", "Unused: 0", 0,
+          G_MAXUINT16, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, PROP_TIMESTAMP,
+      g_param_spec_uint ("timestamp", "Timestamp", "Unused: 0", 0, G_MAXUINT, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
       "Loop camera feed", "Source/Network/RTP",
       "Stands in for a loop camera's payloader; rtsp-test-server's sender "

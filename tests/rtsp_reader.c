@@ -1,6 +1,7 @@
 /* rtsp_reader: see rtsp_reader.h. */
 #include "rtsp_reader.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,11 +28,48 @@ struct RtsReader {
   guint16 next_seq;
   gboolean in_frame; /* the last packet did not end a frame */
   guint32 last_ts;
+  /* Sender reports: the wall clock (s) and RTP timestamp of each, and the
+   * least "arrival time less presentation time" over the RTP packets, the
+   * one least delayed on its way (see rts_reader_stats). */
+  double sr_wall[16];
+  guint32 sr_ts[16];
+  guint32 sr_ssrc[16];
+  guint n_sr;
+  double min_offset;
+  gboolean frame_key;   /* the frame being received has an IDR */
+  gboolean gap_pending; /* it is the first after a jump */
   GThread *thread;
   gint stop; /* atomic */
   char *error;
   gint64 last_keepalive;
 };
+
+/* Whether an H.264 RTP payload (RFC 6184) carries an IDR picture or the
+ * parameter sets that begin one: a single NAL unit, an aggregate (STAP-A),
+ * or the first fragment (FU-A). */
+static gboolean
+h264_key (const guint8 *p, gsize len)
+{
+  guint type;
+
+  if (len < 1)
+    return FALSE;
+  type = p[0] & 0x1f;
+  if (type == 5 || type == 7)
+    return TRUE;
+  if (type == 28)
+    return len >= 2 && (p[1] & 0x80) && ((p[1] & 0x1f) == 5);
+  if (type == 24) {
+    for (gsize i = 1; i + 2 < len;) {
+      gsize n = (gsize) ((p[i] << 8) | p[i + 1]);
+      guint t = p[i + 2] & 0x1f;
+      if (t == 5 || t == 7)
+        return TRUE;
+      i += 2 + n;
+    }
+  }
+  return FALSE;
+}
 
 static void
 count_rtp (RtsReader *r, const guint8 *p, gsize len)
@@ -46,6 +84,19 @@ count_rtp (RtsReader *r, const guint8 *p, gsize len)
   ts = ((guint32) p[4] << 24) | ((guint32) p[5] << 16) | ((guint32) p[6] << 8)
       | p[7];
   g_mutex_lock (&r->lock);
+  {
+    gsize start = 12 + 4 * (p[0] & 0x0f);
+    if ((p[0] & 0x10) && start + 4 <= len)
+      start += 4 + 4 * (gsize) ((p[start + 2] << 8) | p[start + 3]);
+    if (start < len && h264_key (p + start, len - start))
+      r->frame_key = TRUE;
+  }
+  if (!r->have_seq) {
+    r->stats.first_seq = seq;
+    r->stats.first_ts = ts;
+    r->stats.ssrc = ((guint32) p[8] << 24) | ((guint32) p[9] << 16)
+        | ((guint32) p[10] << 8) | p[11];
+  }
   if (r->have_seq && seq != r->next_seq) {
     guint16 skipped = (guint16) (seq - r->next_seq);
     r->stats.gaps++;
@@ -55,26 +106,56 @@ count_rtp (RtsReader *r, const guint8 *p, gsize len)
     if (r->in_frame && r->last_ts == ts)
       r->stats.gaps_mid_frame++;
     r->stats.last_gap_ts_delta = ts - r->last_ts;
+    r->gap_pending = TRUE;
   }
   r->in_frame = !(p[1] & 0x80);
   r->last_ts = ts;
   r->have_seq = TRUE;
   r->next_seq = (guint16) (seq + 1);
+  {
+    /* Video: 90 kHz. */
+    double offset =
+        g_get_real_time () / 1e6 - (gint32) (ts - r->stats.first_ts) / 90000.0;
+    if (r->stats.packets == 0 || offset < r->min_offset)
+      r->min_offset = offset;
+  }
   r->stats.packets++;
   r->stats.bytes += len;
-  if (p[1] & 0x80)
+  if (p[1] & 0x80) {
+    if (r->stats.frames == 0)
+      r->stats.first_frame_key = r->frame_key;
     r->stats.frames++;
+    r->stats.keyframes += r->frame_key;
+    if (r->gap_pending && !r->frame_key)
+      r->stats.delta_after_gap++;
+    r->gap_pending = FALSE;
+    r->frame_key = FALSE;
+  }
   r->stats.last_us = g_get_monotonic_time ();
   if (!r->stats.first_us)
     r->stats.first_us = r->stats.last_us;
   g_mutex_unlock (&r->lock);
 }
 
+/* A compound RTCP packet: a sender report first (RFC 3550 6.4.1) is kept
+ * to compare with the stream it reports on. */
 static void
-count_rtcp (RtsReader *r)
+count_rtcp (RtsReader *r, const guint8 *p, gsize len)
 {
   g_mutex_lock (&r->lock);
   r->stats.rtcp++;
+  if (len >= 28 && (p[0] >> 6) == 2 && p[1] == 200 && r->n_sr < 16) {
+    guint32 sec = ((guint32) p[8] << 24) | ((guint32) p[9] << 16)
+        | ((guint32) p[10] << 8) | p[11];
+    guint32 frac = ((guint32) p[12] << 24) | ((guint32) p[13] << 16)
+        | ((guint32) p[14] << 8) | p[15];
+    r->sr_wall[r->n_sr] = (sec - 2208988800u) + frac / 4294967296.0;
+    r->sr_ts[r->n_sr] = ((guint32) p[16] << 24) | ((guint32) p[17] << 16)
+        | ((guint32) p[18] << 8) | p[19];
+    r->sr_ssrc[r->n_sr] = ((guint32) p[4] << 24) | ((guint32) p[5] << 16)
+        | ((guint32) p[6] << 8) | p[7];
+    r->n_sr++;
+  }
   g_mutex_unlock (&r->lock);
 }
 
@@ -170,7 +251,7 @@ parse_one (RtsReader *r, gboolean *got_response, char **head, char **body)
     if (d[1] % 2 == 0)
       count_rtp (r, d + 4, size);
     else
-      count_rtcp (r);
+      count_rtcp (r, d + 4, size);
     g_byte_array_remove_range (r->in, 0, 4 + size);
     return TRUE;
   }
@@ -321,10 +402,45 @@ rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
   return rts_reader_play_range (port, path, transport, FALSE, timeout, error);
 }
 
+/* The PLAY answer's RTP-Info: its first entry (the video stream, the one
+ * set up). */
+static void
+parse_rtpinfo (RtsReader *r, const char *head)
+{
+  g_autofree char *info = header (head, "RTP-Info");
+  const char *seq = info ? strstr (info, "seq=") : NULL;
+  const char *ts = info ? strstr (info, "rtptime=") : NULL;
+  const char *next = info ? strchr (info, ',') : NULL;
+
+  if (!seq || !ts || (next && (seq > next || ts > next)))
+    return;
+  r->stats.have_rtpinfo = TRUE;
+  r->stats.rtpinfo_seq = (guint16) strtoul (seq + 4, NULL, 10);
+  r->stats.rtpinfo_ts = (guint32) strtoul (ts + 8, NULL, 10);
+}
+
+static RtsReader *
+play (guint port, const char *path, RtsReaderTransport transport,
+    gboolean range, guint rcvbuf, double timeout, GError **error);
+
 RtsReader *
 rts_reader_play_range (guint port, const char *path,
     RtsReaderTransport transport, gboolean range, double timeout,
     GError **error)
+{
+  return play (port, path, transport, range, 0, timeout, error);
+}
+
+RtsReader *
+rts_reader_play_rcvbuf (guint port, const char *path,
+    RtsReaderTransport transport, guint rcvbuf, double timeout, GError **error)
+{
+  return play (port, path, transport, FALSE, rcvbuf, timeout, error);
+}
+
+static RtsReader *
+play (guint port, const char *path, RtsReaderTransport transport,
+    gboolean range, guint rcvbuf, double timeout, GError **error)
 {
   RtsReader *r = g_new0 (RtsReader, 1);
   g_autoptr (GInetAddress) lo =
@@ -344,6 +460,8 @@ rts_reader_play_range (guint port, const char *path,
   if (!r->ctl)
     goto failed;
   g_socket_set_timeout (r->ctl, (guint) timeout + 1);
+  if (rcvbuf)
+    g_socket_set_option (r->ctl, SOL_SOCKET, SO_RCVBUF, (gint) rcvbuf, NULL);
   if (!g_socket_connect (r->ctl, sa, NULL, error))
     goto failed;
 
@@ -386,10 +504,14 @@ rts_reader_play_range (guint port, const char *path,
     r->session_timeout = t ? (guint) atoi (t + strlen ("timeout=")) : 60;
   }
   r->session = g_strndup (session, strcspn (session, ";"));
+  g_clear_pointer (&head, g_free);
   status = request (r, "PLAY", r->url, range ? "Range: npt=0-\r\n" : NULL,
-      timeout, NULL, NULL, error);
+      timeout, &head, NULL, error);
   if (status != 200)
     goto bad_status;
+  g_mutex_lock (&r->lock);
+  parse_rtpinfo (r, head);
+  g_mutex_unlock (&r->lock);
   r->last_keepalive = g_get_monotonic_time ();
   return r;
 
@@ -415,7 +537,7 @@ drain_udp (RtsReader *r)
     count_rtp (r, buf, n);
   while ((n = g_socket_receive (r->rtcp, (char *) buf, sizeof buf, NULL, NULL))
       > 0)
-    count_rtcp (r);
+    count_rtcp (r, buf, n);
 }
 
 /* One round of receiving, at most WAIT_US long. Responses to keep-alives
@@ -510,6 +632,21 @@ rts_reader_stats (RtsReader *r, RtsReaderStats *out)
 {
   g_mutex_lock (&r->lock);
   *out = r->stats;
+  /* A report says "timestamp TS is wall-clock time WALL"; the packets say
+   * "TS arrived at this time" (later, by their way and our reading). The
+   * least delayed packet is as good as a sent time: the two maps differ
+   * by the report's error. */
+  out->reports = 0;
+  out->report_skew_ms = 0;
+  for (guint i = 0; i < r->n_sr && r->stats.packets; i++) {
+    double offset =
+        r->sr_wall[i] - (gint32) (r->sr_ts[i] - r->stats.first_ts) / 90000.0;
+    if (r->sr_ssrc[i] != r->stats.ssrc)
+      continue;
+    out->reports++;
+    out->report_skew_ms =
+        MAX (out->report_skew_ms, fabs (r->min_offset - offset) * 1000);
+  }
   g_mutex_unlock (&r->lock);
 }
 

@@ -35,6 +35,24 @@ typedef struct {
   guint64 rtcp;              /* RTCP packets (sender reports) */
   gint64 first_us; /* monotonic time of the first RTP packet, 0 if none */
   gint64 last_us;  /* of the last */
+  /* What the pictures were (H.264, the default cameras' codec): */
+  guint64 keyframes;        /* frames with an IDR picture */
+  gboolean first_frame_key; /* the first frame was one */
+  guint64 delta_after_gap;  /* jumps after which the next frame was not:
+                             * a decoder would show a broken picture */
+  /* The first packet, and what the PLAY answer's RTP-Info said it would
+   * be. */
+  guint16 first_seq;
+  guint32 first_ts;
+  guint32 ssrc;
+  gboolean have_rtpinfo;
+  guint16 rtpinfo_seq;
+  guint32 rtpinfo_ts;
+  /* Sender reports, and the largest difference in ms between a report's
+   * map of RTP time to wall-clock time and the packets' own (the time the
+   * least delayed one arrived). */
+  guint64 reports;
+  double report_skew_ms;
 } RtsReaderStats;
 
 typedef struct RtsReader RtsReader;
@@ -51,6 +69,12 @@ RtsReader *rts_reader_play (guint port, const char *path,
 RtsReader *rts_reader_play_range (guint port, const char *path,
     RtsReaderTransport transport, gboolean range, double timeout,
     GError **error);
+
+/* The same, with the socket's receive buffer set to RCVBUF bytes before it
+ * connects (a small TCP window): a reader that stops reading is then one
+ * that the server cannot write to within a second or so. */
+RtsReader *rts_reader_play_rcvbuf (guint port, const char *path,
+    RtsReaderTransport transport, guint rcvbuf, double timeout, GError **error);
 
 /* Receives on the calling thread until PACKETS RTP packets have arrived in
  * all, or TIMEOUT seconds pass. Only while no thread runs. */

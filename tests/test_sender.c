@@ -1,0 +1,233 @@
+/* Integration tests of sender: what readers of a loop camera get, packet
+ * by packet (tests/rtsp_reader.c), from the real server. Joining readers
+ * start on a keyframe at once and nobody else is re-keyed for it; RTP-Info
+ * says where each starts; sender reports match the streams; a reader that
+ * stops taking data neither holds the others back nor gets a broken
+ * picture afterwards; nor does a reader of a camera that stalled. */
+#include "rtsp_reader.h"
+#include "testutil.h"
+
+#define TOKEN "sender-test-token"
+#define FPS 30
+#define GOP 30
+
+/* Waits until R has WANT frames; FALSE after TIMEOUT seconds. */
+static gboolean
+wait_frames (RtsReader *r, guint64 want, double timeout)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  RtsReaderStats st;
+
+  for (;;) {
+    rts_reader_stats (r, &st);
+    if (st.frames >= want)
+      return TRUE;
+    if (g_get_monotonic_time () > end || rts_reader_error (r))
+      return FALSE;
+    g_usleep (20 * 1000);
+  }
+}
+
+static RtsReader *
+reader (TsServer *s, RtsReaderTransport t)
+{
+  g_autoptr (GError) err = NULL;
+  RtsReader *r = rts_reader_play (s->rtsp_ports[0], "/stream", t, 10, &err);
+
+  g_assert_no_error (err);
+  rts_reader_start_thread (r);
+  return r;
+}
+
+/* A joining reader's first frame is a keyframe, and the packet RTP-Info
+ * announced, whatever point of the GOP the camera is at; readers already
+ * watching get one keyframe a GOP, no more, however many join. */
+static void
+test_join (void)
+{
+  const char *args[] = { "--rtsp-ports=0", NULL };
+  TsServer *s = ts_server_start (args);
+  RtsReader *first;
+  RtsReader *joiners[6];
+  RtsReaderStats st;
+
+  g_assert_nonnull (s);
+  first = reader (s, RTS_READER_TCP);
+  g_assert_true (wait_frames (first, 10, 10));
+  /* Spread over more than a GOP, so they land at different points of
+   * it. */
+  for (guint i = 0; i < G_N_ELEMENTS (joiners); i++) {
+    g_usleep (230 * 1000);
+    joiners[i] = reader (s, i % 2 ? RTS_READER_UDP : RTS_READER_TCP);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (joiners); i++) {
+    g_assert_true (wait_frames (joiners[i], 2 * GOP, 10));
+    rts_reader_stats (joiners[i], &st);
+    g_test_message ("joiner %u (%s): first frame %s, %" G_GUINT64_FORMAT
+                    " keyframes in %" G_GUINT64_FORMAT " frames; RTP-Info "
+                    "seq %u rtptime %u, first packet seq %u ts %u",
+        i, i % 2 ? "udp" : "tcp", st.first_frame_key ? "key" : "delta",
+        st.keyframes, st.frames, st.rtpinfo_seq, st.rtpinfo_ts, st.first_seq,
+        st.first_ts);
+    g_assert_true (st.first_frame_key);
+    g_assert_true (st.have_rtpinfo);
+    g_assert_cmpuint (st.rtpinfo_seq, ==, st.first_seq);
+    g_assert_cmpuint (st.rtpinfo_ts, ==, st.first_ts);
+    g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
+    g_assert_cmpuint (st.delta_after_gap, ==, 0);
+    if (i % 2 == 0)
+      g_assert_cmpuint (st.lost, ==, 0);
+  }
+  rts_reader_stats (first, &st);
+  g_test_message ("the first reader: %" G_GUINT64_FORMAT
+                  " keyframes in %" G_GUINT64_FORMAT " frames while %u "
+                  "joined",
+      st.keyframes, st.frames, (guint) G_N_ELEMENTS (joiners));
+  g_assert_true (st.first_frame_key);
+  g_assert_cmpuint (st.lost, ==, 0);
+  /* One a GOP, the first included: a keyframe forced for each joiner would
+   * make six more. */
+  g_assert_cmpuint (st.keyframes, <=, st.frames / GOP + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (joiners); i++)
+    rts_reader_close (joiners[i], RTS_VANISH_TEARDOWN);
+  rts_reader_close (first, RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+/* Every reader's sender reports carry its stream's SSRC and a timestamp
+ * that matches its packets (whatever point of the clip each reader is
+ * at), from the first packets on, over TCP and UDP. */
+static void
+test_reports (void)
+{
+  const char *args[] = { "--rtsp-ports=0", NULL };
+  TsServer *s = ts_server_start (args);
+  RtsReader *r[2];
+  RtsReaderStats st;
+
+  g_assert_nonnull (s);
+  r[0] = reader (s, RTS_READER_TCP);
+  g_usleep (400 * 1000);
+  r[1] = reader (s, RTS_READER_UDP);
+  for (guint i = 0; i < 2; i++) {
+    g_assert_true (wait_frames (r[i], GOP, 10));
+    rts_reader_stats (r[i], &st);
+    g_test_message ("%s reader: %" G_GUINT64_FORMAT " sender reports, "
+                    "largest skew %.2f ms",
+        i ? "udp" : "tcp", st.reports, st.report_skew_ms);
+    g_assert_cmpuint (st.reports, >=, 1);
+    /* A frame is 33 ms; a wrong mapping would be off by far more. */
+    g_assert_cmpfloat (st.report_skew_ms, <, 50);
+  }
+  for (guint i = 0; i < 2; i++)
+    rts_reader_close (r[i], RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+/* A reader that stops reading (a small TCP window it does not empty):
+ * the others get every frame meanwhile; it misses frames, counted in
+ * /metrics, and once it reads again it goes on from a keyframe, every
+ * frame whole. */
+static void
+test_slow_reader (void)
+{
+  const char *args[] = { "--rtsp-ports=0", NULL };
+  TsServer *s = ts_server_start (args);
+  g_autoptr (GError) err = NULL;
+  RtsReader *fast, *slow;
+  RtsReaderStats st;
+  double dropped;
+
+  g_assert_nonnull (s);
+  fast = reader (s, RTS_READER_TCP);
+  slow = rts_reader_play_rcvbuf (s->rtsp_ports[0], "/stream", RTS_READER_TCP,
+      4096, 10, &err);
+  g_assert_no_error (err);
+  /* Not reading: in a second or two the server can write no more to it
+   * (its send buffer holds about a second of stream). */
+  g_usleep (4 * G_USEC_PER_SEC);
+  dropped = ts_metric_sum (s, "rtsp_test_server_reader_frames_dropped_total");
+  g_test_message ("frames dropped for the slow reader: %.0f", dropped);
+  g_assert_cmpfloat (dropped, >, 0);
+  rts_reader_start_thread (slow);
+  g_assert_true (wait_frames (slow, 3 * GOP, 10));
+  rts_reader_stats (slow, &st);
+  g_test_message ("slow reader: %" G_GUINT64_FORMAT
+                  " frames, %" G_GUINT64_FORMAT " gaps (%" G_GUINT64_FORMAT
+                  " packets missed)",
+      st.frames, st.gaps, st.lost);
+  g_assert_cmpuint (st.gaps, >=, 1);
+  g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
+  g_assert_cmpuint (st.delta_after_gap, ==, 0);
+  rts_reader_stats (fast, &st);
+  g_test_message ("fast reader: %" G_GUINT64_FORMAT
+                  " frames, %" G_GUINT64_FORMAT " gaps",
+      st.frames, st.gaps);
+  g_assert_cmpuint (st.gaps, ==, 0);
+  g_assert_cmpuint (st.frames, >=, 4 * GOP);
+  rts_reader_close (slow, RTS_VANISH_RST);
+  rts_reader_close (fast, RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+static guint
+fault (TsServer *s, const char *method, const char *body)
+{
+  const char *hdr[] = { "Authorization", "Bearer " TOKEN, NULL };
+  return ts_http (s->http_port, method, "/control/cameras/cam1/faults", hdr,
+      body, NULL, NULL);
+}
+
+/* The stall fault: readers get nothing while it holds and go on from a
+ * keyframe after it, every frame whole, over TCP and UDP. */
+static void
+test_stall (void)
+{
+  const char *args[] = { "--rtsp-ports=0", "--control-token=" TOKEN, NULL };
+  TsServer *s = ts_server_start (args);
+  RtsReader *r[2];
+  RtsReaderStats st;
+  guint64 before[2];
+
+  g_assert_nonnull (s);
+  for (guint i = 0; i < 2; i++) {
+    r[i] = reader (s, i ? RTS_READER_UDP : RTS_READER_TCP);
+    g_assert_true (wait_frames (r[i], 10, 10));
+  }
+  g_assert_cmpuint (fault (s, "POST", "{\"type\":\"stall\"}"), ==, 200);
+  g_usleep (300 * 1000);
+  for (guint i = 0; i < 2; i++) {
+    rts_reader_stats (r[i], &st);
+    before[i] = st.frames;
+  }
+  g_usleep (700 * 1000);
+  for (guint i = 0; i < 2; i++) {
+    rts_reader_stats (r[i], &st);
+    g_assert_cmpuint (st.frames, ==, before[i]);
+  }
+  g_assert_cmpuint (fault (s, "DELETE", NULL), ==, 200);
+  for (guint i = 0; i < 2; i++) {
+    g_assert_true (wait_frames (r[i], before[i] + GOP, 10));
+    rts_reader_stats (r[i], &st);
+    g_assert_cmpuint (st.gaps, >=, 1);
+    g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
+    g_assert_cmpuint (st.delta_after_gap, ==, 0);
+    rts_reader_close (r[i], RTS_VANISH_TEARDOWN);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sender/join", test_join);
+  g_test_add_func ("/sender/reports", test_reports);
+  g_test_add_func ("/sender/slow-reader", test_slow_reader);
+  g_test_add_func ("/sender/stall", test_stall);
+  return g_test_run ();
+}
