@@ -1431,17 +1431,25 @@ drop_reader (GstRTSPServer *server, GstRTSPClient *client, gpointer data)
   Drop *drop = data;
   GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
 
-  if (!g_object_get_data (G_OBJECT (client), READER_KEY))
+  if (!g_object_get_data (G_OBJECT (client), READER_KEY) || !conn)
     return GST_RTSP_FILTER_KEEP;
-  if (drop->rst && conn) {
-    /* A zero linger turns close into a reset: the reader sees
-     * ECONNRESET, as when a camera reboots or a NAT forgets it. */
+  /* The client is never closed from here (FILTER_REMOVE): that closed its
+   * connection under its own watch, which then spun on a stream that was
+   * gone, logging a critical each time, its port dead for good (seen under
+   * load). The watch closes it on its own path once the socket ends. */
+  if (drop->rst) {
+    /* A zero linger turns that close into a reset: the reader sees
+     * ECONNRESET, as when a camera reboots or a NAT forgets it. Only the
+     * read side ends here, so the peer gets no FIN before it. */
+    GSocket *sock = gst_rtsp_connection_get_read_socket (conn);
     struct linger lg = { 1, 0 };
-    setsockopt (g_socket_get_fd (gst_rtsp_connection_get_read_socket (conn)),
-        SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    setsockopt (g_socket_get_fd (sock), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    g_socket_shutdown (sock, TRUE, FALSE, NULL);
+  } else {
+    hang_up (client);
   }
   drop->dropped++;
-  return GST_RTSP_FILTER_REMOVE;
+  return GST_RTSP_FILTER_KEEP;
 }
 
 guint
