@@ -222,6 +222,7 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
     const GstRTSPTransport *tt;
     const GstRTSPUrl *url;
     g_autofree char *uri = NULL;
+    g_autofree char *control = NULL;
     guint index;
     Reader *rd;
 
@@ -254,8 +255,8 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
     url = gst_rtsp_stream_transport_get_url (tr);
     if (!url)
       continue;
-    uri = gst_rtsp_url_get_request_uri_with_control (url,
-        gst_rtsp_stream_get_control (f->streams[index].stream));
+    control = gst_rtsp_stream_get_control (f->streams[index].stream);
+    uri = gst_rtsp_url_get_request_uri_with_control (url, control);
     g_string_append_printf (info, "%surl=%s;seq=%u;rtptime=%u",
         info->len ? "," : "", uri, seq_of (&f->streams[index], rd->next),
         ts_of (&f->streams[index], rd->next, rd->delta));
