@@ -2,10 +2,14 @@
  * of issue 6.
  *
  *   bench-report DIR
+ *   bench-report --check DIR
  *
  * Writes DIR/results.json (every figure with its samples), DIR/results.csv,
  * DIR/table.md and, with gnuplot, DIR/readers.png and DIR/first-frame.png;
  * prints the table. Only reads what run.sh wrote: it can be rerun alone.
+ * With --check it prints TAP instead: whether the run shows what must hold
+ * on any machine (every reader got every frame, nothing leaked, nobody
+ * hung), never a speed; the test suite's smoke run of the harness.
  *
  * Its files are byte for byte what the first version of this report wrote,
  * so that results of old runs stay comparable with new ones: numbers in
@@ -1098,6 +1102,196 @@ write_file (const char *name, const char *text)
   }
 }
 
+/* ---- --check: what a run must show whatever the machine's speed -------- */
+
+static guint check_n, check_failed;
+
+static void check (gboolean ok, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+check (gboolean ok, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *what = NULL;
+  va_start (ap, fmt);
+  what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  printf ("%sok %u - %s\n", ok ? "" : "not ", ++check_n, what);
+  check_failed += !ok;
+}
+
+static gboolean
+exists (const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+/* Every file of PATTERN parses and satisfies OK; at least one exists.
+ * WHY gets the first file that does not. */
+static gboolean
+all_files (const char *pattern, gboolean (*ok) (JsonNode *), char **why)
+{
+  g_autoptr (GPtrArray) files = list (pattern, TRUE);
+  if (!files->len) {
+    *why = g_strdup_printf ("no raw/%s", pattern);
+    return FALSE;
+  }
+  for (guint i = 0; i < files->len; i++) {
+    JsonNode *j = load_json (files->pdata[i]);
+    if (!truthy (j) || !ok (j)) {
+      *why = g_path_get_basename (files->pdata[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+ff_ok (JsonNode *j)
+{
+  return NUM (j, "failed").d == 0 && NUM (j, "runs").d > 0
+      && NUM (j, "from_play_ms", "n").d == NUM (j, "runs").d;
+}
+
+static gboolean
+every_frame_ok (JsonNode *j)
+{
+  return all_played (j) && NUM (j, "readers").d > 0
+      && truthy (GET (j, "every_frame")) && NUM (j, "lost_packets").d == 0;
+}
+
+static gboolean
+measured_ok (JsonNode *j)
+{
+  return NUM (j, "runs").d > 0;
+}
+
+static gboolean
+played_ok (JsonNode *j)
+{
+  return NUM (j, "playing").d > 0;
+}
+
+static gboolean
+churn_ok (JsonNode *j)
+{
+  return NUM (j, "failed").d == 0
+      && NUM (j, "ok").d == NUM (j, "cycles").d + NUM (j, "warmup").d
+      && truthy (GET (j, "after")) && NUM (j, "threads_growth").d <= 0
+      && NUM (j, "fds_growth").d <= 0 && NUM (j, "rss_growth_mib").d < 5;
+}
+
+static gboolean
+startup_ok (JsonNode *j)
+{
+  return NUM (j, "failed").d == 0 && NUM (j, "runs").d > 0;
+}
+
+static gboolean
+jsonl_ok (const char *name, gboolean (*ok) (JsonNode *), char **why)
+{
+  g_autoptr (GPtrArray) js = load_jsonl (raw_path (name));
+  if (!js->len) {
+    *why = g_strdup_printf ("no raw/%s", name);
+    return FALSE;
+  }
+  for (guint i = 0; i < js->len; i++)
+    if (!ok (js->pdata[i])) {
+      *why = g_strdup_printf ("raw/%s, line %u", name, i + 1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+text_has (const char *pattern, const char *needle, const char *absent,
+    char **why)
+{
+  g_autoptr (GPtrArray) files = list (pattern, TRUE);
+  if (!files->len) {
+    *why = g_strdup_printf ("no raw/%s", pattern);
+    return FALSE;
+  }
+  for (guint i = 0; i < files->len; i++) {
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents (files->pdata[i], &text, NULL, NULL)
+        || !strstr (text, needle) || (absent && strstr (text, absent))) {
+      *why = g_path_get_basename (files->pdata[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Reads a finished run (its report included) and prints TAP: only what
+ * holds on any machine, never a speed. The test suite runs the harness at
+ * tiny sizes (bench/run.sh --smoke) and then this. */
+static int
+check_run (void)
+{
+  g_autofree char *why = NULL;
+  g_autofree char *events = NULL;
+  g_autofree char *gnuplot = NULL;
+  gboolean quiet = TRUE;
+
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    g_clear_pointer (&why, g_free);                                            \
+    gboolean c_ = (cond);                                                      \
+    check (c_, __VA_ARGS__);                                                   \
+    if (!c_ && why)                                                            \
+      printf ("#   first seen in %s\n", why);                                  \
+  } while (0)
+
+  CHECK (exists ("table.md") && exists ("results.json")
+          && exists ("results.csv"),
+      "the report wrote table.md, results.json and results.csv");
+  if ((gnuplot = g_find_program_in_path ("gnuplot")))
+    CHECK (exists ("readers.png") && exists ("first-frame.png"),
+        "the report drew readers.png and first-frame.png");
+  CHECK (jsonl_ok ("startup-ours.jsonl", startup_ok, &why)
+          && jsonl_ok ("startup-ours-describe.jsonl", startup_ok, &why),
+      "ours started to /health 200 and to DESCRIBE 200 every time");
+  CHECK (jsonl_ok ("startup-base.jsonl", startup_ok, &why),
+      "the baseline started to DESCRIBE 200 every time");
+  CHECK (all_files ("ff-*-ours-r*.json", ff_ok, &why),
+      "ours: every first-frame run got its keyframe, TCP and UDP");
+  CHECK (all_files ("ff-*-base-r*.json", measured_ok, &why),
+      "the baseline's first-frame runs were measured");
+  CHECK (all_files ("readers-*-ours-r*.json", every_frame_ok, &why),
+      "ours: every reader of every readers run received every frame, no "
+      "packet lost");
+  CHECK (all_files ("cams-*-ours.json", every_frame_ok, &why),
+      "ours: cameras with one reader each, every frame");
+  CHECK (all_files ("readers-*-base-r*.json", played_ok, &why),
+      "the baseline's readers runs were measured");
+  CHECK (all_files ("churn-ours.json", churn_ok, &why),
+      "ours: every churn cycle played; threads and fds back where they "
+      "started, RSS within 5 MB");
+  CHECK (text_has ("wrk-*-ours-r*.txt", "Requests/sec", "Non-2xx", &why),
+      "wrk ran against /health, every answer 2xx");
+  {
+    g_autoptr (GArray) hc = numbers (raw_path ("hc-http-ours.txt"));
+    g_autoptr (GArray) st = numbers (raw_path ("sigterm-ours.txt"));
+    CHECK (hc->len > 0 && st->len > 0,
+        "rtsp-health-check and SIGTERM were timed (%u and %u samples)", hc->len,
+        st->len);
+  }
+  if (g_file_get_contents (raw_path ("events.txt"), &events, NULL, NULL)) {
+    g_auto (GStrv) lines = g_strsplit (events, "\n", -1);
+    for (char **l = lines; *l; l++)
+      if (g_str_has_prefix (*l, "ours ") || g_str_has_prefix (*l, "ours:")) {
+        printf ("# %s\n", *l);
+        quiet = FALSE;
+      }
+  }
+  CHECK (quiet, "ours never died, hung or stopped answering (raw/events.txt)");
+#undef CHECK
+  printf ("1..%u\n", check_n);
+  return check_failed ? 1 : 0;
+}
+
 /* ---- plots ------------------------------------------------------------ */
 
 static const char plot_script[] =
@@ -1242,8 +1436,14 @@ main (int argc, char **argv)
   Series *ff[2][2][2];
   Num ff_failed[2][2];
 
+  gboolean checking = argc > 1 && g_str_equal (argv[1], "--check");
+
+  if (checking) {
+    argc--;
+    argv++;
+  }
   if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-    fprintf (stderr, "usage: bench-report [DIR]\n");
+    fprintf (stderr, "usage: bench-report [--check] [DIR]\n");
     return 2;
   }
   dir = argc > 1 ? argv[1] : ".";
@@ -1251,6 +1451,13 @@ main (int argc, char **argv)
   keep_nodes =
       g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   keep_strs = g_ptr_array_new_with_free_func (g_free);
+  if (checking) {
+    int rc = check_run ();
+    g_ptr_array_unref (keep_nodes);
+    g_ptr_array_unref (keep_strs);
+    g_free (raw);
+    return rc;
+  }
   all_series = g_ptr_array_new_with_free_func (series_free);
   rows = g_array_new (FALSE, FALSE, sizeof (Row));
   figures = json_object_new ();
@@ -1548,7 +1755,9 @@ main (int argc, char **argv)
       machine_get (mkeys, mvals, "os"), machine_get (mkeys, mvals, "gstreamer"),
       machine_get (mkeys, mvals, "date"), machine_get (mkeys, mvals, "seconds"),
       g_str_equal (machine_get (mkeys, mvals, "quick"), "1") ? " (--quick)"
-                                                             : "",
+          : g_str_equal (machine_get (mkeys, mvals, "quick"), "smoke")
+          ? " (--smoke)"
+          : "",
       machine_get (mkeys, mvals, "load_before"),
       machine_get (mkeys, mvals, "load_after"));
   {

@@ -3,7 +3,15 @@
 # the hand-made gst-rtsp-server with four live x264 cameras), on loopback, A/B
 # interleaved, bounded in time (10-15 minutes on a shared 2-core machine; --quick about 3).
 #
-# Usage: bench/run.sh [--quick] [--server PATH] [--server-arg ARG]... [--out DIR]
+# Usage: bench/run.sh [--quick|--smoke] [--build DIR] [--server PATH]
+#                     [--server-arg ARG]... [--out DIR]
+#   --smoke            tiny sizes, about a minute: the test suite's run of the
+#                      harness, so that it cannot rot; its figures mean nothing
+#                      (bench-report --check then asserts what does not
+#                      depend on speed: every reader got every frame, nothing
+#                      leaked, nobody hung)
+#   --build DIR        an existing Meson build directory to take every binary
+#                      from (default: build-bench, set up here as a release)
 #   --server PATH      the rtsp-test-server binary to measure (default: the
 #                      release build made here, build-bench/rtsp-test-server)
 #   --server-arg ARG   an extra flag for it (repeat), e.g. a source option
@@ -18,38 +26,58 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 QUICK=0
+SMOKE=0
+BUILD=build-bench
 SERVER=""
 SERVER_ARGS=()
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
+    --smoke) SMOKE=1 ;;
+    --build) BUILD=$2; shift ;;
     --server) SERVER=$2; shift ;;
     --server-arg) SERVER_ARGS+=("$2"); shift ;;
     --out) OUT=$2; shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--server PATH] [--server-arg ARG]... [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick|--smoke] [--build DIR] [--server PATH] [--server-arg ARG]... [--out DIR]" >&2; exit 2 ;;
   esac
   shift
 done
 
 sh scripts/install-deps.sh --bench || exit 1
 
-BUILD=build-bench
-if [ ! -f $BUILD/build.ninja ]; then
-  meson setup $BUILD --buildtype=release >/dev/null || exit 1
+if [ ! -f "$BUILD/build.ninja" ]; then
+  meson setup "$BUILD" --buildtype=release >/dev/null || exit 1
 fi
-timeout 900 ninja -C $BUILD rtsp-test-server rtsp-health-check bench/baseline bench/rtsp-bench-client bench/bench-report >/dev/null || {
+timeout 900 ninja -C "$BUILD" rtsp-test-server rtsp-health-check bench/baseline bench/rtsp-bench-client bench/bench-report >/dev/null || {
   echo "bench: build failed" >&2
   exit 1
 }
+BUILD=$(realpath "$BUILD")
 SERVER=${SERVER:-$BUILD/rtsp-test-server}
 SERVER=$(realpath "$SERVER")
-BASELINE=$ROOT/$BUILD/bench/baseline
-CLIENT=$ROOT/$BUILD/bench/rtsp-bench-client
-CHECK=$ROOT/$BUILD/rtsp-health-check
-REPORT=$ROOT/$BUILD/bench/bench-report
+BASELINE=$BUILD/bench/baseline
+CLIENT=$BUILD/bench/rtsp-bench-client
+CHECK=$BUILD/rtsp-health-check
+REPORT=$BUILD/bench/bench-report
 
-if [ "$QUICK" = 1 ]; then
+CHURN_ARGS=()
+if [ "$SMOKE" = 1 ]; then
+  ROUNDS=1
+  STARTUPS=2
+  FF=3
+  WINDOW=1
+  READERS="4 40"
+  CHURN=40
+  CHURN_ARGS=(--warmup 10 --settle 2)
+  HC=5
+  WRK_S=1
+  IDLE_S=1
+  CAM_STEPS=1
+  BASE_CAMS="4"
+  OURS_CAMS="8"
+  QUICK=smoke
+elif [ "$QUICK" = 1 ]; then
   ROUNDS=1          # A/B rounds of the four-camera block
   STARTUPS=6        # start-up runs per server
   FF=8              # first-frame runs per transport, server and round
@@ -319,7 +347,7 @@ block() {
   if [ "$r" = "$ROUNDS" ]; then
     alive_or_restart "churn" || return
     note "$kind: $CHURN churn cycles"
-    client $((CHURN / 5 + 60)) churn -n "$CHURN" --pid "$SPID" $URLS >"$RAW/churn-$kind.json"
+    client $((CHURN / 5 + 60)) churn -n "$CHURN" "${CHURN_ARGS[@]}" --pid "$SPID" $URLS >"$RAW/churn-$kind.json"
     LAST_STEP=churn
   fi
   # The end of the round: SIGTERM to exit, four readers playing.
@@ -348,7 +376,7 @@ done
 MAXC=$(ours_max_cams)
 echo "$MAXC" >"$RAW/ours-max-cameras.txt"
 # Our steps: the largest CAM_STEPS of these the server accepts.
-read -r -a ours_steps <<<"$(for k in 4 8 12 16 32 64 100 200 300 400; do
+read -r -a ours_steps <<<"$(for k in ${OURS_CAMS:-4 8 12 16 32 64 100 200 256 300 400}; do
   [ "$k" -le "$MAXC" ] && echo "$k"; done | tail -n "$CAM_STEPS" | xargs)"
 set -- $BASE_CAMS
 base_steps=("$@")

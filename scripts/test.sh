@@ -120,6 +120,26 @@ cat build-test/fuzz.tap
 count_tap build-test/fuzz.tap
 step_result "fuzz" "$rc"
 
+# The benchmark harness at tiny sizes, so that it cannot rot: every step of
+# bench/run.sh against both servers (about 40 s), then what a run must show
+# on any machine (every reader got every frame, nothing leaked, nobody
+# hung); never a speed. The figures of a smoke run mean nothing.
+step "bench: smoke run of the harness (bench/run.sh --smoke)"
+rm -rf build-test/bench-smoke
+timeout 600 bash bench/run.sh --smoke --build build-test --out build-test/bench-smoke \
+  >build-test/bench-smoke.log 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then
+  build-test/bench/bench-report --check build-test/bench-smoke >build-test/bench-smoke.tap
+  rc=$?
+else
+  tail -n 30 build-test/bench-smoke.log >&2
+  echo "not ok 1 - bench/run.sh --smoke exited $rc (log: build-test/bench-smoke.log)" >build-test/bench-smoke.tap
+fi
+cat build-test/bench-smoke.tap
+count_tap build-test/bench-smoke.tap
+step_result "bench smoke" "$rc"
+
 # The release server under valgrind memcheck: four cameras played over TCP
 # and UDP, every endpoint, SIGTERM (about 1 minute; up to 2 when loaded).
 step "valgrind: memcheck of a short integration scenario (scripts/valgrind.sh)"
