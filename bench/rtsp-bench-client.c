@@ -36,6 +36,9 @@
 
 #define HANDSHAKE_TIMEOUT_NS (10 * G_GINT64_CONSTANT (1000000000))
 #define MAX_BUFFERED (4 * 1024 * 1024)
+/* churn's before and after: the quietest look over this long, a little
+ * more than the server's default probe interval. */
+#define SETTLE_WINDOW_S 2.5
 
 typedef struct {
   char *text;
@@ -199,6 +202,30 @@ proc_stat (int pid)
     while (g_dir_read_name (dir))
       s.fds++;
     g_dir_close (dir);
+  }
+  return s;
+}
+
+/* The process at its quietest over SECONDS: the fewest threads and fds of
+ * samples 100 ms apart, RSS and CPU of the last. The server's health probes
+ * start and end a few threads every probe interval (2 s by default): one
+ * look could land on a probe in flight, and that is no leak. */
+static ProcStat
+settled_stat (int pid, double seconds)
+{
+  ProcStat s = proc_stat (pid);
+  if (pid <= 0)
+    return s;
+  for (gint64 until = now_ns () + (gint64) (seconds * 1e9);
+       now_ns () < until;) {
+    ProcStat t;
+    g_usleep (100000);
+    t = proc_stat (pid);
+    if (!t.ok)
+      continue;
+    t.threads = s.ok ? MIN (s.threads, t.threads) : t.threads;
+    t.fds = s.ok ? MIN (s.fds, t.fds) : t.fds;
+    s = t;
   }
   return s;
 }
@@ -1044,7 +1071,7 @@ mode_churn (Ctx *ctx, const Opts *o)
            * after them. */
           for (gint64 until = now_ns () + 1000000000; now_ns () < until;)
             poll_once (ctx, slots, 5);
-          warm = proc_stat (o->pid);
+          warm = settled_stat (o->pid, SETTLE_WINDOW_S);
           t_warm = now_ns ();
         }
       }
@@ -1065,11 +1092,12 @@ mode_churn (Ctx *ctx, const Opts *o)
   }
   /* The server frees a session when it notices the connection is gone;
    * give it the settle time before the last look. */
-  g_usleep (2000000);
+  if (o->pid > 0)
+    g_usleep (2000000);
   after_2s = proc_stat (o->pid);
-  if (o->settle > 2)
-    g_usleep ((gulong) ((o->settle - 2) * 1e6));
-  after = proc_stat (o->pid);
+  if (o->settle > 2 + SETTLE_WINDOW_S)
+    g_usleep ((gulong) ((o->settle - 2 - SETTLE_WINDOW_S) * 1e6));
+  after = settled_stat (o->pid, SETTLE_WINDOW_S);
 
   g_string_append_printf (out,
       "{\"mode\":\"churn\",\"drop\":\"%s\",\"cycles\":%d,\"warmup\":%d,"
@@ -1340,8 +1368,10 @@ usage (void)
       "  --drop rst|teardown  churn: how a reader leaves (default rst)\n"
       "  --no-range      PLAY without Range: npt=0.000-\n"
       "  --warmup N      churn: cycles before the 'before' snapshot (50)\n"
-      "  --settle S      churn: wait before the 'after' snapshot (12; one\n"
-      "                  more is taken after 2 s)\n"
+      "  --settle S      churn: time from the last cycle to the end of the\n"
+      "                  'after' snapshot (12; one more is taken after 2 s);\n"
+      "                  'before' and 'after' are the fewest threads and fds\n"
+      "                  seen over 2.5 s, past the server's probes\n"
       "  --health URL    startup: poll this /health until 200, all ports open\n"
       "  --describe URL  startup: poll DESCRIBE on it until 200 (repeat)\n");
 }

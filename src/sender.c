@@ -22,6 +22,8 @@
 /* A multicast group nobody was seen on for this long stops. */
 #define GROUP_GRACE (2 * GST_SECOND)
 #define BATCH 64
+/* How long a client whose write failed is kept (see hold()). */
+#define HOLD (2 * GST_SECOND)
 
 /* One reader of one stream (kept on its GstRTSPStreamTransport), or a
  * stream's multicast group. Its stream is the camera's timeline shifted by
@@ -34,7 +36,6 @@ typedef struct {
   gboolean resync; /* go on from the next keyframe */
   guint plan;      /* bumped at each PLAY; ARMED != PLAN: set up again */
   guint armed;
-  gboolean warned;
   GWeakRef client; /* TCP: whose connection it writes to */
   GstClockTime next_sr;
   guint32 packets, octets; /* sent since its PLAY, for its reports */
@@ -70,12 +71,18 @@ struct RtsFeed {
   GstClockTime t0; /* monotonic ns: the timeline's 0, on a whole second */
   gboolean stalled;
   gboolean removed;
+  GArray *held; /* Held: clients whose write failed, kept a while */
   /* The sender's: under its lock. */
   GstClockTime next_due;
   gboolean kicked;
   /* Atomic. */
   guint64 packets, frames, bytes, frames_dropped, resyncs;
 };
+
+typedef struct {
+  GstRTSPClient *client; /* a reference */
+  GstClockTime until;
+} Held;
 
 /* The one sending thread and the feeds it serves. */
 static struct {
@@ -116,6 +123,9 @@ feed_unref (gpointer data)
   if (!g_atomic_int_dec_and_test (&f->ref))
     return;
   /* The streams and sockets went in rts_feed_free(). */
+  for (guint i = 0; i < f->held->len; i++)
+    g_object_unref (g_array_index (f->held, Held, i).client);
+  g_array_free (f->held, TRUE);
   rts_rtp_clip_unref (f->clip);
   g_free (f->cname);
   g_mutex_clear (&f->lock);
@@ -369,6 +379,32 @@ make_packet (const Stream *st, guint64 g, guint32 ts_shift)
   return buf;
 }
 
+/* Under F's lock: CLIENT's write just failed. gst-rtsp-server 1.22 answers
+ * a failed write (the peer gone, the backlog full) by closing the client
+ * from an idle source in the client's own context that holds no reference
+ * to it (rtsp-client.c, do_send_data_list): a client finalized before that
+ * source ran was then closed after it was freed, and the heap corrupted
+ * (seen under churn: a reader reset while its frame was being written).
+ * Such a client is kept alive here long after that source ran. */
+static void
+hold (RtsFeed *f, GstRTSPClient *client, GstClockTime now)
+{
+  Held h = { g_object_ref (client), now + HOLD };
+  g_array_append_val (f->held, h);
+}
+
+/* Under F's lock: the clients held long enough, let go of in LATER. */
+static void
+release_held (RtsFeed *f, GstClockTime now, GPtrArray *later)
+{
+  guint n = 0;
+
+  while (n < f->held->len && g_array_index (f->held, Held, n).until <= now)
+    g_ptr_array_add (later, g_array_index (f->held, Held, n++).client);
+  if (n)
+    g_array_remove_range (f->held, 0, n);
+}
+
 /* The packets FIRST.. (N of them) to a TCP reader, in one write through
  * CLIENT's connection; FALSE when it took none (its connection is full). */
 static gboolean
@@ -454,7 +490,8 @@ send_report (RtsFeed *f, Stream *st, Reader *rd, GstRTSPStreamTransport *tr,
   if (tr) {
     GstRTSPClient *client = g_weak_ref_get (&rd->client);
     if (client) {
-      gst_rtsp_stream_transport_send_rtcp (tr, buf);
+      if (!gst_rtsp_stream_transport_send_rtcp (tr, buf))
+        hold (f, client, now);
       g_ptr_array_add (later, client);
     }
   } else {
@@ -525,16 +562,13 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
     arm (rd, tr, tt);
   if (tcp) {
     /* gst-rtsp-server holds no reference to the client a transport writes
-     * to: ours keeps it alive while we write. None: its PLAY was not seen
-     * (a bug) or the client is gone, and the transport with it soon. */
+     * to: ours keeps it alive while we write. None: the client is gone
+     * (reset under churn), and the transport with it soon; or its PLAY's
+     * answer is not out yet (the transport joins the stream just before),
+     * and rts_feed_plan_play() places it in a moment. */
     client = g_weak_ref_get (&rd->client);
     if (client)
       g_ptr_array_add (later, client); /* let go outside the feed's lock */
-    else if (!rd->warned) {
-      g_warning ("sender: camera %s: a TCP reader without a connection",
-          f->cname);
-      rd->warned = TRUE;
-    }
     can_send = can_send && client;
   } else if (rd->to_len == 0) {
     can_send = FALSE;
@@ -566,6 +600,7 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
         for (guint i = 0; i < n; i++)
           rd->octets += rts_rtp_track_packet (st->track, first + i)->size - 12;
       } else if (tcp) {
+        hold (f, client, now);
         /* Its connection is full: what it missed is gone, and it goes on
          * from a keyframe once it takes data again (tried again at its
          * next frame, not before). Its place stays where the refused
@@ -626,6 +661,7 @@ feed_tick (RtsFeed *f, GstClockTime now)
     return G_MAXUINT64;
   }
   head = advance_head (f, now);
+  release_held (f, now, later);
   for (guint i = 0; i < f->n_streams; i++) {
     Stream *st = &f->streams[i];
     GList *trs = gst_rtsp_stream_transport_filter (st->stream, NULL, NULL);
@@ -730,6 +766,7 @@ rts_feed_new (const RtsFeedSetup *setup)
     reader_quark = g_quark_from_static_string ("rts-feed-reader");
   f->ref = 1;
   g_mutex_init (&f->lock);
+  f->held = g_array_new (FALSE, FALSE, sizeof (Held));
   f->cname = g_strdup (setup->cname);
   f->clip = rts_rtp_clip_ref (setup->clip);
   /* On a whole second: cameras' frame grids line up, and one wake-up
