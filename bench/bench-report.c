@@ -1167,10 +1167,13 @@ measured_ok (JsonNode *j)
   return NUM (j, "runs").d > 0;
 }
 
+/* The baseline is measured, not judged: gst-rtsp-server 1.22 aborts now and
+ * then under many joining readers (gst_rtsp_media_get_rates), and its run
+ * then says so. */
 static gboolean
-played_ok (JsonNode *j)
+readers_run (JsonNode *j)
 {
-  return NUM (j, "playing").d > 0;
+  return GET (j, "readers") && GET (j, "playing");
 }
 
 static gboolean
@@ -1264,7 +1267,7 @@ check_run (void)
       "packet lost");
   CHECK (all_files ("cams-*-ours.json", every_frame_ok, &why),
       "ours: cameras with one reader each, every frame");
-  CHECK (all_files ("readers-*-base-r*.json", played_ok, &why),
+  CHECK (all_files ("readers-*-base-r*.json", readers_run, &why),
       "the baseline's readers runs were measured");
   CHECK (all_files ("churn-ours.json", churn_ok, &why),
       "ours: every churn cycle played; threads and fds back where they "
