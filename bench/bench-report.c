@@ -1127,24 +1127,43 @@ exists (const char *name)
   return g_file_test (path, G_FILE_TEST_IS_REGULAR);
 }
 
-/* Every file of PATTERN parses and satisfies OK; at least one exists.
- * WHY gets the first file that does not. */
+/* Every file of PATTERN in raw/ satisfies OK (given its path and DATA); at
+ * least one exists. WHY gets the first that does not. */
 static gboolean
-all_files (const char *pattern, gboolean (*ok) (JsonNode *), char **why)
+every_file (const char *pattern, gboolean (*ok) (const char *, gconstpointer),
+    gconstpointer data, char **why)
 {
   g_autoptr (GPtrArray) files = list (pattern, TRUE);
   if (!files->len) {
     *why = g_strdup_printf ("no raw/%s", pattern);
     return FALSE;
   }
-  for (guint i = 0; i < files->len; i++) {
-    JsonNode *j = load_json (files->pdata[i]);
-    if (!truthy (j) || !ok (j)) {
+  for (guint i = 0; i < files->len; i++)
+    if (!ok (files->pdata[i], data)) {
       *why = g_path_get_basename (files->pdata[i]);
       return FALSE;
     }
-  }
   return TRUE;
+}
+
+typedef struct {
+  gboolean (*ok) (JsonNode *);
+} JsonOk;
+
+static gboolean
+json_file_ok (const char *path, gconstpointer data)
+{
+  const JsonOk *test = data;
+  JsonNode *j = load_json (path);
+  return truthy (j) && test->ok (j);
+}
+
+/* Every JSON file of PATTERN parses and satisfies OK. */
+static gboolean
+all_files (const char *pattern, gboolean (*ok) (JsonNode *), char **why)
+{
+  JsonOk test = { ok };
+  return every_file (pattern, json_file_ok, &test, why);
 }
 
 static gboolean
@@ -1207,24 +1226,26 @@ jsonl_ok (const char *name, gboolean (*ok) (JsonNode *), char **why)
   return TRUE;
 }
 
+typedef struct {
+  const char *needle, *absent;
+} Text;
+
+static gboolean
+text_file_ok (const char *path, gconstpointer data)
+{
+  const Text *t = data;
+  g_autofree char *text = NULL;
+  return g_file_get_contents (path, &text, NULL, NULL)
+      && strstr (text, t->needle) && !(t->absent && strstr (text, t->absent));
+}
+
+/* Every file of PATTERN holds NEEDLE and not ABSENT (if not NULL). */
 static gboolean
 text_has (const char *pattern, const char *needle, const char *absent,
     char **why)
 {
-  g_autoptr (GPtrArray) files = list (pattern, TRUE);
-  if (!files->len) {
-    *why = g_strdup_printf ("no raw/%s", pattern);
-    return FALSE;
-  }
-  for (guint i = 0; i < files->len; i++) {
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents (files->pdata[i], &text, NULL, NULL)
-        || !strstr (text, needle) || (absent && strstr (text, absent))) {
-      *why = g_path_get_basename (files->pdata[i]);
-      return FALSE;
-    }
-  }
-  return TRUE;
+  Text t = { needle, absent };
+  return every_file (pattern, text_file_ok, &t, why);
 }
 
 /* Reads a finished run (its report included) and prints TAP: only what

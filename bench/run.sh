@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmarks of issue 6: rtsp-test-server against the baseline (bench/baseline.c,
 # the hand-made gst-rtsp-server with four live x264 cameras), on loopback, A/B
-# interleaved, bounded in time (10-15 minutes on a shared 2-core machine; --quick about 3).
+# interleaved, bounded in time (about 5 minutes on a 2-core machine; --quick
+# about 2).
 #
 # Usage: bench/run.sh [--quick|--smoke] [--build DIR] [--server PATH]
 #                     [--server-arg ARG]... [--out DIR]
@@ -16,6 +17,9 @@
 #                      release build made here, build-bench/rtsp-test-server)
 #   --server-arg ARG   an extra flag for it (repeat), e.g. a source option
 #   --out DIR          results directory (default bench/results/DATE)
+# OURS_CAMS (environment): the camera counts the cameras-per-core step may
+# use, e.g. OURS_CAMS="8 16" for live cameras, whose encoders could not keep
+# up with 256 (the largest CAM_STEPS of them the server accepts are used).
 # Prints the table; writes DIR/results.json, results.csv, table.md, *.png
 # and the raw output of every run under DIR/raw/.
 #

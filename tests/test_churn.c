@@ -356,7 +356,7 @@ test_fast_rst (void)
   const char *client = g_getenv ("RTS_BENCH_CLIENT");
   TsServer *s = ts_server_start (NULL);
   char *u[4] = { NULL };
-  guint status = 0;
+  g_autoptr (JsonObject) h = NULL;
 
   g_assert_nonnull (client);
   g_assert_nonnull (s);
@@ -380,17 +380,9 @@ test_fast_rst (void)
     /* Still running: the server, not its corpse, answers what follows. */
     g_assert_nonnull (g_subprocess_get_identifier (s->proc));
   }
-  {
-    g_autoptr (JsonObject) h = NULL;
-    for (int i = 0; i < 50; i++) {
-      g_clear_pointer (&h, json_object_unref);
-      h = ts_http_json (s->http_port, "/health", &status);
-      if (status == 200)
-        break;
-      g_usleep (100000);
-    }
-    g_assert_cmpuint (status, ==, 200);
-  }
+  h = ts_wait_health (s->http_port, 200, -1, 5);
+  g_assert_nonnull (h);
+  g_assert_cmpstr (json_object_get_string_member (h, "status"), ==, "healthy");
   {
     g_autoptr (GError) err = NULL;
     RtsReader *r =
