@@ -1618,10 +1618,17 @@ rts_rtsp_server_connections (RtsRtspServer *srv)
   return n;
 }
 
+/* Every connection ends, each client then closing on its own path (see
+ * hang_up): FILTER_REMOVE would close it from this thread, under its own
+ * watch, which then spun on the closed connection logging a critical per
+ * turn until the process exited (seen at shutdown under load: thousands of
+ * lines, the last one cut short). */
 static GstRTSPFilterResult
-remove_all_clients (GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+hang_up_all_clients (GstRTSPServer *server, GstRTSPClient *client,
+    gpointer data)
 {
-  return GST_RTSP_FILTER_REMOVE;
+  hang_up (client);
+  return GST_RTSP_FILTER_KEEP;
 }
 
 static GstRTSPFilterResult
@@ -1638,7 +1645,7 @@ rts_rtsp_server_stop (RtsRtspServer *srv)
   g_autoptr (GstRTSPSessionPool) pool = NULL;
 
   rts_rtsp_server_set_listen_state (srv, RTS_LISTEN_CLOSED, NULL);
-  gst_rtsp_server_client_filter (srv->server, remove_all_clients, NULL);
+  gst_rtsp_server_client_filter (srv->server, hang_up_all_clients, NULL);
   pool = gst_rtsp_server_get_session_pool (srv->server);
   gst_rtsp_session_pool_filter (pool, remove_all_sessions, NULL);
 }

@@ -916,6 +916,9 @@ test_sigterm_with_readers (void)
   g_assert_true (
       ts_server_wait_log (s, "health: unhealthy: shutting down", 1, 0));
   g_assert_true (ts_server_wait_log (s, "shutdown: done", 1, 0));
+  /* Clients closed from the main thread once made their watches spin,
+   * logging a GLib critical per turn (rts_rtsp_server_stop). */
+  g_assert_cmpuint (ts_server_log_count (s, "assertion"), ==, 0);
   g_subprocess_force_exit (tcp);
   g_subprocess_force_exit (udp);
   ts_server_free (s);
@@ -1244,7 +1247,9 @@ test_json_logs (void)
     if (!*lines[i])
       continue;
     if (!json_parser_load_from_data (parser, lines[i], -1, NULL))
-      g_error ("not JSON: %s", lines[i]);
+      g_error ("not JSON: line %u: '%s' (before it: '%s'; after it: '%s')",
+          i + 1, lines[i], i ? lines[i - 1] : "",
+          lines[i + 1] ? lines[i + 1] : "(the end)");
     o = json_node_get_object (json_parser_get_root (parser));
     g_assert_nonnull (json_object_get_string_member (o, "time"));
     g_assert_nonnull (json_object_get_string_member (o, "level"));
@@ -1252,6 +1257,7 @@ test_json_logs (void)
     n++;
   }
   g_assert_cmpuint (n, >=, 8);
+  g_assert_cmpuint (ts_server_log_count (s, "assertion"), ==, 0);
   g_assert_true (
       ts_server_wait_log (s, "\"msg\":\"readiness: not ready", 1, 0));
   ts_server_free (s);
