@@ -589,19 +589,33 @@ check_body_size (SoupServer *server, SoupServerMessage *msg, const char *path,
     GHashTable *query, gpointer data)
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
-  const char *answer;
+  const char *status, *body;
+  g_autofree char *answer = NULL;
   GIOStream *conn;
 
   switch (soup_message_headers_get_encoding (h)) {
-    case SOUP_ENCODING_CONTENT_LENGTH:
-      if (soup_message_headers_get_content_length (h) <= MAX_CONTROL_BODY)
+    case SOUP_ENCODING_CONTENT_LENGTH: {
+      /* Read here, not with soup_message_headers_get_content_length(): it
+       * makes a negative or overflowing length -1, which compared as a
+       * size let any body in, buffered whole (500 MiB seen). */
+      const char *len = soup_message_headers_get_one (h, "Content-Length");
+      guint64 n = 0;
+      if (!len
+          || g_ascii_string_to_unsigned (len, 10, 0, MAX_CONTROL_BODY, &n,
+              NULL))
         return;
-      answer = "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n"
-               "Content-Length: 0\r\n\r\n";
+      if (*len && strspn (len, "0123456789") == strlen (len)) {
+        status = "413 Payload Too Large";
+        body = "{\"error\":\"request body over 65536 bytes\"}";
+      } else {
+        status = "400 Bad Request";
+        body = "{\"error\":\"invalid Content-Length\"}";
+      }
       break;
+    }
     case SOUP_ENCODING_CHUNKED:
-      answer = "HTTP/1.1 411 Length Required\r\nConnection: close\r\n"
-               "Content-Length: 0\r\n\r\n";
+      status = "411 Length Required";
+      body = "{\"error\":\"a request body needs a Content-Length\"}";
       break;
     default:
       return;
@@ -609,6 +623,10 @@ check_body_size (SoupServer *server, SoupServerMessage *msg, const char *path,
   conn = soup_server_message_steal_connection (msg);
   if (!conn)
     return;
+  answer = g_strdup_printf ("HTTP/1.1 %s\r\nConnection: close\r\n"
+                            "Content-Type: application/json\r\n"
+                            "Content-Length: %zu\r\n\r\n%s",
+      status, strlen (body), body);
   /* A few bytes into an empty send buffer: written at once. */
   g_output_stream_write_all (g_io_stream_get_output_stream (conn), answer,
       strlen (answer), NULL, NULL, NULL);
