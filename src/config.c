@@ -114,7 +114,9 @@ static const RtsSetting rts_settings[] = {
       0 },
   { "max-http-connections", "limits.max_http_connections",
       SRV (max_http_connections), SET_UINT, "256", 1, 100000, NULL, "N",
-      "HTTP connections open at once; one more gets 503 and is closed", 0 },
+      "HTTP connections open at once; at the limit the one open longest gives "
+      "way if open over 1 s, else the new one gets 503",
+      0 },
   { "ignore-play-range", "limits.ignore_play_range", SRV (ignore_play_range),
       SET_BOOL, "true", 0, 0, NULL, "BOOL",
       "drop a PLAY's Range so gst-rtsp-server does not seek (flush) the "

@@ -25,9 +25,10 @@ struct RtsHttpApi {
   GSocketService *service; /* accepts for soup: see on_incoming() */
   guint port;
   gint64 started_mono;
-  GHashTable *conns; /* HttpConn* open now */
-  guint64 refused;   /* connections answered 503: max_connections */
-  guint64 idle_closed;
+  GHashTable *conns;   /* HttpConn* open now */
+  guint64 refused;     /* connections answered 503: max_connections */
+  guint64 idle_closed; /* by the idle timeout, or given way (on_incoming) */
+  guint n_shut;        /* in CONNS, shut, libsoup not yet done with them */
   gint64 refused_logged_mono;
   guint64 refused_logged;
 };
@@ -37,6 +38,8 @@ typedef struct {
   RtsHttpApi *api;
   GSocketConnection *conn; /* weak: finalized when soup is done */
   guint deadline;          /* idle timeout source */
+  gint64 accepted_mono;
+  gboolean shut;
 } HttpConn;
 
 static void
@@ -466,6 +469,8 @@ on_conn_finalized (gpointer data, GObject *gone)
   HttpConn *c = data;
 
   c->conn = NULL;
+  if (c->shut)
+    c->api->n_shut--;
   g_hash_table_remove (c->api->conns, c);
 }
 
@@ -484,16 +489,27 @@ http_conn_free (gpointer data)
 /* Every answer is immediate (handlers never wait), so a connection still
  * open after the idle timeout is one whose client has not sent a whole
  * request: slowloris, or a client that connected and went quiet. */
+/* Shut, not closed: libsoup owns the stream, sees the end and lets go
+ * (on_conn_finalized). */
+static void
+shut_conn (HttpConn *c)
+{
+  if (c->shut || !c->conn)
+    return;
+  c->shut = TRUE;
+  c->api->n_shut++;
+  c->api->idle_closed++;
+  g_socket_shutdown (g_socket_connection_get_socket (c->conn), TRUE, TRUE,
+      NULL);
+}
+
 static gboolean
 on_http_deadline (gpointer data)
 {
   HttpConn *c = data;
 
   c->deadline = 0;
-  c->api->idle_closed++;
-  /* Shut, not closed: libsoup owns the stream, sees the end and lets go. */
-  g_socket_shutdown (g_socket_connection_get_socket (c->conn), TRUE, TRUE,
-      NULL);
+  shut_conn (c);
   return G_SOURCE_REMOVE;
 }
 
@@ -523,6 +539,29 @@ refuse_connection (RtsHttpApi *api, GSocketConnection *conn)
   g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
 }
 
+/* At the limit, the connection open longest gives way to the new one, if
+ * it has been open over a second: every answer here is instant, so it is
+ * one sending nothing, or too slowly. Refusing the new one instead let 256
+ * idle connections keep /health/live at 503 until the idle timeout, long
+ * enough for an orchestrator to restart a healthy server. */
+static HttpConn *
+oldest_idle (RtsHttpApi *api)
+{
+  gint64 before = g_get_monotonic_time () - G_USEC_PER_SEC;
+  HttpConn *oldest = NULL;
+  GHashTableIter it;
+  gpointer key;
+
+  g_hash_table_iter_init (&it, api->conns);
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    HttpConn *c = key;
+    if (!c->shut && c->conn && c->accepted_mono <= before
+        && (!oldest || c->accepted_mono < oldest->accepted_mono))
+      oldest = c;
+  }
+  return oldest;
+}
+
 static gboolean
 on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
     gpointer data)
@@ -536,13 +575,19 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
 
   if (!local || !remote)
     return TRUE;
-  if (g_hash_table_size (api->conns) >= api->setup.max_connections) {
-    refuse_connection (api, conn);
-    return TRUE;
+  if (g_hash_table_size (api->conns) - api->n_shut
+      >= api->setup.max_connections) {
+    HttpConn *old = oldest_idle (api);
+    if (!old) {
+      refuse_connection (api, conn);
+      return TRUE;
+    }
+    shut_conn (old);
   }
   c = g_new0 (HttpConn, 1);
   c->api = api;
   c->conn = conn;
+  c->accepted_mono = g_get_monotonic_time ();
   c->deadline =
       g_timeout_add_seconds (api->setup.idle_timeout, on_http_deadline, c);
   g_hash_table_add (api->conns, c);
