@@ -936,6 +936,10 @@ house_transport (RtsRtspServer *srv, guint index)
   tr->lower_transport = GST_RTSP_LOWER_TRANS_TCP;
   tr->interleaved.min = 2 * index;
   tr->interleaved.max = 2 * index + 1;
+  /* gst-rtsp-server matches RTCP from an unknown sender against every
+   * transport's destination with g_ascii_strcasecmp(): NULL there was a
+   * GLib critical per stray RTCP packet. No packet comes from 0.0.0.0. */
+  tr->destination = g_strdup ("0.0.0.0");
   if (!plug_all_sinks (srv, stream, tr)) {
     gst_rtsp_transport_free (tr);
     return NULL;

@@ -20,6 +20,7 @@ struct RtsReader {
   char *setup_url;
   char *session;
   guint session_timeout;
+  guint server_rtcp_port; /* UDP: the server's, from SETUP's Transport */
   guint cseq;
   GByteArray *in; /* bytes read from ctl and not yet parsed */
   GMutex lock;    /* protects stats, error */
@@ -504,6 +505,13 @@ play (guint port, const char *path, RtsReaderTransport transport,
     r->session_timeout = t ? (guint) atoi (t + strlen ("timeout=")) : 60;
   }
   r->session = g_strndup (session, strcspn (session, ";"));
+  {
+    const char *tr = header (head, "Transport");
+    const char *sp = tr ? strstr (tr, "server_port=") : NULL;
+    const char *dash = sp ? strchr (sp, '-') : NULL;
+    if (dash)
+      r->server_rtcp_port = (guint) atoi (dash + 1);
+  }
   g_clear_pointer (&head, g_free);
   status = request (r, "PLAY", r->url, range ? "Range: npt=0-\r\n" : NULL,
       timeout, &head, NULL, error);
@@ -733,4 +741,10 @@ rts_reader_close (RtsReader *r, RtsVanish how)
     return;
   rts_reader_vanish (r, how);
   reader_free (r);
+}
+
+guint
+rts_reader_server_rtcp_port (RtsReader *r)
+{
+  return r->server_rtcp_port;
 }

@@ -107,3 +107,6 @@ const char *rts_reader_session (RtsReader *r);
 /* The session timeout the server announced in SETUP (seconds; RFC 2326
  * says 60 when it announces none). */
 guint rts_reader_session_timeout (RtsReader *r);
+
+/* UDP: the port the server takes RTCP on (SETUP's server_port), or 0. */
+guint rts_reader_server_rtcp_port (RtsReader *r);

@@ -1001,6 +1001,50 @@ test_limit_idle_timeout (void)
   ts_server_free (s);
 }
 
+/* RTCP from a sender the server has not seen (a reader whose port
+ * changed behind a NAT, a scanner) is dropped quietly: gst-rtsp-server
+ * compares its address with every transport's, and the house reader's had
+ * none, a GLib critical per packet. The UDP reader plays on. */
+static void
+test_stray_rtcp (void)
+{
+  TsServer *s = ts_server_start (NULL);
+  g_autoptr (GError) err = NULL;
+  RtsReader *r;
+  g_autoptr (GSocket) x = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) to = NULL;
+  /* A receiver report: V=2, one report block, length 7 words. */
+  static const guint8 rr[32] = { 0x81, 201, 0, 7, 0x12, 0x34, 0x56, 0x78, 0, 0,
+    0, 1 };
+  RtsReaderStats before, after;
+
+  g_assert_nonnull (s);
+  r = rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_UDP, 5, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (rts_reader_server_rtcp_port (r), >, 0);
+  g_assert_true (rts_reader_receive (r, 30, 5));
+  rts_reader_stats (r, &before);
+  x = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, &err);
+  g_assert_no_error (err);
+  to =
+      g_inet_socket_address_new (lo, (guint16) rts_reader_server_rtcp_port (r));
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpint (g_socket_send_to (x, to, (const char *) rr, sizeof rr,
+                         NULL, &err),
+        ==, sizeof rr);
+  g_assert_true (rts_reader_receive (r, before.packets + 60, 5));
+  rts_reader_stats (r, &after);
+  g_assert_cmpuint (after.lost, ==, before.lost);
+  rts_reader_close (r, RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  g_assert_cmpuint (ts_server_log_count (s, "assertion"), ==, 0);
+  g_assert_cmpuint (ts_server_log_count (s, "CRITICAL"), ==, 0);
+  ts_server_free (s);
+}
+
 /* Beyond the cap, a new HTTP connection gets 503 (or is closed) while the
  * others are fresh; once they have sat idle a second, the oldest gives way
  * and /health/live answers with all of them still held. */
@@ -1239,6 +1283,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/rtsp-request-size", test_limit_rtsp_request_size);
   g_test_add_func ("/limits/idle-timeout", test_limit_idle_timeout);
   g_test_add_func ("/limits/http-connections", test_limit_http_connections);
+  g_test_add_func ("/hostile/stray-rtcp", test_stray_rtcp);
   g_test_add_func ("/limits/session-timeout", test_limit_session_timeout);
   return g_test_run ();
 }
