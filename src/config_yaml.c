@@ -13,6 +13,7 @@ typedef struct {
   const char *name;
   yaml_document_t *doc;
   GPtrArray *entries;
+  GHashTable *seen; /* "scope/key" -> first line (GUINT_TO_POINTER) */
   GError **error;
 } Walk;
 
@@ -33,6 +34,19 @@ fail (Walk *w, const yaml_node_t *node, const char *what)
   return FALSE;
 }
 
+/* A plain null, ~ or nothing: YAML's "no value", which read as text
+ * became the setting "null" (a control token of "null", a user "~"). */
+static gboolean
+is_null (const yaml_node_t *node)
+{
+  const char *v = (const char *) node->data.scalar.value;
+
+  return node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+      && (node->data.scalar.length == 0 || g_str_equal (v, "~")
+          || g_str_equal (v, "null") || g_str_equal (v, "Null")
+          || g_str_equal (v, "NULL"));
+}
+
 static char *
 scalar (const yaml_node_t *node)
 {
@@ -50,6 +64,19 @@ add (Walk *w, int scope, const char *key, char *value, gboolean list,
     g_free (value);
     return fail (w, node, "too many settings (aliases expanding?)");
   }
+  /* libyaml keeps both of a repeated key; the last one silently won. */
+  char *id = g_strdup_printf ("%d/%s", scope, key);
+  gpointer first = g_hash_table_lookup (w->seen, id);
+  if (first) {
+    g_autofree char *what =
+        g_strdup_printf ("key '%s' given twice (first on line %u)", key,
+            GPOINTER_TO_UINT (first));
+    g_free (id);
+    g_free (value);
+    return fail (w, node, what);
+  }
+  g_hash_table_insert (w->seen, id,
+      GUINT_TO_POINTER (node->start_mark.line + 1));
   e = g_new0 (RtsYamlEntry, 1);
   e->scope = scope;
   e->key = g_strdup (key);
@@ -70,6 +97,14 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
     return FALSE;
   switch (node->type) {
     case YAML_SCALAR_NODE:
+      if (is_null (node)) {
+        g_autofree char *what =
+            g_strdup_printf ("key '%s' has no value (YAML null): leave the key "
+                             "out for its default, or write \"\" for an "
+                             "empty one",
+                key);
+        return fail (w, node, what);
+      }
       return add (w, scope, key, scalar (node), FALSE, node);
     case YAML_SEQUENCE_NODE: {
       GString *joined = g_string_new (NULL);
@@ -150,7 +185,11 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   yaml_document_t doc;
   yaml_node_t *root;
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
-  Walk w = { name, &doc, entries, error };
+  g_autoptr (GHashTable) seen =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) top =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Walk w = { name, &doc, entries, seen, error };
   gboolean ok = TRUE;
 
   *n_cameras = 0;
@@ -180,6 +219,16 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
         break;
       }
       g_autofree char *key = scalar (k);
+      gpointer first = g_hash_table_lookup (top, key);
+      if (first) {
+        g_autofree char *what =
+            g_strdup_printf ("key '%s' given twice (first on line %u)", key,
+                GPOINTER_TO_UINT (first));
+        ok = fail (&w, k, what);
+        break;
+      }
+      g_hash_table_insert (top, g_strdup (key),
+          GUINT_TO_POINTER (k->start_mark.line + 1));
       if (g_strcmp0 (key, "cameras") == 0) {
         *has_cameras = TRUE;
         ok = walk_cameras (&w, v, n_cameras);
@@ -193,6 +242,21 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
     }
   }
   yaml_document_delete (&doc);
+  if (ok) {
+    /* A second document (after ---) was ignored without a word. */
+    if (!yaml_parser_load (&parser, &doc)) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s",
+          name, parser.problem_mark.line + 1,
+          parser.problem ? parser.problem : "syntax error");
+      ok = FALSE;
+    } else {
+      root = yaml_document_get_root_node (&doc);
+      if (root && !(root->type == YAML_SCALAR_NODE && is_null (root)))
+        ok = fail (&w, root,
+            "a second YAML document: the file holds one map of settings");
+      yaml_document_delete (&doc);
+    }
+  }
   yaml_parser_delete (&parser);
   return ok ? g_steal_pointer (&entries) : NULL;
 }

@@ -304,6 +304,22 @@ test_file_errors (void)
     { "cameras:\n  - {name: a, codec: h265, profile: high}\n",
         { "profile 'high'", "h264" } },
     { "cameras: []\n", { "at least one camera" } },
+    /* libyaml keeps a repeated key and a second document; read as they
+     * were, the last fps won, the second list joined the first, and the
+     * document was dropped without a word. */
+    { "cameras:\n  - name: a\n    fps: 10\n    fps: 20\n",
+        { ":4:", "'fps' given twice", "line 3" } },
+    { "cameras:\n  - {name: a}\ncameras:\n  - {name: b}\n",
+        { ":3:", "'cameras' given twice", "line 1" } },
+    { "http: {port: 1}\n---\nhttp: {port: 2}\n",
+        { ":3:", "second YAML document" } },
+    /* YAML's null is no value: not the text "null" (a control token of
+     * "null" turned the control API on). */
+    { "control: {token: null}\n",
+        { ":1:", "'control.token' has no value", "\"\"" } },
+    { "cameras:\n  - {name: a, auth: {type: basic, user: ~, password: p}}\n",
+        { ":2:", "'auth.user' has no value" } },
+    { "http:\n  port:\n", { ":2:", "'http.port' has no value" } },
     { "cameras: {name: a}\n", { ":1:", "list of cameras" } },
     { "- a\n- b\n", { ":1:", "map of settings" } },
     { "http: {port: 1\n", { ":", "not valid YAML" } },
