@@ -108,16 +108,6 @@ rts_cameras_check (const RtsConfig *cfg, GError **error)
     const RtsCameraConfig *c = &cfg->cameras[i];
     if (!check_elements (c, error))
       return FALSE;
-    /* RFC 2435 carries the size in units of 8 pixels, at most 2040. */
-    if (g_strcmp0 (c->codec, "mjpeg") == 0
-        && (c->width % 8 || c->height % 8 || c->width > 2040
-            || c->height > 2040)) {
-      g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "camera '%s': codec mjpeg over RTP needs width and height in "
-          "multiples of 8 up to 2040, not %ux%u",
-          c->name, c->width, c->height);
-      return FALSE;
-    }
   }
   return TRUE;
 }

@@ -402,6 +402,27 @@ parse_port_range (const char *text, double min, double max, guint *first,
   return *why == NULL;
 }
 
+/* Where each value came from, by the address of its field ("cams.yaml:5:
+ * key 'cameras[1].port'", "--fps", a variable), for the checks that take
+ * settings together: their messages name the line and key as a single
+ * bad value's do. Lives while rts_config_load runs; no entry: a default. */
+static GHashTable *origins;
+
+static void
+set_origin (const void *field, const char *source)
+{
+  if (origins)
+    g_hash_table_replace (origins, (gpointer) field, g_strdup (source));
+}
+
+/* "cams.yaml:5: key 'cameras[1].port'", or "default". */
+static const char *
+origin (const void *field)
+{
+  const char *o = origins ? g_hash_table_lookup (origins, field) : NULL;
+  return o ? o : "default";
+}
+
 /* Applies TEXT to setting S of the struct at BASE (RtsConfig or
  * RtsCameraConfig, as S's scope says). SOURCE names where TEXT came from:
  * "--http-port", "RTSP_TEST_SERVER_HTTP_PORT" or "cams.yaml:3: key
@@ -416,19 +437,19 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
   switch (s->type) {
     case SET_UINT:
       if (parse_uint (text, s->min, s->max, field))
-        return TRUE;
+        goto done;
       why = g_strdup_printf ("expects a whole number from %.0f to %.0f", s->min,
           s->max);
       break;
     case SET_DOUBLE:
       if (parse_double (text, s->min, s->max, field))
-        return TRUE;
+        goto done;
       why = g_strdup_printf ("expects a number of seconds from %g to %g",
           s->min, s->max);
       break;
     case SET_BOOL:
       if (parse_bool (text, field))
-        return TRUE;
+        goto done;
       why = g_strdup ("expects true or false");
       break;
     case SET_STRING:
@@ -461,7 +482,7 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
       }
       g_free (*(char **) field);
       *(char **) field = g_strdup (text);
-      return TRUE;
+      goto done;
     case SET_MCAST_RANGE:
     case SET_PORT_RANGE: {
       guint32 a, b;
@@ -472,7 +493,7 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
         break;
       g_free (*(char **) field);
       *(char **) field = g_strdup (text);
-      return TRUE;
+      goto done;
     }
     case SET_PORT_LIST:
       g_assert_not_reached ();
@@ -480,6 +501,9 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
   g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
       s->flags & SECRET ? "(hidden)" : text, why);
   return FALSE;
+done:
+  set_origin (field, source);
+  return TRUE;
 }
 
 static const RtsSetting *
@@ -588,6 +612,9 @@ camera_copy (RtsCameraConfig *to, const RtsCameraConfig *from)
       char **field = (char **) ((char *) to + s->offset);
       *field = g_strdup (*field);
     }
+    if (s->scope == SCOPE_CAMERA && origins
+        && g_hash_table_contains (origins, (char *) from + s->offset))
+      set_origin ((char *) to + s->offset, origin ((char *) from + s->offset));
   }
 }
 
@@ -697,8 +724,10 @@ apply_everywhere (RtsConfig *cfg, const RtsSetting *s, const char *text,
           cfg->config_file, cfg->n_cameras);
       return FALSE;
     }
-    for (guint i = 0; i < n; i++)
+    for (guint i = 0; i < n; i++) {
       cfg->cameras[i].port = ports[i];
+      set_origin (&cfg->cameras[i].port, source);
+    }
     return TRUE;
   }
   if (s->scope == SCOPE_SERVER)
@@ -906,56 +935,90 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   RtsCameraConfig *cam = &cfg->cameras[i];
   const char *n = cam->name;
 
-#define CAM_ERROR(...)                                                         \
+/* A message about FIELD's value, and where that value came from. */
+#define CAM_ERROR(field, ...)                                                  \
   G_STMT_START                                                                 \
   {                                                                            \
     g_autofree char *msg_ = g_strdup_printf (__VA_ARGS__);                     \
-    g_set_error (error, RTS_CONFIG_ERROR, 0, "camera '%s'%s%s: %s", n,         \
-        cfg->config_file ? " in " : "",                                        \
-        cfg->config_file ? cfg->config_file : "", msg_);                       \
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "camera '%s' (%s): %s", n,        \
+        origin (field), msg_);                                                 \
     return FALSE;                                                              \
   }                                                                            \
   G_STMT_END
 
   if (!valid_name (n)) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "cameras[%u]%s%s: name '%s' must be 1-32 letters, digits, - or _", i,
-        cfg->config_file ? " in " : "",
-        cfg->config_file ? cfg->config_file : "", n ? n : "");
+        "cameras[%u] (%s): name '%s' must be 1-32 letters, digits, - or _", i,
+        origin (&cam->name), n ? n : "");
     return FALSE;
   }
   for (guint j = 0; j < i; j++) {
-    if (strcmp (cfg->cameras[j].name, n) == 0)
-      CAM_ERROR ("the name is used twice");
-    if (cam->port && cfg->cameras[j].port == cam->port)
-      CAM_ERROR ("port %u is also camera '%s''s", cam->port,
-          cfg->cameras[j].name);
+    const RtsCameraConfig *o = &cfg->cameras[j];
+    g_autofree char *mine = camera_env_prefix (n);
+    g_autofree char *theirs = camera_env_prefix (o->name);
+    if (strcmp (o->name, n) == 0)
+      CAM_ERROR (&cam->name, "the name is used twice (first: %s)",
+          origin (&o->name));
+    /* Lobby and lobby, a-b and a_b: one set of variables for both. */
+    if (strcmp (mine, theirs) == 0)
+      CAM_ERROR (&cam->name,
+          "the name differs from camera '%s''s only in case or - and _, "
+          "so both would read the same variables (%s...)",
+          o->name, mine);
+    if (cam->port && o->port == cam->port)
+      CAM_ERROR (&cam->port, "port %u is also camera '%s''s (%s)", cam->port,
+          o->name, origin (&o->port));
   }
+  if (cam->port && cam->port == cfg->http_port)
+    CAM_ERROR (&cam->port, "port %u is also the HTTP API's (%s)", cam->port,
+        origin (&cfg->http_port));
   if (!valid_path (cam->path))
-    CAM_ERROR ("path '%s' must start with / and hold only letters, digits, "
-               "/, -, _ and .",
+    CAM_ERROR (&cam->path,
+        "path '%s' must start with / and hold only letters, digits, /, -, _ "
+        "and .",
         cam->path);
+  /* gst-rtsp-server matches "/x" and answers 404 to both /x and /x/. */
+  if (strlen (cam->path) > 1 && g_str_has_suffix (cam->path, "/"))
+    CAM_ERROR (&cam->path, "path '%s' must not end with /", cam->path);
   if (cam->width % 2 || cam->height % 2)
-    CAM_ERROR ("%ux%u: width and height must be even for 4:2:0 video",
+    CAM_ERROR (cam->width % 2 ? (void *) &cam->width : (void *) &cam->height,
+        "%ux%u: width and height must be even for 4:2:0 video", cam->width,
+        cam->height);
+  /* RFC 2435 carries the size in units of 8 pixels, at most 2040. */
+  if (strcmp (cam->codec, "mjpeg") == 0
+      && (cam->width % 8 || cam->height % 8 || cam->width > 2040
+          || cam->height > 2040))
+    CAM_ERROR (&cam->codec,
+        "codec mjpeg over RTP needs width and height in multiples of 8 up to "
+        "2040, not %ux%u",
         cam->width, cam->height);
   if (cam->profile && strcmp (cam->codec, "h264") != 0)
-    CAM_ERROR ("profile '%s' applies to codec h264, not %s", cam->profile,
-        cam->codec);
+    CAM_ERROR (&cam->profile, "profile '%s' applies to codec h264, not %s",
+        cam->profile, cam->codec);
   if (strcmp (cam->source, "file") == 0 && !cam->file)
-    CAM_ERROR ("source file needs 'file' (the MP4 or MKV to loop)");
+    CAM_ERROR (&cam->source,
+        "source file needs 'file' (the MP4 or MKV to loop)");
   if (cam->file && strcmp (cam->source, "file") != 0)
-    CAM_ERROR ("'file' is set but source is %s (set source: file)",
+    CAM_ERROR (&cam->file, "'file' is set but source is %s (set source: file)",
         cam->source);
+  if (cam->file && !g_file_test (cam->file, G_FILE_TEST_IS_REGULAR))
+    CAM_ERROR (&cam->file, "file '%s' %s", cam->file,
+        g_file_test (cam->file, G_FILE_TEST_EXISTS)
+            ? "is not a regular file (an MP4 or MKV)"
+            : "does not exist");
   if (strcmp (cam->source, "file") == 0 && strcmp (cam->codec, "mjpeg") == 0)
-    CAM_ERROR ("source file is remuxed, not re-encoded: codec h264 or h265");
+    CAM_ERROR (&cam->codec,
+        "source file is remuxed, not re-encoded: codec h264 or h265");
   if (cam->overlay && strcmp (cam->source, "live") != 0)
-    CAM_ERROR ("overlay (frame counter and wall clock) needs source live; "
-               "a %s source replays frames made before",
+    CAM_ERROR (&cam->overlay,
+        "overlay (frame counter and wall clock) needs source live; a %s "
+        "source replays frames made before",
         cam->source);
   if (strcmp (cam->auth, "none") != 0 && (!cam->user || !cam->password))
-    CAM_ERROR ("auth %s needs auth.user and auth.password", cam->auth);
+    CAM_ERROR (&cam->auth, "auth %s needs auth.user and auth.password",
+        cam->auth);
   if (strcmp (cam->auth, "none") != 0 && strchr (cam->user, ':'))
-    CAM_ERROR ("auth.user must not contain ':'");
+    CAM_ERROR (&cam->user, "auth.user must not contain ':'");
   cam->transport_mask = transport_mask (cam->transports);
   if (cam->transport_mask & RTS_TRANSPORT_MULTICAST) {
     guint need = strcmp (cam->audio, "none") ? 4 : 2;
@@ -965,8 +1028,9 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
             &cam->mcast_port_min, &cam->mcast_port_max, &why))
       g_assert_not_reached (); /* checked when it was set */
     if (cam->mcast_port_max - cam->mcast_port_min + 1 < need)
-      CAM_ERROR ("multicast.ports '%s' holds %u ports; video%s needs %u (an "
-                 "RTP/RTCP pair per stream), e.g. %u-%u",
+      CAM_ERROR (&cam->mcast_ports,
+          "multicast.ports '%s' holds %u ports; video%s needs %u (an "
+          "RTP/RTCP pair per stream), e.g. %u-%u",
           cam->mcast_ports, cam->mcast_port_max - cam->mcast_port_min + 1,
           need > 2 ? " and audio" : "", need, cam->mcast_port_min,
           cam->mcast_port_min + need - 1);
@@ -1006,12 +1070,11 @@ assign_groups (RtsConfig *cfg, GError **error)
     }
     if (k > last - first) {
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "camera '%s'%s%s: multicast.addresses '%s' holds %u group(s), but "
-          "%u multicast camera(s) before it use the same range: each camera "
-          "needs a group of its own (widen the range, or give cameras ranges "
-          "of their own)",
-          cam->name, cfg->config_file ? " in " : "",
-          cfg->config_file ? cfg->config_file : "", cam->mcast_addresses,
+          "camera '%s' (%s): multicast.addresses '%s' holds %u group(s), "
+          "but %u multicast camera(s) before it use the same range: each "
+          "camera needs a group of its own (widen the range, or give cameras "
+          "ranges of their own)",
+          cam->name, origin (&cam->mcast_addresses), cam->mcast_addresses,
           last - first + 1, k);
       return FALSE;
     }
@@ -1025,14 +1088,13 @@ assign_groups (RtsConfig *cfg, GError **error)
           || cam->mcast_port_max < o->mcast_port_min)
         continue;
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "camera '%s'%s%s: multicast group %s ports %u-%u collide with "
+          "camera '%s': multicast group %s ports %u-%u collide with "
           "camera '%s''s (%s ports %u-%u): their multicast.addresses '%s' "
-          "and '%s' overlap",
-          cam->name, cfg->config_file ? " in " : "",
-          cfg->config_file ? cfg->config_file : "", cam->mcast_group,
-          cam->mcast_port_min, cam->mcast_port_max, o->name, o->mcast_group,
-          o->mcast_port_min, o->mcast_port_max, cam->mcast_addresses,
-          o->mcast_addresses);
+          "(%s) and '%s' (%s) overlap",
+          cam->name, cam->mcast_group, cam->mcast_port_min, cam->mcast_port_max,
+          o->name, o->mcast_group, o->mcast_port_min, o->mcast_port_max,
+          cam->mcast_addresses, origin (&cam->mcast_addresses),
+          o->mcast_addresses, origin (&o->mcast_addresses));
       return FALSE;
     }
   }
@@ -1045,23 +1107,27 @@ validate (RtsConfig *cfg, GError **error)
 {
   if (!g_hostname_is_ip_address (cfg->bind)) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--bind: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)",
-        cfg->bind);
+        "%s: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)",
+        origin (&cfg->bind), cfg->bind);
     return FALSE;
   }
-  /* It goes verbatim into every URL we hand out. */
+  /* It goes verbatim into every URL we hand out: a name, or an address
+   * (an IPv6 one is the only place a ':' may be; a port is not). */
   for (const char *c = cfg->public_host; c && *c; c++) {
-    if (!g_ascii_isalnum (*c) && !strchr (".-_:", *c)) {
+    if ((!g_ascii_isalnum (*c) && !strchr (".-_:", *c))
+        || (*c == ':' && !g_hostname_is_ip_address (cfg->public_host))) {
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "--public-host: '%s' is not a host name or IP address",
-          cfg->public_host);
+          "%s: '%s' is not a host name or IP address%s",
+          origin (&cfg->public_host), cfg->public_host,
+          *c == ':' ? " (no port: each URL has its camera's)" : "");
       return FALSE;
     }
   }
   if (cfg->healthy_threshold > cfg->n_cameras) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "--healthy-threshold: %u is more than the %u RTSP ports configured",
-        cfg->healthy_threshold, cfg->n_cameras);
+        "%s: %u is more than the %u RTSP ports configured",
+        origin (&cfg->healthy_threshold), cfg->healthy_threshold,
+        cfg->n_cameras);
     return FALSE;
   }
   for (guint i = 0; i < cfg->n_cameras; i++) {
@@ -1092,6 +1158,7 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
   const char *config_source = "--config";
 
   memset (cfg, 0, sizeof *cfg);
+  origins = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_array_set_clear_func (flags, flag_clear);
   set_defaults (cfg, SCOPE_SERVER);
   set_defaults (&defaults, SCOPE_CAMERA);
@@ -1146,6 +1213,8 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
     for (guint i = 0; i < n; i++) {
       camera_copy (&cfg->cameras[i], &defaults);
       cfg->cameras[i].port = p[i];
+      if (source != ports->name)
+        set_origin (&cfg->cameras[i].port, source);
     }
   }
   for (guint i = 0; i < cfg->n_cameras; i++) {
@@ -1167,6 +1236,7 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
 
 out:
   camera_clear (&defaults);
+  g_clear_pointer (&origins, g_hash_table_unref);
   return ok;
 }
 
