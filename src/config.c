@@ -1363,8 +1363,12 @@ rts_config_summary (const RtsConfig *cfg)
   for (guint i = 0; i < cfg->n_cameras; i++) {
     const RtsCameraConfig *c = &cfg->cameras[i];
     g_autofree char *mcast = c->transport_mask & RTS_TRANSPORT_MULTICAST
+        /* The ports it sends on, as the start-up log says: a pair per
+         * stream from the range's first. */
         ? g_strdup_printf (", multicast group %s ports %u-%u ttl %u",
-            c->mcast_group, c->mcast_port_min, c->mcast_port_max, c->mcast_ttl)
+            c->mcast_group, c->mcast_port_min,
+            c->mcast_port_min + (strcmp (c->audio, "none") ? 3 : 1),
+            c->mcast_ttl)
         : g_strdup ("");
     g_string_append_printf (out,
         "  %s: port %u%s, %s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s, "

@@ -482,6 +482,10 @@ test_multicast_groups (void)
         "transports tcp,multicast, multicast "
         "group 239.255.42.1 ports 5000-5003 "
         "ttl 1"));
+    /* A video-only camera sends on the range's first pair only, as the
+     * start-up log says (the range itself is 5000-5003). */
+    g_assert_nonnull (
+        strstr (summary, "multicast group 239.255.42.0 ports 5000-5001 ttl 1"));
   }
   rts_config_clear (&cfg);
   g_unlink (path);
