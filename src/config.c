@@ -5,9 +5,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 G_DEFINE_QUARK (rts - config - error - quark, rts_config_error)
 
@@ -662,6 +665,21 @@ load_file (RtsConfig *cfg, const char *source, RtsCameraConfig *defaults,
   g_autoptr (GPtrArray) entries = NULL;
   guint n = 0;
 
+  GStatBuf st;
+
+  /* Looked at before it is read: a FIFO would block for good (SIGTERM is
+   * not taken yet), /dev/zero would be read until memory ran out. */
+  if (g_stat (file, &st) == 0 && !S_ISREG (st.st_mode)) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: '%s' is not a regular file (a YAML file)", source, file);
+    return FALSE;
+  }
+  if (g_stat (file, &st) == 0 && st.st_size > 1024 * 1024) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: '%s' is %jd bytes; a configuration is at most 1 MiB", source, file,
+        (intmax_t) st.st_size);
+    return FALSE;
+  }
   if (!g_file_get_contents (file, &text, &len, &err)) {
     g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: %s", source, err->message);
     return FALSE;

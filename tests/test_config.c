@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static gboolean
@@ -444,6 +445,31 @@ test_env_errors (void)
   }
 }
 
+/* --config of a FIFO or a device is refused before a byte is read: a FIFO
+ * blocked start-up for good, /dev/zero was read until memory ran out. */
+static void
+test_config_not_a_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rts-config-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.yaml", NULL);
+  const char *files[] = { fifo, "/dev/zero", dir };
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *args[] = { "--config", files[i], NULL };
+    g_assert_false (load (&cfg, args, NULL, &err));
+    g_assert_nonnull (err);
+    g_assert_nonnull (strstr (err->message, "not a regular file"));
+    g_assert_nonnull (strstr (err->message, files[i]));
+    rts_config_clear (&cfg);
+  }
+  g_unlink (fifo);
+  g_rmdir (dir);
+}
+
 /* Multicast cameras on one range each take the next group of it, with the
  * same ports; a camera with a range of its own keeps it; a camera without
  * multicast takes none. */
@@ -606,6 +632,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/file", test_file);
   g_test_add_func ("/config/file-precedence", test_file_precedence);
   g_test_add_func ("/config/file-errors", test_file_errors);
+  g_test_add_func ("/config/not-a-file", test_config_not_a_file);
   g_test_add_func ("/config/env-errors", test_env_errors);
   g_test_add_func ("/config/multicast-groups", test_multicast_groups);
   g_test_add_func ("/config/example-file", test_example_file);
