@@ -231,21 +231,31 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
   guint allowed = srv->cam->transports
       & ~(srv->refuse_udp ? RTS_TRANSPORT_UDP | RTS_TRANSPORT_MULTICAST : 0);
   char *header = NULL;
-  g_auto (GStrv) offers = NULL;
+  g_autoptr (GPtrArray) offers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  guint n_headers = 0;
 
-  if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP
-      || gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_TRANSPORT,
-             &header, 0)
-          != GST_RTSP_OK)
+  if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP)
     return TRUE;
-  offers = g_strsplit (header, ",", -1);
-  for (guint i = 0; offers[i]; i++) {
-    const char *o = offers[i] + strspn (offers[i], " \t");
+  /* "Transport: a,b" arrives as two Transport headers (GstRTSPConnection
+   * splits it), and gst-rtsp-server reads the first: every offer counts,
+   * and what is kept goes back as one header. */
+  while (gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_TRANSPORT,
+             &header, (gint) n_headers)
+      == GST_RTSP_OK) {
+    g_auto (GStrv) parts = g_strsplit (header, ",", -1);
+    for (guint i = 0; parts[i]; i++)
+      g_ptr_array_add (offers, g_strdup (g_strstrip (parts[i])));
+    n_headers++;
+  }
+  if (n_headers == 0)
+    return TRUE;
+  for (guint i = 0; i < offers->len; i++) {
+    const char *o = offers->pdata[i];
     if (allowed & offer_kind (o))
       g_ptr_array_add (kept, (gpointer) o);
   }
-  if (kept->len == g_strv_length (offers))
+  if (kept->len == offers->len && n_headers == 1)
     return TRUE;
   if (kept->len > 0) {
     g_ptr_array_add (kept, NULL);

@@ -297,6 +297,45 @@ ffmpeg_play (const char *url, const char *transport, char **err)
   return ts_run (argv, 20, NULL, err, NULL);
 }
 
+/* One SETUP on a fresh connection with TRANSPORT (the header's value);
+ * the status, and the answer's Transport in *CHOSEN. */
+static int
+setup_with (guint port, const char *transport, char **chosen)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree char *req =
+      g_strdup_printf ("SETUP rtsp://127.0.0.1:%u/stream/stream=0 "
+                       "RTSP/1.0\r\nCSeq: 1\r\n"
+                       "Transport: %s\r\n\r\n",
+          port, transport);
+  char buf[4096];
+  gsize got = 0;
+  gssize n;
+  int status = -1;
+
+  g_socket_client_set_timeout (client, 5);
+  conn =
+      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  g_assert_nonnull (conn);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (
+                                                G_IO_STREAM (conn)),
+      req, strlen (req), NULL, NULL, NULL));
+  while (got < sizeof buf - 1 && !g_strstr_len (buf, (gssize) got, "\r\n\r\n")
+      && (n = g_input_stream_read (g_io_stream_get_input_stream (
+                                       G_IO_STREAM (conn)),
+              buf + got, sizeof buf - 1 - got, NULL, NULL))
+          > 0)
+    got += (gsize) n;
+  buf[got] = '\0';
+  sscanf (buf, "RTSP/1.0 %d", &status);
+  if (chosen) {
+    const char *t = strstr (buf, "\r\nTransport: ");
+    *chosen = t ? g_strndup (t + 13, strcspn (t + 13, "\r")) : NULL;
+  }
+  return status;
+}
+
 /* Right credentials play, wrong or none get 401, for Basic and Digest; the
  * log names the user, never the password; health still probes the camera
  * for real. Each transport a camera offers plays, the other gets 461. */
@@ -359,6 +398,29 @@ test_auth_transports (void)
     g_assert_nonnull (strstr (err, "461"));
     g_clear_pointer (&err, g_free);
     g_assert_cmpint (ffmpeg_play (udp, "udp", &err), ==, 0);
+  }
+  /* A SETUP offering several transports, the allowed one not first: the
+   * camera takes it (461 only when none is allowed). */
+  {
+    g_autofree char *chosen = NULL;
+    g_assert_cmpint (setup_with (s->rtsp_ports[2],
+                         "RTP/AVP;unicast;client_port=40000-40001,"
+                         "RTP/AVP/TCP;unicast;interleaved=0-1",
+                         &chosen),
+        ==, 200);
+    g_assert_nonnull (strstr (chosen, "RTP/AVP/TCP"));
+    g_clear_pointer (&chosen, g_free);
+    g_assert_cmpint (setup_with (s->rtsp_ports[3],
+                         "RTP/AVP/TCP;unicast;interleaved=0-1,"
+                         "RTP/AVP;unicast;client_port=40000-40001",
+                         &chosen),
+        ==, 200);
+    g_assert_nonnull (strstr (chosen, "client_port=40000-40001"));
+    g_assert_cmpint (setup_with (s->rtsp_ports[3],
+                         "RTP/AVP/TCP;unicast;interleaved=0-1,"
+                         "RTP/AVP/TCP;unicast;interleaved=2-3",
+                         NULL),
+        ==, 461);
   }
 out:
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
