@@ -1719,8 +1719,16 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_pointer (&srv->feed, rts_feed_free);
   g_clear_pointer (&srv->rtp, rts_rtp_clip_unref);
   if (srv->media) {
+    g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
+    g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
     /* Taking the house reader off drops our own prepare as well. */
     remove_house_reader (srv);
+    /* And the pipeline stops now, its streaming threads joined: the media
+     * goes down on gst-rtsp-server's own thread, later, and a live
+     * camera's snapshot and overlay probes, which hold SRV, ran on after
+     * it was freed (a use-after-free the sanitizer build saw at exit). */
+    if (pipeline)
+      gst_element_set_state (GST_ELEMENT (pipeline), GST_STATE_NULL);
   }
   g_clear_object (&srv->media);
   g_clear_object (&srv->factory);
