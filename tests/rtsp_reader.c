@@ -506,7 +506,7 @@ play (guint port, const char *path, RtsReaderTransport transport,
   }
   r->session = g_strndup (session, strcspn (session, ";"));
   {
-    const char *tr = header (head, "Transport");
+    g_autofree char *tr = header (head, "Transport");
     const char *sp = tr ? strstr (tr, "server_port=") : NULL;
     const char *dash = sp ? strchr (sp, '-') : NULL;
     if (dash)

@@ -237,6 +237,17 @@ ts_server_stop (TsServer *s, double timeout, double *elapsed)
     g_test_message ("the server ended badly after SIGTERM; its last log "
                     "lines:\n%s",
         tail);
+    /* LeakSanitizer's own tracer now and then crashes stopping the
+     * process's threads ("Tracer caught signal 11", seen twice on
+     * 2026-12-06, at one address inside the tool): the check is lost, not
+     * failed. A leak it found, or any other error, still fails. */
+    if (ts_server_log_count (s, "LeakSanitizer has encountered a fatal error")
+        && !ts_server_log_count (s, "ERROR: LeakSanitizer: detected")
+        && !ts_server_log_count (s, "ERROR: AddressSanitizer")) {
+      g_test_message ("KNOWN TOOL FAULT: LeakSanitizer's tracer crashed at "
+                      "exit; this run's leak check is lost");
+      return 0;
+    }
   }
   return g_subprocess_get_if_exited (s->proc)
       ? g_subprocess_get_exit_status (s->proc)
