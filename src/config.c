@@ -97,8 +97,9 @@ static const RtsSetting rts_settings[] = {
       "readers all cameras together take; one more gets 453", 0 },
   { "session-timeout", "limits.session_timeout", SRV (session_timeout),
       SET_UINT, "60", 5, 3600, NULL, "SECONDS",
-      "an RTSP session without keep-alive (any request, or RTCP) for this "
-      "long is closed",
+      "a UDP reader's session without keep-alive (any request, or RTCP) for "
+      "this long is closed; a TCP reader's lasts while its connection does "
+      "(gst-rtsp-server counts data it sends as keep-alive)",
       0 },
   { "idle-timeout", "limits.idle_timeout", SRV (idle_timeout), SET_UINT, "30",
       1, 3600, NULL, "SECONDS",
