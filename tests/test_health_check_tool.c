@@ -430,6 +430,13 @@ check_path (const char *flag, const char *request)
   assert_verdict (&r, 0, "healthy: ");
   g_assert_true (fake_wait (f, 1));
   g_assert_true (g_str_has_prefix (f->request->str, request));
+  /* The verdict names the URL asked, not the one given. */
+  {
+    g_autofree char *path = g_strndup (request + 4, strcspn (request + 4, " "));
+    g_autofree char *asked = g_strdup_printf ("%s answered", path);
+    if (!strstr (r.out, asked))
+      g_error ("%s: '%s' does not name %s", flag, r.out, path);
+  }
   run_clear (&r);
   fake_free (f);
 }

@@ -98,6 +98,7 @@ typedef struct {
   char *url_host;
   unsigned url_port;
   char *url_path;
+  char *url_shown; /* with --live, --ready, --port: the URL really asked */
   double timeout;
   const char *timeout_arg;
   unsigned ports[MAX_PORTS];
@@ -110,6 +111,9 @@ typedef struct {
   const char *check_flag; /* --live, --ready or --port: which path */
   char check_path[32];    /* /health/live, /health/ready, /health/N */
 } Options;
+
+static void format_authority (const char *host, unsigned port,
+    unsigned default_port, char *out, size_t n);
 
 static double
 now_mono (void)
@@ -585,10 +589,21 @@ check_options (Options *o)
     /* --live, --ready and --port ask the same server another question:
      * the URL's host and port, their own path. */
     if (o->check_flag) {
+      char asked[600];
+      char authority[300];
       free (o->url_path);
       o->url_path = strdup (o->check_path);
       if (!o->url_path)
         return -1;
+      /* Messages name the URL asked, not the one given. */
+      format_authority (o->url_host, o->url_port, 80, authority,
+          sizeof authority);
+      snprintf (asked, sizeof asked, "http://%s%s", authority, o->url_path);
+      free (o->url_shown);
+      o->url_shown = strdup (asked);
+      if (!o->url_shown)
+        return -1;
+      o->url = o->url_shown;
     }
     return 0;
   }
@@ -1253,6 +1268,7 @@ main (int argc, char **argv)
   if (rc >= 0) {
     free (o.url_host);
     free (o.url_path);
+    free (o.url_shown);
     free (o.rtsp_host);
     return rc;
   }
@@ -1266,6 +1282,7 @@ main (int argc, char **argv)
 
   free (o.url_host);
   free (o.url_path);
+  free (o.url_shown);
   free (o.rtsp_host);
   fflush (stdout);
   return rc;
