@@ -166,7 +166,7 @@ typedef struct {
 typedef struct {
   ClipJobs *jobs;
   guint index;
-  const RtsCamera *cam;
+  RtsCamera *cam; /* a file camera's codec, size and rate come from its clip */
 } ClipJob;
 
 static void
@@ -196,6 +196,13 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
           o.saved ? ", saved to cache " : "", o.saved ? o.cache_file : "");
     job->jobs->counts.cached += o.from_cache;
     job->jobs->counts.saved += o.saved;
+    if (job->cam->file) {
+      rts_camera_take_file_video (job->cam, clip);
+      rts_info ("camera %s: %s is %s %ux%u@%u fps (the file's own: codec, "
+                "size and rate settings do not apply to it)",
+          job->cam->name, job->cam->file, job->cam->codec, job->cam->width,
+          job->cam->height, job->cam->fps);
+    }
   } else if (!job->jobs->error) {
     job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",
         job->cam->name, err->message);
@@ -226,7 +233,7 @@ make_clips (const RtsConfig *cfg, GPtrArray *cameras, RtsClipCounts *counts,
       g_ptr_array_new_full (cameras->len, (GDestroyNotify) rts_clip_unref);
   g_ptr_array_set_size (jobs.clips, cameras->len);
   for (guint i = 0; i < cameras->len; i++) {
-    const RtsCamera *cam = g_ptr_array_index (cameras, i);
+    RtsCamera *cam = g_ptr_array_index (cameras, i);
     g_autofree RtsClipSpec *spec = rts_camera_clip_spec (cam);
     if (!spec)
       continue;
@@ -399,11 +406,15 @@ rts_app_run (const RtsConfig *cfg)
     RtsRtspServer *srv = g_ptr_array_index (app.servers, i);
     const RtsCamera *cam = rts_rtsp_server_camera (srv);
     rts_rtsp_server_start (srv);
+    g_autofree char *gop = cam->file
+        ? g_strdup ("keyframes as in the file")
+        : g_strdup_printf ("keyframe every %u frames, pattern %s", cam->gop,
+            cam->pattern);
     rts_info ("camera %s ready on port %u: rtsp://%s%s%s:%u%s "
-              "(%s %s %ux%u@%u fps, keyframe every %u frames, pattern %s)",
+              "(%s %s %ux%u@%u fps, %s)",
         cam->name, rts_rtsp_server_port (srv), v6host ? "[" : "", host,
         v6host ? "]" : "", rts_rtsp_server_port (srv), cam->path, cam->source,
-        cam->codec, cam->width, cam->height, cam->fps, cam->gop, cam->pattern);
+        cam->codec, cam->width, cam->height, cam->fps, gop);
   }
   rts_info ("http api listening on port %u: http://%s%s%s:%u/health "
             "(control api %s)",

@@ -250,3 +250,40 @@ rts_camera_launch (const RtsCamera *cam, RtsClip *clip)
       "max-buffers=1 drop=true%s )",
       picture, video, audio);
 }
+
+void
+rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip)
+{
+  GstCaps *caps = rts_clip_video_caps (clip);
+  const GstStructure *st = caps && gst_caps_get_size (caps)
+      ? gst_caps_get_structure (caps, 0)
+      : NULL;
+  const char *profile;
+  gint w = 0, h = 0, num = 0, den = 0;
+  GstClockTime length = rts_clip_duration (clip);
+
+  if (!cam->file || !st)
+    return;
+  if (gst_structure_has_name (st, "video/x-h264"))
+    cam->codec = "h264";
+  else if (gst_structure_has_name (st, "video/x-h265"))
+    cam->codec = "h265";
+  /* The camera's strings live as long as it does; the caps' may not. */
+  profile = gst_structure_get_string (st, "profile");
+  cam->profile = NULL;
+  for (guint i = 0; profile && i < 3; i++) {
+    static const char *const known[] = { "baseline", "main", "high" };
+    if (g_str_equal (profile, known[i]))
+      cam->profile = known[i];
+  }
+  if (gst_structure_get_int (st, "width", &w) && w > 0)
+    cam->width = (guint) w;
+  if (gst_structure_get_int (st, "height", &h) && h > 0)
+    cam->height = (guint) h;
+  if (gst_structure_get_fraction (st, "framerate", &num, &den) && num > 0
+      && den > 0)
+    cam->fps = (guint) ((num + den / 2) / den);
+  else if (length > 0)
+    cam->fps =
+        (guint) ((rts_clip_n_frames (clip) * GST_SECOND + length / 2) / length);
+}

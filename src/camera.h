@@ -40,6 +40,11 @@ typedef struct {
   double clip_seconds; /* loop: length of the clip */
 } RtsCamera;
 
+/* A file camera takes the codec, size and rate of its file's video, read
+ * from its clip: /rtsp-urls and the log then say what readers get, not
+ * settings that do not apply to a file. */
+void rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip);
+
 /* Cameras for CFG, one per RTSP port; free with rts_cameras_free(). */
 GPtrArray *rts_cameras_new (const RtsConfig *cfg);
 void rts_cameras_free (GPtrArray *cameras);

@@ -329,6 +329,61 @@ ffmpeg_play (const char *url, const char *transport, char **err)
   return ts_run (argv, 20, NULL, err, NULL);
 }
 
+/* A file camera serves its file's video, and says so: /rtsp-urls gives
+ * the file's codec, size and rate, not settings that do not apply (here
+ * h265 1920x1080@60, which the server once advertised for this file). */
+static void
+test_file_source (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+  g_autofree char *mp4 = g_build_filename (dir, "in.mp4", NULL);
+  g_autofree char *location = g_strdup_printf ("location=%s", mp4);
+  const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
+    "num-buffers=50", "!", "video/x-raw,width=320,height=240,framerate=25/1",
+    "!", "x264enc", "key-int-max=25", "!", "h264parse", "!", "mp4mux", "!",
+    "filesink", location, NULL };
+  g_autofree char *yaml = NULL;
+  g_autofree char *path = NULL;
+  TsServer *s;
+  g_autoptr (JsonObject) urls = NULL;
+  JsonObject *cam;
+  guint status = 0;
+
+  if (!ts_have_program ("gst-launch-1.0") || !ts_have_program ("ffprobe")) {
+    g_test_skip ("needs gst-launch-1.0 and ffprobe");
+    return;
+  }
+  g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+  yaml = g_strdup_printf ("cameras:\n  - {name: f, port: 0, source: file, "
+                          "file: %s, codec: h265, width: 1920, height: 1080, "
+                          "fps: 60}\n",
+      mp4);
+  s = start_with (yaml, &path, NULL);
+  g_assert_nonnull (s);
+  urls = ts_http_json (s->http_port, "/rtsp-urls", &status);
+  g_assert_cmpuint (status, ==, 200);
+  cam = json_array_get_object_element (json_object_get_array_member (urls,
+                                           "streams"),
+      0);
+  g_assert_cmpstr (json_object_get_string_member (cam, "codec"), ==, "h264");
+  g_assert_cmpstr (json_object_get_string_member (cam, "resolution"), ==,
+      "320x240");
+  g_assert_cmpint (json_object_get_int_member (cam, "fps"), ==, 25);
+  {
+    g_autofree char *url = ts_rtsp_url (s, 0);
+    g_autofree char *err = NULL;
+    g_autofree char *probed = probe (url, &err);
+    g_autofree char *got = whole_rates (g_strstrip (probed));
+    if (!g_str_has_prefix (got, "h264|") || !strstr (got, "|320|240|25/1"))
+      g_error ("file camera: ffprobe says %s (%s)", got, err);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+  g_unlink (mp4);
+  g_rmdir (dir);
+}
+
 /* One SETUP on a fresh connection with TRANSPORT (the header's value);
  * the status, and the answer's Transport in *CHOSEN. */
 static int
@@ -671,6 +726,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/clip-cache", test_clip_cache);
   g_test_add_func ("/cameras/loop-seamless", test_loop_seamless);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
+  g_test_add_func ("/cameras/file-source", test_file_source);
   g_test_add_func ("/cameras/check-config", test_check_config);
   g_test_add_func ("/cameras/multicast", test_multicast);
   return g_test_run ();
