@@ -575,8 +575,9 @@ did_you_mean (const char *word, GPtrArray *candidates)
   return g_strdup ("");
 }
 
+/* KEY as the file has it; SHOWN with its place ("cameras[1].fsp"). */
 static char *
-unknown_key_message (const char *key, Scope scope)
+unknown_key_message (const char *key, const char *shown, Scope scope)
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   g_autofree char *hint = NULL;
@@ -590,8 +591,22 @@ unknown_key_message (const char *key, Scope scope)
     g_ptr_array_add (keys, "cameras");
     g_ptr_array_add (keys, "defaults");
   }
+  /* "auth: basic", "http: 8080": a map's name given a value. */
+  {
+    g_autofree char *dotted = g_strconcat (key, ".", NULL);
+    g_autoptr (GString) inner = g_string_new (NULL);
+    for (guint i = 0; i < keys->len; i++) {
+      const char *k = keys->pdata[i];
+      if (g_str_has_prefix (k, dotted) && !strchr (k + strlen (dotted), '.'))
+        g_string_append_printf (inner, "%s%s: ...", inner->len ? ", " : "",
+            k + strlen (dotted));
+    }
+    if (inner->len)
+      return g_strdup_printf ("key '%s' takes a map, e.g. %s: {%s}", shown, key,
+          inner->str);
+  }
   hint = did_you_mean (key, keys);
-  return g_strdup_printf ("unknown key '%s'%s", key, hint);
+  return g_strdup_printf ("unknown key '%s'%s", shown, hint);
 }
 
 static void
@@ -642,7 +657,11 @@ apply_entry (void *base, const char *file, const RtsYamlEntry *e, Scope scope,
   g_autofree char *where = file_source (file, e);
 
   if (!s) {
-    g_autofree char *what = unknown_key_message (e->key, scope);
+    g_autofree char *shown = e->scope == RTS_YAML_SERVER ? g_strdup (e->key)
+        : e->scope == RTS_YAML_DEFAULTS
+        ? g_strdup_printf ("defaults.%s", e->key)
+        : g_strdup_printf ("cameras[%d].%s", e->scope, e->key);
+    g_autofree char *what = unknown_key_message (e->key, shown, scope);
     g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%u: %s", file, e->line, what);
     return FALSE;
   }
@@ -862,6 +881,20 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
       }
     }
     if (!known) {
+      /* The per-camera names too: a misspelt camera or setting in one
+       * (RTSP_TEST_SERVER_CAMERA_LOBY_FPS) is the likelier mistake. */
+      for (guint c = 0; c < cfg->n_cameras; c++) {
+        g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
+        for (gsize j = 0; j < N_SETTINGS; j++) {
+          const RtsSetting *s = &rts_settings[j];
+          g_autofree char *name = NULL;
+          if (s->scope != SCOPE_CAMERA || s->flags & FILE_ONLY)
+            continue;
+          name = env_name (s->name);
+          g_ptr_array_add (names,
+              g_strconcat (prefix, name + strlen (RTS_ENV_PREFIX), NULL));
+        }
+      }
       g_autofree char *hint = did_you_mean (var, names);
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "environment: unknown variable %s%s (per-camera settings are "
