@@ -144,7 +144,8 @@ static const RtsSetting rts_settings[] = {
       "camera name (letters, digits, - and _); default cam1, cam2, ...",
       FILE_ONLY },
   { "port", "port", CAM (port), SET_UINT, NULL, 0, 65535, NULL, "PORT",
-      "camera's RTSP port; 0 = any free port", FILE_ONLY },
+      "camera's RTSP port; 0 or left out: any free port (see /rtsp-urls)",
+      FILE_ONLY },
   { "path", "path", CAM (path), SET_STRING, "/stream", 0, 0, NULL, "PATH",
       "mount path of every camera's stream", 0 },
   { "source", "source", CAM (source), SET_CHOICE, "loop", 0, 0,
@@ -1344,8 +1345,10 @@ rts_config_help (void)
           "as\nRTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>):\n");
     g_autofree char *flag = g_strdup_printf ("--%s %s", s->name, s->metavar);
     g_autofree char *var = env_name (s->name);
-    g_string_append_printf (out, "  %-30s %s\n  %-30s [%s%s%s]\n", flag,
-        s->help, "", var, s->default_value ? ", default " : "",
+    g_autofree char *choices = s->choices ? choices_text (s->choices) : NULL;
+    g_string_append_printf (out, "  %-30s %s%s%s\n  %-30s [%s%s%s]\n", flag,
+        s->help, choices ? "; one of " : "", choices ? choices : "", "", var,
+        s->default_value ? ", default " : "",
         s->default_value ? s->default_value : "");
   }
   g_string_append (out,
