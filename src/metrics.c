@@ -171,7 +171,8 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
   g_string_append (out, PREFIX "http_refused_total");
   value (out, (double) p->http_refused);
   header (out, "http_idle_closed_total", "counter",
-      "HTTP connections closed unanswered after the idle timeout.");
+      "HTTP connections closed unanswered: after the idle timeout, or "
+      "making way for a new one at --max-http-connections.");
   g_string_append (out, PREFIX "http_idle_closed_total");
   value (out, (double) p->http_idle_closed);
 
@@ -186,8 +187,9 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
   per_camera (out, "sessions_total", "counter",
       "Readers that set up a session since start.", cams, n, now, sessions);
   per_camera (out, "refused_total", "counter",
-      "SETUPs answered 453 because a reader limit was reached.", cams, n, now,
-      refused);
+      "Requests refused by a limit: SETUPs answered 453 (a reader limit "
+      "reached) and requests answered 413 (too many header lines).",
+      cams, n, now, refused);
   per_camera (out, "idle_closed_total", "counter",
       "Connections closed for holding no session past the idle timeout.", cams,
       n, now, idle_closed);
