@@ -89,6 +89,7 @@ struct RtsRtspServer {
   GMutex snap_lock;
   GBytes *snapshot;    /* latest JPEG, under snap_lock */
   gint64 snapshot_us;  /* when it was taken (real time) */
+  gint64 stalled_us;   /* snap_lock: monotonic µs a stall began; 0: none */
   gint64 snap_gate_us; /* snapq's thread: when a frame last went through */
   GPtrArray *stills;   /* loop: one JPEG per GOP of the clip, snap_lock */
   GstElement *stills_pipeline;
@@ -1042,10 +1043,15 @@ on_snapshot (GstAppSink *sink, gpointer data)
   GBytes *jpeg = g_bytes_new (map.data, map.size);
   gst_buffer_unmap (buf, &map);
   g_mutex_lock (&srv->snap_lock);
-  g_clear_pointer (&srv->snapshot, g_bytes_unref);
-  srv->snapshot = jpeg;
-  srv->snapshot_us = g_get_real_time ();
+  /* A stalled camera's readers get no video: its picture stays as it was
+   * (the live encoder's input runs on). */
+  if (!srv->stalled_us) {
+    g_clear_pointer (&srv->snapshot, g_bytes_unref);
+    srv->snapshot = g_bytes_ref (jpeg);
+    srv->snapshot_us = g_get_real_time ();
+  }
   g_mutex_unlock (&srv->snap_lock);
+  g_bytes_unref (jpeg);
   return GST_FLOW_OK;
 }
 
@@ -1068,12 +1074,15 @@ rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
     if (taken_us)
       *taken_us = srv->snapshot_us;
   } else if (srv->stills && srv->stills->len && first && srv->gop_us) {
-    /* The clip started with the first packet: the GOP playing now. */
+    /* The clip started with the first packet: the GOP playing now, or
+     * when a stall began (the timeline runs on; readers get nothing). */
     gint64 now = g_get_monotonic_time ();
-    guint64 gops = (guint64) (now - first) / srv->gop_us;
+    gint64 at = srv->stalled_us ? MAX (srv->stalled_us, first) : now;
+    guint64 gops = (guint64) (at - first) / srv->gop_us;
     jpeg = g_bytes_ref (srv->stills->pdata[gops % srv->stills->len]);
     if (taken_us)
-      *taken_us = g_get_real_time () - (gint64) ((now - first) % srv->gop_us);
+      *taken_us = g_get_real_time () - (now - at)
+          - (gint64) ((at - first) % srv->gop_us);
   }
   g_mutex_unlock (&srv->snap_lock);
   return jpeg;
@@ -1416,6 +1425,13 @@ failed:
 void
 rts_rtsp_server_set_stalled (RtsRtspServer *srv, gboolean stalled)
 {
+  /* The snapshot freezes with the video (rts_rtsp_server_snapshot). */
+  g_mutex_lock (&srv->snap_lock);
+  if (!stalled)
+    srv->stalled_us = 0;
+  else if (!srv->stalled_us)
+    srv->stalled_us = g_get_monotonic_time ();
+  g_mutex_unlock (&srv->snap_lock);
   if (srv->feed)
     rts_feed_set_stalled (srv->feed, stalled);
   else if (stalled && !srv->stall_id && srv->probe_pad)

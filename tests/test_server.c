@@ -500,6 +500,25 @@ test_index (void)
   g_assert_nonnull (strstr (body, url));
 }
 
+/* CAMERA's snapshot, and its X-Snapshot-Age-Seconds in *AGE. */
+static GBytes *
+snapshot_of (TsServer *s, const char *camera, double *age)
+{
+  g_autofree char *url =
+      g_strdup_printf ("http://127.0.0.1:%u/cameras/%s/snapshot.jpg",
+          s->http_port, camera);
+  const char *argv[] = { "curl", "-sf", "-D", "/dev/stderr", url, NULL };
+  GBytes *jpeg = NULL;
+  g_autofree char *headers = NULL;
+  const char *a;
+
+  g_assert_cmpint (ts_run (argv, 10, &jpeg, &headers, NULL), ==, 0);
+  a = strstr (headers, "X-Snapshot-Age-Seconds: ");
+  g_assert_nonnull (a);
+  *age = g_ascii_strtod (a + 24, NULL);
+  return jpeg;
+}
+
 /* Each camera's snapshot is a fresh JPEG of its picture; an unknown
  * camera is 404. */
 static void
@@ -813,6 +832,16 @@ test_live_ready_port (void)
       NULL };
     /* A reader gets no frame from a stalled camera. */
     g_assert_cmpint (ts_run (argv, 4, NULL, NULL, NULL), !=, 0);
+  }
+  {
+    /* Nor does its picture change (it did, 2026-12-06: the status page
+     * showed a moving camera that readers got nothing from); it ages. */
+    double age1, age2;
+    g_autoptr (GBytes) a = snapshot_of (s, "cam2", &age1);
+    g_usleep (1500 * 1000);
+    g_autoptr (GBytes) b = snapshot_of (s, "cam2", &age2);
+    g_assert_true (g_bytes_equal (a, b));
+    g_assert_cmpfloat (age2, >, age1 + 1.0);
   }
   g_assert_cmpuint (fault (s, "DELETE", "cam2", NULL, TOKEN), ==, 200);
   /* Generous: the reader above PLAYed into the frozen camera, and the seek
