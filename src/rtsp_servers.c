@@ -847,19 +847,31 @@ drop_own_sender_report (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return own ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* The pipeline gst-rtsp-server made around the media's element (it has
+ * no getter for it), or NULL. */
+static GstBin *
+media_pipeline (GstRTSPMedia *media)
+{
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
+  GstObject *parent = bin ? gst_object_get_parent (GST_OBJECT (bin)) : NULL;
+
+  if (parent && !GST_IS_BIN (parent))
+    g_clear_object (&parent);
+  return (GstBin *) parent;
+}
+
 /* The udpsrc reading SOCKET, among the media's elements, gets the probe
  * above. */
 static void
 filter_group_rtcp (RtsRtspServer *srv, GSocket *socket)
 {
-  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
-  g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+  g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
   g_autoptr (GstIterator) it = NULL;
   GValue item = G_VALUE_INIT;
 
-  if (!pipeline || !GST_IS_BIN (pipeline))
+  if (!pipeline)
     return;
-  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  it = gst_bin_iterate_recurse (pipeline);
   while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
     GstElement *el = g_value_get_object (&item);
     g_autoptr (GSocket) used = NULL;
@@ -1260,14 +1272,13 @@ setup_feed_sources (RtsRtspServer *srv, GstElement *bin, guint32 ssrc[2])
 static void
 silence_pipeline (RtsRtspServer *srv)
 {
-  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
-  g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+  g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
   g_autoptr (GstIterator) it = NULL;
   GValue item = G_VALUE_INIT;
 
-  if (!pipeline || !GST_IS_BIN (pipeline))
+  if (!pipeline)
     return;
-  it = gst_bin_iterate_elements (GST_BIN (pipeline));
+  it = gst_bin_iterate_elements (pipeline);
   while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
     GstElement *el = g_value_get_object (&item);
     if (g_str_equal (G_OBJECT_TYPE_NAME (el), "GstRtpBin")) {
@@ -1365,7 +1376,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
         on_first_data, srv, NULL);
     attach_snapshot (srv, bin);
     {
-      g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+      g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
       if (pipeline)
         g_signal_connect (pipeline, "deep-element-added",
             G_CALLBACK (unsync_sink), NULL);
@@ -1735,8 +1746,7 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_pointer (&srv->feed, rts_feed_free);
   g_clear_pointer (&srv->rtp, rts_rtp_clip_unref);
   if (srv->media) {
-    g_autoptr (GstElement) bin = gst_rtsp_media_get_element (srv->media);
-    g_autoptr (GstObject) pipeline = gst_object_get_parent (GST_OBJECT (bin));
+    g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
     /* Taking the house reader off drops our own prepare as well. */
     remove_house_reader (srv);
     /* And the pipeline stops now, its streaming threads joined: the media
