@@ -674,6 +674,8 @@ apply_entry (void *base, const char *file, const RtsYamlEntry *e, Scope scope,
   return apply (base, s, e->value, where, error);
 }
 
+#define MAX_CONFIG_BYTES (1024 * 1024)
+
 /* The file's server settings, defaults and cameras. */
 static gboolean
 load_file (RtsConfig *cfg, const char *source, RtsCameraConfig *defaults,
@@ -685,17 +687,17 @@ load_file (RtsConfig *cfg, const char *source, RtsCameraConfig *defaults,
   g_autoptr (GError) err = NULL;
   g_autoptr (GPtrArray) entries = NULL;
   guint n = 0;
-
   GStatBuf st;
-
   /* Looked at before it is read: a FIFO would block for good (SIGTERM is
    * not taken yet), /dev/zero would be read until memory ran out. */
-  if (g_stat (file, &st) == 0 && !S_ISREG (st.st_mode)) {
+  gboolean stat_ok = g_stat (file, &st) == 0;
+
+  if (stat_ok && !S_ISREG (st.st_mode)) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "%s: '%s' is not a regular file (a YAML file)", source, file);
     return FALSE;
   }
-  if (g_stat (file, &st) == 0 && st.st_size > 1024 * 1024) {
+  if (stat_ok && st.st_size > MAX_CONFIG_BYTES) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "%s: '%s' is %jd bytes; a configuration is at most 1 MiB", source, file,
         (intmax_t) st.st_size);
@@ -705,7 +707,8 @@ load_file (RtsConfig *cfg, const char *source, RtsCameraConfig *defaults,
     g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: %s", source, err->message);
     return FALSE;
   }
-  if (len > 1024 * 1024) {
+  /* Again: it may have grown since. */
+  if (len > MAX_CONFIG_BYTES) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "%s: '%s' is %zu bytes; a configuration is at most 1 MiB", source, file,
         len);

@@ -13,7 +13,7 @@ typedef struct {
   const char *name;
   yaml_document_t *doc;
   GPtrArray *entries;
-  GHashTable *seen; /* "scope/key" -> first line (GUINT_TO_POINTER) */
+  GHashTable *seen; /* "scope/key", "top/key" -> first line (a pointer) */
   GError **error;
 } Walk;
 
@@ -54,6 +54,26 @@ scalar (const yaml_node_t *node)
       node->data.scalar.length);
 }
 
+/* Whether ID (taking it) names a key not met before; if met, fails naming
+ * KEY and both lines. libyaml keeps both of a repeated key: read as they
+ * were, the last one silently won. */
+static gboolean
+first_time (Walk *w, char *id, const char *key, const yaml_node_t *node)
+{
+  gpointer first = g_hash_table_lookup (w->seen, id);
+
+  if (first) {
+    g_autofree char *what =
+        g_strdup_printf ("key '%s' given twice (first on line %u)", key,
+            GPOINTER_TO_UINT (first));
+    g_free (id);
+    return fail (w, node, what);
+  }
+  g_hash_table_insert (w->seen, id,
+      GUINT_TO_POINTER (node->start_mark.line + 1));
+  return TRUE;
+}
+
 static gboolean
 add (Walk *w, int scope, const char *key, char *value, gboolean list,
     const yaml_node_t *node)
@@ -64,19 +84,10 @@ add (Walk *w, int scope, const char *key, char *value, gboolean list,
     g_free (value);
     return fail (w, node, "too many settings (aliases expanding?)");
   }
-  /* libyaml keeps both of a repeated key; the last one silently won. */
-  char *id = g_strdup_printf ("%d/%s", scope, key);
-  gpointer first = g_hash_table_lookup (w->seen, id);
-  if (first) {
-    g_autofree char *what =
-        g_strdup_printf ("key '%s' given twice (first on line %u)", key,
-            GPOINTER_TO_UINT (first));
-    g_free (id);
+  if (!first_time (w, g_strdup_printf ("%d/%s", scope, key), key, node)) {
     g_free (value);
-    return fail (w, node, what);
+    return FALSE;
   }
-  g_hash_table_insert (w->seen, id,
-      GUINT_TO_POINTER (node->start_mark.line + 1));
   e = g_new0 (RtsYamlEntry, 1);
   e->scope = scope;
   e->key = g_strdup (key);
@@ -187,8 +198,6 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
   g_autoptr (GHashTable) seen =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GHashTable) top =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   Walk w = { name, &doc, entries, seen, error };
   gboolean ok = TRUE;
 
@@ -219,16 +228,10 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
         break;
       }
       g_autofree char *key = scalar (k);
-      gpointer first = g_hash_table_lookup (top, key);
-      if (first) {
-        g_autofree char *what =
-            g_strdup_printf ("key '%s' given twice (first on line %u)", key,
-                GPOINTER_TO_UINT (first));
-        ok = fail (&w, k, what);
+      if (!first_time (&w, g_strdup_printf ("top/%s", key), key, k)) {
+        ok = FALSE;
         break;
       }
-      g_hash_table_insert (top, g_strdup (key),
-          GUINT_TO_POINTER (k->start_mark.line + 1));
       if (g_strcmp0 (key, "cameras") == 0) {
         *has_cameras = TRUE;
         ok = walk_cameras (&w, v, n_cameras);
