@@ -517,6 +517,8 @@ on_idle_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void unsync_sinks (GstRTSPMedia *media);
+
 /* A reader's PLAY has been answered and its transport is on the stream:
  * it gets a keyframe within a frame rather than at the camera's next GOP.
  * (gst-rtsp-server's own seek on PLAY used to do it for live encoders,
@@ -531,10 +533,12 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
     rts_feed_kick (srv->feed);
   } else if (srv->probe_pad) {
     /* gst-rtsp-server turns rate control on at every PLAY (no ONVIF
-     * Rate-Control header means yes): its TCP sink would then hold each
-     * frame for its timestamp again (see unsync_sink). */
-    gst_rtsp_media_set_rate_control (ctx->media ? ctx->media : srv->media,
-        FALSE);
+     * Rate-Control header means yes), and with it its TCP sink's sync:
+     * that sink would hold each frame for its timestamp again (see
+     * unsync_sink). Not rate control itself turned off: that also zeroes
+     * the sender reports' timestamps (ONVIF replay), and ffmpeg then
+     * jumped its timestamps by hours. */
+    unsync_sinks (ctx->media ? ctx->media : srv->media);
     /* A live encoder is asked for a keyframe, upstream from the payloader
      * (the event GstVideo's force-key-unit helpers make). */
     g_autoptr (GstElement) pay = gst_pad_get_parent_element (srv->probe_pad);
@@ -1311,6 +1315,33 @@ unsync_sink (GstBin *pipeline, GstBin *bin, GstElement *el, gpointer data)
 {
   if (GST_IS_BASE_SINK (el))
     g_object_set (el, "sync", FALSE, NULL);
+}
+
+/* Every sink of MEDIA's pipeline, as unsync_sink does for each as it
+ * comes. */
+static void
+unsync_sinks (GstRTSPMedia *media)
+{
+  g_autoptr (GstBin) pipeline = media_pipeline (media);
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  if (!pipeline)
+    return;
+  it = gst_bin_iterate_recurse (pipeline);
+  for (GstIteratorResult r;
+       (r = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE
+       && r != GST_ITERATOR_ERROR;) {
+    /* A sink added meanwhile: start over (setting sync twice is
+     * harmless). */
+    if (r == GST_ITERATOR_RESYNC) {
+      gst_iterator_resync (it);
+      continue;
+    }
+    unsync_sink (pipeline, NULL, g_value_get_object (&item), NULL);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
 }
 
 /* The sender takes over a prepared, playing loop camera. */

@@ -1,6 +1,7 @@
 /* Integration tests of what cameras can be: codecs, audio, credentials,
  * transports and the configuration file, with the real server and real
  * clients (ffprobe, ffmpeg, gst-launch-1.0). */
+#include "rtsp_reader.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -333,6 +334,88 @@ test_loop_seamless (void)
    * joining reader a keyframe at once. */
   g_assert_cmpuint (n, >=, 205);
 out:
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
+/* A live camera with audio: its sender reports map RTP time to the wall
+ * clock as its packets do, and ffmpeg, which takes both streams' times
+ * from those reports, sees the video's timestamps rise frame by frame.
+ * (Reports with zero timestamps, as ONVIF replay sends them, made ffmpeg
+ * jump the video back by hours at the first one.) */
+static void
+test_live_reports (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = start_with ("cameras:\n"
+                            "  - {name: live, port: 0, source: live, "
+                            "audio: aac}\n",
+      &path, NULL);
+  g_autoptr (GError) err = NULL;
+  g_autofree char *url = NULL;
+  RtsReader *r;
+  RtsReaderStats st = { 0 };
+
+  g_assert_nonnull (s);
+  r = rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_no_error (err);
+  rts_reader_start_thread (r);
+  /* rtpbin sends its first report a random 0.5 to 2.5 s in, then one
+   * about every 5 s. */
+  for (gint64 end = g_get_monotonic_time () + 12 * G_USEC_PER_SEC;
+       g_get_monotonic_time () < end && !rts_reader_error (r);) {
+    rts_reader_stats (r, &st);
+    if (st.reports >= 2)
+      break;
+    g_usleep (100 * 1000);
+  }
+  g_test_message ("%" G_GUINT64_FORMAT " sender reports, largest skew "
+                  "%.2f ms",
+      st.reports, st.report_skew_ms);
+  g_assert_null (rts_reader_error (r));
+  g_assert_cmpuint (st.reports, >=, 1);
+  /* A frame is 33 ms; zeroed reports are off by years. */
+  g_assert_cmpfloat (st.report_skew_ms, <, 50);
+  rts_reader_close (r, RTS_VANISH_TEARDOWN);
+
+  if (ts_have_program ("ffprobe")) {
+    g_autoptr (GBytes) out = NULL;
+    g_auto (GStrv) lines = NULL;
+    double last = -1;
+    guint n = 0;
+
+    url = ts_rtsp_url (s, 0);
+    {
+      const char *argv[] = { "ffprobe", "-v", "quiet", "-rtsp_transport", "tcp",
+        "-select_streams", "v", "-read_intervals", "%+6", "-show_entries",
+        "packet=pts_time", "-of", "csv=p=0", url, NULL };
+      g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
+    }
+    {
+      g_autofree char *text = g_bytes_get_size (out)
+          ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
+          : g_strdup ("");
+      lines = g_strsplit (text, "\n", -1);
+    }
+    for (guint i = 0; lines[i]; i++) {
+      double t;
+      char *end;
+      g_strstrip (lines[i]);
+      t = g_ascii_strtod (lines[i], &end);
+      /* The first packet has no time yet (ffmpeg's H.264 parser). */
+      if (end == lines[i])
+        continue;
+      /* A live encoder may skip a frame on a loaded machine: a step of
+       * up to half a second is allowed, none back, none of hours. */
+      if (last >= 0 && !(t > last && t - last < 0.5))
+        g_error ("video packet %u: timestamp %.3f after %.3f", n, t, last);
+      last = t;
+      n++;
+    }
+    g_test_message ("%u video packets over 6 s, each after the last", n);
+    g_assert_cmpuint (n, >=, 120);
+  }
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
   g_unlink (path);
@@ -759,6 +842,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/codecs-live", test_codecs_live);
   g_test_add_func ("/cameras/clip-cache", test_clip_cache);
   g_test_add_func ("/cameras/loop-seamless", test_loop_seamless);
+  g_test_add_func ("/cameras/live-reports", test_live_reports);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/file-source", test_file_source);
   g_test_add_func ("/cameras/check-config", test_check_config);
