@@ -464,7 +464,11 @@ send_udp (Stream *st, Reader *rd, guint64 first, guint n, gboolean group)
 }
 
 /* A sender report and the CNAME that ties a camera's streams together. Its
- * timestamp is the one every reader's stream has now (see Reader). */
+ * timestamp is the one every reader's stream has now (see Reader): "now"
+ * read off both clocks together, not the tick's NOW, which is as old as
+ * the sends to every reader before this one (milliseconds under load,
+ * and a reader maps the two streams of a camera onto each other by
+ * these reports). */
 static void
 send_report (RtsFeed *f, Stream *st, Reader *rd, GstRTSPStreamTransport *tr,
     gboolean group, GstClockTime now, GPtrArray *later)
@@ -472,9 +476,10 @@ send_report (RtsFeed *f, Stream *st, Reader *rd, GstRTSPStreamTransport *tr,
   GstBuffer *buf = gst_rtcp_buffer_new (1500);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
+  GstClockTime at = now_ns ();
   guint64 ntp = gst_rtcp_unix_to_ntp ((guint64) g_get_real_time () * 1000);
   guint32 ts = st->ts_base
-      + (guint32) gst_util_uint64_scale_round (now - f->t0,
+      + (guint32) gst_util_uint64_scale_round (at - f->t0,
           st->track->clock_rate, GST_SECOND);
 
   rd->next_sr = now + SR_INTERVAL;
