@@ -6,7 +6,7 @@
 #
 # Usage: bench/run.sh [--quick|--smoke] [--build DIR] [--server PATH]
 #                     [--server-arg ARG]... [--out DIR]
-#   --smoke            tiny sizes, about a minute: the test suite's run of the
+#   --smoke            tiny sizes, about half a minute: the test suite's run of the
 #                      harness, so that it cannot rot; its figures mean nothing
 #                      (bench-report --check then asserts what does not
 #                      depend on speed: every reader got every frame, nothing
@@ -73,13 +73,16 @@ if [ "$SMOKE" = 1 ]; then
   WINDOW=1
   READERS="4 40"
   CHURN=40
-  CHURN_ARGS=(--warmup 10 --settle 2)
+  CHURN_ARGS=(--warmup 10 --settle 1)
   HC=5
   WRK_S=1
-  IDLE_S=1
+  IDLE_S=0.5
   CAM_STEPS=1
   BASE_CAMS="4"
   OURS_CAMS="8"
+  WRK_READERS=10    # readers while wrk runs
+  WRK_WAIT=1        # seconds for them to start
+  SIGTERM_WAIT=0.5  # seconds four readers play before SIGTERM
   QUICK=smoke
 elif [ "$QUICK" = 1 ]; then
   ROUNDS=1          # A/B rounds of the four-camera block
@@ -106,6 +109,9 @@ else
   CAM_STEPS=4
   BASE_CAMS="8 16 24 32"
 fi
+WRK_READERS=${WRK_READERS:-100}
+WRK_WAIT=${WRK_WAIT:-3}
+SIGTERM_WAIT=${SIGTERM_WAIT:-2.5}
 # The most cameras the server accepts (RTS_MAX_CAMERAS in src/config.h):
 # asked of the binary itself, so a rebuilt limit is measured as it is.
 ours_max_cams() {
@@ -330,12 +336,12 @@ block() {
     alive_or_restart "health-check" || return
     time_check "$RAW/hc-http-ours.txt" --url "http://127.0.0.1:$HTTP/health"
     LAST_STEP=health-check
-    # /health under 100 readers: paced to about 1,000 req/s for latency,
+    # /health under 100 readers (smoke: 10): paced to about 1,000 req/s for latency,
     # then as fast as 16 connections go for throughput.
     alive_or_restart "wrk" || return
-    client $((2 * WRK_S + 60)) readers -n 100 -d $((2 * WRK_S + 4)) $URLS >"$RAW/wrk-readers-ours-r$r.json" &
+    client $((2 * WRK_S + 60)) readers -n "$WRK_READERS" -d $((2 * WRK_S + WRK_WAIT + 1)) $URLS >"$RAW/wrk-readers-ours-r$r.json" &
     local rp=$!
-    sleep 3
+    sleep "$WRK_WAIT"
     timeout 60 wrk -t1 -c4 -d"${WRK_S}s" --latency -s bench/wrk-paced.lua \
       "http://127.0.0.1:$HTTP/health" >"$RAW/wrk-paced-ours-r$r.txt" 2>&1
     timeout 60 wrk -t1 -c16 -d"${WRK_S}s" --latency \
@@ -358,7 +364,7 @@ block() {
   alive_or_restart "sigterm" || return
   client 60 readers -n 4 -d 30 $URLS >/dev/null 2>&1 &
   local rp=$! t0 t1
-  sleep 2.5
+  sleep "$SIGTERM_WAIT"
   t0=${EPOCHREALTIME/./}
   stop_server "sigterm-round-$r"
   t1=${EPOCHREALTIME/./}
