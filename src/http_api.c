@@ -8,6 +8,7 @@
 
 #include <libsoup/soup.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #define MAX_CONTROL_BODY (64 * 1024)
@@ -32,6 +33,8 @@ struct RtsHttpApi {
   gint64 refused_logged_mono;
   guint64 refused_logged;
 };
+
+#define SOCKET_KEY "rts-http-socket"
 
 /* An accepted connection, until libsoup lets go of it. */
 typedef struct {
@@ -593,9 +596,45 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
   g_hash_table_add (api->conns, c);
   /* The table's entry goes when libsoup drops its last reference. */
   g_object_weak_ref (G_OBJECT (conn), on_conn_finalized, c);
+  /* Corked until an answer is written (see on_request_started): libsoup
+   * writes the header and the body in two sends, and on loopback each
+   * send costs the receiving side's work too. One segment: /health went
+   * from 10,200-10,900 to 11,000-11,900 requests a second (wrk, 100
+   * readers, four alternating runs). */
+  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP,
+      TCP_CORK, 1, NULL);
+  g_object_set_data_full (G_OBJECT (remote), SOCKET_KEY,
+      g_object_ref (g_socket_connection_get_socket (conn)), g_object_unref);
   soup_server_accept_iostream (api->soup, G_IO_STREAM (conn), local, remote,
       NULL);
   return TRUE;
+}
+
+/* Whatever libsoup wrote for MSG goes out now, not when the connection
+ * closes or the kernel's 200 ms cork timer fires: an interim "100
+ * Continue" the client waits for, or an answer on a connection libsoup
+ * keeps open to read the rest of a request (a 401 to a POST sent with
+ * "Expect: 100-continue" waited 200 ms). Nor left for the close to send:
+ * closing with bytes unread (a client that sent more than libsoup read)
+ * resets the connection, and corked data is then never sent. */
+static void
+uncork (SoupServerMessage *msg, gpointer data)
+{
+  /* libsoup has no socket for a stream it was handed: the remote address
+   * it was handed with it carries one (on_incoming). */
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  GSocket *sock =
+      remote ? g_object_get_data (G_OBJECT (remote), SOCKET_KEY) : NULL;
+
+  if (sock)
+    g_socket_set_option (sock, IPPROTO_TCP, TCP_CORK, 0, NULL);
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  g_signal_connect (msg, "wrote-informational", G_CALLBACK (uncork), NULL);
+  g_signal_connect (msg, "wrote-body", G_CALLBACK (uncork), NULL);
 }
 
 /* As soup_server_listen() did: address reuse, and dual-stack on "::". */
@@ -665,6 +704,10 @@ check_body_size (SoupServer *server, SoupServerMessage *msg, const char *path,
     default:
       return;
   }
+  /* Uncorked first: corked, the answer was lost to the reset that closing
+   * with the body unread sends (1 time in 3, every time in the hostile
+   * test's storm). */
+  uncork (msg, NULL);
   conn = soup_server_message_steal_connection (msg);
   if (!conn)
     return;
@@ -700,6 +743,8 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
       "rtsp-test-server/" RTS_VERSION " ", NULL);
   soup_server_add_early_handler (api->soup, NULL, check_body_size, api, NULL);
   soup_server_add_handler (api->soup, NULL, handle, api, NULL);
+  g_signal_connect (api->soup, "request-started",
+      G_CALLBACK (on_request_started), NULL);
 
   if (!addr) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
