@@ -864,33 +864,56 @@ media_pipeline (GstRTSPMedia *media)
   return (GstBin *) parent;
 }
 
-/* The udpsrc reading SOCKET, among the media's elements, gets the probe
- * above. */
+/* FN (element, DATA) for every element of MEDIA's pipeline, those inside
+ * its bins too. One added meanwhile starts the walk over: FN may see an
+ * element twice, and every caller's FN is harmless twice. */
 static void
-filter_group_rtcp (RtsRtspServer *srv, GSocket *socket)
+each_element (GstRTSPMedia *media, void (*fn) (GstElement *, gpointer),
+    gpointer data)
 {
-  g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
+  g_autoptr (GstBin) pipeline = media_pipeline (media);
   g_autoptr (GstIterator) it = NULL;
   GValue item = G_VALUE_INIT;
 
   if (!pipeline)
     return;
   it = gst_bin_iterate_recurse (pipeline);
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *el = g_value_get_object (&item);
-    g_autoptr (GSocket) used = NULL;
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (el), "socket")
-        && g_str_equal (G_OBJECT_TYPE_NAME (el), "GstUDPSrc")) {
-      g_object_get (el, "socket", &used, NULL);
-      if (used == socket) {
-        g_autoptr (GstPad) src = gst_element_get_static_pad (el, "src");
-        gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
-            drop_own_sender_report, NULL, NULL);
-      }
+  for (GstIteratorResult r;
+       (r = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE
+       && r != GST_ITERATOR_ERROR;) {
+    if (r == GST_ITERATOR_RESYNC) {
+      gst_iterator_resync (it);
+      continue;
     }
+    fn (g_value_get_object (&item), data);
     g_value_reset (&item);
   }
   g_value_unset (&item);
+}
+
+/* The udpsrc reading the socket DATA gets drop_own_sender_report. */
+static void
+filter_socket_rtcp (GstElement *el, gpointer data)
+{
+  g_autoptr (GSocket) used = NULL;
+
+  if (!g_object_class_find_property (G_OBJECT_GET_CLASS (el), "socket")
+      || !g_str_equal (G_OBJECT_TYPE_NAME (el), "GstUDPSrc"))
+    return;
+  g_object_get (el, "socket", &used, NULL);
+  if (used == data) {
+    g_autoptr (GstPad) src = gst_element_get_static_pad (el, "src");
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_own_sender_report,
+        NULL, NULL);
+  }
+}
+
+/* The udpsrc reading SOCKET, among the media's elements, gets
+ * drop_own_sender_report. */
+static void
+filter_group_rtcp (RtsRtspServer *srv, GSocket *socket)
+{
+  each_element (srv->media, filter_socket_rtcp, socket);
 }
 
 /* The multicast sink, plugged now like the others (and for the same
@@ -1274,33 +1297,29 @@ setup_feed_sources (RtsRtspServer *srv, GstElement *bin, guint32 ssrc[2])
  * stream has; the feed's sender reports are the only ones. Before the
  * media plays. */
 static void
+silence_rtpbin (GstElement *el, gpointer data)
+{
+  GstRTSPMedia *media = data;
+
+  if (!g_str_equal (G_OBJECT_TYPE_NAME (el), "GstRtpBin"))
+    return;
+  for (guint i = 0; i < gst_rtsp_media_n_streams (media); i++) {
+    const char *kinds[] = { "send_rtp_src", "send_rtcp_src" };
+    for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
+      g_autofree char *name = g_strdup_printf ("%s_%u", kinds[k], i);
+      g_autoptr (GstPad) pad = gst_element_get_static_pad (el, name);
+      if (pad)
+        gst_pad_add_probe (pad,
+            GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+            drop_all, NULL, NULL);
+    }
+  }
+}
+
+static void
 silence_pipeline (RtsRtspServer *srv)
 {
-  g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
-  g_autoptr (GstIterator) it = NULL;
-  GValue item = G_VALUE_INIT;
-
-  if (!pipeline)
-    return;
-  it = gst_bin_iterate_elements (pipeline);
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *el = g_value_get_object (&item);
-    if (g_str_equal (G_OBJECT_TYPE_NAME (el), "GstRtpBin")) {
-      for (guint i = 0; i < gst_rtsp_media_n_streams (srv->media); i++) {
-        const char *kinds[] = { "send_rtp_src", "send_rtcp_src" };
-        for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
-          g_autofree char *name = g_strdup_printf ("%s_%u", kinds[k], i);
-          g_autoptr (GstPad) pad = gst_element_get_static_pad (el, name);
-          if (pad)
-            gst_pad_add_probe (pad,
-                GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                drop_all, NULL, NULL);
-        }
-      }
-    }
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
+  each_element (srv->media, silence_rtpbin, srv->media);
 }
 
 /* A live camera sends each frame as its encoder makes it. Its RTP sinks,
@@ -1317,31 +1336,18 @@ unsync_sink (GstBin *pipeline, GstBin *bin, GstElement *el, gpointer data)
     g_object_set (el, "sync", FALSE, NULL);
 }
 
+static void
+unsync_element (GstElement *el, gpointer data)
+{
+  unsync_sink (NULL, NULL, el, NULL);
+}
+
 /* Every sink of MEDIA's pipeline, as unsync_sink does for each as it
  * comes. */
 static void
 unsync_sinks (GstRTSPMedia *media)
 {
-  g_autoptr (GstBin) pipeline = media_pipeline (media);
-  g_autoptr (GstIterator) it = NULL;
-  GValue item = G_VALUE_INIT;
-
-  if (!pipeline)
-    return;
-  it = gst_bin_iterate_recurse (pipeline);
-  for (GstIteratorResult r;
-       (r = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE
-       && r != GST_ITERATOR_ERROR;) {
-    /* A sink added meanwhile: start over (setting sync twice is
-     * harmless). */
-    if (r == GST_ITERATOR_RESYNC) {
-      gst_iterator_resync (it);
-      continue;
-    }
-    unsync_sink (pipeline, NULL, g_value_get_object (&item), NULL);
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
+  each_element (media, unsync_element, NULL);
 }
 
 /* The sender takes over a prepared, playing loop camera. */
