@@ -1008,9 +1008,9 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
         origin (&cam->name), n ? n : "");
     return FALSE;
   }
+  g_autofree char *mine = camera_env_prefix (n);
   for (guint j = 0; j < i; j++) {
     const RtsCameraConfig *o = &cfg->cameras[j];
-    g_autofree char *mine = camera_env_prefix (n);
     g_autofree char *theirs = camera_env_prefix (o->name);
     if (strcmp (o->name, n) == 0)
       CAM_ERROR (&cam->name, "the name is used twice (first: %s)",
