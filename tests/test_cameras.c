@@ -47,6 +47,26 @@ probe (const char *url, char **err)
       : g_strdup ("");
 }
 
+/* The lines ffprobe prints for URL over TCP, the first SECONDS of stream,
+ * ENTRIES (its -show_entries) of the video stream, as CSV; it must exit 0
+ * within 30 s. */
+static char **
+ffprobe_video_lines (const char *url, const char *seconds, const char *entries)
+{
+  g_autofree char *interval = g_strconcat ("%+", seconds, NULL);
+  const char *argv[] = { "ffprobe", "-v", "quiet", "-rtsp_transport", "tcp",
+    "-select_streams", "v", "-read_intervals", interval, "-show_entries",
+    entries, "-of", "csv=p=0", url, NULL };
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
+  text = g_bytes_get_size (out)
+      ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
+      : g_strdup ("");
+  return g_strsplit (text, "\n", -1);
+}
+
 /* ffprobe estimates r_frame_rate from the first timestamps it sees, and on
  * a loaded machine (the sanitizer build) read a 15 fps camera as 179/12
  * (14.92) now and then. A video line's rate within 2 % of a whole number
@@ -293,7 +313,6 @@ test_loop_seamless (void)
                             "  - {name: loop, port: 0, source: loop}\n",
       &path, NULL);
   g_autofree char *url = NULL;
-  g_autoptr (GBytes) out = NULL;
   g_auto (GStrv) lines = NULL;
   double last = -1;
   guint n = 0;
@@ -302,19 +321,8 @@ test_loop_seamless (void)
   if (!ts_have_program ("ffprobe"))
     goto out;
   url = ts_rtsp_url (s, 0);
-  {
-    const char *argv[] = { "ffprobe", "-v", "quiet", "-rtsp_transport", "tcp",
-      "-select_streams", "v", "-read_intervals", "%+7", "-show_entries",
-      "frame=key_frame,best_effort_timestamp_time", "-of", "csv=p=0", url,
-      NULL };
-    g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
-  }
-  {
-    g_autofree char *text = g_bytes_get_size (out)
-        ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
-        : g_strdup ("");
-    lines = g_strsplit (text, "\n", -1);
-  }
+  lines = ffprobe_video_lines (url, "7",
+      "frame=key_frame,best_effort_timestamp_time");
   for (guint i = 0; lines[i]; i++) {
     g_auto (GStrv) f = g_strsplit (lines[i], ",", 2);
     double t;
@@ -380,24 +388,12 @@ test_live_reports (void)
   rts_reader_close (r, RTS_VANISH_TEARDOWN);
 
   if (ts_have_program ("ffprobe")) {
-    g_autoptr (GBytes) out = NULL;
     g_auto (GStrv) lines = NULL;
     double last = -1;
     guint n = 0;
 
     url = ts_rtsp_url (s, 0);
-    {
-      const char *argv[] = { "ffprobe", "-v", "quiet", "-rtsp_transport", "tcp",
-        "-select_streams", "v", "-read_intervals", "%+6", "-show_entries",
-        "packet=pts_time", "-of", "csv=p=0", url, NULL };
-      g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
-    }
-    {
-      g_autofree char *text = g_bytes_get_size (out)
-          ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
-          : g_strdup ("");
-      lines = g_strsplit (text, "\n", -1);
-    }
+    lines = ffprobe_video_lines (url, "6", "packet=pts_time");
     for (guint i = 0; lines[i]; i++) {
       double t;
       char *end;

@@ -31,13 +31,11 @@ count_fds (const char *pid)
 
 /* One HTTP/1.1 request with keep-alive, its whole answer read, then the
  * client closes first: the case that leaked. */
-static void
-request_and_close (guint port)
+/* A TCP connection to 127.0.0.1:PORT, its fd. */
+static int
+connect_loopback (guint port)
 {
   struct sockaddr_in sa = { 0 };
-  const char req[] = "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  char buf[4096];
-  size_t got = 0;
   int fd = socket (AF_INET, SOCK_STREAM, 0);
 
   g_assert_cmpint (fd, >=, 0);
@@ -45,6 +43,17 @@ request_and_close (guint port)
   sa.sin_port = htons ((guint16) port);
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   g_assert_cmpint (connect (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  return fd;
+}
+
+static void
+request_and_close (guint port)
+{
+  const char req[] = "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  char buf[4096];
+  size_t got = 0;
+  int fd = connect_loopback (port);
+
   g_assert_cmpint (send (fd, req, sizeof req - 1, MSG_NOSIGNAL), ==,
       (gssize) (sizeof req - 1));
   /* The answer is small; wait for its body's closing brace. */
@@ -100,18 +109,12 @@ test_closed_connections_are_released (void)
 static double
 first_answer (guint port, const char *req, const char *want)
 {
-  struct sockaddr_in sa = { 0 };
   char buf[256];
   struct pollfd p;
   gint64 t0;
   ssize_t n;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  int fd = connect_loopback (port);
 
-  g_assert_cmpint (fd, >=, 0);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons ((guint16) port);
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (connect (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
   t0 = g_get_monotonic_time ();
   g_assert_cmpint (send (fd, req, strlen (req), MSG_NOSIGNAL), ==,
       (gssize) strlen (req));
