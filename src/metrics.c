@@ -100,6 +100,12 @@ idle_closed (const RtsMetricsCamera *c, RtsNow now)
 }
 
 static double
+reader_waits (const RtsMetricsCamera *c, RtsNow now)
+{
+  return c->counters.reader_waits;
+}
+
+static double
 frames_dropped (const RtsMetricsCamera *c, RtsNow now)
 {
   return c->counters.frames_dropped;
@@ -193,9 +199,13 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
   per_camera (out, "idle_closed_total", "counter",
       "Connections closed for holding no session past the idle timeout.", cams,
       n, now, idle_closed);
+  per_camera (out, "reader_waits_total", "counter",
+      "Times a TCP reader's connection was full and its stream waited for it, "
+      "losing nothing (loop and file cameras).",
+      cams, n, now, reader_waits);
   per_camera (out, "reader_frames_dropped_total", "counter",
-      "Video frames not sent to a reader whose connection was full (it goes "
-      "on from the next keyframe; loop and file cameras).",
+      "Video frames a reader skipped, its connection full for over a second "
+      "(it goes on from the next keyframe; loop and file cameras).",
       cams, n, now, frames_dropped);
   per_camera (out, "stalls_total", "counter",
       "Times the camera stopped sending video for the stall threshold.", cams,

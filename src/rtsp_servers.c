@@ -593,9 +593,9 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
      * on a joining reader's first keyframe). */
     g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
     /* About a second of the stream (Linux doubles it), not the 4 MiB
-     * autotuning grows to: a reader that stops reading is one that misses
-     * frames after a second or two (it then goes on from a keyframe), not
-     * one 30 s behind, holding 4 MiB of kernel memory. */
+     * autotuning grows to: a reader that stops reading is one whose stream
+     * waits once this is full and skips ahead a second later (sender.c),
+     * not one 30 s behind, holding 4 MiB of kernel memory. */
     if (srv->sndbuf)
       g_socket_set_option (sock, SOL_SOCKET, SO_SNDBUF, (gint) srv->sndbuf,
           NULL);
@@ -1500,10 +1500,12 @@ rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
     rts_feed_counters (srv->feed, &fc);
     c->frames = fc.frames;
     c->bytes = fc.bytes;
+    c->reader_waits = fc.waits;
     c->frames_dropped = fc.frames_dropped;
   } else {
     c->frames = __atomic_load_n (&srv->house_frames, __ATOMIC_RELAXED);
     c->bytes = __atomic_load_n (&srv->house_bytes, __ATOMIC_RELAXED);
+    c->reader_waits = 0;
     c->frames_dropped = 0;
   }
   c->sessions = srv->sessions_total;

@@ -73,6 +73,8 @@ typedef struct {
   guint64 sessions;       /* readers that ever set up a session */
   guint64 refused;        /* SETUPs refused: reader limits */
   guint64 idle_closed;    /* connections closed for holding no session */
+  guint64 reader_waits;   /* loop cameras: times a reader's connection was
+                           * full and its stream waited */
   guint64 frames_dropped; /* loop cameras: frames a full reader missed */
 } RtsCameraCounters;
 

@@ -24,6 +24,8 @@
 #define BATCH 64
 /* How long a client whose write failed is kept (see hold()). */
 #define HOLD (2 * GST_SECOND)
+/* How soon a TCP reader whose connection was full is tried again. */
+#define RETRY (10 * GST_MSECOND)
 
 /* One reader of one stream (kept on its GstRTSPStreamTransport), or a
  * stream's multicast group. Its stream is the camera's timeline shifted by
@@ -31,10 +33,12 @@
  * ts(G) + DELTA, so every reader's timestamps follow the wall clock alike,
  * whatever packet it is at. */
 typedef struct {
-  guint64 next;    /* position of the next packet (rtp_clip.h) */
-  gint64 delta;    /* ns */
-  gboolean resync; /* go on from the next keyframe */
-  guint plan;      /* bumped at each PLAY; ARMED != PLAN: set up again */
+  guint64 next;         /* position of the next packet (rtp_clip.h) */
+  gint64 delta;         /* ns */
+  gboolean resync;      /* go on from the next keyframe */
+  gboolean full;        /* TCP: its connection refused the last write */
+  GstClockTime held_at; /* when its client was last held (see hold()) */
+  guint plan;           /* bumped at each PLAY; ARMED != PLAN: set up again */
   guint armed;
   GWeakRef client; /* TCP: whose connection it writes to */
   GstClockTime next_sr;
@@ -76,7 +80,7 @@ struct RtsFeed {
   GstClockTime next_due;
   gboolean kicked;
   /* Atomic. */
-  guint64 packets, frames, bytes, frames_dropped, resyncs;
+  guint64 packets, frames, bytes, waits, frames_dropped, resyncs;
 };
 
 typedef struct {
@@ -177,6 +181,7 @@ plan_reader (Reader *rd, guint64 first, gint64 delta, GstRTSPClient *client)
   rd->next = first;
   rd->delta = delta;
   rd->resync = FALSE;
+  rd->full = FALSE;
   rd->plan++;
   rd->next_sr = 0;
   rd->packets = rd->octets = 0;
@@ -538,16 +543,6 @@ resync (RtsFeed *f, Stream *st, Reader *rd, gboolean video, GstClockTime now)
   count (&f->resyncs, 1);
 }
 
-static guint
-frames_in (const Stream *st, guint64 first, guint n)
-{
-  guint frames = 0;
-
-  for (guint i = 0; i < n; i++)
-    frames += rts_rtp_track_packet (st->track, first + i)->marker;
-  return frames;
-}
-
 /* Under F's lock: what is due to RD (the transport TR, NULL for the group),
  * sent; returns when its next packet is due. */
 static GstClockTime
@@ -582,8 +577,15 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
   if (due + MAX_BEHIND < now)
     rd->resync = TRUE;
   if (rd->resync && can_send) {
+    GstClockTime was = due;
     resync (f, st, rd, index == 0, now);
     due = reader_due (f, st, rd);
+    /* A full connection's cost: the stretch of its stream the reader
+     * skips, in frames. */
+    if (rd->full && index == 0 && due > was)
+      count (&f->frames_dropped,
+          gst_util_uint64_scale (due - was, st->track->frames,
+              st->track->length));
   }
   first = rd->next;
   while (due <= now + SLACK) {
@@ -604,18 +606,26 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
         rd->packets += n;
         for (guint i = 0; i < n; i++)
           rd->octets += rts_rtp_track_packet (st->track, first + i)->size - 12;
+        rd->full = FALSE;
       } else if (tcp) {
-        hold (f, client, now);
-        /* Its connection is full: what it missed is gone, and it goes on
-         * from a keyframe once it takes data again (tried again at its
-         * next frame, not before). Its place stays where the refused
-         * packets began, so however long it stays full, it resumes at the
-         * first keyframe after them: its sequence numbers jump by less
-         * than a GOP. */
-        count (&f->frames_dropped, frames_in (st, first, n));
+        /* Refused again and again while it stays full: held anew often
+         * enough that every refusal is covered for most of HOLD. */
+        if (!rd->full || now >= rd->held_at + HOLD / 4) {
+          hold (f, client, now);
+          rd->held_at = now;
+        }
+        /* Its connection is full (gst-rtsp-server still holds an earlier
+         * write, or the socket is): it waits, losing nothing, its place
+         * kept at the refused packets, tried again in a moment; a reader
+         * that stalled for a few hundred milliseconds (a busy machine)
+         * then catches up. Full for over MAX_BEHIND, it goes on from the
+         * first keyframe after that place (above): its sequence numbers
+         * jump by less than a GOP. */
+        if (!rd->full)
+          count (&f->waits, 1);
         rd->next = first;
-        rd->resync = TRUE;
-        return now + st->track->length / MAX (st->track->frames, 1);
+        rd->full = TRUE;
+        return now + RETRY;
       }
       first = rd->next;
       n = 0;
@@ -868,6 +878,7 @@ rts_feed_counters (RtsFeed *f, RtsFeedCounters *c)
   c->packets = __atomic_load_n (&f->packets, __ATOMIC_RELAXED);
   c->frames = __atomic_load_n (&f->frames, __ATOMIC_RELAXED);
   c->bytes = __atomic_load_n (&f->bytes, __ATOMIC_RELAXED);
+  c->waits = __atomic_load_n (&f->waits, __ATOMIC_RELAXED);
   c->frames_dropped = __atomic_load_n (&f->frames_dropped, __ATOMIC_RELAXED);
   c->resyncs = __atomic_load_n (&f->resyncs, __ATOMIC_RELAXED);
   c->start_us = (gint64) (f->t0 / GST_USECOND);

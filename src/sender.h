@@ -73,8 +73,10 @@ typedef struct {
    * readiness watchdog watches it): video RTP packets, frames and bytes
    * due so far, the stall fault's time excluded. */
   guint64 packets, frames, bytes;
-  /* Video frames not sent to a reader because its connection was full,
-   * and readers that went on from the next keyframe for it. */
+  /* Times a TCP reader's connection was full and its stream waited for
+   * it; video frames it skipped, full for over a second, going on from
+   * the next keyframe; and readers that went on from a keyframe. */
+  guint64 waits;
   guint64 frames_dropped;
   guint64 resyncs;
   gint64 start_us; /* monotonic µs at which the timeline is at 0 */

@@ -2,8 +2,9 @@
  * by packet (tests/rtsp_reader.c), from the real server. Joining readers
  * start on a keyframe at once and nobody else is re-keyed for it; RTP-Info
  * says where each starts; sender reports match the streams; a reader that
- * stops taking data neither holds the others back nor gets a broken
- * picture afterwards; nor does a reader of a camera that stalled. */
+ * stops taking data for a moment loses nothing; one that stops for longer
+ * neither holds the others back nor gets a broken picture afterwards; nor
+ * does a reader of a camera that stalled. */
 #include "rtsp_reader.h"
 #include "testutil.h"
 
@@ -173,6 +174,50 @@ test_slow_reader (void)
   ts_server_free (s);
 }
 
+/* A reader that stops reading only for a moment (a busy machine): once
+ * its connection is full its stream waits for it, and when it reads again
+ * it catches up, every frame there, nothing skipped. */
+static void
+test_short_stall (void)
+{
+  const char *args[] = { "--rtsp-ports=0", NULL };
+  TsServer *s = ts_server_start (args);
+  g_autoptr (GError) err = NULL;
+  RtsReader *r;
+  RtsReaderStats st;
+  double waits = 0;
+  gint64 end;
+
+  g_assert_nonnull (s);
+  r = rts_reader_play_rcvbuf (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 4096,
+      10, &err);
+  g_assert_no_error (err);
+  g_assert_true (rts_reader_receive (r, 1, 10));
+  /* Not reading until the server finds its connection full. */
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (waits == 0 && g_get_monotonic_time () < end) {
+    g_usleep (20 * 1000);
+    waits = ts_metric_sum (s, "rtsp_test_server_reader_waits_total");
+  }
+  g_test_message ("the reader's connection was full after %.1f s",
+      (10 * G_USEC_PER_SEC - (end - g_get_monotonic_time ())) / 1e6);
+  g_assert_cmpfloat (waits, ==, 1);
+  rts_reader_start_thread (r);
+  g_assert_true (wait_frames (r, 4 * GOP, 10));
+  rts_reader_stats (r, &st);
+  g_test_message ("after the pause: %" G_GUINT64_FORMAT
+                  " frames, %" G_GUINT64_FORMAT " gaps, %" G_GUINT64_FORMAT
+                  " packets missed",
+      st.frames, st.gaps, st.lost);
+  g_assert_cmpuint (st.gaps, ==, 0);
+  g_assert_cmpfloat (ts_metric_sum (s,
+                         "rtsp_test_server_reader_frames_dropped_total"),
+      ==, 0);
+  rts_reader_close (r, RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static guint
 fault (TsServer *s, const char *method, const char *body)
 {
@@ -228,6 +273,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sender/join", test_join);
   g_test_add_func ("/sender/reports", test_reports);
   g_test_add_func ("/sender/slow-reader", test_slow_reader);
+  g_test_add_func ("/sender/short-stall", test_short_stall);
   g_test_add_func ("/sender/stall", test_stall);
   return g_test_run ();
 }
