@@ -344,7 +344,10 @@ bind_udp_pair (RtsReader *r, guint *rtp_port, GError **error)
     next = g_inet_socket_address_new (lo, port + 1);
     if (!b || !g_socket_bind (b, next, FALSE, NULL))
       continue;
-    g_socket_set_option (a, SOL_SOCKET, SO_RCVBUF, UDP_RCVBUF, NULL);
+    /* Past net.core.rmem_max where allowed (root, as in CI): Debian's
+     * default caps a UDP buffer at about a second of stream. */
+    if (!g_socket_set_option (a, SOL_SOCKET, SO_RCVBUFFORCE, UDP_RCVBUF, NULL))
+      g_socket_set_option (a, SOL_SOCKET, SO_RCVBUF, UDP_RCVBUF, NULL);
     g_socket_set_blocking (a, FALSE);
     g_socket_set_blocking (b, FALSE);
     r->rtp = g_steal_pointer (&a);

@@ -50,14 +50,15 @@ typedef struct {
   gboolean asan;
 } Watch;
 
+/* The server's counter NAME (without its prefix) for camera CAM. */
 static double
-frames_sent (TsServer *s, guint cam)
+camera_metric (TsServer *s, const char *name, guint cam)
 {
   g_autofree char *body = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *key = g_strdup_printf ("rtsp_test_server_frames_sent_total{"
-                                          "camera=\"cam%u\",port=\"%u\"}",
-      cam + 1, s->rtsp_ports[cam]);
+  g_autofree char *key =
+      g_strdup_printf ("rtsp_test_server_%s{camera=\"cam%u\",port=\"%u\"}",
+          name, cam + 1, s->rtsp_ports[cam]);
   g_autoptr (GHashTable) samples =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   double *v;
@@ -116,7 +117,7 @@ watch_start (Watch *w, TsServer *s)
   for (guint i = 0; i < 5; i++)
     rts_reader_stats (w->readers[i], &w->stats0[i]);
   for (guint i = 0; i < 4; i++)
-    w->sent0[i] = frames_sent (s, i);
+    w->sent0[i] = camera_metric (s, "frames_sent_total", i);
   g_assert_true (ts_proc_stat (w->pid, &w->base));
   w->live_thread = g_thread_new ("live", live_poller, w);
 }
@@ -156,7 +157,8 @@ watch_finish (Watch *w, const char *what)
   double sent[5], secs[5];
   guint64 frames[5];
   for (guint i = 0; i < 5; i++)
-    sent[i] = frames_sent (w->s, i % 4) - w->sent0[i % 4];
+    sent[i] =
+        camera_metric (w->s, "frames_sent_total", i % 4) - w->sent0[i % 4];
   /* A reader thread starved on a busy machine reads them a little later:
    * up to 5 s, counted, not slept. */
   for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;;) {
@@ -171,19 +173,28 @@ watch_finish (Watch *w, const char *what)
   }
   for (guint i = 0; i < 5; i++) {
     guint cam = i % 4;
+    g_autofree char *line = NULL;
 
     frames[i] = st[i].frames - w->stats0[i].frames;
     secs[i] = (st[i].last_us - w->stats0[i].last_us) / 1e6;
-    g_test_message ("%s: reader %u (cam%u %s): %" G_GUINT64_FORMAT
-                    " frames in %.1f s (%.1f fps), server sent %.0f; "
-                    "%" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
-                    " gaps, %" G_GUINT64_FORMAT " lost%s%s",
+    line = g_strdup_printf ("%s: reader %u (cam%u %s): %" G_GUINT64_FORMAT
+                            " frames in %.1f s (%.1f fps), server sent %.0f; "
+                            "%" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
+                            " gaps, %" G_GUINT64_FORMAT
+                            " lost; the camera's readers waited %.0f times, "
+                            "skipped %.0f frames%s%s",
         what, i, cam + 1, i < 4 ? "tcp" : "udp", frames[i], secs[i],
         frames[i] / secs[i], sent[i], st[i].packets - w->stats0[i].packets,
-        st[i].gaps, st[i].lost,
+        st[i].gaps, st[i].lost, camera_metric (w->s, "reader_waits_total", cam),
+        camera_metric (w->s, "reader_frames_dropped_total", cam),
         rts_reader_error (w->readers[i]) ? "; error: " : "",
         rts_reader_error (w->readers[i]) ? rts_reader_error (w->readers[i])
                                          : "");
+    g_test_message ("%s", line);
+    /* TAP output is not shown when a test fails: the figures that tell
+     * why go where they are. */
+    if (rts_reader_error (w->readers[i]) || st[i].gaps || frames[i] < sent[i])
+      g_printerr ("%s\n", line);
   }
   for (guint i = 0; i < 5; i++) {
     g_assert_null (rts_reader_error (w->readers[i]));
@@ -1244,9 +1255,9 @@ test_freeze (void)
     g_usleep (500 * 1000);
   }
   for (guint i = 0; i < 4; i++) {
-    double a = frames_sent (s, i);
+    double a = camera_metric (s, "frames_sent_total", i);
     g_usleep (300 * 1000);
-    streaming += frames_sent (s, i) > a;
+    streaming += camera_metric (s, "frames_sent_total", i) > a;
   }
   g_test_message ("after a 4 s freeze: ready within %u s; %u of 4 cameras "
                   "stream 20 s on; %u stall(s) logged",
