@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* sendmmsg */
 #include "sender.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -639,17 +641,21 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
 }
 
 /* Under F's lock: the camera's own timeline up to NOW, counted (but
- * during a stall); returns when its next video packet is due. */
+ * during a stall); returns when its next video packet is due, and in LATE
+ * how far behind it the sender found it, if over MAX_BEHIND (else 0). */
 static GstClockTime
-advance_head (RtsFeed *f, GstClockTime now)
+advance_head (RtsFeed *f, GstClockTime now, GstClockTime *late)
 {
   Stream *st = &f->streams[0];
   const RtsRtpTrack *t = st->track;
   GstClockTime pos = now + SLACK - f->t0;
 
+  *late = 0;
   /* A frozen process: what fell due meanwhile never went anywhere. */
-  if (rts_rtp_track_due (t, st->head) + MAX_BEHIND < pos)
+  if (rts_rtp_track_due (t, st->head) + MAX_BEHIND < pos) {
+    *late = pos - rts_rtp_track_due (t, st->head);
     st->head = rts_rtp_track_at_or_after (t, pos - MAX_BEHIND);
+  }
   while (rts_rtp_track_due (t, st->head) <= pos) {
     const RtsRtpPacket *p = rts_rtp_track_packet (t, st->head);
     if (!f->stalled) {
@@ -667,7 +673,7 @@ static GstClockTime
 feed_tick (RtsFeed *f, GstClockTime now)
 {
   g_autoptr (GPtrArray) later = g_ptr_array_new_with_free_func (g_object_unref);
-  GstClockTime head, next = G_MAXUINT64;
+  GstClockTime head, late, next = G_MAXUINT64;
   gboolean readers = FALSE;
 
   g_mutex_lock (&f->lock);
@@ -675,7 +681,7 @@ feed_tick (RtsFeed *f, GstClockTime now)
     g_mutex_unlock (&f->lock);
     return G_MAXUINT64;
   }
-  head = advance_head (f, now);
+  head = advance_head (f, now, &late);
   release_held (f, now, later);
   for (guint i = 0; i < f->n_streams; i++) {
     Stream *st = &f->streams[i];
@@ -720,6 +726,13 @@ feed_tick (RtsFeed *f, GstClockTime now)
       next = MIN (next, serve (f, i, &st->group, NULL, NULL, now, later));
   }
   g_mutex_unlock (&f->lock);
+  /* Whatever a reader loses for it is the machine's doing, not the
+   * reader's: said where an operator (or a test's post-mortem) looks. */
+  if (late)
+    rts_warn ("camera %s: frames were due %.1f s ago: the process did not "
+              "run (stopped or starved of CPU); its readers go on from a "
+              "keyframe",
+        f->cname, (double) late / GST_SECOND);
   /* Nobody reading: the counters need no more than a few looks a second. */
   if (!readers)
     return MAX (head, (now / IDLE_TICK + 1) * IDLE_TICK);
