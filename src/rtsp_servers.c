@@ -49,6 +49,108 @@ rts_factory_init (RtsFactory *factory)
 {
 }
 
+/* What a browser or curl gets from an RTSP port. gst-rtsp-server takes any
+ * HTTP GET for the start of an RTSP-over-HTTP tunnel; one that is not (no
+ * x-sessioncookie) it answers 503 "Connection: close" with no body and no
+ * Content-Length, and keeps the connection: curl waited for the body until
+ * the idle timeout. The answer here says what the port is, and its length
+ * ends it. Real tunnels (200) are left as they are. */
+typedef struct {
+  GstRTSPClient parent;
+} RtsClient;
+
+typedef struct {
+  GstRTSPClientClass parent_class;
+} RtsClientClass;
+
+static GType rts_client_get_type (void);
+G_DEFINE_TYPE (RtsClient, rts_client, GST_TYPE_RTSP_CLIENT)
+
+#define CAMERA_KEY "rts-camera"
+
+static void
+rts_client_tunnel_http_response (GstRTSPClient *client, GstRTSPMessage *request,
+    GstRTSPMessage *response)
+{
+  const RtsCamera *cam = g_object_get_data (G_OBJECT (client), CAMERA_KEY);
+  GstRTSPStatusCode code;
+  char *host = NULL;
+  char *text;
+
+  if (gst_rtsp_message_parse_response (response, &code, NULL, NULL)
+          != GST_RTSP_OK
+      || code == GST_RTSP_STS_OK || !cam)
+    return;
+  /* The address the client used, as it used it. */
+  gst_rtsp_message_get_header (request, GST_RTSP_HDR_HOST, &host, 0);
+  text = g_strdup_printf (
+      "This is camera %s's RTSP port, not a web page: play\n"
+      "  rtsp://%s%s\n"
+      "in an RTSP client (ffplay, VLC, gst-launch-1.0 rtspsrc). The HTTP "
+      "API\n(/, /health, /rtsp-urls) is on the server's HTTP port.\n",
+      cam->name, host && *host ? host : "HOST:PORT", cam->path);
+  gst_rtsp_message_add_header (response, GST_RTSP_HDR_CONTENT_TYPE,
+      "text/plain; charset=utf-8");
+  gst_rtsp_message_take_body (response, (guint8 *) text, strlen (text));
+}
+
+static void
+rts_client_class_init (RtsClientClass *klass)
+{
+  GST_RTSP_CLIENT_CLASS (klass)->tunnel_http_response =
+      rts_client_tunnel_http_response;
+}
+
+static void
+rts_client_init (RtsClient *client)
+{
+}
+
+/* A server whose clients are RtsClients, set up as the stock
+ * create_client sets up its own. */
+typedef struct {
+  GstRTSPServer parent;
+} RtsServer;
+
+typedef struct {
+  GstRTSPServerClass parent_class;
+} RtsServerClass;
+
+static GType rts_server_get_type (void);
+G_DEFINE_TYPE (RtsServer, rts_server, GST_TYPE_RTSP_SERVER)
+
+static GstRTSPClient *
+rts_server_create_client (GstRTSPServer *server)
+{
+  GstRTSPClient *client = g_object_new (rts_client_get_type (), NULL);
+  g_autoptr (GstRTSPSessionPool) pool =
+      gst_rtsp_server_get_session_pool (server);
+  g_autoptr (GstRTSPMountPoints) mounts =
+      gst_rtsp_server_get_mount_points (server);
+  g_autoptr (GstRTSPAuth) auth = gst_rtsp_server_get_auth (server);
+  g_autoptr (GstRTSPThreadPool) threads =
+      gst_rtsp_server_get_thread_pool (server);
+
+  gst_rtsp_client_set_session_pool (client, pool);
+  gst_rtsp_client_set_mount_points (client, mounts);
+  gst_rtsp_client_set_content_length_limit (client,
+      gst_rtsp_server_get_content_length_limit (server));
+  gst_rtsp_client_set_auth (client, auth);
+  gst_rtsp_client_set_thread_pool (client, threads);
+  return client;
+}
+
+static void
+rts_server_class_init (RtsServerClass *klass)
+{
+  GST_RTSP_SERVER_CLASS (klass)->create_client = rts_server_create_client;
+}
+
+static void
+rts_server_init (RtsServer *server)
+{
+}
+
 struct RtsRtspServer {
   const RtsCamera *cam;
   char *bind;
@@ -613,6 +715,7 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     peer = g_strdup ("unknown");
   }
   g_object_set_data_full (G_OBJECT (client), "rts-peer", peer, g_free);
+  g_object_set_data (G_OBJECT (client), CAMERA_KEY, (gpointer) srv->cam);
   g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), srv);
@@ -691,7 +794,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   local = g_socket_get_local_address (sock, NULL);
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
-  srv->server = gst_rtsp_server_new ();
+  srv->server = g_object_new (rts_server_get_type (), NULL);
   g_signal_connect (srv->server, "client-connected",
       G_CALLBACK (on_client_connected), srv);
 

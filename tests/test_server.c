@@ -473,6 +473,43 @@ test_http_errors (void)
       ==, 404);
 }
 
+/* A browser or curl pointed at an RTSP port: a complete answer (503, with
+ * its length) that says which rtsp:// URL to play there, at once, not a
+ * connection held open until the idle timeout (a client waiting for the
+ * end of a body of no stated length). A real RTSP-over-HTTP tunnel still
+ * plays: ffmpeg's -rtsp_transport http. */
+static void
+test_http_on_rtsp_port (void)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *want =
+      g_strdup_printf ("rtsp://127.0.0.1:%u/stream", shared->rtsp_ports[1]);
+  SoupMessageHeaders *hdrs = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_assert_cmpuint (ts_http (shared->rtsp_ports[1], "GET", "/", NULL, NULL,
+                        &body, &hdrs),
+      ==, 503);
+  g_test_message ("GET on an RTSP port: 503 in %.1f ms: %s",
+      (g_get_monotonic_time () - t0) / 1e3, body);
+  g_assert_nonnull (strstr (body, want));
+  g_assert_nonnull (strstr (body, "camera cam2"));
+  g_assert_cmpstr (soup_message_headers_get_content_type (hdrs, NULL), ==,
+      "text/plain");
+  soup_message_headers_unref (hdrs);
+  if (ts_have_program ("ffprobe")) {
+    g_autofree char *url = ts_rtsp_url (shared, 1);
+    const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport", "http",
+      "-show_entries", "stream=codec_name,width", "-of", "csv=p=0", url, NULL };
+    g_autoptr (GBytes) out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (ts_run (argv, 30, &out, &err, NULL), ==, 0);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (out, NULL),
+        g_bytes_get_size (out), "h264,640"));
+  }
+}
+
 static void
 test_index (void)
 {
@@ -1512,6 +1549,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/probes-never-disturb", test_probes_never_disturb);
   g_test_add_func ("/server/metrics", test_metrics);
   g_test_add_func ("/server/http-errors", test_http_errors);
+  g_test_add_func ("/server/http-on-rtsp-port", test_http_on_rtsp_port);
   g_test_add_func ("/server/index", test_index);
   g_test_add_func ("/server/snapshots", test_snapshots);
   g_test_add_func ("/server/index-browser", test_index_browser);
