@@ -126,7 +126,14 @@ ours_max_cams() {
   echo 4
 }
 
-OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)}
+# By default a new folder named for the day: a second run that day gets
+# 2026-12-06b, then c..., never overwriting results already kept.
+if [ -z "$OUT" ]; then
+  OUT=bench/results/$(date -u +%Y-%m-%d)
+  for suffix in "" b c d e f g h i j k l m n o p q r s t u v w x y z; do
+    [ -e "$OUT$suffix" ] || { OUT=$OUT$suffix; break; }
+  done
+fi
 mkdir -p "$OUT/raw"
 OUT=$(realpath "$OUT")
 RAW=$OUT/raw
