@@ -1038,9 +1038,11 @@ test_more_faults (void)
   g_clear_pointer (&err, g_free);
 
   for (guint rst = 0; rst < 2; rst++) {
+    /* Bounded both ways: 30 s of stream, and 10 s of silence (a reader
+     * the fault failed to drop would otherwise wait for ever). */
     const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
-      "-rtsp_transport", "tcp", "-i", url, "-t", "30", "-f", "null", "-",
-      NULL };
+      "-rtsp_transport", "tcp", "-timeout", "10000000", "-i", url, "-t", "30",
+      "-f", "null", "-", NULL };
     guint gone = ts_server_log_count (s, "reader disconnected: camera cam1");
     guint came = ts_server_log_count (s, "reader connected: camera cam1");
     gint64 t0;
