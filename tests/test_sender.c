@@ -201,7 +201,7 @@ test_short_stall (void)
   }
   g_test_message ("the reader's connection was full after %.1f s",
       (10 * G_USEC_PER_SEC - (end - g_get_monotonic_time ())) / 1e6);
-  g_assert_cmpfloat (waits, ==, 1);
+  g_assert_cmpfloat (waits, >=, 1);
   rts_reader_start_thread (r);
   g_assert_true (wait_frames (r, 4 * GOP, 10));
   rts_reader_stats (r, &st);
