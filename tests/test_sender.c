@@ -29,6 +29,16 @@ wait_frames (RtsReader *r, guint64 want, double timeout)
   }
 }
 
+/* R's counters so far in ST, said aloud as WHAT's. */
+static void
+stats_said (RtsReader *r, const char *what, RtsReaderStats *st)
+{
+  rts_reader_stats (r, st);
+  g_test_message ("%s: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
+                  " gaps, %" G_GUINT64_FORMAT " packets missed",
+      what, st->frames, st->gaps, st->lost);
+}
+
 static RtsReader *
 reader (TsServer *s, RtsReaderTransport t)
 {
@@ -154,18 +164,11 @@ test_slow_reader (void)
   g_assert_cmpfloat (dropped, >, 0);
   rts_reader_start_thread (slow);
   g_assert_true (wait_frames (slow, 3 * GOP, 10));
-  rts_reader_stats (slow, &st);
-  g_test_message ("slow reader: %" G_GUINT64_FORMAT
-                  " frames, %" G_GUINT64_FORMAT " gaps (%" G_GUINT64_FORMAT
-                  " packets missed)",
-      st.frames, st.gaps, st.lost);
+  stats_said (slow, "slow reader", &st);
   g_assert_cmpuint (st.gaps, >=, 1);
   g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
   g_assert_cmpuint (st.delta_after_gap, ==, 0);
-  rts_reader_stats (fast, &st);
-  g_test_message ("fast reader: %" G_GUINT64_FORMAT
-                  " frames, %" G_GUINT64_FORMAT " gaps",
-      st.frames, st.gaps);
+  stats_said (fast, "fast reader", &st);
   g_assert_cmpuint (st.gaps, ==, 0);
   g_assert_cmpuint (st.frames, >=, 4 * GOP);
   rts_reader_close (slow, RTS_VANISH_RST);
@@ -186,7 +189,7 @@ test_short_stall (void)
   RtsReader *r;
   RtsReaderStats st;
   double waits = 0;
-  gint64 end;
+  gint64 t0;
 
   g_assert_nonnull (s);
   r = rts_reader_play_rcvbuf (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 4096,
@@ -194,21 +197,17 @@ test_short_stall (void)
   g_assert_no_error (err);
   g_assert_true (rts_reader_receive (r, 1, 10));
   /* Not reading until the server finds its connection full. */
-  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (waits == 0 && g_get_monotonic_time () < end) {
+  t0 = g_get_monotonic_time ();
+  while (waits == 0 && g_get_monotonic_time () < t0 + 10 * G_USEC_PER_SEC) {
     g_usleep (20 * 1000);
     waits = ts_metric_sum (s, "rtsp_test_server_reader_waits_total");
   }
   g_test_message ("the reader's connection was full after %.1f s",
-      (10 * G_USEC_PER_SEC - (end - g_get_monotonic_time ())) / 1e6);
+      (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpfloat (waits, >=, 1);
   rts_reader_start_thread (r);
   g_assert_true (wait_frames (r, 4 * GOP, 10));
-  rts_reader_stats (r, &st);
-  g_test_message ("after the pause: %" G_GUINT64_FORMAT
-                  " frames, %" G_GUINT64_FORMAT " gaps, %" G_GUINT64_FORMAT
-                  " packets missed",
-      st.frames, st.gaps, st.lost);
+  stats_said (r, "after the pause", &st);
   g_assert_cmpuint (st.gaps, ==, 0);
   g_assert_cmpfloat (ts_metric_sum (s,
                          "rtsp_test_server_reader_frames_dropped_total"),
