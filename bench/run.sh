@@ -6,7 +6,8 @@
 #
 # Usage: bench/run.sh [--quick|--smoke] [--build DIR] [--server PATH]
 #                     [--server-arg ARG]... [--out DIR]
-#   --smoke            tiny sizes, about 40 s: the test suite's run of the
+#   --smoke            tiny sizes, the two servers side by side instead of
+#                      in turn, about 20 s: the test suite's run of the
 #                      harness, so that it cannot rot; its figures mean nothing
 #                      (bench-report --check then asserts what does not
 #                      depend on speed: every reader got every frame, nothing
@@ -346,7 +347,8 @@ block() {
     # /health under 100 readers (smoke: 10): paced to about 1,000 req/s for latency,
     # then as fast as 16 connections go for throughput.
     alive_or_restart "wrk" || return
-    client $((2 * WRK_S + 60)) readers -n "$WRK_READERS" -d $((2 * WRK_S + WRK_WAIT + 1)) $URLS >"$RAW/wrk-readers-ours-r$r.json" &
+    # Their window opens 1 s after they play, and so closes after wrk's.
+    client $((2 * WRK_S + 60)) readers -n "$WRK_READERS" -d $((2 * WRK_S + WRK_WAIT)) $URLS >"$RAW/wrk-readers-ours-r$r.json" &
     local rp=$!
     sleep "$WRK_WAIT"
     timeout 60 wrk -t1 -c4 -d"${WRK_S}s" --latency -s bench/wrk-paced.lua \
@@ -380,8 +382,14 @@ block() {
   wait "$rp" 2>/dev/null
 }
 for r in $(seq "$ROUNDS"); do
+  if [ "$SMOKE" = 1 ]; then
+    # Figures that mean nothing need no machine to themselves: both servers
+    # at once, each block in its own subshell (its own SPID, PORTS...).
+    block ours "$r" &
+    block base "$r" &
+    wait
   # ABBA: neither server always goes first on a warming machine.
-  if [ $((r % 2)) = 1 ]; then block ours "$r"; block base "$r"; else block base "$r"; block ours "$r"; fi
+  elif [ $((r % 2)) = 1 ]; then block ours "$r"; block base "$r"; else block base "$r"; block ours "$r"; fi
 done
 
 # --- 3. cameras on one core -------------------------------------------------
@@ -397,16 +405,21 @@ read -r -a ours_steps <<<"$(for k in ${OURS_CAMS:-4 8 12 16 32 64 100 200 256 30
   [ "$k" -le "$MAXC" ] && echo "$k"; done | tail -n "$CAM_STEPS" | xargs)"
 set -- $BASE_CAMS
 base_steps=("$@")
+cams_step() {
+  local kind=$1 k=$2
+  note "$kind: $k cameras, one reader each"
+  start_server "$kind" "$k" || { stop_server "cams-$k"; return; }
+  client $((WINDOW + 60)) readers -n "$k" -d "$WINDOW" --pid "$SPID" $URLS >"$RAW/cams-$k-$kind.json"
+  stop_server "cams-$k"
+}
 for i in "${!ours_steps[@]}"; do
   for kind in ours base; do
     if [ $kind = ours ]; then k=${ours_steps[$i]}; else k=${base_steps[$i]:-}; fi
     [ -n "$k" ] || continue
     if [ $kind = ours ] && [ "$k" -gt "$MAXC" ]; then continue; fi
-    note "$kind: $k cameras, one reader each"
-    start_server $kind "$k" || { stop_server "cams-$k"; continue; }
-    client $((WINDOW + 60)) readers -n "$k" -d "$WINDOW" --pid "$SPID" $URLS >"$RAW/cams-$k-$kind.json"
-    stop_server "cams-$k"
+    if [ "$SMOKE" = 1 ]; then cams_step "$kind" "$k" & else cams_step "$kind" "$k"; fi
   done
+  wait
 done
 
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/machine.txt"

@@ -124,7 +124,7 @@ count_tap build-test/fuzz.tap
 step_result "fuzz" "$rc"
 
 # The benchmark harness at tiny sizes, so that it cannot rot: every step of
-# bench/run.sh against both servers (about 40 s), then what a run must show
+# bench/run.sh against both servers (about 20 s, side by side), then what a run must show
 # on any machine (every reader got every frame, nothing leaked, nobody
 # hung); never a speed. The figures of a smoke run mean nothing.
 step "bench: smoke run of the harness (bench/run.sh --smoke)"
