@@ -1324,7 +1324,8 @@ static const char plot_script[] =
     "set output 'readers.png'\n"
     "set multiplot layout 1,2 title 'Four cameras, N TCP readers (%s cores, "
     "loopback)'\n"
-    "set key top left\n"
+    "set key top left Left reverse\n"
+    "set offsets 0, 0, graph 0.25, 0\n" /* room for the key above the lines */
     "set grid\n"
     "set xlabel 'readers'\n"
     "set ylabel 'CPU, %% of one core'\n"
@@ -1343,6 +1344,7 @@ static const char plot_script[] =
     "set multiplot layout 1,2 title 'First complete keyframe a joining reader "
     "receives (CDF over runs)'\n"
     "set key bottom right\n"
+    "set offsets 0, 0, 0, 0\n"
     "set ylabel 'fraction of runs'\n"
     "set yrange [0:1]\n"
     "set xrange [0:*]\n"
