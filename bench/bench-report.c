@@ -1343,7 +1343,7 @@ static const char plot_script[] =
     "set output 'first-frame.png'\n"
     "set multiplot layout 1,2 title 'First complete keyframe a joining reader "
     "receives (CDF over runs)'\n"
-    "set key bottom right\n"
+    "set key center center\n"
     "set offsets 0, 0, 0, 0\n"
     "set ylabel 'fraction of runs'\n"
     "set yrange [0:1]\n"
