@@ -3,6 +3,7 @@
 
 #include "camera.h"
 #include "faults.h"
+#include "fd_limit.h"
 #include "health.h"
 #include "http_api.h"
 #include "log.h"
@@ -349,6 +350,42 @@ rts_app_unblock_signals (void)
   mask_signals (SIG_UNBLOCK);
 }
 
+/* Raises the open-files limit, and says whether the cameras fit under it
+ * (FALSE, said, if they do not; see fd_limit.h). */
+static gboolean
+open_files_fit (const RtsConfig *cfg)
+{
+  /* The process itself: GStreamer, GLib, the log, the HTTP listener. */
+  guint64 need = 32, before, limit, room;
+
+  limit = rts_fd_limit_init (cfg->n_cameras, &before);
+  for (guint i = 0; i < cfg->n_cameras; i++)
+    need += rts_fd_limit_camera_cost (
+        g_strcmp0 (cfg->cameras[i].audio, "none") != 0 ? 2 : 1);
+  if (need + rts_fd_limit_reserve () > limit) {
+    rts_error ("%u camera(s) need about %" G_GUINT64_FORMAT
+               " open files, more than this process may open: "
+               "%" G_GUINT64_FORMAT
+               " (its hard limit; the soft one was %" G_GUINT64_FORMAT
+               "). Raise it (ulimit -n; docker run --ulimit nofile=N:N; an "
+               "ECS task definition's ulimits) or configure fewer cameras",
+        cfg->n_cameras, need + rts_fd_limit_reserve (), limit, before);
+    return FALSE;
+  }
+  room = limit - need - rts_fd_limit_reserve ();
+  if (room < (guint64) cfg->max_readers + cfg->max_http_connections)
+    rts_warn ("open files: the limit, %" G_GUINT64_FORMAT
+              ", leaves room for about %" G_GUINT64_FORMAT
+              " connections (max-readers is %u, max-http-connections %u): "
+              "connections past that are closed unserved",
+        limit, room, cfg->max_readers, cfg->max_http_connections);
+  else if (before < limit)
+    rts_info ("open files: limit raised from %" G_GUINT64_FORMAT
+              " to %" G_GUINT64_FORMAT,
+        before, limit);
+  return TRUE;
+}
+
 int
 rts_app_run (const RtsConfig *cfg)
 {
@@ -359,6 +396,8 @@ rts_app_run (const RtsConfig *cfg)
   gint64 t0 = g_get_monotonic_time ();
   RtsHttpApiSetup setup = { 0 };
 
+  if (!open_files_fit (cfg))
+    return 2;
   app.cfg = cfg;
   app.loop = g_main_loop_new (NULL, FALSE);
   watch.app = &app;

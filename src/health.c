@@ -1,6 +1,8 @@
 /* health: see health.h. */
 #include "health.h"
 
+#include "fd_limit.h"
+
 #include "log.h"
 #include "probe.h"
 
@@ -151,7 +153,13 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
   ph->status = r->status;
   ph->latency = r->latency;
   g_free (ph->error);
-  ph->error = g_strdup (r->error);
+  /* A probe refused for want of descriptors says so: "connection closed
+   * without an answer" alone sent people looking at the camera. */
+  ph->error = r->ok || !rts_fd_limit_shedding ()
+      ? g_strdup (r->error)
+      : g_strdup_printf ("%s (the process is out of open files: new "
+                         "connections are closed unserved)",
+          r->error);
   ph->checked_at = g_get_real_time ();
   ph->checked_mono = g_get_monotonic_time ();
 
@@ -160,7 +168,7 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
       rts_info ("port %u (camera %s) answers RTSP again", ph->port, ph->camera);
     else
       rts_warn ("port %u (camera %s) is down: %s", ph->port, ph->camera,
-          r->error);
+          ph->error);
   }
 
   /* Judge on every answer, not at the end of the round: one hung port

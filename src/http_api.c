@@ -1,6 +1,7 @@
 /* http_api: see http_api.h. */
 #include "http_api.h"
 
+#include "fd_limit.h"
 #include "http_route.h"
 #include "log.h"
 #include "metrics.h"
@@ -23,7 +24,9 @@ struct RtsHttpApi {
   char *public_host;
   char *control_token;
   SoupServer *soup;
-  GSocketService *service; /* accepts for soup: see on_incoming() */
+  GSocket *listener;      /* accepts for soup: see on_incoming() */
+  GSource *accept_source; /* NULL while paused (see accept_ready) */
+  guint accept_resume_id;
   guint port;
   gint64 started_mono;
   GHashTable *conns;   /* HttpConn* open now */
@@ -249,6 +252,9 @@ handle_metrics (RtsHttpApi *api, SoupServerMessage *msg)
   p.http_connections = g_hash_table_size (api->conns);
   p.http_refused = api->refused;
   p.http_idle_closed = api->idle_closed;
+  p.open_files = rts_fd_limit_open ();
+  p.open_files_limit = rts_fd_limit ();
+  p.connections_shed = rts_fd_limit_shed ();
   body = rts_metrics_render (&p, mc, n, now ());
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Cache-Control", "no-store");
@@ -565,11 +571,12 @@ oldest_idle (RtsHttpApi *api)
   return oldest;
 }
 
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
-    gpointer data)
+/* A connection accepted: handed to libsoup (the server accepts them itself:
+ * libsoup 3.2's own listener leaks a socket per connection; see
+ * docs/reliability.md), within max-http-connections. */
+static void
+on_incoming (RtsHttpApi *api, GSocketConnection *conn)
 {
-  RtsHttpApi *api = data;
   g_autoptr (GSocketAddress) local =
       g_socket_connection_get_local_address (conn, NULL);
   g_autoptr (GSocketAddress) remote =
@@ -577,13 +584,13 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
   HttpConn *c;
 
   if (!local || !remote)
-    return TRUE;
+    return;
   if (g_hash_table_size (api->conns) - api->n_shut
       >= api->setup.max_connections) {
     HttpConn *old = oldest_idle (api);
     if (!old) {
       refuse_connection (api, conn);
-      return TRUE;
+      return;
     }
     shut_conn (old);
   }
@@ -607,7 +614,69 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source,
       g_object_ref (g_socket_connection_get_socket (conn)), g_object_unref);
   soup_server_accept_iostream (api->soup, G_IO_STREAM (conn), local, remote,
       NULL);
-  return TRUE;
+}
+
+static void start_accepting (RtsHttpApi *api);
+
+static gboolean
+resume_accepting (gpointer data)
+{
+  RtsHttpApi *api = data;
+
+  api->accept_resume_id = 0;
+  start_accepting (api);
+  return G_SOURCE_REMOVE;
+}
+
+/* A connection is waiting: taken, unless the process is out of open files
+ * (see fd_limit.h). GSocketService, which this replaces, retried a
+ * connection it could not accept at once and for ever: the loop spun and
+ * logged a warning each time. */
+static gboolean
+accept_ready (GSocket *listener, GIOCondition cond, gpointer data)
+{
+  RtsHttpApi *api = data;
+  RtsFdVerdict verdict = rts_fd_limit_verdict_http (g_socket_get_fd (listener));
+  g_autoptr (GSocket) sock = NULL;
+  g_autofree char *what = NULL;
+
+  if (verdict != RTS_FD_PAUSE) {
+    g_autoptr (GError) err = NULL;
+    sock = g_socket_accept (listener, NULL, &err);
+    if (!sock && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      return G_SOURCE_CONTINUE;
+    if (!sock
+        && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES))
+      return G_SOURCE_CONTINUE; /* that connection's own failure */
+    if (!sock)
+      verdict = RTS_FD_PAUSE;
+  }
+  if (verdict == RTS_FD_TAKE) {
+    g_autoptr (GSocketConnection) conn =
+        g_socket_connection_factory_create_connection (sock);
+    on_incoming (api, conn);
+    return G_SOURCE_CONTINUE;
+  }
+  if (sock)
+    g_socket_close (sock, NULL);
+  what = g_strdup_printf ("HTTP port %u", api->port);
+  rts_fd_limit_note (verdict, what);
+  if (verdict == RTS_FD_SHED)
+    return G_SOURCE_CONTINUE;
+  /* The waiting connection stays readable: polling on would spin. */
+  g_clear_pointer (&api->accept_source, g_source_unref);
+  api->accept_resume_id =
+      g_timeout_add (RTS_FD_PAUSE_MS, resume_accepting, api);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_accepting (RtsHttpApi *api)
+{
+  api->accept_source = g_socket_create_source (api->listener, G_IO_IN, NULL);
+  g_source_set_callback (api->accept_source,
+      (GSourceFunc) (void (*) (void)) accept_ready, api, NULL);
+  g_source_attach (api->accept_source, NULL);
 }
 
 /* Whatever libsoup wrote for MSG goes out now, not when the connection
@@ -658,6 +727,9 @@ listen_socket (GSocketAddress *sa, GError **error)
   g_socket_set_listen_backlog (sock, 1024);
   if (!g_socket_listen (sock, error))
     return NULL;
+  /* A connection gone between the poll and the accept must not block the
+   * loop in g_socket_accept. */
+  g_socket_set_blocking (sock, FALSE);
   return g_steal_pointer (&sock);
 }
 
@@ -753,22 +825,19 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
     return NULL;
   }
   sa = g_inet_socket_address_new (addr, setup->port);
-  api->service = g_socket_service_new ();
-  g_signal_connect (api->service, "incoming", G_CALLBACK (on_incoming), api);
   sock = listen_socket (sa, &err);
-  if (!sock
-      || !g_socket_listener_add_socket (G_SOCKET_LISTENER (api->service), sock,
-          NULL, &err)) {
+  if (!sock) {
     g_set_error (error, G_IO_ERROR, err->code,
         "cannot listen on HTTP port %u at %s: %s", setup->port, setup->bind,
         err->message);
     rts_http_api_free (api);
     return NULL;
   }
-  g_socket_service_start (api->service);
   local = g_socket_get_local_address (sock, NULL);
   if (local)
     api->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  api->listener = g_steal_pointer (&sock);
+  start_accepting (api);
   return api;
 }
 
@@ -777,12 +846,14 @@ rts_http_api_free (RtsHttpApi *api)
 {
   if (!api)
     return;
-  if (api->service) {
-    g_socket_service_stop (api->service);
-    g_socket_listener_close (G_SOCKET_LISTENER (api->service));
-    g_signal_handlers_disconnect_by_data (api->service, api);
+  g_clear_handle_id (&api->accept_resume_id, g_source_remove);
+  if (api->accept_source) {
+    g_source_destroy (api->accept_source);
+    g_clear_pointer (&api->accept_source, g_source_unref);
   }
-  g_clear_object (&api->service);
+  if (api->listener)
+    g_socket_close (api->listener, NULL);
+  g_clear_object (&api->listener);
   /* First: closing soup's connections would otherwise call back into it. */
   g_clear_pointer (&api->conns, g_hash_table_destroy);
   if (api->soup)

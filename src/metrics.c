@@ -181,6 +181,18 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
       "making way for a new one at --max-http-connections.");
   g_string_append (out, PREFIX "http_idle_closed_total");
   value (out, (double) p->http_idle_closed);
+  gauge (out, "open_files", "File descriptors the process has open.",
+      (double) p->open_files);
+  gauge (out, "open_files_limit",
+      "The most it may open (RLIMIT_NOFILE, raised to the hard limit at "
+      "start).",
+      (double) p->open_files_limit);
+  header (out, "connections_shed_total", "counter",
+      "RTSP and HTTP connections closed unserved because the process was "
+      "near its open-files limit (the last descriptors are kept for the "
+      "cameras, the health probes and the readers playing).");
+  g_string_append (out, PREFIX "connections_shed_total");
+  value (out, (double) p->connections_shed);
 
   per_camera (out, "frames_sent_total", "counter",
       "Video frames the camera sent (each reaches every reader).", cams, n, now,

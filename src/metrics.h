@@ -25,6 +25,9 @@ typedef struct {
   guint http_connections; /* open now */
   guint64 http_refused;   /* answered 503: too many connections */
   guint64 http_idle_closed;
+  guint64 open_files;       /* descriptors open now; 0 if unknown */
+  guint64 open_files_limit; /* RLIMIT_NOFILE, as raised at start */
+  guint64 connections_shed; /* closed unserved: out of open files */
 } RtsMetricsProcess;
 
 /* The whole /metrics body for N cameras. */

@@ -2,6 +2,7 @@
 #include "rtsp_servers.h"
 
 #include "clip.h"
+#include "fd_limit.h"
 #include "log.h"
 #include "rtp_clip.h"
 #include "sender.h"
@@ -157,7 +158,8 @@ struct RtsRtspServer {
   guint port;
   RtsListenState state;
   GSocket *socket;        /* NULL while closed */
-  GSource *accept_source; /* NULL unless open */
+  GSource *accept_source; /* NULL unless open (or paused: see accept_ready) */
+  guint accept_resume_id; /* out of open files: accepting again soon */
   GstRTSPServer *server;
   GstRTSPMediaFactory *factory;
   GstRTSPMedia *media; /* kept prepared for the server's life */
@@ -760,6 +762,9 @@ listen_socket (const char *bind, guint port, const RtsCamera *cam,
   g_socket_set_listen_backlog (sock, 128);
   if (!g_socket_listen (sock, &err))
     goto failed;
+  /* A connection gone between the poll and the accept must not block the
+   * loop in g_socket_accept. */
+  g_socket_set_blocking (sock, FALSE);
   return g_steal_pointer (&sock);
 
   /* ERRORS */
@@ -1774,10 +1779,63 @@ rts_listen_state_name (RtsListenState state)
 static void
 stop_accepting (RtsRtspServer *srv)
 {
+  g_clear_handle_id (&srv->accept_resume_id, g_source_remove);
   if (srv->accept_source) {
     g_source_destroy (srv->accept_source);
     g_clear_pointer (&srv->accept_source, g_source_unref);
   }
+}
+
+static void start_accepting (RtsRtspServer *srv);
+
+static gboolean
+resume_accepting (gpointer data)
+{
+  RtsRtspServer *srv = data;
+
+  srv->accept_resume_id = 0;
+  start_accepting (srv);
+  return G_SOURCE_REMOVE;
+}
+
+/* A connection is waiting: gst_rtsp_server_io_func accepts it and attaches
+ * the new client to the context of the source that called it (ours), unless
+ * the process is out of open files (see fd_limit.h). */
+static gboolean
+accept_ready (GSocket *socket, GIOCondition cond, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  RtsFdVerdict verdict = rts_fd_limit_verdict (g_socket_get_fd (socket));
+  g_autofree char *what = NULL;
+
+  if (verdict == RTS_FD_TAKE)
+    return gst_rtsp_server_io_func (socket, cond, srv->server);
+  if (verdict == RTS_FD_SHED) {
+    g_autoptr (GSocket) conn = g_socket_accept (socket, NULL, NULL);
+    if (conn)
+      g_socket_close (conn, NULL);
+    else
+      verdict = RTS_FD_PAUSE;
+  }
+  what =
+      g_strdup_printf ("RTSP port %u (camera %s)", srv->port, srv->cam->name);
+  rts_fd_limit_note (verdict, what);
+  if (verdict == RTS_FD_SHED)
+    return G_SOURCE_CONTINUE;
+  /* The waiting connection stays readable: polling on would spin. */
+  g_clear_pointer (&srv->accept_source, g_source_unref);
+  srv->accept_resume_id =
+      g_timeout_add (RTS_FD_PAUSE_MS, resume_accepting, srv);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_accepting (RtsRtspServer *srv)
+{
+  srv->accept_source = g_socket_create_source (srv->socket, G_IO_IN, NULL);
+  g_source_set_callback (srv->accept_source,
+      (GSourceFunc) (void (*) (void)) accept_ready, srv, NULL);
+  g_source_attach (srv->accept_source, NULL);
 }
 
 gboolean
@@ -1798,15 +1856,8 @@ rts_rtsp_server_set_listen_state (RtsRtspServer *srv, RtsListenState state,
       return FALSE;
     }
   }
-  if (state == RTS_LISTEN_OPEN) {
-    /* gst_rtsp_server_io_func accepts one connection and attaches the new
-     * client to the context of the source that called it: ours. */
-    srv->accept_source = g_socket_create_source (srv->socket, G_IO_IN, NULL);
-    g_source_set_callback (srv->accept_source,
-        (GSourceFunc) (void (*) (void)) gst_rtsp_server_io_func,
-        g_object_ref (srv->server), g_object_unref);
-    g_source_attach (srv->accept_source, NULL);
-  }
+  if (state == RTS_LISTEN_OPEN)
+    start_accepting (srv);
   srv->state = state;
   return TRUE;
 }

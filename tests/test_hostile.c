@@ -1108,6 +1108,94 @@ test_limit_http_connections (void)
   ts_server_free (s);
 }
 
+/* Out of open files. Under a limit of 300, 250 idle connections to one
+ * camera: the server takes what fits outside the descriptors it keeps
+ * (for the cameras, the probes and the readers playing), closes the rest
+ * unserved, and neither spins nor hangs: /health answers at once, 503
+ * saying why, the reader already playing gets every frame, the log says
+ * so once a second at most, and all is well again when the connections
+ * go. (Before: GLib and gst-rtsp-server retried the connection they could
+ * not accept in a busy loop; 428,000 warnings in 8 s, /health silent.) */
+static void
+test_limit_open_files (void)
+{
+  const char *wrapper[] = { "prlimit", "--nofile=300:300", "--", NULL };
+  TsServer *s;
+  GPtrArray *flood;
+  RtsReader *r;
+  RtsReaderStats a, b;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *body = NULL;
+  guint status, lines;
+
+  if (!ts_have_program ("prlimit")) {
+    g_test_skip ("prlimit (util-linux) is missing");
+    return;
+  }
+  s = ts_server_start_in (wrapper, NULL);
+  g_assert_nonnull (s);
+  g_assert_true (ts_server_wait_log (s, "leaves room for about", 1, 1));
+  g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
+  r = rts_reader_play (s->rtsp_ports[1], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_no_error (err);
+  rts_reader_start_thread (r);
+
+  flood = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < 250; i++)
+    g_ptr_array_add (flood, connect_to (s->rtsp_ports[0]));
+  g_assert_true (ts_server_wait_log (s, "out of open files", 1, 5));
+  rts_reader_stats (r, &a);
+  g_usleep (2 * G_USEC_PER_SEC);
+  rts_reader_stats (r, &b);
+  status = ts_http (s->http_port, "GET", "/health", NULL, NULL, &body, NULL);
+  g_test_message ("during: /health %u; the reader got %" G_GUINT64_FORMAT
+                  " frames in 2 s, %" G_GUINT64_FORMAT " lost",
+      status, b.frames - a.frames, b.lost - a.lost);
+  /* Its own probes are refused like anyone: the ports do not answer. */
+  g_assert_cmpuint (status, ==, 503);
+  g_assert_nonnull (strstr (body, "out of open files"));
+  g_assert_null (rts_reader_error (r));
+  g_assert_cmpuint (b.frames - a.frames, >=, 50);
+  g_assert_cmpuint (b.lost, ==, 0);
+  g_assert_cmpfloat (ts_metric_sum (s,
+                         "rtsp_test_server_connections_shed_total"),
+      >=, 1);
+  g_assert_cmpfloat (ts_metric_sum (s, "rtsp_test_server_open_files_limit"), ==,
+      300);
+
+  g_ptr_array_unref (flood);
+  g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
+  lines = ts_server_log_count (s, "out of open files (limit");
+  g_test_message ("%u log lines about it", lines);
+  g_assert_cmpuint (lines, <=, 12);
+  rts_reader_close (r, RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
+/* Cameras that cannot fit under the hard open-files limit are refused at
+ * start, naming the numbers and the remedy (out of descriptors, GStreamer
+ * could not make their pipelines and only said so in criticals). */
+static void
+test_limit_open_files_start (void)
+{
+  const char *argv[] = { "prlimit", "--nofile=150:150", "--",
+    g_getenv ("RTS_SERVER"), "--bind=127.0.0.1", "--http-port=0",
+    "--rtsp-ports=0,0,0,0,0,0,0,0", NULL };
+  g_autofree char *err = NULL;
+
+  if (!ts_have_program ("prlimit")) {
+    g_test_skip ("prlimit (util-linux) is missing");
+    return;
+  }
+  g_assert_cmpint (ts_run (argv, 20, NULL, &err, NULL), ==, 2);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "8 camera(s) need about"));
+  g_assert_nonnull (strstr (err, "more than this process may open: 150"));
+  g_assert_nonnull (strstr (err, "ulimit"));
+  g_assert_null (strstr (err, "CRITICAL"));
+}
+
 /* A shorter RTSP session timeout, announced in SETUP as RFC 2326 says
  * (Session: id;timeout=N), so readers that vanish without closing their
  * connection (a NAT forgets them) are reaped sooner than 60 s. */
@@ -1299,5 +1387,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/http-connections", test_limit_http_connections);
   g_test_add_func ("/hostile/stray-rtcp", test_stray_rtcp);
   g_test_add_func ("/limits/session-timeout", test_limit_session_timeout);
+  g_test_add_func ("/limits/open-files", test_limit_open_files);
+  g_test_add_func ("/limits/open-files-start", test_limit_open_files_start);
   return g_test_run ();
 }

@@ -1,0 +1,62 @@
+/* fd_limit: the process's open files.
+ *
+ * Owns the open-files limit and the budget kept under it. At start the soft
+ * limit is raised to the hard one (a container's default soft limit, often
+ * 1,024, is about sixty cameras), and cameras that would not fit even so
+ * are refused before any starts: out of descriptors, GStreamer cannot make
+ * a pipeline and only says so in criticals, by the thousand. Then every
+ * accept loop asks before it takes a connection: the last RESERVE
+ * descriptors stay for the cameras, the health probes and the readers
+ * already playing, so a flood of connections is shed (accepted and closed
+ * at once) instead of taking them; and when no descriptor is left at all,
+ * accepting pauses, where GLib and gst-rtsp-server would retry the
+ * connection they cannot accept in a busy loop. */
+#pragma once
+
+#include <glib.h>
+
+/* Raises the soft limit to the hard one and sets the reserve for PORTS
+ * listening ports; returns the limit, and in BEFORE the soft limit found. */
+guint64 rts_fd_limit_init (guint ports, guint64 *before);
+
+/* The limit now (rts_fd_limit_init's, or the process's if not called). */
+guint64 rts_fd_limit (void);
+
+/* Descriptors kept from connections (after rts_fd_limit_init). */
+guint64 rts_fd_limit_reserve (void);
+
+/* Descriptors a camera with STREAMS streams (video, audio) takes, about. */
+guint rts_fd_limit_camera_cost (guint streams);
+
+/* Descriptors open now (/proc/self/fd); 0 if unknown. */
+guint64 rts_fd_limit_open (void);
+
+typedef enum {
+  RTS_FD_TAKE,  /* accept it */
+  RTS_FD_SHED,  /* into the reserve: accept it and close it at once */
+  RTS_FD_PAUSE, /* none left: stop accepting for RTS_FD_PAUSE_MS */
+} RtsFdVerdict;
+
+#define RTS_FD_PAUSE_MS 100
+
+/* What an accept loop does with the connection waiting on LISTEN_FD. Tells
+ * by the lowest free descriptor, the one the connection would get: the
+ * kernel hands out the lowest first, so one inside the reserve means
+ * every one below it is taken. */
+RtsFdVerdict rts_fd_limit_verdict (int listen_fd);
+
+/* The same for the HTTP API's listener, which may use three quarters of
+ * the reserve: its connections last one answer, and /health should still
+ * say why the ports do not answer. */
+RtsFdVerdict rts_fd_limit_verdict_http (int listen_fd);
+
+/* Counts a connection shed or a pause, and logs it (at most once a
+ * second), naming WHAT listens ("RTSP port 8554", "HTTP port 8080"). */
+void rts_fd_limit_note (RtsFdVerdict verdict, const char *what);
+
+/* Whether a connection was shed or accepting paused in the last 2 s. */
+gboolean rts_fd_limit_shedding (void);
+
+/* Connections shed and pauses since start. */
+guint64 rts_fd_limit_shed (void);
+guint64 rts_fd_limit_pauses (void);
