@@ -17,6 +17,10 @@
 #define BUSY_BODY "{\"error\":\"too many HTTP connections\",\"status\":503}"
 #define BUSY_BODY_LEN 50
 G_STATIC_ASSERT (sizeof BUSY_BODY - 1 == BUSY_BODY_LEN);
+/* The answer when the process is out of open files (fd_limit.h). */
+#define NO_FILES_BODY "{\"error\":\"out of open files\",\"status\":503}"
+#define NO_FILES_BODY_LEN 42
+G_STATIC_ASSERT (sizeof NO_FILES_BODY - 1 == NO_FILES_BODY_LEN);
 
 struct RtsHttpApi {
   RtsHttpApiSetup setup;
@@ -657,8 +661,16 @@ accept_ready (GSocket *listener, GIOCondition cond, gpointer data)
     on_incoming (api, conn);
     return G_SOURCE_CONTINUE;
   }
-  if (sock)
+  if (sock) {
+    static const char answer[] =
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+        "Cache-Control: no-store\r\nContent-Type: application/json\r\n"
+        "Content-Length: " G_STRINGIFY (
+            NO_FILES_BODY_LEN) "\r\n\r\n" NO_FILES_BODY;
+    g_socket_set_blocking (sock, FALSE);
+    g_socket_send (sock, answer, sizeof answer - 1, NULL, NULL);
     g_socket_close (sock, NULL);
+  }
   what = g_strdup_printf ("HTTP port %u", api->port);
   rts_fd_limit_note (verdict, what);
   if (verdict == RTS_FD_SHED)

@@ -1114,7 +1114,7 @@ test_limit_http_connections (void)
  * unserved, and neither spins nor hangs: /health answers at once, 503
  * saying why, the reader already playing gets every frame, the log says
  * so once a second at most, and all is well again when the connections
- * go. (Before: GLib and gst-rtsp-server retried the connection they could
+ * go. Then 250 to the HTTP port: the next request gets a fixed 503. (Before: GLib and gst-rtsp-server retried the connection they could
  * not accept in a busy loop; 428,000 warnings in 8 s, /health silent.) */
 static void
 test_limit_open_files (void)
@@ -1165,6 +1165,20 @@ test_limit_open_files (void)
 
   g_ptr_array_unref (flood);
   g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
+
+  /* The same on the HTTP port: past what fits, a fixed 503 that says why. */
+  flood = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < 250; i++)
+    g_ptr_array_add (flood, connect_to (s->http_port));
+  g_clear_pointer (&body, g_free);
+  status = ts_http (s->http_port, "GET", "/health", NULL, NULL, &body, NULL);
+  g_assert_cmpuint (status, ==, 503);
+  g_assert_cmpstr (body, ==,
+      "{\"error\":\"out of open files\",\"status\":503}");
+  g_ptr_array_unref (flood);
+  g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
+  g_assert_null (rts_reader_error (r));
+
   lines = ts_server_log_count (s, "out of open files (limit");
   g_test_message ("%u log lines about it", lines);
   g_assert_cmpuint (lines, <=, 12);
