@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -158,4 +159,107 @@ guint64
 rts_fd_limit_pauses (void)
 {
   return fd.pauses;
+}
+
+struct RtsAcceptor {
+  GSocket *listener;
+  gboolean http;
+  char *what;
+  const char *shed_answer;
+  RtsAcceptTake take;
+  gpointer data;
+  GSource *source; /* NULL while paused */
+  guint resume_id;
+};
+
+static void acceptor_start (RtsAcceptor *a);
+
+static gboolean
+acceptor_resume (gpointer data)
+{
+  RtsAcceptor *a = data;
+
+  a->resume_id = 0;
+  acceptor_start (a);
+  return G_SOURCE_REMOVE;
+}
+
+/* A connection is waiting: taken, shed or left waiting (see fd_limit.h).
+ * GSocketService and gst-rtsp-server, which this stands in front of,
+ * retried a connection they could not accept at once and for ever. */
+static gboolean
+acceptor_ready (GSocket *listener, GIOCondition cond, gpointer data)
+{
+  RtsAcceptor *a = data;
+  int listen_fd = g_socket_get_fd (listener);
+  RtsFdVerdict verdict = a->http ? rts_fd_limit_verdict_http (listen_fd)
+                                 : rts_fd_limit_verdict (listen_fd);
+
+  if (verdict == RTS_FD_TAKE) {
+    if (a->take (listener, a->data))
+      return G_SOURCE_CONTINUE;
+    verdict = RTS_FD_PAUSE;
+  } else if (verdict == RTS_FD_SHED) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GSocket) conn = g_socket_accept (listener, NULL, &err);
+    if (conn) {
+      g_socket_set_blocking (conn, FALSE);
+      if (a->shed_answer)
+        g_socket_send (conn, a->shed_answer, strlen (a->shed_answer), NULL,
+            NULL);
+      g_socket_close (conn, NULL);
+    } else if (g_error_matches (err, G_IO_ERROR,
+                   G_IO_ERROR_TOO_MANY_OPEN_FILES)) {
+      verdict = RTS_FD_PAUSE;
+    } else {
+      return G_SOURCE_CONTINUE; /* that connection's own failure */
+    }
+  }
+  rts_fd_limit_note (verdict, a->what);
+  if (verdict == RTS_FD_SHED)
+    return G_SOURCE_CONTINUE;
+  /* The waiting connection stays readable: polling on would spin. */
+  g_clear_pointer (&a->source, g_source_unref);
+  a->resume_id = g_timeout_add (RTS_FD_PAUSE_MS, acceptor_resume, a);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+acceptor_start (RtsAcceptor *a)
+{
+  a->source = g_socket_create_source (a->listener, G_IO_IN, NULL);
+  g_source_set_callback (a->source,
+      (GSourceFunc) (void (*) (void)) acceptor_ready, a, NULL);
+  g_source_attach (a->source, NULL);
+}
+
+RtsAcceptor *
+rts_acceptor_new (GSocket *listener, gboolean http, const char *what,
+    const char *shed_answer, RtsAcceptTake take, gpointer data)
+{
+  RtsAcceptor *a = g_new0 (RtsAcceptor, 1);
+
+  a->listener = g_object_ref (listener);
+  a->http = http;
+  a->what = g_strdup (what);
+  a->shed_answer = shed_answer;
+  a->take = take;
+  a->data = data;
+  acceptor_start (a);
+  return a;
+}
+
+void
+rts_acceptor_free (RtsAcceptor *a)
+{
+  if (!a)
+    return;
+  g_clear_handle_id (&a->resume_id, g_source_remove);
+  if (a->source) {
+    g_source_destroy (a->source);
+    g_clear_pointer (&a->source, g_source_unref);
+  }
+  g_object_unref (a->listener);
+  g_free (a->what);
+  g_free (a);
 }

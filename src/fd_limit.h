@@ -13,7 +13,7 @@
  * connection they cannot accept in a busy loop. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 /* Raises the soft limit to the hard one and sets the reserve for PORTS
  * listening ports; returns the limit, and in BEFORE the soft limit found. */
@@ -53,6 +53,23 @@ RtsFdVerdict rts_fd_limit_verdict_http (int listen_fd);
 /* Counts a connection shed or a pause, and logs it (at most once a
  * second), naming WHAT listens ("RTSP port 8554", "HTTP port 8080"). */
 void rts_fd_limit_note (RtsFdVerdict verdict, const char *what);
+
+/* One listener's accept loop, on the default main context, as above. */
+typedef struct RtsAcceptor RtsAcceptor;
+
+/* Takes the connection waiting on LISTENER; FALSE when no descriptor was
+ * left for it (too many open files): accepting then pauses. */
+typedef gboolean (*RtsAcceptTake) (GSocket *listener, gpointer data);
+
+/* Accepts on LISTENER (non-blocking) until freed: TAKE takes a connection
+ * while it fits; one that does not is accepted, sent SHED_ANSWER (static,
+ * may be NULL) and closed; with no descriptor left, accepting pauses for
+ * RTS_FD_PAUSE_MS. HTTP: it may use three quarters of the reserve
+ * (rts_fd_limit_verdict_http). WHAT names the listener in the log. */
+RtsAcceptor *
+rts_acceptor_new (GSocket *listener, gboolean http, const char *what,
+    const char *shed_answer, RtsAcceptTake take, gpointer data);
+void rts_acceptor_free (RtsAcceptor *a);
 
 /* Whether a connection was shed or accepting paused in the last 2 s. */
 gboolean rts_fd_limit_shedding (void);

@@ -17,6 +17,12 @@
 #define BUSY_BODY "{\"error\":\"too many HTTP connections\",\"status\":503}"
 #define BUSY_BODY_LEN 50
 G_STATIC_ASSERT (sizeof BUSY_BODY - 1 == BUSY_BODY_LEN);
+/* A whole 503 answer with the JSON BODY of LEN bytes, written without
+ * libsoup to a connection it never gets. */
+#define FIXED_503(body, len)                                                   \
+  "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"                  \
+  "Cache-Control: no-store\r\nContent-Type: application/json\r\n"              \
+  "Content-Length: " G_STRINGIFY (len) "\r\n\r\n" body
 /* The answer when the process is out of open files (fd_limit.h). */
 #define NO_FILES_BODY "{\"error\":\"out of open files\",\"status\":503}"
 #define NO_FILES_BODY_LEN 42
@@ -28,9 +34,8 @@ struct RtsHttpApi {
   char *public_host;
   char *control_token;
   SoupServer *soup;
-  GSocket *listener;      /* accepts for soup: see on_incoming() */
-  GSource *accept_source; /* NULL while paused (see accept_ready) */
-  guint accept_resume_id;
+  GSocket *listener; /* accepts for soup: see on_incoming() */
+  RtsAcceptor *acceptor;
   guint port;
   gint64 started_mono;
   GHashTable *conns;   /* HttpConn* open now */
@@ -532,10 +537,7 @@ on_http_deadline (gpointer data)
 static void
 refuse_connection (RtsHttpApi *api, GSocketConnection *conn)
 {
-  static const char answer[] =
-      "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
-      "Cache-Control: no-store\r\nContent-Type: application/json\r\n"
-      "Content-Length: " G_STRINGIFY (BUSY_BODY_LEN) "\r\n\r\n" BUSY_BODY;
+  static const char answer[] = FIXED_503 (BUSY_BODY, BUSY_BODY_LEN);
   GSocket *sock = g_socket_connection_get_socket (conn);
   gint64 now = g_get_monotonic_time ();
 
@@ -620,75 +622,23 @@ on_incoming (RtsHttpApi *api, GSocketConnection *conn)
       NULL);
 }
 
-static void start_accepting (RtsHttpApi *api);
-
+/* A connection taken: on to on_incoming(); FALSE when there was no
+ * descriptor left for it (the acceptor then pauses). */
 static gboolean
-resume_accepting (gpointer data)
+take_connection (GSocket *listener, gpointer data)
 {
   RtsHttpApi *api = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSocket) sock = g_socket_accept (listener, NULL, &err);
+  g_autoptr (GSocketConnection) conn = NULL;
 
-  api->accept_resume_id = 0;
-  start_accepting (api);
-  return G_SOURCE_REMOVE;
-}
-
-/* A connection is waiting: taken, unless the process is out of open files
- * (see fd_limit.h). GSocketService, which this replaces, retried a
- * connection it could not accept at once and for ever: the loop spun and
- * logged a warning each time. */
-static gboolean
-accept_ready (GSocket *listener, GIOCondition cond, gpointer data)
-{
-  RtsHttpApi *api = data;
-  RtsFdVerdict verdict = rts_fd_limit_verdict_http (g_socket_get_fd (listener));
-  g_autoptr (GSocket) sock = NULL;
-  g_autofree char *what = NULL;
-
-  if (verdict != RTS_FD_PAUSE) {
-    g_autoptr (GError) err = NULL;
-    sock = g_socket_accept (listener, NULL, &err);
-    if (!sock && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-      return G_SOURCE_CONTINUE;
-    if (!sock
-        && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES))
-      return G_SOURCE_CONTINUE; /* that connection's own failure */
-    if (!sock)
-      verdict = RTS_FD_PAUSE;
-  }
-  if (verdict == RTS_FD_TAKE) {
-    g_autoptr (GSocketConnection) conn =
-        g_socket_connection_factory_create_connection (sock);
-    on_incoming (api, conn);
-    return G_SOURCE_CONTINUE;
-  }
-  if (sock) {
-    static const char answer[] =
-        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
-        "Cache-Control: no-store\r\nContent-Type: application/json\r\n"
-        "Content-Length: " G_STRINGIFY (
-            NO_FILES_BODY_LEN) "\r\n\r\n" NO_FILES_BODY;
-    g_socket_set_blocking (sock, FALSE);
-    g_socket_send (sock, answer, sizeof answer - 1, NULL, NULL);
-    g_socket_close (sock, NULL);
-  }
-  what = g_strdup_printf ("HTTP port %u", api->port);
-  rts_fd_limit_note (verdict, what);
-  if (verdict == RTS_FD_SHED)
-    return G_SOURCE_CONTINUE;
-  /* The waiting connection stays readable: polling on would spin. */
-  g_clear_pointer (&api->accept_source, g_source_unref);
-  api->accept_resume_id =
-      g_timeout_add (RTS_FD_PAUSE_MS, resume_accepting, api);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-start_accepting (RtsHttpApi *api)
-{
-  api->accept_source = g_socket_create_source (api->listener, G_IO_IN, NULL);
-  g_source_set_callback (api->accept_source,
-      (GSourceFunc) (void (*) (void)) accept_ready, api, NULL);
-  g_source_attach (api->accept_source, NULL);
+  /* FALSE only for want of a descriptor: any other failure is that
+   * connection's own. */
+  if (!sock)
+    return !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+  conn = g_socket_connection_factory_create_connection (sock);
+  on_incoming (api, conn);
+  return TRUE;
 }
 
 /* Whatever libsoup wrote for MSG goes out now, not when the connection
@@ -815,6 +765,7 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
   g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GSocket) sock = NULL;
   g_autoptr (GError) err = NULL;
+  g_autofree char *what = NULL;
 
   api->setup = *setup;
   api->started_mono = g_get_monotonic_time ();
@@ -849,7 +800,9 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
   if (local)
     api->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   api->listener = g_steal_pointer (&sock);
-  start_accepting (api);
+  what = g_strdup_printf ("HTTP port %u", api->port);
+  api->acceptor = rts_acceptor_new (api->listener, TRUE, what,
+      FIXED_503 (NO_FILES_BODY, NO_FILES_BODY_LEN), take_connection, api);
   return api;
 }
 
@@ -858,11 +811,7 @@ rts_http_api_free (RtsHttpApi *api)
 {
   if (!api)
     return;
-  g_clear_handle_id (&api->accept_resume_id, g_source_remove);
-  if (api->accept_source) {
-    g_source_destroy (api->accept_source);
-    g_clear_pointer (&api->accept_source, g_source_unref);
-  }
+  g_clear_pointer (&api->acceptor, rts_acceptor_free);
   if (api->listener)
     g_socket_close (api->listener, NULL);
   g_clear_object (&api->listener);

@@ -157,9 +157,8 @@ struct RtsRtspServer {
   char *bind;
   guint port;
   RtsListenState state;
-  GSocket *socket;        /* NULL while closed */
-  GSource *accept_source; /* NULL unless open (or paused: see accept_ready) */
-  guint accept_resume_id; /* out of open files: accepting again soon */
+  GSocket *socket;       /* NULL while closed */
+  RtsAcceptor *acceptor; /* NULL unless open */
   GstRTSPServer *server;
   GstRTSPMediaFactory *factory;
   GstRTSPMedia *media; /* kept prepared for the server's life */
@@ -1779,63 +1778,29 @@ rts_listen_state_name (RtsListenState state)
 static void
 stop_accepting (RtsRtspServer *srv)
 {
-  g_clear_handle_id (&srv->accept_resume_id, g_source_remove);
-  if (srv->accept_source) {
-    g_source_destroy (srv->accept_source);
-    g_clear_pointer (&srv->accept_source, g_source_unref);
-  }
+  g_clear_pointer (&srv->acceptor, rts_acceptor_free);
 }
 
-static void start_accepting (RtsRtspServer *srv);
-
+/* gst_rtsp_server_io_func accepts the connection and attaches the new
+ * client to the context of the source that called it: the acceptor's, the
+ * default one. A failed accept it only logs. */
 static gboolean
-resume_accepting (gpointer data)
+take_connection (GSocket *listener, gpointer data)
 {
   RtsRtspServer *srv = data;
 
-  srv->accept_resume_id = 0;
-  start_accepting (srv);
-  return G_SOURCE_REMOVE;
-}
-
-/* A connection is waiting: gst_rtsp_server_io_func accepts it and attaches
- * the new client to the context of the source that called it (ours), unless
- * the process is out of open files (see fd_limit.h). */
-static gboolean
-accept_ready (GSocket *socket, GIOCondition cond, gpointer data)
-{
-  RtsRtspServer *srv = data;
-  RtsFdVerdict verdict = rts_fd_limit_verdict (g_socket_get_fd (socket));
-  g_autofree char *what = NULL;
-
-  if (verdict == RTS_FD_TAKE)
-    return gst_rtsp_server_io_func (socket, cond, srv->server);
-  if (verdict == RTS_FD_SHED) {
-    g_autoptr (GSocket) conn = g_socket_accept (socket, NULL, NULL);
-    if (conn)
-      g_socket_close (conn, NULL);
-    else
-      verdict = RTS_FD_PAUSE;
-  }
-  what =
-      g_strdup_printf ("RTSP port %u (camera %s)", srv->port, srv->cam->name);
-  rts_fd_limit_note (verdict, what);
-  if (verdict == RTS_FD_SHED)
-    return G_SOURCE_CONTINUE;
-  /* The waiting connection stays readable: polling on would spin. */
-  g_clear_pointer (&srv->accept_source, g_source_unref);
-  srv->accept_resume_id =
-      g_timeout_add (RTS_FD_PAUSE_MS, resume_accepting, srv);
-  return G_SOURCE_REMOVE;
+  gst_rtsp_server_io_func (listener, G_IO_IN, srv->server);
+  return TRUE;
 }
 
 static void
 start_accepting (RtsRtspServer *srv)
 {
-  srv->accept_source = g_socket_create_source (srv->socket, G_IO_IN, NULL);
-  g_source_set_callback (srv->accept_source,
-      (GSourceFunc) (void (*) (void)) accept_ready, srv, NULL);
-  g_source_attach (srv->accept_source, NULL);
+  g_autofree char *what =
+      g_strdup_printf ("RTSP port %u (camera %s)", srv->port, srv->cam->name);
+
+  srv->acceptor =
+      rts_acceptor_new (srv->socket, FALSE, what, NULL, take_connection, srv);
 }
 
 gboolean
