@@ -967,17 +967,22 @@ churn_cell (JsonNode *j, gboolean rss)
     else
       g_string_append (s, ")");
   } else {
+    /* The early look is 2 s after the cycles, less in a smoke run. */
+    JsonNode *early = GET (j, "early_s");
+    g_autofree char *when =
+        g_strdup_printf ("%g s", early ? num_of (early).d : 2);
     a2 = GET (j, "after_2s");
     g_string_append_printf (s, "threads %s -> ",
         value_text (GET (j, "before", "threads")));
     if (truthy (a2))
-      g_string_append_printf (s, "%s (2 s) -> ",
-          value_text (GET (a2, "threads")));
+      g_string_append_printf (s, "%s (%s) -> ",
+          value_text (GET (a2, "threads")), when);
     g_string_append_printf (s, "%s, fds %s -> ",
         value_text (GET (j, "after", "threads")),
         value_text (GET (j, "before", "fds")));
     if (truthy (a2))
-      g_string_append_printf (s, "%s (2 s) -> ", value_text (GET (a2, "fds")));
+      g_string_append_printf (s, "%s (%s) -> ", value_text (GET (a2, "fds")),
+          when);
     g_string_append (s, value_text (GET (j, "after", "fds")));
   }
   return keep (g_string_free (s, FALSE));

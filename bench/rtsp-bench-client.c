@@ -1121,7 +1121,7 @@ mode_churn (Ctx *ctx, const Opts *o)
     print_proc (out, "after_2s", after_2s);
     g_string_append_c (out, ',');
     print_proc (out, "after", after);
-    g_string_append_printf (out, ",\"settle_s\":%.1f",
+    g_string_append_printf (out, ",\"early_s\":%.1f,\"settle_s\":%.1f", early,
         MAX (o->settle, early + window));
     g_string_append_printf (out,
         ",\"rss_growth_mib\":%.2f,\"threads_growth\":%d,\"fds_growth\":%d",

@@ -6,8 +6,8 @@
 #
 # Usage: bench/run.sh [--quick|--smoke] [--build DIR] [--server PATH]
 #                     [--server-arg ARG]... [--out DIR]
-#   --smoke            tiny sizes, the two servers side by side instead of
-#                      in turn, about 20 s: the test suite's run of the
+#   --smoke            tiny sizes, every part on a server of its own, all at
+#                      once instead of in turn, about 8 s: the test suite's run of the
 #                      harness, so that it cannot rot; its figures mean nothing
 #                      (bench-report --check then asserts what does not
 #                      depend on speed: every reader got every frame, nothing
@@ -74,7 +74,7 @@ if [ "$SMOKE" = 1 ]; then
   WINDOW=1
   READERS="4 40"
   CHURN=40
-  CHURN_ARGS=(--warmup 10 --settle 4) # past the sender's 2 s hold of a reset client
+  CHURN_ARGS=(--warmup 10 --settle 3) # past the sender's 2 s hold of a reset client
   HC=5
   WRK_S=1
   IDLE_S=0.5
@@ -322,52 +322,67 @@ for i in $(seq "$STARTUPS"); do
 done
 
 # --- 2. four cameras: first frame, readers, /health, checks; A/B rounds ----
+# block KIND ROUND [PART...]: one server, the parts in this order (default
+# all): play (idle CPU, first frames, readers), health (rtsp-health-check,
+# wrk; the baseline has only the RTSP check), churn (the last round only),
+# sigterm (SIGTERM to exit with four readers playing). Without sigterm the
+# server is simply stopped.
 block() {
-  local kind=$1 r=$2 n
-  note "$kind, round $r"
+  local kind=$1 r=$2 n parts=" ${*:3} "
+  [ "$parts" = "  " ] && parts=" play health churn sigterm "
+  note "$kind, round $r${3:+ (${*:3})}"
   start_server "$kind" 4 || { stop_server start; return; }
   LAST_STEP=start
-  # Idle: ours keeps its cameras running; the baseline starts a camera's
-  # pipeline on its first DESCRIBE (and here nobody asked yet).
-  cpu_share "$IDLE_S" >>"$RAW/idle-cpu-$kind.txt"
-  for t in tcp udp; do
-    alive_or_restart "ff-$t" || return
-    client $((FF * 6 + 10)) first-frame -n "$FF" -t $t $URLS >"$RAW/ff-$t-$kind-r$r.json"
-    LAST_STEP=ff-$t
-  done
-  for n in $READERS; do
-    alive_or_restart "readers-$n" || return
-    client $((WINDOW + 60)) readers -n "$n" -d "$WINDOW" --pid "$SPID" $URLS >"$RAW/readers-$n-$kind-r$r.json"
-    LAST_STEP=readers-$n
-  done
-  if [ "$kind" = ours ]; then
-    alive_or_restart "health-check" || return
-    time_check "$RAW/hc-http-ours.txt" --url "http://127.0.0.1:$HTTP/health"
-    LAST_STEP=health-check
-    # /health under 100 readers (smoke: 10): paced to about 1,000 req/s for latency,
-    # then as fast as 16 connections go for throughput.
-    alive_or_restart "wrk" || return
-    # Their window opens 1 s after they play, and so closes after wrk's.
-    client $((2 * WRK_S + 60)) readers -n "$WRK_READERS" -d $((2 * WRK_S + WRK_WAIT)) $URLS >"$RAW/wrk-readers-ours-r$r.json" &
-    local rp=$!
-    sleep "$WRK_WAIT"
-    timeout 60 wrk -t1 -c4 -d"${WRK_S}s" --latency -s bench/wrk-paced.lua \
-      "http://127.0.0.1:$HTTP/health" >"$RAW/wrk-paced-ours-r$r.txt" 2>&1
-    timeout 60 wrk -t1 -c16 -d"${WRK_S}s" --latency \
-      "http://127.0.0.1:$HTTP/health" >"$RAW/wrk-max-ours-r$r.txt" 2>&1
-    wait $rp
-    LAST_STEP=wrk
+  if [[ $parts == *" play "* ]]; then
+    # Idle: ours keeps its cameras running; the baseline starts a camera's
+    # pipeline on its first DESCRIBE (and here nobody asked yet).
+    cpu_share "$IDLE_S" >>"$RAW/idle-cpu-$kind.txt"
+    for t in tcp udp; do
+      alive_or_restart "ff-$t" || return
+      client $((FF * 6 + 10)) first-frame -n "$FF" -t $t $URLS >"$RAW/ff-$t-$kind-r$r.json"
+      LAST_STEP=ff-$t
+    done
+    for n in $READERS; do
+      alive_or_restart "readers-$n" || return
+      client $((WINDOW + 60)) readers -n "$n" -d "$WINDOW" --pid "$SPID" $URLS >"$RAW/readers-$n-$kind-r$r.json"
+      LAST_STEP=readers-$n
+    done
   fi
-  alive_or_restart "health-check-rtsp" || return
-  local list
-  list=$(IFS=,; echo "${PORTS[*]}")
-  time_check "$RAW/hc-rtsp-$kind.txt" --rtsp-ports "$list"
-  LAST_STEP=health-check-rtsp
-  if [ "$r" = "$ROUNDS" ]; then
+  if [[ $parts == *" health "* ]]; then
+    if [ "$kind" = ours ]; then
+      alive_or_restart "health-check" || return
+      time_check "$RAW/hc-http-ours.txt" --url "http://127.0.0.1:$HTTP/health"
+      LAST_STEP=health-check
+      # /health under 100 readers (smoke: 10): paced to about 1,000 req/s for latency,
+      # then as fast as 16 connections go for throughput.
+      alive_or_restart "wrk" || return
+      # Their window opens 1 s after they play, and so closes after wrk's.
+      client $((2 * WRK_S + 60)) readers -n "$WRK_READERS" -d $((2 * WRK_S + WRK_WAIT)) $URLS >"$RAW/wrk-readers-ours-r$r.json" &
+      local rp=$!
+      sleep "$WRK_WAIT"
+      timeout 60 wrk -t1 -c4 -d"${WRK_S}s" --latency -s bench/wrk-paced.lua \
+        "http://127.0.0.1:$HTTP/health" >"$RAW/wrk-paced-ours-r$r.txt" 2>&1
+      timeout 60 wrk -t1 -c16 -d"${WRK_S}s" --latency \
+        "http://127.0.0.1:$HTTP/health" >"$RAW/wrk-max-ours-r$r.txt" 2>&1
+      wait $rp
+      LAST_STEP=wrk
+    fi
+    alive_or_restart "health-check-rtsp" || return
+    local list
+    list=$(IFS=,; echo "${PORTS[*]}")
+    time_check "$RAW/hc-rtsp-$kind.txt" --rtsp-ports "$list"
+    LAST_STEP=health-check-rtsp
+  fi
+  if [[ $parts == *" churn "* ]] && [ "$r" = "$ROUNDS" ]; then
     alive_or_restart "churn" || return
     note "$kind: $CHURN churn cycles"
     client $((CHURN / 5 + 60)) churn -n "$CHURN" "${CHURN_ARGS[@]}" --pid "$SPID" $URLS >"$RAW/churn-$kind.json"
     LAST_STEP=churn
+  fi
+  if [[ $parts != *" sigterm "* ]]; then
+    alive_or_restart "stop" || return
+    stop_server "round-$r"
+    return
   fi
   # The end of the round: SIGTERM to exit, four readers playing.
   alive_or_restart "sigterm" || return
@@ -381,17 +396,6 @@ block() {
   kill "$rp" 2>/dev/null
   wait "$rp" 2>/dev/null
 }
-for r in $(seq "$ROUNDS"); do
-  if [ "$SMOKE" = 1 ]; then
-    # Figures that mean nothing need no machine to themselves: both servers
-    # at once, each block in its own subshell (its own SPID, PORTS...).
-    block ours "$r" &
-    block base "$r" &
-    wait
-  # ABBA: neither server always goes first on a warming machine.
-  elif [ $((r % 2)) = 1 ]; then block ours "$r"; block base "$r"; else block base "$r"; block ours "$r"; fi
-done
-
 # --- 3. cameras on one core -------------------------------------------------
 # Each camera has one TCP reader. Not pinned to one core: other engineers'
 # jobs share the cores, and a pinned server would measure their load. The
@@ -412,15 +416,37 @@ cams_step() {
   client $((WINDOW + 60)) readers -n "$k" -d "$WINDOW" --pid "$SPID" $URLS >"$RAW/cams-$k-$kind.json"
   stop_server "cams-$k"
 }
-for i in "${!ours_steps[@]}"; do
-  for kind in ours base; do
-    if [ $kind = ours ]; then k=${ours_steps[$i]}; else k=${base_steps[$i]:-}; fi
-    [ -n "$k" ] || continue
-    if [ $kind = ours ] && [ "$k" -gt "$MAXC" ]; then continue; fi
-    if [ "$SMOKE" = 1 ]; then cams_step "$kind" "$k" & else cams_step "$kind" "$k"; fi
+# Step by step, ours then the baseline at each.
+cams_steps() {
+  for i in "${!ours_steps[@]}"; do
+    for kind in ours base; do
+      if [ $kind = ours ]; then k=${ours_steps[$i]}; else k=${base_steps[$i]:-}; fi
+      [ -n "$k" ] || continue
+      if [ $kind = ours ] && [ "$k" -gt "$MAXC" ]; then continue; fi
+      cams_step "$kind" "$k"
+    done
   done
+}
+
+if [ "$SMOKE" = 1 ]; then
+  # Figures that mean nothing need no machine to themselves: every part on
+  # a server of its own, all at once, each in its own subshell (its own
+  # SPID, PORTS...). The churn alone takes about 5 s (a reset client is
+  # held 2 s: src/sender.c, HOLD).
+  for kind in ours base; do
+    block $kind 1 play sigterm &
+    block $kind 1 health &
+    block $kind 1 churn &
+  done
+  cams_steps &
   wait
-done
+else
+  # ABBA: neither server always goes first on a warming machine.
+  for r in $(seq "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then block ours "$r"; block base "$r"; else block base "$r"; block ours "$r"; fi
+  done
+  cams_steps
+fi
 
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/machine.txt"
 echo "seconds=$((SECONDS - T_START))" >>"$RAW/machine.txt"
