@@ -301,15 +301,20 @@ rts_rtp_track_due (const RtsRtpTrack *t, guint64 g)
   return (g / t->n) * t->length + t->packets[g % t->n].at;
 }
 
+GstClockTime
+rts_rtp_track_pts (const RtsRtpTrack *t, guint64 g)
+{
+  return (g / t->n) * t->length + t->packets[g % t->n].pts;
+}
+
 guint32
 rts_rtp_track_ticks (const RtsRtpTrack *t, guint64 g)
 {
   /* From the loop's whole presentation time each time, not by adding a
    * loop's worth of ticks: a length that is no whole number of ticks does
    * not drift from the wall clock, however many loops go by. */
-  GstClockTime pts = (g / t->n) * t->length + t->packets[g % t->n].pts;
-
-  return (guint32) gst_util_uint64_scale_round (pts, t->clock_rate, GST_SECOND);
+  return (guint32) gst_util_uint64_scale_round (rts_rtp_track_pts (t, g),
+      t->clock_rate, GST_SECOND);
 }
 
 /* The first index in a loop due at or after R (N when none is). */

@@ -66,6 +66,9 @@ rts_rtp_track_packet (const RtsRtpTrack *t, guint64 g)
 /* When packet G is due, from loop 0's start. */
 GstClockTime rts_rtp_track_due (const RtsRtpTrack *t, guint64 g);
 
+/* Packet G's presentation time, from loop 0's start (loops included). */
+GstClockTime rts_rtp_track_pts (const RtsRtpTrack *t, guint64 g);
+
 /* Packet G's RTP timestamp, less the stream's random base: its
  * presentation time (loops included) in clock-rate ticks, modulo 2^32. */
 guint32 rts_rtp_track_ticks (const RtsRtpTrack *t, guint64 g);

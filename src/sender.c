@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/gstrtcpbuffer.h>
@@ -196,13 +197,6 @@ seq_of (const Stream *st, guint64 g)
   return (guint16) (st->seq_base + g);
 }
 
-static guint32
-ts_of (const Stream *st, guint64 g, gint64 delta)
-{
-  return st->ts_base + rts_rtp_track_ticks (st->track, g)
-      + (guint32) rts_rtp_track_ticks_in (st->track, delta);
-}
-
 /* Under F's lock: the reader of TR, planned now if its PLAY was not seen
  * (it then starts as any joining reader). */
 static Reader *
@@ -222,6 +216,18 @@ reader_of (RtsFeed *f, guint index, GstRTSPStreamTransport *tr,
   return rd;
 }
 
+/* The RTP timestamp ST's stream has at presentation time PTS of the
+ * camera's timeline, for a reader whose timeline is shifted by DELTA (see
+ * Reader): rounded as a packet's is, so that a packet at PTS has it. */
+static guint32
+ts_at (const Stream *st, GstClockTime pts, gint64 delta)
+{
+  return st->ts_base
+      + (guint32) gst_util_uint64_scale_round (pts, st->track->clock_rate,
+          GST_SECOND)
+      + (guint32) rts_rtp_track_ticks_in (st->track, delta);
+}
+
 void
 rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
     GstRTSPSessionMedia *sessmedia, GstRTSPMessage *response)
@@ -230,16 +236,23 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
   GString *info = g_string_new (NULL);
   GstClockTime now = now_ns ();
   guint64 first[2];
-  gint64 delta;
+  gint64 delta, start_delta;
+  GstClockTime start;
+  struct {
+    GstRTSPStreamTransport *tr;
+    guint index;
+    Reader *rd;
+  } planned[2];
+  guint n = 0;
 
   g_mutex_lock (&f->lock);
   join_point (f, now, first, &delta);
-  for (guint i = 0; i < trs->len; i++) {
+  /* Where the stream starts: its keyframe. */
+  start = rts_rtp_track_pts (f->streams[0].track, first[0]);
+  start_delta = delta;
+  for (guint i = 0; i < trs->len && n < G_N_ELEMENTS (planned); i++) {
     GstRTSPStreamTransport *tr = g_ptr_array_index (trs, i);
     const GstRTSPTransport *tt;
-    const GstRTSPUrl *url;
-    g_autofree char *uri = NULL;
-    g_autofree char *control = NULL;
     guint index;
     Reader *rd;
 
@@ -261,6 +274,10 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
         st->group_on = TRUE;
       }
       st->group_seen = now;
+      if (index == 0) {
+        start = rts_rtp_track_pts (st->track, rd->next);
+        start_delta = rd->delta;
+      }
     } else {
       rd = g_object_get_qdata (G_OBJECT (tr), reader_quark);
       if (!rd) {
@@ -269,14 +286,30 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
       }
       plan_reader (rd, first[index], delta, client);
     }
-    url = gst_rtsp_stream_transport_get_url (tr);
+    planned[n].tr = tr;
+    planned[n].index = index;
+    planned[n++].rd = rd;
+  }
+  /* RTP-Info: each stream's first sequence number, and its RTP timestamp
+   * at one same instant, the keyframe's (RFC 2326, 12.33: the time of the
+   * Range),
+   * not at its own first packet: the audio's comes up to a packet later
+   * than the keyframe, and a client that maps both streams onto one
+   * timeline by these (ffmpeg does until its first sender reports) would
+   * see the streams drift apart by that much, then jump back. */
+  for (guint i = 0; i < n; i++) {
+    const GstRTSPUrl *url = gst_rtsp_stream_transport_get_url (planned[i].tr);
+    Stream *st = &f->streams[planned[i].index];
+    g_autofree char *uri = NULL;
+    g_autofree char *control = NULL;
+
     if (!url)
       continue;
-    control = gst_rtsp_stream_get_control (f->streams[index].stream);
+    control = gst_rtsp_stream_get_control (st->stream);
     uri = gst_rtsp_url_get_request_uri_with_control (url, control);
     g_string_append_printf (info, "%surl=%s;seq=%u;rtptime=%u",
-        info->len ? "," : "", uri, seq_of (&f->streams[index], rd->next),
-        ts_of (&f->streams[index], rd->next, rd->delta));
+        info->len ? "," : "", uri, seq_of (st, planned[i].rd->next),
+        ts_at (st, start, start_delta));
   }
   g_mutex_unlock (&f->lock);
   gst_rtsp_message_remove_header (response, GST_RTSP_HDR_RTP_INFO, -1);
@@ -483,11 +516,23 @@ send_report (RtsFeed *f, Stream *st, Reader *rd, GstRTSPStreamTransport *tr,
   GstBuffer *buf = gst_rtcp_buffer_new (1500);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
-  GstClockTime at = now_ns ();
-  guint64 ntp = gst_rtcp_unix_to_ntp ((guint64) g_get_real_time () * 1000);
-  guint32 ts = st->ts_base
-      + (guint32) gst_util_uint64_scale_round (at - f->t0,
-          st->track->clock_rate, GST_SECOND);
+  struct timespec mono, real;
+  GstClockTime at, exact;
+  guint64 ticks, ntp;
+  guint32 ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &mono); /* g_get_monotonic_time's clock */
+  clock_gettime (CLOCK_REALTIME, &real);
+  at = GST_TIMESPEC_TO_TIME (mono);
+  /* The NTP time of the instant the RTP timestamp names, not of AT: the
+   * two agree to the nanosecond, whatever the clock rate. Rounded to a
+   * tick, AT would be up to half a tick off (62 us at 8 kHz), and every
+   * report would shift the reader's mapping of the stream a little. */
+  ticks = gst_util_uint64_scale (at - f->t0, st->track->clock_rate, GST_SECOND);
+  exact =
+      f->t0 + gst_util_uint64_scale (ticks, GST_SECOND, st->track->clock_rate);
+  ts = st->ts_base + (guint32) ticks;
+  ntp = gst_rtcp_unix_to_ntp (GST_TIMESPEC_TO_TIME (real) - (at - exact));
 
   rd->next_sr = now + SR_INTERVAL;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);

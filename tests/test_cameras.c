@@ -99,26 +99,6 @@ whole_rates (const char *probed)
   return g_strjoinv ("\n", lines);
 }
 
-/* Whether A and B differ at most in their video line's rate (its last
- * field). */
-static gboolean
-same_but_rate (const char *a, const char *b)
-{
-  const char *ea = strchr (a, '\n'), *eb = strchr (b, '\n');
-  const char *ra = NULL, *rb = NULL;
-
-  ea = ea ? ea : a + strlen (a);
-  eb = eb ? eb : b + strlen (b);
-  for (const char *c = a; c < ea; c++)
-    if (*c == '|')
-      ra = c;
-  for (const char *c = b; c < eb; c++)
-    if (*c == '|')
-      rb = c;
-  return ra && rb && ra - a == rb - b && strncmp (a, b, (size_t) (ra - a)) == 0
-      && strcmp (ea, eb) == 0;
-}
-
 static const char codecs_yaml[] =
     "cameras:\n"
     "  - {name: base, port: 0, codec: h264, audio: aac}\n"
@@ -161,20 +141,6 @@ codecs (const char *source, const char *extra, char **log)
     g_autofree char *err = NULL;
     g_autofree char *probed = probe (url, &err);
     g_autofree char *got = whole_rates (g_strstrip (probed));
-    /* Known issue (README): ffprobe now and then reads a loop camera with
-     * audio at a multiple of its rate (45/1 for 15, twice in about ten
-     * suite runs, never when tried alone). Everything else must match;
-     * the rate gets one more probe, said aloud. */
-    if (g_strcmp0 (got, want[i]) != 0 && same_but_rate (got, want[i])) {
-      g_test_message ("RETRY: camera %u: ffprobe read the rate as in\n%s\n"
-                      "once more",
-          i, got);
-      g_clear_pointer (&probed, g_free);
-      g_clear_pointer (&got, g_free);
-      g_clear_pointer (&err, g_free);
-      probed = probe (url, &err);
-      got = whole_rates (g_strstrip (probed));
-    }
     /* ffprobe prints the fields a stream has, in its own order: codec,
      * profile, size (video), sample rate (audio), frame rate. */
     if (g_strcmp0 (got, want[i]) != 0)
