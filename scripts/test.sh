@@ -232,5 +232,9 @@ else
 fi
 
 step
+# A test that retried a step known to miss now and then (README, Known
+# issues) said so in its log: counted here, so that a retry is never silent.
+retries=$(cat build-test/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt 2>/dev/null | grep -c 'RETRY:')
+echo "retries of known flaky steps: ${retries} (grep RETRY: build-*/meson-logs/testlog.txt)"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status
