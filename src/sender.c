@@ -731,7 +731,8 @@ feed_tick (RtsFeed *f, GstClockTime now)
   for (guint i = 0; i < f->n_streams; i++) {
     Stream *st = &f->streams[i];
     GList *trs = gst_rtsp_stream_transport_filter (st->stream, NULL, NULL);
-    gboolean mcast = FALSE;
+    GstRTSPStreamTransport *mcast = NULL;
+    const GstRTSPTransport *mcast_tt = NULL;
 
     for (GList *l = trs; l; l = l->next) {
       GstRTSPStreamTransport *tr = l->data;
@@ -744,28 +745,35 @@ feed_tick (RtsFeed *f, GstClockTime now)
       readers = TRUE;
       if (tt->lower_transport == GST_RTSP_LOWER_TRANS_UDP_MCAST) {
         /* Served once below, for all of them. */
-        if (!mcast && st->group.armed != st->group.plan)
-          arm (&st->group, tr, tt);
-        mcast = TRUE;
+        if (!mcast) {
+          mcast = tr;
+          mcast_tt = tt;
+        }
         continue;
       }
       next = MIN (next,
           serve (f, i, reader_of (f, i, tr, now), tr, tt, now, later));
     }
-    g_list_free (trs);
     if (mcast) {
+      /* The group starts here when its first transport joined the stream
+       * before its PLAY answer planned it (rts_feed_plan_play); armed
+       * after it is planned, whoever planned it. (Once marked armed
+       * without being so, a first group sent nothing while it lasted: a
+       * multicast reader got no packet at all, seen once in the suite.) */
       if (!st->group_on) {
         guint64 first[2];
         gint64 delta;
         join_point (f, now, first, &delta);
         plan_reader (&st->group, first[i], delta, NULL);
-        st->group.armed = st->group.plan; /* armed just above */
         st->group_on = TRUE;
       }
+      if (st->group.armed != st->group.plan)
+        arm (&st->group, mcast, mcast_tt);
       st->group_seen = now;
-    } else if (st->group_on && now > st->group_seen + GROUP_GRACE) {
-      st->group_on = FALSE;
     }
+    g_list_free (trs);
+    if (!mcast && st->group_on && now > st->group_seen + GROUP_GRACE)
+      st->group_on = FALSE;
     /* Armed once a multicast transport was seen, not just planned. */
     if (st->group_on && st->group.armed == st->group.plan)
       next = MIN (next, serve (f, i, &st->group, NULL, NULL, now, later));
