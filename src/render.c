@@ -243,21 +243,25 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
         c->fault ? c->fault : "", c->readers);
   }
   /* Each picture reloads once it has loaded, about once a second; the
-   * body counts pictures shown, for a headless browser to check. */
+   * body counts pictures shown, for a headless browser to check. One that
+   * loaded (or failed) before this script ran has had its event: without
+   * a look at it here it was never counted and never reloaded. */
   g_string_append (out,
       "</div><p>Play one: <code>ffplay -rtsp_transport "
       "tcp URL</code> &middot; <a href=\"/rtsp-urls\">/rtsp-urls</a> "
       "(JSON)</p><script>\n"
       "let shown = 0;\n"
       "for (const img of document.querySelectorAll('img.snap')) {\n"
-      "  img.addEventListener('load', () => {\n"
+      "  const again = () => setTimeout(() => {\n"
+      "    img.src = img.dataset.src + '?t=' + Date.now(); }, 1000);\n"
+      "  const loaded = () => {\n"
       "    if (!img.dataset.ok) { img.dataset.ok = '1'; shown++;\n"
       "      document.body.dataset.snapshots = shown; }\n"
-      "    setTimeout(() => { img.src = img.dataset.src + '?t=' + Date.now(); "
-      "}, 1000);\n"
-      "  });\n"
-      "  img.addEventListener('error', () => setTimeout(() => {\n"
-      "    img.src = img.dataset.src + '?t=' + Date.now(); }, 1000));\n"
+      "    again();\n"
+      "  };\n"
+      "  img.addEventListener('load', loaded);\n"
+      "  img.addEventListener('error', again);\n"
+      "  if (img.complete) img.naturalWidth ? loaded() : again();\n"
       "}\n"
       "setInterval(async () => {\n"
       "  try {\n"
