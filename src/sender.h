@@ -59,9 +59,12 @@ void rts_feed_set_stalled (RtsFeed *feed, gboolean stalled);
 /* Called with a PLAY's 200 response of SESSMEDIA, just before it is sent
  * (GstRTSPClient::send-message), on the main loop: decides where each of
  * the session's transports starts and writes the RTP-Info that says so
- * (the first packet's sequence number and timestamp) into RESPONSE. The
- * transports get data once gst-rtsp-server adds them to their streams,
- * right after; rts_feed_kick() then sends their keyframe at once. */
+ * into RESPONSE: each stream's first sequence number, and its RTP time at
+ * the instant the reader's stream starts (its keyframe's). gst-rtsp-server
+ * has added the transports to their streams by then: one the sender saw
+ * first started as any joining reader and is planned anew here (a
+ * multicast group that started then keeps its place). rts_feed_kick()
+ * then sends their keyframe at once. */
 void rts_feed_plan_play (RtsFeed *feed, GstRTSPClient *client,
     GstRTSPSessionMedia *sessmedia, GstRTSPMessage *response);
 
