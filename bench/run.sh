@@ -174,40 +174,49 @@ urls() {
 
 # start_server ours|base N: starts it with N cameras on fresh ports; sets
 # SPID (the server's own PID), WPID (its timeout wrapper), HTTP, PORTS, URLS.
+# A server that exits at once had a port taken between free_ports and its
+# bind (a client's connection, or another part of a --smoke run, got it):
+# it is started again on other ports, up to three times.
 start_server() {
-  local kind=$1 n=$2 ports
+  local kind=$1 n=$2 ports attempt
   KIND=$kind
-  read -r -a ports <<<"$(free_ports $((n + 1)))"
-  HTTP=${ports[0]}
-  PORTS=("${ports[@]:1}")
-  URLS=$(urls "${PORTS[@]}")
-  if [ "$kind" = ours ]; then
-    local list
-    list=$(IFS=,; echo "${PORTS[*]}")
-    timeout 900 "$SERVER" --bind 127.0.0.1 --http-port "$HTTP" \
-      --rtsp-ports "$list" "${SERVER_ARGS[@]}" 2>>"$LOG" &
-  else
-    timeout 900 "$BASELINE" --bind 127.0.0.1 "${PORTS[@]}" 2>>"$LOG" &
-  fi
-  WPID=$!
-  SPID=""
-  for _ in $(seq 200); do
-    SPID=$(cat /proc/$WPID/task/$WPID/children 2>/dev/null | awk '{print $1}')
-    [ -n "$SPID" ] && break
-    sleep 0.01
-  done
-  # Ready, within 20 s: ours when /health/ready (every port answers, every
-  # camera streams); the baseline when every port answers OPTIONS (it
-  # builds a camera's pipeline on the first DESCRIBE).
-  local list end=$((SECONDS + 20))
-  list=$(IFS=,; echo "${PORTS[*]}")
-  while [ $SECONDS -lt $end ]; do
+  for attempt in 1 2 3; do
+    read -r -a ports <<<"$(free_ports $((n + 1)))"
+    HTTP=${ports[0]}
+    PORTS=("${ports[@]:1}")
+    URLS=$(urls "${PORTS[@]}")
     if [ "$kind" = ours ]; then
-      "$CHECK" --url "http://127.0.0.1:$HTTP/health/ready" --timeout 1 >/dev/null 2>&1 && return 0
+      local list
+      list=$(IFS=,; echo "${PORTS[*]}")
+      timeout 900 "$SERVER" --bind 127.0.0.1 --http-port "$HTTP" \
+        --rtsp-ports "$list" "${SERVER_ARGS[@]}" 2>>"$LOG" &
     else
-      "$CHECK" --rtsp-ports "$list" --timeout 1 >/dev/null 2>&1 && return 0
+      timeout 900 "$BASELINE" --bind 127.0.0.1 "${PORTS[@]}" 2>>"$LOG" &
     fi
-    sleep 0.05
+    WPID=$!
+    SPID=""
+    for _ in $(seq 200); do
+      SPID=$(cat /proc/$WPID/task/$WPID/children 2>/dev/null | awk '{print $1}')
+      [ -n "$SPID" ] && break
+      sleep 0.01
+    done
+    # Ready, within 20 s: ours when /health/ready (every port answers, every
+    # camera streams); the baseline when every port answers OPTIONS (it
+    # builds a camera's pipeline on the first DESCRIBE).
+    local end=$((SECONDS + 20))
+    list=$(IFS=,; echo "${PORTS[*]}")
+    while [ $SECONDS -lt $end ] && kill -0 "$WPID" 2>/dev/null; do
+      if [ "$kind" = ours ]; then
+        "$CHECK" --url "http://127.0.0.1:$HTTP/health/ready" --timeout 1 >/dev/null 2>&1 && return 0
+      else
+        "$CHECK" --rtsp-ports "$list" --timeout 1 >/dev/null 2>&1 && return 0
+      fi
+      sleep 0.05
+    done
+    kill -0 "$WPID" 2>/dev/null && break
+    wait "$WPID" 2>/dev/null
+    note "$kind exited at start (status $?; a port taken meanwhile?): again on other ports"
+    SPID=""
   done
   note "$kind did not get ready"
   return 1
