@@ -8,6 +8,7 @@
 #include "http_api.h"
 #include "log.h"
 #include "rtsp_servers.h"
+#include "stills.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -460,6 +461,7 @@ rts_app_run (const RtsConfig *cfg)
       rts_http_api_port (app.http), v6host ? "[" : "", host, v6host ? "]" : "",
       rts_http_api_port (app.http), cfg->control_token ? "on" : "off");
   rts_health_start (app.health);
+  rts_stills_trim_when_done ();
   rts_info ("started in %.1f ms", (g_get_monotonic_time () - t0) / 1e3);
 
   g_atomic_int_set (&watch.running, 1);
@@ -467,6 +469,8 @@ rts_app_run (const RtsConfig *cfg)
   g_atomic_int_set (&watch.running, 0);
 
   app_clear (&app);
+  /* A camera's stills stop at their next frame once it is gone. */
+  rts_stills_wait_idle ();
   rts_info ("shutdown: done");
   return 0;
 

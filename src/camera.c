@@ -192,12 +192,11 @@ picture_chain (const RtsCamera *cam, const char *source_props)
 }
 
 char *
-rts_camera_stills_launch (const RtsCamera *cam, guint frames)
+rts_camera_stills_launch (const RtsCamera *cam)
 {
-  g_autofree char *props = g_strdup_printf ("num-buffers=%u", frames);
-  g_autofree char *picture = picture_chain (cam, props);
+  g_autofree char *picture = picture_chain (cam, "");
 
-  return g_strdup_printf ("%s ! identity name=gate ! jpegenc quality=70 "
+  return g_strdup_printf ("%s ! jpegenc quality=70 "
                           "! appsink name=stills sync=false",
       picture);
 }

@@ -57,11 +57,10 @@ gboolean rts_cameras_check (const RtsConfig *cfg, GError **error);
 /* What a loop or file camera's clip is made of; NULL for a live camera. */
 RtsClipSpec *rts_camera_clip_spec (const RtsCamera *cam);
 
-/* A pipeline (not a media) that renders the first FRAMES frames of a loop
- * camera's test picture, as its clip shows them, into JPEGs: an appsink
- * "stills" behind an element "gate" where the caller keeps the frames it
- * wants (one per GOP). */
-char *rts_camera_stills_launch (const RtsCamera *cam, guint frames);
+/* A pipeline (not a media) that renders a loop camera's test picture, as
+ * its clip shows it, into JPEGs, one a frame, into an appsink "stills";
+ * it can be sought to any frame (stills.h). */
+char *rts_camera_stills_launch (const RtsCamera *cam);
 
 /* gst-launch description of the camera's media, for
  * gst_rtsp_media_factory_set_launch(): a live encoder, or, with CLIP, the

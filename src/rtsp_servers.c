@@ -6,9 +6,9 @@
 #include "log.h"
 #include "rtp_clip.h"
 #include "sender.h"
+#include "stills.h"
 
 #include <malloc.h>
-#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -195,11 +195,8 @@ struct RtsRtspServer {
   gint64 snapshot_us;  /* when it was taken (real time) */
   gint64 stalled_us;   /* snap_lock: monotonic µs a stall began; 0: none */
   gint64 snap_gate_us; /* snapq's thread: when a frame last went through */
-  GPtrArray *stills;   /* loop: one JPEG per GOP of the clip, snap_lock */
-  GstElement *stills_pipeline;
-  char *stills_desc; /* while it waits its turn (stills_q) */
-  guint stills_watch;
-  guint64 gop_us; /* loop: one GOP's duration */
+  RtsStills *stills;   /* loop: one JPEG per GOP of the clip */
+  guint64 gop_us;      /* loop: one GOP's duration */
   gboolean stopping;
 };
 
@@ -1221,14 +1218,14 @@ rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
     jpeg = g_bytes_ref (srv->snapshot);
     if (taken_us)
       *taken_us = srv->snapshot_us;
-  } else if (srv->stills && srv->stills->len && first && srv->gop_us) {
+  } else if (srv->stills && first && srv->gop_us) {
     /* The clip started with the first packet: the GOP playing now, or
      * when a stall began (the timeline runs on; readers get nothing). */
     gint64 now = g_get_monotonic_time ();
     gint64 at = srv->stalled_us ? MAX (srv->stalled_us, first) : now;
     guint64 gops = (guint64) (at - first) / srv->gop_us;
-    jpeg = g_bytes_ref (srv->stills->pdata[gops % srv->stills->len]);
-    if (taken_us)
+    jpeg = rts_stills_get (srv->stills, gops);
+    if (jpeg && taken_us)
       *taken_us = g_get_real_time () - (now - at)
           - (gint64) ((at - first) % srv->gop_us);
   }
@@ -1236,160 +1233,19 @@ rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
   return jpeg;
 }
 
-/* Keeps the first frame of each GOP (videotestsrc numbers its frames in
- * the buffer offset). */
-static GstPadProbeReturn
-stills_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  RtsRtspServer *srv = data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-
-  return GST_BUFFER_OFFSET (buf) % srv->cam->gop == 0 ? GST_PAD_PROBE_OK
-                                                      : GST_PAD_PROBE_DROP;
-}
-
-static GstFlowReturn
-on_still (GstAppSink *sink, gpointer data)
-{
-  RtsRtspServer *srv = data;
-  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
-  GstBuffer *buf = sample ? gst_sample_get_buffer (sample) : NULL;
-  GstMapInfo map;
-
-  if (!buf || !gst_buffer_map (buf, &map, GST_MAP_READ))
-    return GST_FLOW_OK;
-  g_mutex_lock (&srv->snap_lock);
-  g_ptr_array_add (srv->stills, g_bytes_new (map.data, map.size));
-  g_mutex_unlock (&srv->snap_lock);
-  gst_buffer_unmap (buf, &map);
-  return GST_FLOW_OK;
-}
-
-/* Stills are rendered a few cameras at a time, one per core: all at once,
- * 256 cameras' pipelines (each a few raw frames in its pools) took 240 MiB
- * at start that malloc then kept (504 MiB resident after, 266 MiB after a
- * malloc_trim). Main loop only. */
-static struct {
-  GQueue waiting; /* servers whose stills wait their turn */
-  guint running;
-  guint done;      /* cameras whose stills are made */
-  gint64 first_us; /* when the first began */
-} stills_q;
-
-static void launch_stills (RtsRtspServer *srv);
-
-static guint64
-rss_bytes (void)
-{
-  unsigned long pages[2] = { 0, 0 };
-  FILE *f = fopen ("/proc/self/statm", "r");
-
-  if (f) {
-    if (fscanf (f, "%lu %lu", &pages[0], &pages[1]) != 2)
-      pages[1] = 0;
-    fclose (f);
-  }
-  return (guint64) pages[1] * (guint64) sysconf (_SC_PAGESIZE);
-}
-
-/* Start-up's transients, freed, returned to the system: in a thread,
- * since trimming a large heap takes a while. */
-static gpointer
-trim_heap (gpointer data)
-{
-  guint64 before = rss_bytes ();
-  guint64 after;
-
-  malloc_trim (0);
-  after = rss_bytes ();
-  rts_info ("snapshots: stills of %u camera(s) made in %.1f s; %.0f MiB "
-            "returned to the system, %.0f MiB resident",
-      GPOINTER_TO_UINT (data),
-      (g_get_monotonic_time () - stills_q.first_us) / 1e6,
-      before > after ? (before - after) / 1048576.0 : 0, after / 1048576.0);
-  return NULL;
-}
-
-/* FINISHED: it made every still (or failed), rather than its camera
- * going away. */
-static void
-stop_stills (RtsRtspServer *srv, gboolean finished)
-{
-  g_clear_handle_id (&srv->stills_watch, g_source_remove);
-  if (g_queue_remove (&stills_q.waiting, srv))
-    g_clear_pointer (&srv->stills_desc, g_free);
-  if (!srv->stills_pipeline)
-    return;
-  gst_element_set_state (srv->stills_pipeline, GST_STATE_NULL);
-  gst_clear_object (&srv->stills_pipeline);
-  stills_q.running--;
-  stills_q.done++;
-  while (stills_q.running < MAX (1, g_get_num_processors ())
-      && !g_queue_is_empty (&stills_q.waiting))
-    launch_stills (g_queue_pop_head (&stills_q.waiting));
-  if (stills_q.running == 0 && finished)
-    g_thread_unref (
-        g_thread_new ("rts-trim", trim_heap, GUINT_TO_POINTER (stills_q.done)));
-}
-
-static gboolean
-on_stills_bus (GstBus *bus, GstMessage *msg, gpointer data)
-{
-  RtsRtspServer *srv = data;
-
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-    rts_warn ("camera %s: no snapshots: the stills pipeline failed",
-        srv->cam->name);
-  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS
-      && GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
-    return G_SOURCE_CONTINUE;
-  srv->stills_watch = 0;
-  stop_stills (srv, TRUE);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-launch_stills (RtsRtspServer *srv)
-{
-  g_autofree char *desc = g_steal_pointer (&srv->stills_desc);
-  g_autoptr (GstElement) sink = NULL, gate = NULL;
-  g_autoptr (GstPad) pad = NULL;
-  g_autoptr (GstBus) bus = NULL;
-  GstAppSinkCallbacks cb = { .new_sample = on_still };
-
-  srv->stills_pipeline = gst_parse_launch (desc, NULL);
-  if (!srv->stills_pipeline) {
-    rts_warn ("camera %s: no snapshots: the stills pipeline failed",
-        srv->cam->name);
-    return;
-  }
-  stills_q.running++;
-  if (!stills_q.first_us)
-    stills_q.first_us = g_get_monotonic_time ();
-  sink = gst_bin_get_by_name (GST_BIN (srv->stills_pipeline), "stills");
-  gate = gst_bin_get_by_name (GST_BIN (srv->stills_pipeline), "gate");
-  pad = gst_element_get_static_pad (gate, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stills_gate, srv, NULL);
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, srv, NULL);
-  bus = gst_element_get_bus (srv->stills_pipeline);
-  srv->stills_watch = gst_bus_add_watch (bus, on_stills_bus, srv);
-  gst_element_set_state (srv->stills_pipeline, GST_STATE_PLAYING);
-}
-
-/* A loop camera has no raw frames to snapshot while it plays: render the
- * first frame of each of its clip's GOPs once, in the background (two
- * JPEGs for a 2 s clip), and show the one of the GOP playing. */
+/* A loop camera has no raw frames to snapshot while it plays: the first
+ * frame of each of its clip's GOPs, rendered once in the background (two
+ * JPEGs for a 2 s clip), shows the one of the GOP playing. */
 static void
 start_stills (RtsRtspServer *srv, RtsClip *clip)
 {
-  srv->gop_us = (guint64) srv->cam->gop * G_USEC_PER_SEC / srv->cam->fps;
-  srv->stills = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  srv->stills_desc =
-      rts_camera_stills_launch (srv->cam, rts_clip_n_frames (clip));
-  if (stills_q.running < MAX (1, g_get_num_processors ()))
-    launch_stills (srv);
-  else
-    g_queue_push_tail (&stills_q.waiting, srv);
+  g_autofree char *launch = rts_camera_stills_launch (srv->cam);
+  guint gop = MAX (srv->cam->gop, 1);
+  guint gops = (rts_clip_n_frames (clip) + gop - 1) / gop;
+
+  srv->gop_us = (guint64) gop * G_USEC_PER_SEC / srv->cam->fps;
+  srv->stills =
+      rts_stills_new (srv->cam->name, launch, gops, gop, srv->cam->fps);
 }
 
 static void
@@ -1993,8 +1849,7 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_object (&srv->factory);
   g_clear_object (&srv->server);
   /* The pipeline is down: no more snapshots arrive. */
-  stop_stills (srv, FALSE);
-  g_clear_pointer (&srv->stills, g_ptr_array_unref);
+  g_clear_pointer (&srv->stills, rts_stills_free);
   g_clear_pointer (&srv->snapshot, g_bytes_unref);
   g_mutex_clear (&srv->snap_lock);
   g_free (srv->bind);
