@@ -95,9 +95,13 @@ RUN ldconfig \
       --home-dir /nonexistent --shell /usr/sbin/nologin rtsp
 # GSETTINGS_BACKEND=memory: libsoup's glib-networking would otherwise load
 # dconf, which wants a writable home and logs an error per connection.
+# G_SLICE=always-malloc: GLib 2.74's slab allocator keeps per thread what it
+# once held (48 MiB more at 256 cameras), no faster here than malloc (GLib
+# 2.76 uses malloc alone); it is set before main() can.
 ENV GST_REGISTRY_UPDATE=no \
     GST_DEBUG_NO_COLOR=1 \
-    GSETTINGS_BACKEND=memory
+    GSETTINGS_BACKEND=memory \
+    G_SLICE=always-malloc
 
 # Numeric, so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
