@@ -30,7 +30,7 @@ static struct {
   GMutex lock;
   GCond idle;
   GThreadPool *pool;
-  guint pending;     /* renders queued or running */
+  guint pending;     /* jobs queued or running */
   guint done;        /* cameras rendered since the last trim */
   gint64 first_us;   /* when the first of them was asked for */
   gboolean trim_due; /* rts_stills_trim_when_done() was called */
@@ -140,35 +140,39 @@ trim (guint done, gint64 since)
       before > after ? (before - after) / 1048576.0 : 0, after / 1048576.0);
 }
 
-/* A worker's job: a camera's stills, or (NULL) the trim once start-up is
- * over. */
+/* The trim's job in the pool, when no render is left to do it (a
+ * GThreadPool takes no NULL). */
+static gint trim_job;
+
+/* A worker's job: a camera's stills, or the trim once start-up is over. */
 static void
 render (gpointer data, gpointer unused)
 {
-  RtsStills *s = data;
+  RtsStills *s = data == &trim_job ? NULL : data;
   guint done = 0;
   gint64 since = 0;
-  gboolean last = FALSE;
+  gboolean last;
 
   if (s && !g_atomic_int_get (&s->cancelled))
     render_all (s);
   g_mutex_lock (&W.lock);
-  if (s) {
+  if (s)
     W.done++;
-    W.pending--;
-  }
-  if (W.pending == 0 && W.trim_due) {
-    last = TRUE;
+  /* The last job of start-up trims, before it counts as done. */
+  last = W.trim_due && W.pending == 1;
+  if (last) {
     done = W.done;
     since = W.first_us;
     W.done = 0;
     W.trim_due = FALSE;
   }
-  if (W.pending == 0)
-    g_cond_broadcast (&W.idle);
   g_mutex_unlock (&W.lock);
   if (last)
     trim (done, since);
+  g_mutex_lock (&W.lock);
+  if (--W.pending == 0)
+    g_cond_broadcast (&W.idle);
+  g_mutex_unlock (&W.lock);
   if (s)
     stills_unref (s);
 }
@@ -205,11 +209,13 @@ rts_stills_trim_when_done (void)
 
   g_mutex_lock (&W.lock);
   W.trim_due = W.pool != NULL;
-  now = W.trim_due && W.pending == 0;
-  g_mutex_unlock (&W.lock);
   /* Every render over already: a job of its own, not the caller's time. */
+  now = W.trim_due && W.pending == 0;
   if (now)
-    g_thread_pool_push (W.pool, NULL, NULL);
+    W.pending++;
+  g_mutex_unlock (&W.lock);
+  if (now)
+    g_thread_pool_push (W.pool, &trim_job, NULL);
 }
 
 GBytes *

@@ -1,7 +1,8 @@
 /* Tests of stills: each GOP's still is exactly the frame the clip starts
  * that GOP with (the picture sought to it, not rendered frame by frame),
  * byte for byte the JPEG of that frame; a camera that goes away stops its
- * render; a pipeline that cannot start leaves no still and no crash. */
+ * render; a pipeline that cannot start leaves no still and no crash; the
+ * heap trim after start-up runs whenever it is asked for. */
 #include "camera.h"
 #include "stills.h"
 
@@ -131,6 +132,27 @@ test_broken (void)
   rts_stills_free (stills);
 }
 
+/* The trim once start-up's stills are asked for: whether the renders are
+ * over when it is asked (its own job) or not (the last render does it);
+ * either way once, and waited for. (GThreadPool takes no NULL job: the
+ * first form once asserted in the container's log.) */
+static void
+test_trim (void)
+{
+  RtsCamera cam = camera ("ball");
+  g_autofree char *launch = rts_camera_stills_launch (&cam);
+
+  for (guint over = 0; over < 2; over++) {
+    RtsStills *stills = rts_stills_new (cam.name, launch, GOPS, GOP, FPS);
+    if (over)
+      rts_stills_wait_idle ();
+    rts_stills_trim_when_done ();
+    rts_stills_wait_idle ();
+    g_assert_cmpuint (rts_stills_count (stills), ==, GOPS);
+    rts_stills_free (stills);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -139,5 +161,6 @@ main (int argc, char **argv)
   g_test_add_func ("/stills/frames", test_frames);
   g_test_add_func ("/stills/cancel", test_cancel);
   g_test_add_func ("/stills/broken", test_broken);
+  g_test_add_func ("/stills/trim", test_trim);
   return g_test_run ();
 }
