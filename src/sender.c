@@ -44,6 +44,7 @@ typedef struct {
   guint plan;           /* bumped at each PLAY; ARMED != PLAN: set up again */
   guint armed;
   GWeakRef client; /* TCP: whose connection it writes to */
+  gboolean placed; /* unicast: its PLAY was planned (rts_feed_plan_play) */
   GstClockTime next_sr;
   guint32 packets, octets; /* sent since its PLAY, for its reports */
   /* UDP and multicast: where to */
@@ -285,6 +286,7 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
         g_object_set_qdata_full (G_OBJECT (tr), reader_quark, rd, reader_free);
       }
       plan_reader (rd, first[index], delta, client);
+      rd->placed = TRUE;
     }
     planned[n].tr = tr;
     planned[n].index = index;
@@ -617,7 +619,11 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
     if (client)
       g_ptr_array_add (later, client); /* let go outside the feed's lock */
     can_send = can_send && client;
-  } else if (rd->to_len == 0) {
+  } else if (rd->to_len == 0 || (!group && !rd->placed)) {
+    /* A UDP reader waits for its PLAY's plan as a TCP one does (above):
+     * sent its stream from where the sender first saw it, it then got
+     * the planned start's packets after those, a jump back (seen once
+     * under the sanitizer, a reader of the RTSP storm test). */
     can_send = FALSE;
   }
   due = reader_due (f, st, rd);
