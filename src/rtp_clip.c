@@ -313,8 +313,13 @@ rts_rtp_track_ticks (const RtsRtpTrack *t, guint64 g)
   /* From the loop's whole presentation time each time, not by adding a
    * loop's worth of ticks: a length that is no whole number of ticks does
    * not drift from the wall clock, however many loops go by. */
-  return (guint32) gst_util_uint64_scale_round (rts_rtp_track_pts (t, g),
-      t->clock_rate, GST_SECOND);
+  return rts_rtp_track_ticks_at (t, rts_rtp_track_pts (t, g));
+}
+
+guint32
+rts_rtp_track_ticks_at (const RtsRtpTrack *t, GstClockTime pts)
+{
+  return (guint32) gst_util_uint64_scale_round (pts, t->clock_rate, GST_SECOND);
 }
 
 /* The first index in a loop due at or after R (N when none is). */

@@ -73,6 +73,10 @@ GstClockTime rts_rtp_track_pts (const RtsRtpTrack *t, guint64 g);
  * presentation time (loops included) in clock-rate ticks, modulo 2^32. */
 guint32 rts_rtp_track_ticks (const RtsRtpTrack *t, guint64 g);
 
+/* The same for any presentation time PTS (from loop 0's start), rounded as
+ * a packet's is: a packet at PTS has it. */
+guint32 rts_rtp_track_ticks_at (const RtsRtpTrack *t, GstClockTime pts);
+
 /* The first position due at or after time POS (from loop 0's start). */
 guint64 rts_rtp_track_at_or_after (const RtsRtpTrack *t, GstClockTime pos);
 

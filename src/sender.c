@@ -223,9 +223,7 @@ reader_of (RtsFeed *f, guint index, GstRTSPStreamTransport *tr,
 static guint32
 ts_at (const Stream *st, GstClockTime pts, gint64 delta)
 {
-  return st->ts_base
-      + (guint32) gst_util_uint64_scale_round (pts, st->track->clock_rate,
-          GST_SECOND)
+  return st->ts_base + rts_rtp_track_ticks_at (st->track, pts)
       + (guint32) rts_rtp_track_ticks_in (st->track, delta);
 }
 
