@@ -2,10 +2,9 @@
 #include "stills.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <malloc.h>
-#include <stdio.h>
-#include <unistd.h>
 
 #include <gst/app/gstappsink.h>
 
@@ -46,20 +45,6 @@ stills_unref (RtsStills *s)
   g_free (s->name);
   g_free (s->launch);
   g_free (s);
-}
-
-static guint64
-rss_bytes (void)
-{
-  unsigned long pages[2] = { 0, 0 };
-  FILE *f = fopen ("/proc/self/statm", "r");
-
-  if (f) {
-    if (fscanf (f, "%lu %lu", &pages[0], &pages[1]) != 2)
-      pages[1] = 0;
-    fclose (f);
-  }
-  return (guint64) pages[1] * (guint64) sysconf (_SC_PAGESIZE);
 }
 
 /* Frame F of the picture: videotestsrc counts frames from the time sought
@@ -130,10 +115,10 @@ render_all (RtsStills *s)
 static void
 trim (guint done, gint64 since)
 {
-  guint64 before = rss_bytes (), after;
+  guint64 before = rts_metrics_rss_bytes (), after;
 
   malloc_trim (0);
-  after = rss_bytes ();
+  after = rts_metrics_rss_bytes ();
   rts_info ("snapshots: stills of %u camera(s) made in %.1f s; %.0f MiB "
             "returned to the system, %.0f MiB resident",
       done, (g_get_monotonic_time () - since) / 1e6,
