@@ -5,6 +5,7 @@
 #include "http_route.h"
 #include "log.h"
 #include "metrics.h"
+#include "proc_self.h"
 #include "render.h"
 
 #include <libsoup/soup.h>
@@ -256,7 +257,7 @@ handle_metrics (RtsHttpApi *api, SoupServerMessage *msg)
   p.healthy = sum.healthy;
   p.open_ports = sum.open_ports;
   p.ready = rts_health_ready (api->setup.health, reason, sizeof reason);
-  p.rss_bytes = rts_metrics_rss_bytes ();
+  p.rss_bytes = rts_proc_self_rss_bytes ();
   p.heartbeat_age = rts_health_heartbeat_age (api->setup.health);
   p.http_connections = g_hash_table_size (api->conns);
   p.http_refused = api->refused;

@@ -1,9 +1,6 @@
 /* metrics: see metrics.h. */
 #include "metrics.h"
 
-#include <stdio.h>
-#include <unistd.h>
-
 #define PREFIX "rtsp_test_server_"
 
 /* Label values: backslash, double quote and newline are escaped, as the
@@ -248,18 +245,4 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
     }
   }
   return g_string_free (out, FALSE);
-}
-
-guint64
-rts_metrics_rss_bytes (void)
-{
-  unsigned long size = 0, resident = 0;
-  FILE *f = fopen ("/proc/self/statm", "r");
-
-  if (!f)
-    return 0;
-  if (fscanf (f, "%lu %lu", &size, &resident) != 2)
-    resident = 0;
-  fclose (f);
-  return (guint64) resident * (guint64) sysconf (_SC_PAGESIZE);
 }

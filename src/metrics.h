@@ -33,6 +33,3 @@ typedef struct {
 /* The whole /metrics body for N cameras. */
 char *rts_metrics_render (const RtsMetricsProcess *p,
     const RtsMetricsCamera *cams, guint n, RtsNow now);
-
-/* Resident set size of this process from /proc/self/statm; 0 if unknown. */
-guint64 rts_metrics_rss_bytes (void);

@@ -2,7 +2,7 @@
 #include "stills.h"
 
 #include "log.h"
-#include "metrics.h"
+#include "proc_self.h"
 
 #include <malloc.h>
 
@@ -115,10 +115,10 @@ render_all (RtsStills *s)
 static void
 trim (guint done, gint64 since)
 {
-  guint64 before = rts_metrics_rss_bytes (), after;
+  guint64 before = rts_proc_self_rss_bytes (), after;
 
   malloc_trim (0);
-  after = rts_metrics_rss_bytes ();
+  after = rts_proc_self_rss_bytes ();
   rts_info ("snapshots: stills of %u camera(s) made in %.1f s; %.0f MiB "
             "returned to the system, %.0f MiB resident",
       done, (g_get_monotonic_time () - since) / 1e6,
