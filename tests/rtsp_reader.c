@@ -11,19 +11,10 @@
  * UDP packets in the kernel: 4 MiB is seconds of a 1 Mbit/s camera. */
 #define UDP_RCVBUF (4 << 20)
 
-struct RtsReader {
-  RtsReaderTransport transport;
-  GSocket *ctl;
-  GSocket *rtp;  /* UDP only */
-  GSocket *rtcp; /* UDP only */
-  char *url;
+/* One stream set up: video (the first), audio (rts_reader_play_av). */
+typedef struct {
   char *setup_url;
-  char *session;
-  guint session_timeout;
-  guint server_rtcp_port; /* UDP: the server's, from SETUP's Transport */
-  guint cseq;
-  GByteArray *in; /* bytes read from ctl and not yet parsed */
-  GMutex lock;    /* protects stats, error */
+  guint clock_rate; /* the SDP's rtpmap; 90,000 for video */
   RtsReaderStats stats;
   gboolean have_seq;
   guint16 next_seq;
@@ -39,6 +30,22 @@ struct RtsReader {
   double min_offset;
   gboolean frame_key;   /* the frame being received has an IDR */
   gboolean gap_pending; /* it is the first after a jump */
+} Track;
+
+struct RtsReader {
+  RtsReaderTransport transport;
+  GSocket *ctl;
+  GSocket *rtp;  /* UDP only */
+  GSocket *rtcp; /* UDP only */
+  char *url;
+  char *session;
+  guint session_timeout;
+  guint server_rtcp_port; /* UDP: the server's, from SETUP's Transport */
+  guint cseq;
+  GByteArray *in; /* bytes read from ctl and not yet parsed */
+  GMutex lock;    /* protects the tracks' counters, error */
+  Track tracks[2];
+  guint n_tracks; /* interleaved channels 2i (RTP) and 2i+1 (RTCP) */
   GThread *thread;
   gint stop; /* atomic */
   char *error;
@@ -73,7 +80,7 @@ h264_key (const guint8 *p, gsize len)
 }
 
 static void
-count_rtp (RtsReader *r, const guint8 *p, gsize len)
+count_rtp (RtsReader *r, Track *t, const guint8 *p, gsize len)
 {
   guint16 seq;
   guint32 ts;
@@ -89,73 +96,73 @@ count_rtp (RtsReader *r, const guint8 *p, gsize len)
     gsize start = 12 + 4 * (p[0] & 0x0f);
     if ((p[0] & 0x10) && start + 4 <= len)
       start += 4 + 4 * (gsize) ((p[start + 2] << 8) | p[start + 3]);
-    if (start < len && h264_key (p + start, len - start))
-      r->frame_key = TRUE;
+    /* The video's pictures are H.264 (the default cameras' codec). */
+    if (t == &r->tracks[0] && start < len && h264_key (p + start, len - start))
+      t->frame_key = TRUE;
   }
-  if (!r->have_seq) {
-    r->stats.first_seq = seq;
-    r->stats.first_ts = ts;
-    r->stats.ssrc = ((guint32) p[8] << 24) | ((guint32) p[9] << 16)
+  if (!t->have_seq) {
+    t->stats.first_seq = seq;
+    t->stats.first_ts = ts;
+    t->stats.ssrc = ((guint32) p[8] << 24) | ((guint32) p[9] << 16)
         | ((guint32) p[10] << 8) | p[11];
   }
-  if (r->have_seq && seq != r->next_seq) {
-    guint16 skipped = (guint16) (seq - r->next_seq);
-    r->stats.gaps++;
+  if (t->have_seq && seq != t->next_seq) {
+    guint16 skipped = (guint16) (seq - t->next_seq);
+    t->stats.gaps++;
     /* A jump backwards (a duplicate or a reorder) loses nothing. */
     if (skipped < 0x8000)
-      r->stats.lost += skipped;
-    if (r->in_frame && r->last_ts == ts)
-      r->stats.gaps_mid_frame++;
-    r->stats.last_gap_ts_delta = ts - r->last_ts;
-    r->gap_pending = TRUE;
+      t->stats.lost += skipped;
+    if (t->in_frame && t->last_ts == ts)
+      t->stats.gaps_mid_frame++;
+    t->stats.last_gap_ts_delta = ts - t->last_ts;
+    t->gap_pending = TRUE;
   }
-  r->in_frame = !(p[1] & 0x80);
-  r->last_ts = ts;
-  r->have_seq = TRUE;
-  r->next_seq = (guint16) (seq + 1);
+  t->in_frame = !(p[1] & 0x80);
+  t->last_ts = ts;
+  t->have_seq = TRUE;
+  t->next_seq = (guint16) (seq + 1);
   {
-    /* Video: 90 kHz. */
-    double offset =
-        g_get_real_time () / 1e6 - (gint32) (ts - r->stats.first_ts) / 90000.0;
-    if (r->stats.packets == 0 || offset < r->min_offset)
-      r->min_offset = offset;
+    double offset = g_get_real_time () / 1e6
+        - (gint32) (ts - t->stats.first_ts) / (double) t->clock_rate;
+    if (t->stats.packets == 0 || offset < t->min_offset)
+      t->min_offset = offset;
   }
-  r->stats.packets++;
-  r->stats.bytes += len;
+  t->stats.packets++;
+  t->stats.bytes += len;
   if (p[1] & 0x80) {
-    if (r->stats.frames == 0)
-      r->stats.first_frame_key = r->frame_key;
-    r->stats.frames++;
-    r->stats.keyframes += r->frame_key;
-    if (r->gap_pending && !r->frame_key)
-      r->stats.delta_after_gap++;
-    r->gap_pending = FALSE;
-    r->frame_key = FALSE;
+    if (t->stats.frames == 0)
+      t->stats.first_frame_key = t->frame_key;
+    t->stats.frames++;
+    t->stats.keyframes += t->frame_key;
+    if (t->gap_pending && !t->frame_key)
+      t->stats.delta_after_gap++;
+    t->gap_pending = FALSE;
+    t->frame_key = FALSE;
   }
-  r->stats.last_us = g_get_monotonic_time ();
-  if (!r->stats.first_us)
-    r->stats.first_us = r->stats.last_us;
+  t->stats.last_us = g_get_monotonic_time ();
+  if (!t->stats.first_us)
+    t->stats.first_us = t->stats.last_us;
   g_mutex_unlock (&r->lock);
 }
 
 /* A compound RTCP packet: a sender report first (RFC 3550 6.4.1) is kept
  * to compare with the stream it reports on. */
 static void
-count_rtcp (RtsReader *r, const guint8 *p, gsize len)
+count_rtcp (RtsReader *r, Track *t, const guint8 *p, gsize len)
 {
   g_mutex_lock (&r->lock);
-  r->stats.rtcp++;
-  if (len >= 28 && (p[0] >> 6) == 2 && p[1] == 200 && r->n_sr < 16) {
+  t->stats.rtcp++;
+  if (len >= 28 && (p[0] >> 6) == 2 && p[1] == 200 && t->n_sr < 16) {
     guint32 sec = ((guint32) p[8] << 24) | ((guint32) p[9] << 16)
         | ((guint32) p[10] << 8) | p[11];
     guint32 frac = ((guint32) p[12] << 24) | ((guint32) p[13] << 16)
         | ((guint32) p[14] << 8) | p[15];
-    r->sr_wall[r->n_sr] = (sec - 2208988800u) + frac / 4294967296.0;
-    r->sr_ts[r->n_sr] = ((guint32) p[16] << 24) | ((guint32) p[17] << 16)
+    t->sr_wall[t->n_sr] = (sec - 2208988800u) + frac / 4294967296.0;
+    t->sr_ts[t->n_sr] = ((guint32) p[16] << 24) | ((guint32) p[17] << 16)
         | ((guint32) p[18] << 8) | p[19];
-    r->sr_ssrc[r->n_sr] = ((guint32) p[4] << 24) | ((guint32) p[5] << 16)
+    t->sr_ssrc[t->n_sr] = ((guint32) p[4] << 24) | ((guint32) p[5] << 16)
         | ((guint32) p[6] << 8) | p[7];
-    r->n_sr++;
+    t->n_sr++;
   }
   g_mutex_unlock (&r->lock);
 }
@@ -249,10 +256,14 @@ parse_one (RtsReader *r, gboolean *got_response, char **head, char **body)
     size = (gsize) ((d[2] << 8) | d[3]);
     if (len < 4 + size)
       return FALSE;
-    if (d[1] % 2 == 0)
-      count_rtp (r, d + 4, size);
-    else
-      count_rtcp (r, d + 4, size);
+    /* A channel no stream was set up on (none here) is dropped. */
+    if (d[1] / 2u < r->n_tracks) {
+      Track *t = &r->tracks[d[1] / 2];
+      if (d[1] % 2 == 0)
+        count_rtp (r, t, d + 4, size);
+      else
+        count_rtcp (r, t, d + 4, size);
+    }
     g_byte_array_remove_range (r->in, 0, 4 + size);
     return TRUE;
   }
@@ -360,26 +371,44 @@ bind_udp_pair (RtsReader *r, guint *rtp_port, GError **error)
   return FALSE;
 }
 
-/* The SETUP URL: the SDP's control attribute, resolved against
- * Content-Base (or the request URL). */
-static char *
-setup_url (RtsReader *r, const char *head, const char *sdp)
+/* Track T's SETUP URL from the SDP's first MEDIA ("video", "audio")
+ * section: its control attribute, resolved against Content-Base (or the
+ * request URL); and its clock rate, from its rtpmap. FALSE if the SDP has
+ * no such section or it no control. */
+static gboolean
+media_setup (RtsReader *r, Track *t, const char *head, const char *sdp,
+    const char *media)
 {
   g_autofree char *base = header (head, "Content-Base");
-  const char *m = strstr (sdp, "m=video");
+  g_autofree char *m_line = g_strdup_printf ("m=%s ", media);
+  const char *m = strstr (sdp, m_line);
+  const char *m_end = m ? strstr (m + 2, "\nm=") : NULL;
   const char *c = m ? strstr (m, "a=control:") : NULL;
+  const char *map = m ? strstr (m, "a=rtpmap:") : NULL;
   g_autofree char *control = NULL;
 
-  if (!c)
-    return NULL;
+  if (!c || (m_end && c > m_end))
+    return FALSE;
+  /* a=rtpmap:96 H264/90000 */
+  t->clock_rate = 90000;
+  if (map && (!m_end || map < m_end)) {
+    const char *slash = strchr (map, '/');
+    if (slash && slash < strstr (map, "\n"))
+      t->clock_rate = (guint) strtoul (slash + 1, NULL, 10);
+  }
+  if (t->clock_rate == 0)
+    t->clock_rate = 90000;
   c += strlen ("a=control:");
   control = g_strndup (c, strcspn (c, "\r\n"));
-  if (g_str_has_prefix (control, "rtsp://"))
-    return g_steal_pointer (&control);
+  if (g_str_has_prefix (control, "rtsp://")) {
+    t->setup_url = g_steal_pointer (&control);
+    return TRUE;
+  }
   if (!base)
     base = g_strdup_printf ("%s/", r->url);
-  return g_strdup_printf ("%s%s%s", base,
+  t->setup_url = g_strdup_printf ("%s%s%s", base,
       g_str_has_suffix (base, "/") ? "" : "/", control);
+  return TRUE;
 }
 
 static void
@@ -391,7 +420,8 @@ reader_free (RtsReader *r)
   g_clear_object (&r->rtp);
   g_clear_object (&r->rtcp);
   g_free (r->url);
-  g_free (r->setup_url);
+  for (guint i = 0; i < G_N_ELEMENTS (r->tracks); i++)
+    g_free (r->tracks[i].setup_url);
   g_free (r->session);
   g_free (r->error);
   g_byte_array_unref (r->in);
@@ -399,60 +429,139 @@ reader_free (RtsReader *r)
   g_free (r);
 }
 
-RtsReader *
-rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
-    double timeout, GError **error)
+/* The last path segment of URL ("stream=0"): what RTP-Info's url and a
+ * SETUP URL made from the SDP have in common, however each was spelled. */
+static const char *
+last_segment (const char *url, gsize len)
 {
-  return rts_reader_play_range (port, path, transport, FALSE, timeout, error);
+  const char *p = url + len;
+
+  while (p > url && p[-1] != '/')
+    p--;
+  return p;
 }
 
-/* The PLAY answer's RTP-Info: its first entry (the video stream, the one
- * set up). */
+/* The PLAY answer's RTP-Info: the entry of each stream set up, found by
+ * its URL (url=...;seq=N;rtptime=T, entries separated by commas). */
 static void
 parse_rtpinfo (RtsReader *r, const char *head)
 {
   g_autofree char *info = header (head, "RTP-Info");
-  const char *seq = info ? strstr (info, "seq=") : NULL;
-  const char *ts = info ? strstr (info, "rtptime=") : NULL;
-  const char *next = info ? strchr (info, ',') : NULL;
+  g_auto (GStrv) entries = info ? g_strsplit (info, ",", -1) : NULL;
 
-  if (!seq || !ts || (next && (seq > next || ts > next)))
-    return;
-  r->stats.have_rtpinfo = TRUE;
-  r->stats.rtpinfo_seq = (guint16) strtoul (seq + 4, NULL, 10);
-  r->stats.rtpinfo_ts = (guint32) strtoul (ts + 8, NULL, 10);
+  for (guint e = 0; entries && entries[e]; e++) {
+    const char *url = strstr (entries[e], "url=");
+    const char *seq = strstr (entries[e], "seq=");
+    const char *ts = strstr (entries[e], "rtptime=");
+    gsize url_len;
+
+    if (!url || !seq || !ts)
+      continue;
+    url += 4;
+    url_len = strcspn (url, ";");
+    for (guint i = 0; i < r->n_tracks; i++) {
+      Track *t = &r->tracks[i];
+      const char *mine = last_segment (t->setup_url, strlen (t->setup_url));
+      const char *theirs = last_segment (url, url_len);
+      if (strlen (mine) != (gsize) (url + url_len - theirs)
+          || strncmp (mine, theirs, strlen (mine)) != 0)
+        continue;
+      t->stats.have_rtpinfo = TRUE;
+      t->stats.rtpinfo_seq = (guint16) strtoul (seq + 4, NULL, 10);
+      t->stats.rtpinfo_ts = (guint32) strtoul (ts + 8, NULL, 10);
+    }
+  }
 }
 
-static RtsReader *
-play (guint port, const char *path, RtsReaderTransport transport,
-    gboolean range, guint rcvbuf, double timeout, GError **error);
+static RtsReader *play (guint port, const char *path,
+    RtsReaderTransport transport, gboolean range, gboolean audio, guint rcvbuf,
+    double timeout, GError **error);
+
+RtsReader *
+rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
+    double timeout, GError **error)
+{
+  return play (port, path, transport, FALSE, FALSE, 0, timeout, error);
+}
 
 RtsReader *
 rts_reader_play_range (guint port, const char *path,
     RtsReaderTransport transport, gboolean range, double timeout,
     GError **error)
 {
-  return play (port, path, transport, range, 0, timeout, error);
+  return play (port, path, transport, range, FALSE, 0, timeout, error);
 }
 
 RtsReader *
 rts_reader_play_rcvbuf (guint port, const char *path,
     RtsReaderTransport transport, guint rcvbuf, double timeout, GError **error)
 {
-  return play (port, path, transport, FALSE, rcvbuf, timeout, error);
+  return play (port, path, transport, FALSE, FALSE, rcvbuf, timeout, error);
+}
+
+RtsReader *
+rts_reader_play_av (guint port, const char *path, double timeout,
+    GError **error)
+{
+  return play (port, path, RTS_READER_TCP, FALSE, TRUE, 0, timeout, error);
+}
+
+/* SETUP of track I: over TCP on channels 2I and 2I+1, over UDP (video
+ * only) to a port pair of our own. The first SETUP's answer names the
+ * session, which every later request carries. */
+static int
+setup (RtsReader *r, guint i, double timeout, GError **error)
+{
+  g_autofree char *head = NULL, *transport_hdr = NULL, *session = NULL;
+  guint rtp_port = 0;
+  int status;
+
+  if (r->transport == RTS_READER_UDP) {
+    if (!bind_udp_pair (r, &rtp_port, error))
+      return -1;
+    transport_hdr =
+        g_strdup_printf ("Transport: RTP/AVP;unicast;client_port=%u-%u\r\n",
+            rtp_port, rtp_port + 1);
+  } else {
+    transport_hdr =
+        g_strdup_printf ("Transport: RTP/AVP/TCP;unicast;interleaved=%u-%u\r\n",
+            2 * i, 2 * i + 1);
+  }
+  status = request (r, "SETUP", r->tracks[i].setup_url, transport_hdr, timeout,
+      &head, NULL, error);
+  if (status != 200 || r->session)
+    return status;
+  session = header (head, "Session");
+  if (!session) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "SETUP: 200 without a Session header");
+    return -1;
+  }
+  {
+    const char *t = strstr (session, "timeout=");
+    r->session_timeout = t ? (guint) atoi (t + strlen ("timeout=")) : 60;
+  }
+  r->session = g_strndup (session, strcspn (session, ";"));
+  {
+    g_autofree char *tr = header (head, "Transport");
+    const char *sp = tr ? strstr (tr, "server_port=") : NULL;
+    const char *dash = sp ? strchr (sp, '-') : NULL;
+    if (dash)
+      r->server_rtcp_port = (guint) atoi (dash + 1);
+  }
+  return status;
 }
 
 static RtsReader *
 play (guint port, const char *path, RtsReaderTransport transport,
-    gboolean range, guint rcvbuf, double timeout, GError **error)
+    gboolean range, gboolean audio, guint rcvbuf, double timeout,
+    GError **error)
 {
   RtsReader *r = g_new0 (RtsReader, 1);
   g_autoptr (GInetAddress) lo =
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, port);
-  g_autofree char *head = NULL, *sdp = NULL, *transport_hdr = NULL;
-  g_autofree char *session = NULL;
-  guint rtp_port = 0;
+  g_autofree char *head = NULL, *sdp = NULL;
   int status;
 
   g_mutex_init (&r->lock);
@@ -476,44 +585,19 @@ play (guint port, const char *path, RtsReaderTransport transport,
       timeout, &head, &sdp, error);
   if (status != 200)
     goto bad_status;
-  r->setup_url = setup_url (r, head, sdp);
-  if (!r->setup_url) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "DESCRIBE: no video control URL in the SDP: %s", sdp);
-    goto failed;
-  }
-  if (transport == RTS_READER_UDP) {
-    if (!bind_udp_pair (r, &rtp_port, error))
+  r->n_tracks = audio ? 2 : 1;
+  for (guint i = 0; i < r->n_tracks; i++) {
+    const char *media = i ? "audio" : "video";
+    if (!media_setup (r, &r->tracks[i], head, sdp, media)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+          "DESCRIBE: no %s control URL in the SDP: %s", media, sdp);
       goto failed;
-    transport_hdr =
-        g_strdup_printf ("Transport: RTP/AVP;unicast;client_port=%u-%u\r\n",
-            rtp_port, rtp_port + 1);
-  } else {
-    transport_hdr =
-        g_strdup ("Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+    }
   }
-  g_clear_pointer (&head, g_free);
-  status = request (r, "SETUP", r->setup_url, transport_hdr, timeout, &head,
-      NULL, error);
-  if (status != 200)
-    goto bad_status;
-  session = header (head, "Session");
-  if (!session) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "SETUP: 200 without a Session header");
-    goto failed;
-  }
-  {
-    const char *t = strstr (session, "timeout=");
-    r->session_timeout = t ? (guint) atoi (t + strlen ("timeout=")) : 60;
-  }
-  r->session = g_strndup (session, strcspn (session, ";"));
-  {
-    g_autofree char *tr = header (head, "Transport");
-    const char *sp = tr ? strstr (tr, "server_port=") : NULL;
-    const char *dash = sp ? strchr (sp, '-') : NULL;
-    if (dash)
-      r->server_rtcp_port = (guint) atoi (dash + 1);
+  for (guint i = 0; i < r->n_tracks; i++) {
+    status = setup (r, i, timeout, error);
+    if (status != 200)
+      goto bad_status;
   }
   g_clear_pointer (&head, g_free);
   status = request (r, "PLAY", r->url, range ? "Range: npt=0-\r\n" : NULL,
@@ -545,10 +629,10 @@ drain_udp (RtsReader *r)
 
   while (
       (n = g_socket_receive (r->rtp, (char *) buf, sizeof buf, NULL, NULL)) > 0)
-    count_rtp (r, buf, n);
+    count_rtp (r, &r->tracks[0], buf, n);
   while ((n = g_socket_receive (r->rtcp, (char *) buf, sizeof buf, NULL, NULL))
       > 0)
-    count_rtcp (r, buf, n);
+    count_rtcp (r, &r->tracks[0], buf, n);
 }
 
 /* One round of receiving, at most WAIT_US long. Responses to keep-alives
@@ -586,7 +670,7 @@ packets (RtsReader *r)
 {
   guint64 n;
   g_mutex_lock (&r->lock);
-  n = r->stats.packets;
+  n = r->tracks[0].stats.packets;
   g_mutex_unlock (&r->lock);
   return n;
 }
@@ -639,26 +723,66 @@ rts_reader_start_thread (RtsReader *r)
 }
 
 void
-rts_reader_stats (RtsReader *r, RtsReaderStats *out)
+rts_reader_stream_stats (RtsReader *r, guint stream, RtsReaderStats *out)
 {
+  const Track *t = &r->tracks[stream];
+
+  g_assert (stream < r->n_tracks);
   g_mutex_lock (&r->lock);
-  *out = r->stats;
+  *out = t->stats;
   /* A report says "timestamp TS is wall-clock time WALL"; the packets say
    * "TS arrived at this time" (later, by their way and our reading). The
    * least delayed packet is as good as a sent time: the two maps differ
    * by the report's error. */
   out->reports = 0;
   out->report_skew_ms = 0;
-  for (guint i = 0; i < r->n_sr && r->stats.packets; i++) {
-    double offset =
-        r->sr_wall[i] - (gint32) (r->sr_ts[i] - r->stats.first_ts) / 90000.0;
-    if (r->sr_ssrc[i] != r->stats.ssrc)
+  for (guint i = 0; i < t->n_sr && t->stats.packets; i++) {
+    double offset = t->sr_wall[i]
+        - (gint32) (t->sr_ts[i] - t->stats.first_ts) / (double) t->clock_rate;
+    if (t->sr_ssrc[i] != t->stats.ssrc)
       continue;
-    out->reports++;
+    if (out->reports++ == 0) {
+      out->first_report_wall = t->sr_wall[i];
+      out->first_report_ts = t->sr_ts[i];
+    }
     out->report_skew_ms =
-        MAX (out->report_skew_ms, fabs (r->min_offset - offset) * 1000);
+        MAX (out->report_skew_ms, fabs (t->min_offset - offset) * 1000);
   }
   g_mutex_unlock (&r->lock);
+}
+
+void
+rts_reader_stats (RtsReader *r, RtsReaderStats *out)
+{
+  rts_reader_stream_stats (r, 0, out);
+}
+
+/* Whether every stream set up has had a packet and a sender report of
+ * its own. */
+static gboolean
+reported (RtsReader *r)
+{
+  for (guint i = 0; i < r->n_tracks; i++) {
+    RtsReaderStats st;
+    rts_reader_stream_stats (r, i, &st);
+    if (st.reports == 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rts_reader_wait_reports (RtsReader *r, double timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+
+  g_assert (!r->thread);
+  while (!reported (r)) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    if (left <= 0 || !pump (r, MIN (left, 100 * 1000), NULL))
+      return reported (r);
+  }
+  return TRUE;
 }
 
 const char *

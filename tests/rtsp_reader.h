@@ -6,8 +6,10 @@
  * PLAY) over TCP interleaved or UDP and counts RTP packets, sequence gaps and
  * frames (the RTP marker bit ends each access unit), so a test can assert
  * "every frame arrived". It can also vanish the ways real clients do:
- * TEARDOWN, a plain close, or a TCP reset. Blocking GIO sockets with
- * timeouts; a background thread does the receiving when asked to. */
+ * TEARDOWN, a plain close, or a TCP reset. It plays the video stream, or
+ * over TCP the audio beside it, as ffmpeg does (rts_reader_play_av), each
+ * counted on its own. Blocking GIO sockets with timeouts; a background
+ * thread does the receiving when asked to. */
 #pragma once
 
 #include <gio/gio.h>
@@ -53,6 +55,10 @@ typedef struct {
    * least delayed one arrived). */
   guint64 reports;
   double report_skew_ms;
+  /* The first report's map: wall-clock time (s since 1970) and the RTP
+   * time it names. */
+  double first_report_wall;
+  guint32 first_report_ts;
 } RtsReaderStats;
 
 typedef struct RtsReader RtsReader;
@@ -76,16 +82,29 @@ RtsReader *rts_reader_play_range (guint port, const char *path,
 RtsReader *rts_reader_play_rcvbuf (guint port, const char *path,
     RtsReaderTransport transport, guint rcvbuf, double timeout, GError **error);
 
-/* Receives on the calling thread until PACKETS RTP packets have arrived in
- * all, or TIMEOUT seconds pass. Only while no thread runs. */
+/* The same over TCP with the audio stream too, on interleaved channels
+ * 2-3 of the one connection (video on 0-1), as ffmpeg plays a camera with
+ * audio. An SDP without audio is an error. */
+RtsReader *rts_reader_play_av (guint port, const char *path, double timeout,
+    GError **error);
+
+/* Receives on the calling thread until PACKETS RTP packets of video have
+ * arrived in all, or TIMEOUT seconds pass. Only while no thread runs. */
 gboolean rts_reader_receive (RtsReader *r, guint64 packets, double timeout);
+
+/* The same until every stream has had a sender report of its own. */
+gboolean rts_reader_wait_reports (RtsReader *r, double timeout);
 
 /* Receives on a thread of its own (with a GET_PARAMETER keep-alive every
  * 20 s, as real cameras expect) until rts_reader_close. */
 void rts_reader_start_thread (RtsReader *r);
 
-/* A copy of the counters so far; safe while the thread runs. */
+/* A copy of the video's counters so far; safe while the thread runs. */
 void rts_reader_stats (RtsReader *r, RtsReaderStats *out);
+
+/* The same of STREAM: 0 the video, 1 the audio (rts_reader_play_av).
+ * Keyframes are counted in the video only. */
+void rts_reader_stream_stats (RtsReader *r, guint stream, RtsReaderStats *out);
 
 /* The error that ended the receiving thread, or NULL. */
 const char *rts_reader_error (RtsReader *r);

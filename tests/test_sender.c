@@ -137,168 +137,13 @@ test_reports (void)
   ts_server_free (s);
 }
 
-/* Both streams of a camera with audio, as ffmpeg plays it: one TCP
- * connection, video on channels 0-1, audio on 2-3. What a test needs of
- * them: RTP-Info's rtptime of each, the first RTP timestamp of each, and
- * the first sender report of each (NTP time, RTP time). */
-typedef struct {
-  guint32 rtptime[2], first_ts[2], sr_rtp[2];
-  guint64 sr_ntp[2];
-  gboolean have_info[2], have_rtp[2], have_sr[2];
-} AvJoin;
-
-static guint64
-be (const guint8 *p, guint bytes)
-{
-  guint64 v = 0;
-
-  for (guint i = 0; i < bytes; i++)
-    v = v << 8 | p[i];
-  return v;
-}
-
-/* Reads from IN into BUF until it holds COUNT bytes; FALSE on error or
- * end (the socket's timeout bounds each read). */
-static gboolean
-fill (GInputStream *in, GByteArray *buf, guint count)
-{
-  guint8 chunk[8192];
-
-  while (buf->len < count) {
-    gssize n = g_input_stream_read (in, chunk, sizeof chunk, NULL, NULL);
-    if (n <= 0)
-      return FALSE;
-    g_byte_array_append (buf, chunk, (guint) n);
-  }
-  return TRUE;
-}
-
-/* Sends REQUEST and returns the answer's head (from BUF, which keeps
- * whatever followed it); NULL on error. */
-static char *
-ask (GSocketConnection *conn, GByteArray *buf, const char *request)
-{
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
-  const guint8 *end = NULL;
-  char *head;
-
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (
-                                      G_IO_STREAM (conn)),
-          request, strlen (request), NULL, NULL, NULL))
-    return NULL;
-  for (guint from = 0; !end;) {
-    for (; !end && from + 4 <= buf->len; from++)
-      if (memcmp (buf->data + from, "\r\n\r\n", 4) == 0)
-        end = buf->data + from;
-    if (!end && !fill (in, buf, buf->len + 1))
-      return NULL;
-  }
-  head = g_strndup ((const char *) buf->data, (gsize) (end - buf->data));
-  g_byte_array_remove_range (buf, 0, (guint) (end + 4 - buf->data));
-  /* DESCRIBE's SDP: not needed (the controls are gst-rtsp-server's). */
-  {
-    const char *cl = strstr (head, "\r\nContent-Length: ");
-    guint len = cl ? (guint) strtoul (cl + 18, NULL, 10) : 0;
-    if (len
-        && (!fill (in, buf, len)
-            || !(g_byte_array_remove_range (buf, 0, len), TRUE)))
-      g_clear_pointer (&head, g_free);
-  }
-  return head;
-}
-
-/* Joins the camera on PORT with both streams over TCP and reads until each
- * stream's first packet and first sender report came, within 5 s. */
-static void
-av_join (guint port, AvJoin *j)
-{
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) conn = NULL;
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
-  g_autofree char *session = NULL;
-  GInputStream *in;
-  gint64 end;
-
-  memset (j, 0, sizeof *j);
-  g_socket_client_set_timeout (client, 5);
-  conn =
-      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
-  g_assert_nonnull (conn);
-  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
-  for (guint step = 0; step < 4; step++) {
-    g_autofree char *req = NULL;
-    g_autofree char *head = NULL;
-
-    if (step == 0)
-      req = g_strdup_printf ("DESCRIBE rtsp://127.0.0.1:%u/stream RTSP/1.0\r\n"
-                             "CSeq: 1\r\nAccept: application/sdp\r\n\r\n",
-          port);
-    else if (step < 3)
-      req = g_strdup_printf (
-          "SETUP rtsp://127.0.0.1:%u/stream/stream=%u RTSP/1.0\r\n"
-          "CSeq: %u\r\n%s%s%s"
-          "Transport: RTP/AVP/TCP;unicast;interleaved=%u-%u\r\n\r\n",
-          port, step - 1, step + 1, session ? "Session: " : "",
-          session ? session : "", session ? "\r\n" : "", 2 * (step - 1),
-          2 * (step - 1) + 1);
-    else
-      req = g_strdup_printf ("PLAY rtsp://127.0.0.1:%u/stream/ RTSP/1.0\r\n"
-                             "CSeq: 4\r\nSession: %s\r\n\r\n",
-          port, session);
-    head = ask (conn, buf, req);
-    g_assert_nonnull (head);
-    if (!g_str_has_prefix (head, "RTSP/1.0 200"))
-      g_error ("step %u: %s", step, head);
-    if (step == 1) {
-      const char *sp = strstr (head, "\r\nSession: ");
-      g_assert_nonnull (sp);
-      session = g_strndup (sp + 11, strcspn (sp + 11, ";\r"));
-    } else if (step == 3) {
-      /* url=.../stream=0;seq=N;rtptime=T,url=.../stream=1;... */
-      const char *info = strstr (head, "\r\nRTP-Info: ");
-      g_assert_nonnull (info);
-      for (guint i = 0; i < 2; i++) {
-        g_autofree char *key = g_strdup_printf ("stream=%u;", i);
-        const char *e = strstr (info, key);
-        const char *t = e ? strstr (e, "rtptime=") : NULL;
-        if (t) {
-          j->rtptime[i] = (guint32) strtoul (t + 8, NULL, 10);
-          j->have_info[i] = TRUE;
-        }
-      }
-    }
-  }
-  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (!(j->have_rtp[0] && j->have_rtp[1] && j->have_sr[0] && j->have_sr[1])
-      && g_get_monotonic_time () < end) {
-    guint len, ch;
-    const guint8 *p;
-
-    g_assert_true (fill (in, buf, 4));
-    g_assert_cmpuint (buf->data[0], ==, '$');
-    ch = buf->data[1];
-    len = (guint) be (buf->data + 2, 2);
-    g_assert_true (fill (in, buf, 4 + len));
-    p = buf->data + 4;
-    if (ch < 4 && ch % 2 == 0 && len >= 12 && !j->have_rtp[ch / 2]) {
-      j->first_ts[ch / 2] = (guint32) be (p + 4, 4);
-      j->have_rtp[ch / 2] = TRUE;
-    } else if (ch < 4 && ch % 2 == 1 && len >= 20 && p[1] == 200
-        && !j->have_sr[ch / 2]) {
-      j->sr_ntp[ch / 2] = be (p + 8, 8);
-      j->sr_rtp[ch / 2] = (guint32) be (p + 16, 4);
-      j->have_sr[ch / 2] = TRUE;
-    }
-    g_byte_array_remove_range (buf, 0, 4 + len);
-  }
-}
-
-/* The wall-clock time (s) stream I of J gives RTP time TS, by its report. */
+/* The wall-clock time (s) stream ST gives RTP time TS, by its first
+ * report. */
 static double
-wall_of (const AvJoin *j, guint i, guint32 ts, guint rate)
+wall_of (const RtsReaderStats *st, guint32 ts, guint rate)
 {
-  return (double) j->sr_ntp[i] / 4294967296.0
-      + (double) (gint32) (ts - j->sr_rtp[i]) / rate;
+  return st->first_report_wall
+      + (double) (gint32) (ts - st->first_report_ts) / rate;
 }
 
 /* A reader of a camera with audio: RTP-Info gives both streams' RTP time
@@ -319,24 +164,33 @@ test_av_timeline (void)
 
   g_assert_nonnull (s);
   for (guint n = 0; n < 6; n++) {
-    AvJoin j;
+    g_autoptr (GError) err = NULL;
+    RtsReader *r;
+    RtsReaderStats st[2];
     double v, a;
 
     g_usleep (110 * 1000);
-    av_join (s->rtsp_ports[0], &j);
-    g_assert_true (j.have_info[0] && j.have_info[1]);
-    g_assert_true (j.have_rtp[0] && j.have_rtp[1]);
-    g_assert_true (j.have_sr[0] && j.have_sr[1]);
+    r = rts_reader_play_av (s->rtsp_ports[0], "/stream", 10, &err);
+    g_assert_no_error (err);
+    g_assert_true (rts_reader_wait_reports (r, 5));
+    for (guint i = 0; i < 2; i++) {
+      rts_reader_stream_stats (r, i, &st[i]);
+      g_assert_true (st[i].have_rtpinfo);
+    }
+    rts_reader_close (r, RTS_VANISH_TEARDOWN);
     /* The video starts on the keyframe RTP-Info names, the audio within
      * one packet (1,024 samples) after that instant. */
-    g_assert_cmpuint (j.first_ts[0], ==, j.rtptime[0]);
-    g_assert_cmpuint (j.first_ts[1] - j.rtptime[1], <=, 1024);
-    v = wall_of (&j, 0, j.rtptime[0], 90000);
-    a = wall_of (&j, 1, j.rtptime[1], 48000);
+    g_assert_true (st[0].first_frame_key);
+    g_assert_cmpuint (st[0].first_ts, ==, st[0].rtpinfo_ts);
+    g_assert_cmpuint (st[0].first_seq, ==, st[0].rtpinfo_seq);
+    g_assert_cmpuint (st[1].first_seq, ==, st[1].rtpinfo_seq);
+    g_assert_cmpuint (st[1].first_ts - st[1].rtpinfo_ts, <=, 1024);
+    v = wall_of (&st[0], st[0].rtpinfo_ts, 90000);
+    a = wall_of (&st[1], st[1].rtpinfo_ts, 48000);
     g_test_message ("join %u: RTP-Info's instants, by the reports: video "
                     "%.6f, audio %.6f (%+.3f ms); the audio's first packet "
                     "%u ticks later",
-        n, v, a, (a - v) * 1000, j.first_ts[1] - j.rtptime[1]);
+        n, v, a, (a - v) * 1000, st[1].first_ts - st[1].rtpinfo_ts);
     worst = MAX (worst, ABS (a - v));
   }
   /* Half an audio tick of rounding (10 us) and the microsecond clocks. */
