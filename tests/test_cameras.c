@@ -185,6 +185,134 @@ test_codecs_live (void)
   codecs ("live", NULL, NULL);
 }
 
+/* The matrix: every video codec (H.264 in its three profiles, H.265,
+ * MJPEG) with every audio option, as ffprobe names them. */
+static const struct {
+  const char *yaml, *probed;
+} matrix_video[] = {
+  { "codec: h264, profile: baseline", "h264|Constrained Baseline" },
+  { "codec: h264, profile: main", "h264|Main" },
+  { "codec: h264, profile: high", "h264|High" },
+  { "codec: h265", "hevc|Main" },
+  { "codec: mjpeg", "mjpeg|Baseline" },
+};
+static const struct {
+  const char *yaml, *probed;
+} matrix_audio[] = {
+  { "none", NULL },
+  { "aac", "aac|LC|48000|0/0" },
+  { "opus", "opus|unknown|48000|0/0" },
+  { "pcmu", "pcm_mulaw|unknown|8000|0/0" },
+  { "pcma", "pcm_alaw|unknown|8000|0/0" },
+};
+
+/* One client's play of one camera, run on a worker thread. */
+typedef struct {
+  guint camera;
+  gboolean gst; /* gst-launch-1.0; else ffprobe */
+  gboolean udp;
+  gboolean audio;
+  char *url;
+  char *out, *err;
+  int status;
+} MatrixPlay;
+
+static void
+matrix_play (gpointer data, gpointer unused)
+{
+  MatrixPlay *p = data;
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *location = g_strdup_printf ("location=%s", p->url);
+  const char *probe_argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
+    p->udp ? "udp" : "tcp", "-show_entries",
+    "stream=codec_name,profile,width,height,r_frame_rate,sample_rate", "-of",
+    "compact=p=0:nk=1", p->url, NULL };
+  /* Each stream decoded: the video, and the audio if any. */
+  const char *gst_argv[] = { "gst-launch-1.0", "rtspsrc", location,
+    p->udp ? "protocols=udp" : "protocols=tcp", "name=src", "src.", "!",
+    "decodebin", "!", "fakesink", "num-buffers=10", p->audio ? "src." : NULL,
+    "!", "decodebin", "!", "fakesink", "num-buffers=10", NULL };
+
+  p->status = ts_run (p->gst ? gst_argv : probe_argv, 30, &out, &p->err, NULL);
+  p->out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+}
+
+/* Every combination a camera offers plays, in both clients: 25 loop
+ * cameras (each codec with each audio option, 160x120 at 15 fps), each
+ * probed by ffprobe (codec, profile, size, rate of every stream) and
+ * decoded by GStreamer (10 buffers of every stream), the one over TCP and
+ * the other over UDP, taking turns, so each combination is played both
+ * ways. Four clients at a time: they mostly wait for their streams. */
+static void
+test_matrix (void)
+{
+  g_autoptr (GString) yaml = g_string_new (
+      "defaults: {source: loop, width: 160, height: 120, fps: 15}\n"
+      "cameras:\n");
+  g_autofree char *path = NULL;
+  g_autoptr (JsonObject) h = NULL;
+  guint n = G_N_ELEMENTS (matrix_video) * G_N_ELEMENTS (matrix_audio);
+  g_autofree MatrixPlay *plays = g_new0 (MatrixPlay, 2 * n);
+  GThreadPool *pool;
+  TsServer *s;
+
+  if (!ts_have_program ("ffprobe") || !ts_have_program ("gst-launch-1.0")) {
+    g_test_skip ("needs ffprobe and gst-launch-1.0");
+    return;
+  }
+  for (guint v = 0; v < G_N_ELEMENTS (matrix_video); v++)
+    for (guint a = 0; a < G_N_ELEMENTS (matrix_audio); a++)
+      g_string_append_printf (yaml,
+          "  - {name: m%u%u, port: 0, %s, audio: %s}\n", v, a,
+          matrix_video[v].yaml, matrix_audio[a].yaml);
+  s = start_with (yaml->str, &path, NULL);
+  g_assert_nonnull (s);
+  g_assert_cmpuint (s->n_ports, ==, n);
+  h = ts_wait_health (s->http_port, 200, (int) n, 10);
+  g_assert_nonnull (h);
+  pool = g_thread_pool_new (matrix_play, NULL, 4, FALSE, NULL);
+  for (guint i = 0; i < 2 * n; i++) {
+    MatrixPlay *p = &plays[i];
+    p->camera = i / 2;
+    p->gst = i % 2;
+    p->udp = (p->camera + p->gst) % 2;
+    p->audio = p->camera % G_N_ELEMENTS (matrix_audio) != 0;
+    p->url = ts_rtsp_url (s, p->camera);
+    g_thread_pool_push (pool, p, NULL);
+  }
+  g_thread_pool_free (pool, FALSE, TRUE);
+  for (guint i = 0; i < 2 * n; i++) {
+    MatrixPlay *p = &plays[i];
+    guint v = p->camera / G_N_ELEMENTS (matrix_audio);
+    guint a = p->camera % G_N_ELEMENTS (matrix_audio);
+    const char *how = p->udp ? "UDP" : "TCP";
+
+    if (p->gst) {
+      if (p->status != 0 || !strstr (p->out, "Got EOS from element"))
+        g_error ("%s, audio %s: gst-launch over %s decoded no 10 buffers of "
+                 "every stream (exit %d): %s",
+            matrix_video[v].yaml, matrix_audio[a].yaml, how, p->status, p->err);
+    } else {
+      g_autofree char *got = whole_rates (g_strstrip (p->out));
+      g_autofree char *want =
+          g_strdup_printf ("%s|160|120|15/1%s%s", matrix_video[v].probed,
+              a ? "\n" : "", a ? matrix_audio[a].probed : "");
+      if (g_strcmp0 (got, want) != 0)
+        g_error ("%s, audio %s: ffprobe over %s says\n%s\nwanted\n%s\n(%s)",
+            matrix_video[v].yaml, matrix_audio[a].yaml, how, got, want, p->err);
+    }
+    g_free (p->url);
+    g_free (p->out);
+    g_free (p->err);
+  }
+  g_test_message ("%u combinations played by ffprobe and gst-launch, each "
+                  "over TCP and UDP",
+      n);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
 static guint
 count (const char *log, const char *needle)
 {
@@ -813,6 +941,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cameras/codecs-loop", test_codecs_loop);
   g_test_add_func ("/cameras/codecs-live", test_codecs_live);
+  g_test_add_func ("/cameras/matrix", test_matrix);
   g_test_add_func ("/cameras/clip-cache", test_clip_cache);
   g_test_add_func ("/cameras/loop-seamless", test_loop_seamless);
   g_test_add_func ("/cameras/live-reports", test_live_reports);

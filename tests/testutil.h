@@ -17,7 +17,7 @@ typedef struct {
   GString *log;
   gboolean eof;
   guint http_port;
-  guint rtsp_ports[16];
+  guint rtsp_ports[32];
   guint n_ports;
 } TsServer;
 
