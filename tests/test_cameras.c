@@ -206,7 +206,7 @@ static const struct {
   { "pcma", "pcm_alaw|unknown|8000|0/0" },
 };
 
-/* One client's play of one camera, run on a worker thread. */
+/* One client's play of one camera (on a worker thread in the matrix). */
 typedef struct {
   guint camera;
   gboolean gst; /* gst-launch-1.0; else ffprobe */
@@ -215,12 +215,12 @@ typedef struct {
   char *url;
   char *out, *err;
   int status;
-} MatrixPlay;
+} ClientPlay;
 
 static void
-matrix_play (gpointer data, gpointer unused)
+client_play (gpointer data, gpointer unused)
 {
-  MatrixPlay *p = data;
+  ClientPlay *p = data;
   g_autoptr (GBytes) out = NULL;
   g_autofree char *location = g_strdup_printf ("location=%s", p->url);
   const char *probe_argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
@@ -252,7 +252,7 @@ test_matrix (void)
   g_autofree char *path = NULL;
   g_autoptr (JsonObject) h = NULL;
   guint n = G_N_ELEMENTS (matrix_video) * G_N_ELEMENTS (matrix_audio);
-  g_autofree MatrixPlay *plays = g_new0 (MatrixPlay, 2 * n);
+  g_autofree ClientPlay *plays = g_new0 (ClientPlay, 2 * n);
   GThreadPool *pool;
   TsServer *s;
 
@@ -270,9 +270,9 @@ test_matrix (void)
   g_assert_cmpuint (s->n_ports, ==, n);
   h = ts_wait_health (s->http_port, 200, (int) n, 10);
   g_assert_nonnull (h);
-  pool = g_thread_pool_new (matrix_play, NULL, 4, FALSE, NULL);
+  pool = g_thread_pool_new (client_play, NULL, 4, FALSE, NULL);
   for (guint i = 0; i < 2 * n; i++) {
-    MatrixPlay *p = &plays[i];
+    ClientPlay *p = &plays[i];
     p->camera = i / 2;
     p->gst = i % 2;
     p->udp = (p->camera + p->gst) % 2;
@@ -282,7 +282,7 @@ test_matrix (void)
   }
   g_thread_pool_free (pool, FALSE, TRUE);
   for (guint i = 0; i < 2 * n; i++) {
-    MatrixPlay *p = &plays[i];
+    ClientPlay *p = &plays[i];
     guint v = p->camera / G_N_ELEMENTS (matrix_audio);
     guint a = p->camera % G_N_ELEMENTS (matrix_audio);
     const char *how = p->udp ? "UDP" : "TCP";
@@ -549,44 +549,59 @@ ffmpeg_play (const char *url, const char *transport, char **err)
 
 /* A file camera serves its file's video, and says so: /rtsp-urls gives
  * the file's codec, size and rate, not settings that do not apply (here
- * h265 1920x1080@60, which the server once advertised for this file). */
+ * h265 1920x1080@60, which the server once advertised for an H.264 MP4).
+ * An H.265 MKV plays too, with a test tone of the file's length. */
 static void
 test_file_source (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
   g_autofree char *mp4 = g_build_filename (dir, "in.mp4", NULL);
-  g_autofree char *location = g_strdup_printf ("location=%s", mp4);
-  const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
+  g_autofree char *mkv = g_build_filename (dir, "in.mkv", NULL);
+  g_autofree char *loc264 = g_strdup_printf ("location=%s", mp4);
+  g_autofree char *loc265 = g_strdup_printf ("location=%s", mkv);
+  const char *make264[] = { "gst-launch-1.0", "-q", "videotestsrc",
     "num-buffers=50", "!", "video/x-raw,width=320,height=240,framerate=25/1",
     "!", "x264enc", "key-int-max=25", "!", "h264parse", "!", "mp4mux", "!",
-    "filesink", location, NULL };
+    "filesink", loc264, NULL };
+  const char *make265[] = { "gst-launch-1.0", "-q", "videotestsrc",
+    "num-buffers=40", "!", "video/x-raw,width=320,height=240,framerate=20/1",
+    "!", "x265enc", "key-int-max=20", "!", "h265parse", "!", "matroskamux", "!",
+    "filesink", loc265, NULL };
   g_autofree char *yaml = NULL;
   g_autofree char *path = NULL;
   TsServer *s;
   g_autoptr (JsonObject) urls = NULL;
+  JsonArray *streams;
   JsonObject *cam;
   guint status = 0;
+  ClientPlay probe265 = { .udp = TRUE },
+             gst265 = { .gst = TRUE, .audio = TRUE };
 
   if (!ts_have_program ("gst-launch-1.0") || !ts_have_program ("ffprobe")) {
     g_test_skip ("needs gst-launch-1.0 and ffprobe");
     return;
   }
-  g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (make264, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (make265, 30, NULL, NULL, NULL), ==, 0);
   yaml = g_strdup_printf ("cameras:\n  - {name: f, port: 0, source: file, "
                           "file: %s, codec: h265, width: 1920, height: 1080, "
-                          "fps: 60}\n",
-      mp4);
+                          "fps: 60}\n"
+                          "  - {name: g, port: 0, source: file, file: %s, "
+                          "codec: h265, audio: aac}\n",
+      mp4, mkv);
   s = start_with (yaml, &path, NULL);
   g_assert_nonnull (s);
   urls = ts_http_json (s->http_port, "/rtsp-urls", &status);
   g_assert_cmpuint (status, ==, 200);
-  cam = json_array_get_object_element (json_object_get_array_member (urls,
-                                           "streams"),
-      0);
+  streams = json_object_get_array_member (urls, "streams");
+  cam = json_array_get_object_element (streams, 0);
   g_assert_cmpstr (json_object_get_string_member (cam, "codec"), ==, "h264");
   g_assert_cmpstr (json_object_get_string_member (cam, "resolution"), ==,
       "320x240");
   g_assert_cmpint (json_object_get_int_member (cam, "fps"), ==, 25);
+  cam = json_array_get_object_element (streams, 1);
+  g_assert_cmpstr (json_object_get_string_member (cam, "codec"), ==, "h265");
+  g_assert_cmpint (json_object_get_int_member (cam, "fps"), ==, 20);
   {
     g_autofree char *url = ts_rtsp_url (s, 0);
     g_autofree char *err = NULL;
@@ -595,10 +610,32 @@ test_file_source (void)
     if (!g_str_has_prefix (got, "h264|") || !strstr (got, "|320|240|25/1"))
       g_error ("file camera: ffprobe says %s (%s)", got, err);
   }
+  /* An H.265 MKV, with a test tone beside it: ffprobe over UDP, every
+   * stream decoded by GStreamer over TCP. */
+  probe265.url = gst265.url = ts_rtsp_url (s, 1);
+  client_play (&probe265, NULL);
+  client_play (&gst265, NULL);
+  {
+    g_autofree char *got = whole_rates (g_strstrip (probe265.out));
+    if (!g_str_has_prefix (got, "hevc|")
+        || !strstr (got, "|320|240|20/1\naac|LC|48000|0/0"))
+      g_error ("H.265 file camera with audio: ffprobe over UDP says %s (%s)",
+          got, probe265.err);
+  }
+  if (gst265.status != 0 || !strstr (gst265.out, "Got EOS from element"))
+    g_error ("H.265 file camera with audio: gst-launch decoded no 10 buffers "
+             "of every stream (exit %d): %s",
+        gst265.status, gst265.err);
+  g_free (probe265.url);
+  g_free (probe265.out);
+  g_free (probe265.err);
+  g_free (gst265.out);
+  g_free (gst265.err);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
   g_unlink (path);
   g_unlink (mp4);
+  g_unlink (mkv);
   g_rmdir (dir);
 }
 
