@@ -25,7 +25,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (rts_fault_parse ((const char *) data, size, &f, &err)) {
     /* What the handler relies on: a known type, a sane expiry. */
     if (err || f.type == RTS_FAULT_NONE || f.seconds < 0 || f.seconds > 86400
-        || (f.type == RTS_FAULT_DISCONNECT && f.seconds != 0))
+        || (f.type == RTS_FAULT_DISCONNECT && f.seconds != 0)
+        || (f.type == RTS_FAULT_SLOW
+            && (f.ms < 1 || f.ms > RTS_FAULT_SLOW_MAX_MS))
+        || (f.type != RTS_FAULT_SLOW && f.ms != 0))
       abort ();
   } else if (!err || err->domain != RTS_FAULT_ERROR || !err->message) {
     abort ();

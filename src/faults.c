@@ -11,6 +11,7 @@ typedef struct {
   RtsFaults *owner;
   guint index;
   RtsFaultType type;
+  guint ms; /* slow: the delay */
   guint expiry_id;
 } CameraFault;
 
@@ -30,10 +31,11 @@ static const struct {
   { RTS_FAULT_REFUSE_UDP, "refuse-udp" },
   { RTS_FAULT_DISCONNECT, "disconnect" },
   { RTS_FAULT_REJECT, "reject" },
+  { RTS_FAULT_SLOW, "slow" },
 };
 
 #define ALLOWED_TYPES                                                          \
-  "close-port, hang-port, stall, refuse-udp, reject, disconnect"
+  "close-port, hang-port, stall, refuse-udp, reject, slow, disconnect"
 
 const char *
 rts_fault_type_name (RtsFaultType type)
@@ -58,6 +60,7 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   fault->seconds = 0;
   fault->rst = TRUE;
   fault->status = 0;
+  fault->ms = 0;
   if (!json_parser_load_from_data (parser, body, len, &err)) {
     g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
         "body is not JSON: %s", err->message);
@@ -75,9 +78,10 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
   g_autoptr (GList) members = json_object_get_members (obj);
   for (GList *l = members; l; l = l->next) {
     if (g_strcmp0 (l->data, "type") && g_strcmp0 (l->data, "seconds")
-        && g_strcmp0 (l->data, "mode") && g_strcmp0 (l->data, "status")) {
+        && g_strcmp0 (l->data, "mode") && g_strcmp0 (l->data, "status")
+        && g_strcmp0 (l->data, "ms")) {
       g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
-          "unknown member \"%s\" (allowed: type, seconds, mode, status)",
+          "unknown member \"%s\" (allowed: type, seconds, mode, status, ms)",
           (const char *) l->data);
       return FALSE;
     }
@@ -150,6 +154,24 @@ rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error)
     }
     fault->status = (guint) v;
   }
+
+  JsonNode *msn = json_object_get_member (obj, "ms");
+  if (fault->type == RTS_FAULT_SLOW)
+    fault->ms = RTS_FAULT_SLOW_DEFAULT_MS;
+  if (msn) {
+    gint64 v = JSON_NODE_HOLDS_VALUE (msn)
+            && json_node_get_value_type (msn) == G_TYPE_INT64
+        ? json_node_get_int (msn)
+        : 0;
+    if (fault->type != RTS_FAULT_SLOW || v < 1 || v > RTS_FAULT_SLOW_MAX_MS) {
+      g_set_error (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST,
+          "\"ms\" goes with slow and must be a whole number of "
+          "milliseconds from 1 to %d",
+          RTS_FAULT_SLOW_MAX_MS);
+      return FALSE;
+    }
+    fault->ms = (guint) v;
+  }
   return TRUE;
 }
 
@@ -208,11 +230,18 @@ set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
   rts_rtsp_server_set_refuse_udp (srv, type == RTS_FAULT_REFUSE_UDP);
   rts_rtsp_server_set_reject (srv,
       type == RTS_FAULT_REJECT ? fault->status : 0);
+  rts_rtsp_server_set_answer_delay (srv,
+      type == RTS_FAULT_SLOW ? fault->ms : 0);
   if (!rts_rtsp_server_set_listen_state (srv, want, error)) {
     cf->type = RTS_FAULT_CLOSE_PORT; /* what the port is now */
     return FALSE;
   }
-  if (type != cf->type) {
+  if (type != cf->type || fault->ms != cf->ms) {
+    g_autofree char *detail = type == RTS_FAULT_SLOW
+        ? g_strdup_printf (" (every answer %u ms late)", fault->ms)
+        : g_strdup (type != RTS_FAULT_REJECT ? ""
+                : fault->status == 401       ? " (401 Unauthorized)"
+                                             : " (503 Service Unavailable)");
     if (type == RTS_FAULT_NONE)
       rts_info ("fault cleared: camera %s port %u (was %s)",
           rts_rtsp_server_camera (srv)->name, rts_rtsp_server_port (srv),
@@ -220,17 +249,15 @@ set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
     else
       rts_warn ("fault injected: camera %s port %u: %s%s",
           rts_rtsp_server_camera (srv)->name, rts_rtsp_server_port (srv),
-          rts_fault_type_name (type),
-          type != RTS_FAULT_REJECT   ? ""
-              : fault->status == 401 ? " (401 Unauthorized)"
-                                     : " (503 Service Unavailable)");
+          rts_fault_type_name (type), detail);
   }
   cf->type = type;
+  cf->ms = fault->ms;
   rts_health_probe_now (f->health);
   return TRUE;
 }
 
-static const RtsFault none = { RTS_FAULT_NONE, 0, FALSE, 0 };
+static const RtsFault none = { RTS_FAULT_NONE, 0, FALSE, 0, 0 };
 
 static gboolean
 on_expiry (gpointer data)

@@ -3,10 +3,11 @@
  * Owns which fault each camera has, its expiry timer, and the parsing of a
  * fault request: "close-port" (the port refuses connections), "hang-port"
  * (the port accepts and never answers, like a hung server), "stall" (video
- * stops, sockets stay open), "refuse-udp" (461 to UDP SETUP), and
- * "disconnect" (every reader
- * dropped now, by TCP reset or by close; an action, not a state). Health sees them as it would see real
- * failures: through its probes, never by being told. */
+ * stops, sockets stay open), "refuse-udp" (461 to UDP SETUP), "reject"
+ * (every request answered 503 or 401), "slow" (every answer held some
+ * milliseconds), and "disconnect" (every reader dropped now, by TCP reset
+ * or by close; an action, not a state). Health sees them as it would see
+ * real failures: through its probes, never by being told. */
 #pragma once
 
 #include "health.h"
@@ -19,13 +20,19 @@ typedef enum {
   RTS_FAULT_REFUSE_UDP,
   RTS_FAULT_DISCONNECT,
   RTS_FAULT_REJECT,
+  RTS_FAULT_SLOW,
 } RtsFaultType;
+
+/* slow: the delay when the request names none, and the most it may. */
+#define RTS_FAULT_SLOW_DEFAULT_MS 1000
+#define RTS_FAULT_SLOW_MAX_MS 10000
 
 typedef struct {
   RtsFaultType type;
   double seconds; /* 0: until cleared */
   gboolean rst;   /* disconnect: TCP reset (default) rather than close */
   guint status;   /* reject: 503 (default) or 401 */
+  guint ms;       /* slow: each answer's delay */
 } RtsFault;
 
 #define RTS_FAULT_ERROR (rts_fault_error_quark ())
@@ -37,8 +44,8 @@ typedef enum {
   RTS_FAULT_ERROR_FAILED,
 } RtsFaultError;
 
-/* Pure: a JSON body such as {"type":"hang-port","seconds":30} or
- * {"type":"reject","status":401}. */
+/* Pure: a JSON body such as {"type":"hang-port","seconds":30},
+ * {"type":"reject","status":401} or {"type":"slow","ms":300}. */
 gboolean
 rts_fault_parse (const char *body, gsize len, RtsFault *fault, GError **error);
 const char *rts_fault_type_name (RtsFaultType type);

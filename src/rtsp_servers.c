@@ -181,6 +181,9 @@ struct RtsRtspServer {
   guint64 sessions_total;
   gboolean refuse_udp;    /* fault: 461 to UDP SETUP */
   guint reject_status;    /* fault: every request gets it; 0 = off */
+  gint answer_delay_ms;   /* atomic: fault: each answer held so long */
+  GMutex delay_lock;      /* with delay_cond: wakes held answers when the */
+  GCond delay_cond;       /* slow fault is cleared or the server stops */
   guint64 overlay_frames; /* streaming thread only */
   RtsRtspLimits limits;
   guint64 refused;
@@ -653,19 +656,43 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
   }
 }
 
-/* A loop camera's PLAY answer, about to go: its sender decides where the
- * reader starts (the keyframe of the GOP playing now) and says so in
- * RTP-Info. gst-rtsp-server's own RTP-Info would describe a pipeline
- * that carries no data. */
+/* The slow fault: an answer waits its time on the client's thread, which
+ * the camera's clients share, so the camera answers one request at a time
+ * like a small one on a busy CPU; it goes at once when the fault is
+ * cleared or the server stops. A PLAY answer waits before its sender
+ * plans it, the moment the readers' transports have joined the stream
+ * and wait for their plan (rts_feed_plan_play). */
+static void
+hold_answer (RtsRtspServer *srv)
+{
+  gint ms = g_atomic_int_get (&srv->answer_delay_ms);
+  gint64 end;
+
+  if (ms <= 0)
+    return;
+  end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&srv->delay_lock);
+  while (g_atomic_int_get (&srv->answer_delay_ms) > 0
+      && g_cond_wait_until (&srv->delay_cond, &srv->delay_lock, end))
+    ;
+  g_mutex_unlock (&srv->delay_lock);
+}
+
+/* An answer about to go. A loop camera's PLAY answer: its sender decides
+ * where the reader starts (the keyframe of the GOP playing now) and says
+ * so in RTP-Info. gst-rtsp-server's own RTP-Info would describe a
+ * pipeline that carries no data. */
 static void
 on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
     GstRTSPMessage *msg, RtsRtspServer *srv)
 {
   GstRTSPStatusCode code;
 
+  if (gst_rtsp_message_get_type (msg) != GST_RTSP_MESSAGE_RESPONSE)
+    return;
+  hold_answer (srv);
   if (!srv->feed || !ctx || !ctx->request || !ctx->sessmedia
       || ctx->request->type_data.request.method != GST_RTSP_PLAY
-      || gst_rtsp_message_get_type (msg) != GST_RTSP_MESSAGE_RESPONSE
       || gst_rtsp_message_parse_response (msg, &code, NULL, NULL) != GST_RTSP_OK
       || code != GST_RTSP_STS_OK)
     return;
@@ -789,6 +816,8 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
 
   srv = g_new0 (RtsRtspServer, 1);
   g_mutex_init (&srv->snap_lock);
+  g_mutex_init (&srv->delay_lock);
+  g_cond_init (&srv->delay_cond);
   srv->cam = cam;
   srv->limits = *limits;
   srv->bind = g_strdup (bind);
@@ -1558,6 +1587,15 @@ rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status)
 }
 
 void
+rts_rtsp_server_set_answer_delay (RtsRtspServer *srv, guint ms)
+{
+  g_mutex_lock (&srv->delay_lock);
+  g_atomic_int_set (&srv->answer_delay_ms, (gint) ms);
+  g_cond_broadcast (&srv->delay_cond);
+  g_mutex_unlock (&srv->delay_lock);
+}
+
+void
 rts_rtsp_server_set_refuse_udp (RtsRtspServer *srv, gboolean refuse)
 {
   srv->refuse_udp = refuse;
@@ -1799,6 +1837,7 @@ rts_rtsp_server_stop (RtsRtspServer *srv)
   srv->stopping = TRUE;
   g_autoptr (GstRTSPSessionPool) pool = NULL;
 
+  rts_rtsp_server_set_answer_delay (srv, 0);
   rts_rtsp_server_set_listen_state (srv, RTS_LISTEN_CLOSED, NULL);
   gst_rtsp_server_client_filter (srv->server, hang_up_all_clients, NULL);
   pool = gst_rtsp_server_get_session_pool (srv->server);
@@ -1852,6 +1891,8 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_pointer (&srv->stills, rts_stills_free);
   g_clear_pointer (&srv->snapshot, g_bytes_unref);
   g_mutex_clear (&srv->snap_lock);
+  g_mutex_clear (&srv->delay_lock);
+  g_cond_clear (&srv->delay_cond);
   g_free (srv->bind);
   g_free (srv);
 }

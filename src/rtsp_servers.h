@@ -63,6 +63,9 @@ void rts_rtsp_server_set_refuse_udp (RtsRtspServer *srv, gboolean refuse);
 /* ... answer every request with STATUS (503 or 401; 0: stop). Streams
  * already playing go on: only requests are refused. */
 void rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status);
+/* ... hold every answer MS milliseconds before it goes (0: stop; held
+ * answers then go at once). */
+void rts_rtsp_server_set_answer_delay (RtsRtspServer *srv, guint ms);
 /* ... drop every reader now, by TCP reset (RST) or by closing its session
  * and connection (FIN). Returns how many. */
 guint rts_rtsp_server_drop_readers (RtsRtspServer *srv, gboolean rst);

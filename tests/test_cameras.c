@@ -834,8 +834,11 @@ test_multicast (void)
   const guint size[][2] = { { 640, 480 }, { 320, 240 } };
 
   if (!ts_have_program ("ffmpeg") || !ts_have_program ("ffprobe")
-      || !ts_have_program ("gst-launch-1.0") || !ts_netns_usable ())
+      || !ts_have_program ("gst-launch-1.0") || !ts_netns_usable ()) {
+    g_test_skip ("needs ffmpeg, ffprobe, gst-launch-1.0 and a network "
+                 "namespace of its own");
     return;
+  }
   path = write_config (mcast_yaml);
   flag = g_strconcat ("--config=", path, NULL);
   {
@@ -918,6 +921,67 @@ test_multicast (void)
   g_unlink (path);
 }
 
+/* A multicast group's first reader whose PLAY answer is late (the slow
+ * fault holds every answer 150 ms) gets the group's stream. Its transport
+ * joins the stream before the answer plans it; the sender, seeing it
+ * first, used to plan the group itself and mark it armed without arming
+ * it, and the group sent nowhere while it lasted (the answer held the same
+ * way in a scratch build: 6 of 6 probes silent). Each client here is its
+ * group's first reader: the one before has left. */
+static void
+test_multicast_slow (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *flag = NULL;
+  TsServer *s = NULL;
+  const char *want[] = { "h264|640|480", "hevc|320|240\naac" };
+  const guint size[][2] = { { 640, 480 }, { 320, 240 } };
+
+  if (!ts_have_program ("ffmpeg") || !ts_have_program ("ffprobe")
+      || !ts_have_program ("curl") || !ts_netns_usable ()) {
+    g_test_skip ("needs ffmpeg, ffprobe, curl and a network namespace of "
+                 "its own");
+    return;
+  }
+  path = write_config (mcast_yaml);
+  flag = g_strconcat ("--config=", path, NULL);
+  {
+    const char *args[] = { flag, "--control-token=slow-token", NULL };
+    s = ts_server_start_in (ts_netns_wrapper (), args);
+  }
+  g_assert_nonnull (s);
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *control =
+        g_strdup_printf ("http://127.0.0.1:%u/control/cameras/%s/faults",
+            s->http_port, i ? "mc2" : "mc");
+    const char *argv[] = { "curl", "-s", "-o", "/dev/null", "-w",
+      "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer slow-token",
+      "-d", "{\"type\":\"slow\",\"ms\":150}", control, NULL };
+    g_autofree char *code = NULL;
+    run_in (s, argv, &code, NULL);
+    g_assert_cmpstr (code, ==, "200");
+  }
+  g_assert_true (ts_server_wait_log (s, "every answer 150 ms late", 2, 5));
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *url = ts_rtsp_url (s, i);
+    g_autofree char *got = NULL, *err = NULL;
+    const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
+      "udp_multicast", "-show_entries", "stream=codec_name,width,height", "-of",
+      "compact=p=0:nk=1", url, NULL };
+    run_in (s, argv, &got, &err);
+    g_strstrip (got);
+    if (g_strcmp0 (got, want[i]) != 0)
+      g_error ("camera %u over multicast, PLAY answered late: ffprobe says\n"
+               "%s\nwanted\n%s\n(%s)",
+          i, got, want[i], err);
+    g_assert_cmpuint (mcast_frames (s, url, 30, size[i][0], size[i][1]), ==,
+        30);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
 static int
 run_server (const char *const *args, char **out, char **err)
 {
@@ -986,5 +1050,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/file-source", test_file_source);
   g_test_add_func ("/cameras/check-config", test_check_config);
   g_test_add_func ("/cameras/multicast", test_multicast);
+  g_test_add_func ("/cameras/multicast-slow", test_multicast_slow);
   return g_test_run ();
 }

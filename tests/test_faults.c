@@ -36,6 +36,20 @@ test_parse_ok (void)
     g_assert_cmpuint (f.status, ==, 401);
     g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_REJECT), ==, "reject");
   }
+  {
+    const char *slow = "{\"type\":\"slow\"}";
+    const char *slow300 = "{\"type\":\"slow\",\"ms\":300,\"seconds\":5}";
+    g_assert_true (rts_fault_parse (slow, strlen (slow), &f, &err));
+    g_assert_cmpint (f.type, ==, RTS_FAULT_SLOW);
+    g_assert_cmpuint (f.ms, ==, RTS_FAULT_SLOW_DEFAULT_MS);
+    g_assert_true (rts_fault_parse (slow300, strlen (slow300), &f, &err));
+    g_assert_cmpuint (f.ms, ==, 300);
+    g_assert_cmpfloat (f.seconds, ==, 5);
+    g_assert_cmpstr (rts_fault_type_name (RTS_FAULT_SLOW), ==, "slow");
+    /* Only slow holds answers. */
+    g_assert_true (rts_fault_parse (close, strlen (close), &f, &err));
+    g_assert_cmpuint (f.ms, ==, 0);
+  }
 }
 
 static void
@@ -62,6 +76,12 @@ test_parse_bad (void)
     { "{\"type\":\"reject\",\"status\":\"401\"}", "503 or 401" },
     { "{\"type\":\"reject\",\"status\":401.5}", "503 or 401" },
     { "{\"type\":\"stall\",\"status\":503}", "goes with reject" },
+    { "{\"type\":\"slow\",\"ms\":0}", "from 1 to 10000" },
+    { "{\"type\":\"slow\",\"ms\":10001}", "from 1 to 10000" },
+    { "{\"type\":\"slow\",\"ms\":-5}", "from 1 to 10000" },
+    { "{\"type\":\"slow\",\"ms\":2.5}", "whole number" },
+    { "{\"type\":\"slow\",\"ms\":\"300\"}", "whole number" },
+    { "{\"type\":\"stall\",\"ms\":300}", "goes with slow" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {

@@ -50,13 +50,19 @@ reader (TsServer *s, RtsReaderTransport t)
   return r;
 }
 
+static guint fault (TsServer *s, const char *method, const char *body);
+
 /* A joining reader's first frame is a keyframe, and the packet RTP-Info
  * announced, whatever point of the GOP the camera is at; readers already
- * watching get one keyframe a GOP, no more, however many join. */
+ * watching get one keyframe a GOP, no more, however many join. SLOW: every
+ * answer is held 150 ms (the slow fault), the PLAY's before its sender
+ * plans it, while the reader's transport has joined the stream: a UDP
+ * reader was then sent the stream from where the sender first saw it, and
+ * then from the planned start (packets from before RTP-Info's first). */
 static void
-test_join (void)
+join (gboolean slow)
 {
-  const char *args[] = { "--rtsp-ports=0", NULL };
+  const char *args[] = { "--rtsp-ports=0", "--control-token=" TOKEN, NULL };
   TsServer *s = ts_server_start (args);
   RtsReader *first;
   RtsReader *joiners[6];
@@ -65,11 +71,19 @@ test_join (void)
   g_assert_nonnull (s);
   first = reader (s, RTS_READER_TCP);
   g_assert_true (wait_frames (first, 10, 10));
+  if (slow)
+    g_assert_cmpuint (fault (s, "POST", "{\"type\":\"slow\",\"ms\":150}"), ==,
+        200);
   /* Spread over more than a GOP, so they land at different points of
    * it. */
   for (guint i = 0; i < G_N_ELEMENTS (joiners); i++) {
+    gint64 t0;
     g_usleep (230 * 1000);
+    t0 = g_get_monotonic_time ();
     joiners[i] = reader (s, i % 2 ? RTS_READER_UDP : RTS_READER_TCP);
+    /* Four answers (OPTIONS to PLAY), each held. */
+    if (slow)
+      g_assert_cmpint (g_get_monotonic_time () - t0, >=, 4 * 150 * 1000);
   }
   for (guint i = 0; i < G_N_ELEMENTS (joiners); i++) {
     g_assert_true (wait_frames (joiners[i], 2 * GOP, 10));
@@ -104,6 +118,18 @@ test_join (void)
   rts_reader_close (first, RTS_VANISH_TEARDOWN);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
+}
+
+static void
+test_join (void)
+{
+  join (FALSE);
+}
+
+static void
+test_join_slow (void)
+{
+  join (TRUE);
 }
 
 /* Every reader's sender reports carry its stream's SSRC and a timestamp
@@ -332,6 +358,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sender/join", test_join);
+  g_test_add_func ("/sender/join-slow", test_join_slow);
   g_test_add_func ("/sender/reports", test_reports);
   g_test_add_func ("/sender/av-timeline", test_av_timeline);
   g_test_add_func ("/sender/slow-reader", test_slow_reader);
