@@ -68,6 +68,7 @@ done <<EOF
 {"type":"reject","status":503}|/health/$CAM1
 {"type":"reject","status":401}|/health/$CAM1
 {"type":"stall"}|/health/ready
+{"type":"slow","ms":3000}|/health/$CAM1
 EOF
 echo
 echo "refuse-udp changes no health endpoint (the port answers RTSP and serves TCP); disconnect is an action, not a state."
