@@ -2,6 +2,7 @@
  * by real clients (ffmpeg, gst-launch-1.0), probed by the real
  * rtsp-health-check. */
 #include "procstat.h"
+#include "rtsp_reader.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -1186,6 +1187,80 @@ test_reject_fault (void)
   ts_server_free (s);
 }
 
+/* The slow fault: a client's requests are answered that much late, one
+ * at a time, and it plays; /health/PORT stays 200 while the probe's
+ * answer comes within the probe timeout, turns 503 once it does not, and
+ * is back as soon as the fault is cleared (the held answer goes then, not
+ * at its time). A reader already playing goes on receiving every frame
+ * meanwhile: packets do not wait on answers. */
+static void
+test_slow_fault (void)
+{
+  TsServer *s = ts_server_start (control_args);
+  g_autoptr (GError) err = NULL;
+  g_autofree char *p1 = NULL, *error = NULL;
+  RtsReader *playing, *late;
+  RtsReaderStats st;
+  guint64 frames;
+  gint64 t0;
+  double took;
+
+  g_assert_nonnull (s);
+  p1 = g_strdup_printf ("/health/%u", s->rtsp_ports[0]);
+  playing =
+      rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_no_error (err);
+  rts_reader_start_thread (playing);
+
+  g_assert_cmpuint (fault (s, "POST", "cam1", "{\"type\":\"slow\",\"ms\":300}",
+                        TOKEN),
+      ==, 200);
+  g_assert_true (
+      ts_server_wait_log (s, "slow (every answer 300 ms late)", 1, 2));
+  t0 = g_get_monotonic_time ();
+  late =
+      rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_no_error (err);
+  took = (g_get_monotonic_time () - t0) / 1e6;
+  g_test_message ("OPTIONS to PLAY with every answer 300 ms late: %.2f s",
+      took);
+  /* Four answers, each held; the probes' answers wait their turn too. */
+  g_assert_cmpfloat (took, >=, 1.2);
+  g_assert_true (rts_reader_receive (late, 30, 10));
+  rts_reader_close (late, RTS_VANISH_CLOSE);
+  g_assert_cmpuint (get_status (s, p1), ==, 200);
+
+  /* Past the probe timeout (2 s). */
+  g_assert_cmpuint (fault (s, "POST", "cam1", "{\"type\":\"slow\",\"ms\":8000}",
+                        TOKEN),
+      ==, 200);
+  g_assert_true (wait_status (s, p1, 503, 5));
+  {
+    g_autoptr (JsonObject) h = ts_http_json (s->http_port, "/health", NULL);
+    error =
+        g_strdup (json_object_get_string_member (port_entry (h, 0), "error"));
+    g_test_message ("cam1's probe: %s", error);
+    g_assert_nonnull (strstr (error, "probe timeout"));
+  }
+  g_assert_cmpuint (get_status (s, "/health"), ==, 200); /* 3 of 4 answer */
+  rts_reader_stats (playing, &st);
+  frames = st.frames;
+  g_usleep (500 * 1000);
+  rts_reader_stats (playing, &st);
+  g_assert_cmpuint (st.frames, >=, frames + 10);
+  g_assert_cmpuint (st.lost, ==, 0);
+
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpuint (fault (s, "DELETE", "cam1", NULL, TOKEN), ==, 200);
+  g_assert_true (wait_status (s, p1, 200, 5));
+  took = (g_get_monotonic_time () - t0) / 1e6;
+  g_test_message ("cleared; /health/PORT 200 again after %.3f s", took);
+  g_assert_cmpfloat (took, <, 2);
+  rts_reader_close (playing, RTS_VANISH_TEARDOWN);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static double
 camera_metric (TsServer *s, const char *name, guint cam)
 {
@@ -1564,6 +1639,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/hung-loop", test_hung_loop);
   g_test_add_func ("/server/more-faults", test_more_faults);
   g_test_add_func ("/server/reject-fault", test_reject_fault);
+  g_test_add_func ("/server/slow-fault", test_slow_fault);
   g_test_add_func ("/server/limits", test_limits);
   g_test_add_func ("/server/listeners", test_listeners);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
