@@ -233,8 +233,57 @@ client_play (gpointer data, gpointer unused)
     "decodebin", "!", "fakesink", "num-buffers=10", p->audio ? "src." : NULL,
     "!", "decodebin", "!", "fakesink", "num-buffers=10", NULL };
 
+  g_clear_pointer (&p->out, g_free);
+  g_clear_pointer (&p->err, g_free);
   p->status = ts_run (p->gst ? gst_argv : probe_argv, 30, &out, &p->err, NULL);
   p->out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+}
+
+/* Whether P played: gst-launch's pipeline reached EOS (its sinks took
+ * their buffers; its exit status is not the verdict: rtspsrc races its
+ * own PAUSE against its TEARDOWN while stopping and loses now and then,
+ * "Could not send message", whatever the server), or ffprobe printed
+ * WANT. If not, *WHY says what happened. */
+static gboolean
+client_played (const ClientPlay *p, const char *want, char **why)
+{
+  g_autofree char *got = NULL;
+
+  if (p->gst) {
+    if (strstr (p->out, "Got EOS from element \"pipeline0\""))
+      return TRUE;
+    *why = g_strdup_printf ("gst-launch over %s decoded no 10 buffers of "
+                            "every stream (exit %d): %s",
+        p->udp ? "UDP" : "TCP", p->status, p->err);
+    return FALSE;
+  }
+  got = g_strstrip (whole_rates (p->out));
+  if (g_strcmp0 (got, want) == 0)
+    return TRUE;
+  *why = g_strdup_printf ("ffprobe over %s says\n%s\nwanted\n%s\n(%s)",
+      p->udp ? "UDP" : "TCP", got, want, p->err);
+  return FALSE;
+}
+
+/* client_played, with the one loud retry of a UDP play the tests allow
+ * (README, known issues: a UDP reader that now and then got nothing). */
+static void
+client_check (TsServer *s, ClientPlay *p, const char *want, const char *what)
+{
+  g_autofree char *why = NULL;
+
+  if (client_played (p, want, &why))
+    return;
+  if (p->udp) {
+    g_autofree char *tail = ts_server_log_tail (s, 40);
+    g_test_message ("RETRY: %s: %s; the server's last log lines:\n%s", what,
+        why, tail);
+    g_clear_pointer (&why, g_free);
+    client_play (p, NULL);
+    if (client_played (p, want, &why))
+      return;
+  }
+  g_error ("%s: %s", what, why);
 }
 
 /* Every combination a camera offers plays, in both clients: 25 loop
@@ -285,22 +334,12 @@ test_matrix (void)
     ClientPlay *p = &plays[i];
     guint v = p->camera / G_N_ELEMENTS (matrix_audio);
     guint a = p->camera % G_N_ELEMENTS (matrix_audio);
-    const char *how = p->udp ? "UDP" : "TCP";
+    g_autofree char *want = g_strdup_printf ("%s|160|120|15/1%s%s",
+        matrix_video[v].probed, a ? "\n" : "", a ? matrix_audio[a].probed : "");
+    g_autofree char *what = g_strdup_printf ("%s, audio %s",
+        matrix_video[v].yaml, matrix_audio[a].yaml);
 
-    if (p->gst) {
-      if (p->status != 0 || !strstr (p->out, "Got EOS from element"))
-        g_error ("%s, audio %s: gst-launch over %s decoded no 10 buffers of "
-                 "every stream (exit %d): %s",
-            matrix_video[v].yaml, matrix_audio[a].yaml, how, p->status, p->err);
-    } else {
-      g_autofree char *got = whole_rates (g_strstrip (p->out));
-      g_autofree char *want =
-          g_strdup_printf ("%s|160|120|15/1%s%s", matrix_video[v].probed,
-              a ? "\n" : "", a ? matrix_audio[a].probed : "");
-      if (g_strcmp0 (got, want) != 0)
-        g_error ("%s, audio %s: ffprobe over %s says\n%s\nwanted\n%s\n(%s)",
-            matrix_video[v].yaml, matrix_audio[a].yaml, how, got, want, p->err);
-    }
+    client_check (s, p, want, what);
     g_free (p->url);
     g_free (p->out);
     g_free (p->err);
@@ -564,8 +603,9 @@ test_file_source (void)
     "!", "x264enc", "key-int-max=25", "!", "h264parse", "!", "mp4mux", "!",
     "filesink", loc264, NULL };
   const char *make265[] = { "gst-launch-1.0", "-q", "videotestsrc",
-    "num-buffers=40", "!", "video/x-raw,width=320,height=240,framerate=20/1",
-    "!", "x265enc", "key-int-max=20", "!", "h265parse", "!", "matroskamux", "!",
+    "num-buffers=40", "!",
+    "video/x-raw,format=I420,width=320,height=240,framerate=20/1", "!",
+    "x265enc", "key-int-max=20", "!", "h265parse", "!", "matroskamux", "!",
     "filesink", loc265, NULL };
   g_autofree char *yaml = NULL;
   g_autofree char *path = NULL;
@@ -615,17 +655,9 @@ test_file_source (void)
   probe265.url = gst265.url = ts_rtsp_url (s, 1);
   client_play (&probe265, NULL);
   client_play (&gst265, NULL);
-  {
-    g_autofree char *got = whole_rates (g_strstrip (probe265.out));
-    if (!g_str_has_prefix (got, "hevc|")
-        || !strstr (got, "|320|240|20/1\naac|LC|48000|0/0"))
-      g_error ("H.265 file camera with audio: ffprobe over UDP says %s (%s)",
-          got, probe265.err);
-  }
-  if (gst265.status != 0 || !strstr (gst265.out, "Got EOS from element"))
-    g_error ("H.265 file camera with audio: gst-launch decoded no 10 buffers "
-             "of every stream (exit %d): %s",
-        gst265.status, gst265.err);
+  client_check (s, &probe265, "hevc|Main|320|240|20/1\naac|LC|48000|0/0",
+      "H.265 file camera with audio");
+  client_check (s, &gst265, NULL, "H.265 file camera with audio");
   g_free (probe265.url);
   g_free (probe265.out);
   g_free (probe265.err);
