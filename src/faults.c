@@ -215,6 +215,19 @@ find_camera (const RtsFaults *f, const char *name, GError **error)
   return -1;
 }
 
+/* From the first moment of shutdown no fault comes or goes: setting one
+ * (or clearing one, or one expiring) reopens a port the shutdown closed,
+ * and a slow fault would hold answers of a server about to be freed. */
+static gboolean
+refuse_stopping (const RtsFaults *f, GError **error)
+{
+  if (!f->health || !rts_health_stopping (f->health))
+    return FALSE;
+  g_set_error_literal (error, RTS_FAULT_ERROR, RTS_FAULT_ERROR_STOPPING,
+      "shutting down: faults are neither injected nor cleared any more");
+  return TRUE;
+}
+
 static gboolean
 set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
 {
@@ -266,6 +279,8 @@ on_expiry (gpointer data)
   g_autoptr (GError) err = NULL;
 
   cf->expiry_id = 0;
+  if (refuse_stopping (cf->owner, NULL))
+    return G_SOURCE_REMOVE;
   if (!set_fault (cf->owner, cf->index, &none, &err))
     rts_error ("cannot clear expired fault: %s", err->message);
   return G_SOURCE_REMOVE;
@@ -275,7 +290,7 @@ gboolean
 rts_faults_inject (RtsFaults *f, const char *camera, const RtsFault *fault,
     guint *dropped, GError **error)
 {
-  gint i = find_camera (f, camera, error);
+  gint i = refuse_stopping (f, error) ? -1 : find_camera (f, camera, error);
 
   if (i < 0)
     return FALSE;
@@ -300,7 +315,7 @@ rts_faults_inject (RtsFaults *f, const char *camera, const RtsFault *fault,
 gboolean
 rts_faults_clear (RtsFaults *f, const char *camera, GError **error)
 {
-  gint i = find_camera (f, camera, error);
+  gint i = refuse_stopping (f, error) ? -1 : find_camera (f, camera, error);
 
   return i >= 0 && set_fault (f, i, &none, error);
 }

@@ -42,6 +42,7 @@ typedef enum {
   RTS_FAULT_ERROR_BAD_REQUEST,
   RTS_FAULT_ERROR_NO_CAMERA,
   RTS_FAULT_ERROR_FAILED,
+  RTS_FAULT_ERROR_STOPPING, /* shutting down: nothing changes any more */
 } RtsFaultError;
 
 /* Pure: a JSON body such as {"type":"hang-port","seconds":30},

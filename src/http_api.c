@@ -357,6 +357,8 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
         ? SOUP_STATUS_NOT_FOUND
         : g_error_matches (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_BAD_REQUEST)
         ? SOUP_STATUS_BAD_REQUEST
+        : g_error_matches (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_STOPPING)
+        ? SOUP_STATUS_SERVICE_UNAVAILABLE
         : SOUP_STATUS_CONFLICT;
     reply_error (msg, code, err->message);
     return;

@@ -8,6 +8,7 @@
 #include "sender.h"
 #include "stills.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -656,25 +657,48 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
   }
 }
 
+/* Whether CLIENT's peer has closed its connection or reset it (a byte
+ * peeked says no: one pipelined request more is still a live peer). */
+static gboolean
+peer_gone (GstRTSPClient *client)
+{
+  GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
+  GSocket *sock = conn ? gst_rtsp_connection_get_read_socket (conn) : NULL;
+  char byte;
+  ssize_t n;
+
+  if (!sock)
+    return TRUE;
+  n = recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0
+      || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* The slow fault: an answer waits its time on the client's thread, which
  * the camera's clients share, so the camera answers one request at a time
  * like a small one on a busy CPU; it goes at once when the fault is
- * cleared or the server stops. A PLAY answer waits before its sender
- * plans it, the moment the readers' transports have joined the stream
- * and wait for their plan (rts_feed_plan_play). */
+ * cleared or the server stops. One whose asker has hung up goes at once
+ * too, checked every 50 ms: a health probe gives up at its timeout, and
+ * with a delay past it every probe's abandoned request would be held in
+ * turn, the wait of everyone behind growing for as long as the fault
+ * lasts (seen: 25 s for an OPTIONS 40 s into a 5,000 ms fault). A PLAY
+ * answer waits before its sender plans it, the moment the readers'
+ * transports have joined the stream and wait for their plan
+ * (rts_feed_plan_play). */
 static void
-hold_answer (RtsRtspServer *srv)
+hold_answer (RtsRtspServer *srv, GstRTSPClient *client)
 {
   gint ms = g_atomic_int_get (&srv->answer_delay_ms);
-  gint64 end;
+  gint64 end, now;
 
   if (ms <= 0)
     return;
   end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
   g_mutex_lock (&srv->delay_lock);
-  while (g_atomic_int_get (&srv->answer_delay_ms) > 0
-      && g_cond_wait_until (&srv->delay_cond, &srv->delay_lock, end))
-    ;
+  while (g_atomic_int_get (&srv->answer_delay_ms) > 0 && !peer_gone (client)
+      && (now = g_get_monotonic_time ()) < end)
+    g_cond_wait_until (&srv->delay_cond, &srv->delay_lock,
+        MIN (end, now + 50 * G_TIME_SPAN_MILLISECOND));
   g_mutex_unlock (&srv->delay_lock);
 }
 
@@ -690,7 +714,7 @@ on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
 
   if (gst_rtsp_message_get_type (msg) != GST_RTSP_MESSAGE_RESPONSE)
     return;
-  hold_answer (srv);
+  hold_answer (srv, client);
   if (!srv->feed || !ctx || !ctx->request || !ctx->sessmedia
       || ctx->request->type_data.request.method != GST_RTSP_PLAY
       || gst_rtsp_message_parse_response (msg, &code, NULL, NULL) != GST_RTSP_OK
@@ -1589,6 +1613,9 @@ rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status)
 void
 rts_rtsp_server_set_answer_delay (RtsRtspServer *srv, guint ms)
 {
+  /* Once stopping, no answer is held again: the server is freed soon. */
+  if (ms && srv->stopping)
+    return;
   g_mutex_lock (&srv->delay_lock);
   g_atomic_int_set (&srv->answer_delay_ms, (gint) ms);
   g_cond_broadcast (&srv->delay_cond);

@@ -96,11 +96,39 @@ test_parse_bad (void)
   }
 }
 
+/* From the first moment of shutdown no fault is injected or cleared (one
+ * would reopen a port the shutdown closed, or hold answers of a server
+ * about to be freed): the control API then answers 503. Checked before
+ * the camera is looked up, so no server is needed here. */
+static void
+test_stopping (void)
+{
+  g_autoptr (GPtrArray) servers = g_ptr_array_new ();
+  RtsHealth *health = rts_health_new (servers, "127.0.0.1", 1, 1, 1, 2);
+  RtsFaults *faults = rts_faults_new (servers, health);
+  RtsFault slow = { RTS_FAULT_SLOW, 0, FALSE, 0, 300 };
+  g_autoptr (GError) err = NULL;
+
+  g_assert_false (rts_faults_inject (faults, "cam1", &slow, NULL, &err));
+  g_assert_error (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_NO_CAMERA);
+  g_clear_error (&err);
+  rts_health_set_stopping (health);
+  g_assert_false (rts_faults_inject (faults, "cam1", &slow, NULL, &err));
+  g_assert_error (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_STOPPING);
+  g_assert_nonnull (strstr (err->message, "shutting down"));
+  g_clear_error (&err);
+  g_assert_false (rts_faults_clear (faults, "cam1", &err));
+  g_assert_error (err, RTS_FAULT_ERROR, RTS_FAULT_ERROR_STOPPING);
+  rts_faults_free (faults);
+  rts_health_free (health);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/faults/parse-ok", test_parse_ok);
   g_test_add_func ("/faults/parse-bad", test_parse_bad);
+  g_test_add_func ("/faults/stopping", test_stopping);
   return g_test_run ();
 }

@@ -1261,6 +1261,51 @@ test_slow_fault (void)
   ts_server_free (s);
 }
 
+/* A slow fault past the probe timeout: each probe hangs up on its
+ * request, whose answer then goes at once instead of in turn, so a
+ * reader's request waits its own delay and at most one probe's, not one
+ * per probe since the fault began (an OPTIONS 40 s into a 5,000 ms fault
+ * took 25 s, before). Here probes give up after 0.5 s, about one a second,
+ * and answers are 3 s late: after 6 s, holding every abandoned request
+ * would keep a new OPTIONS waiting past the check's 8 s. */
+static void
+test_slow_fault_probes (void)
+{
+  const char *args[] = { "--control-token=" TOKEN, "--probe-timeout=0.5",
+    NULL };
+  TsServer *s = ts_server_start (args);
+  g_autofree char *p1 = NULL, *port = NULL, *err = NULL, *said = NULL;
+  double took = 0;
+  int status;
+
+  g_assert_nonnull (s);
+  p1 = g_strdup_printf ("/health/%u", s->rtsp_ports[0]);
+  port = g_strdup_printf ("%u", s->rtsp_ports[0]);
+  g_assert_cmpuint (fault (s, "POST", "cam1", "{\"type\":\"slow\",\"ms\":3000}",
+                        TOKEN),
+      ==, 200);
+  g_assert_true (wait_status (s, p1, 503, 5));
+  g_usleep (6 * G_USEC_PER_SEC);
+  {
+    const char *argv[] = { g_getenv ("RTS_HEALTH_CHECK"), "--rtsp-ports", port,
+      "--timeout", "8", NULL };
+    g_autoptr (GBytes) out = NULL;
+    status = ts_run (argv, 20, &out, &err, &took);
+    said = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+    if (said)
+      g_strstrip (said);
+  }
+  g_test_message ("OPTIONS 6 s into a 3,000 ms fault, probes abandoning "
+                  "theirs: answered in %.2f s (%s%s)",
+      took, said ? said : "", err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpfloat (took, >=, 3);
+  g_assert_cmpuint (fault (s, "DELETE", "cam1", NULL, TOKEN), ==, 200);
+  g_assert_true (wait_status (s, p1, 200, 5));
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static double
 camera_metric (TsServer *s, const char *name, guint cam)
 {
@@ -1640,6 +1685,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/more-faults", test_more_faults);
   g_test_add_func ("/server/reject-fault", test_reject_fault);
   g_test_add_func ("/server/slow-fault", test_slow_fault);
+  g_test_add_func ("/server/slow-fault-probes", test_slow_fault_probes);
   g_test_add_func ("/server/limits", test_limits);
   g_test_add_func ("/server/listeners", test_listeners);
   g_test_add_func ("/server/bad-flags", test_bad_flags);

@@ -442,9 +442,12 @@ ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
     *elapsed = (g_get_monotonic_time () - t0) / 1e6;
   if (out)
     *out = g_steal_pointer (&o);
+  /* An empty GBytes has no data (NULL), and g_strndup (NULL, 0) is NULL:
+   * a client that wrote nothing on stderr gives "". */
   if (err)
-    *err = e ? g_strndup (g_bytes_get_data (e, NULL), g_bytes_get_size (e))
-             : g_strdup ("");
+    *err = e && g_bytes_get_size (e)
+        ? g_strndup (g_bytes_get_data (e, NULL), g_bytes_get_size (e))
+        : g_strdup ("");
   if (!g_subprocess_get_if_exited (proc))
     return -1;
   /* timeout(1) exits 137 when it had to kill. */
