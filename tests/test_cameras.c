@@ -99,6 +99,84 @@ whole_rates (const char *probed)
   return g_strjoinv ("\n", lines);
 }
 
+/* One client's play of one camera (on a worker thread in the matrix). */
+typedef struct {
+  guint camera;
+  gboolean gst; /* gst-launch-1.0; else ffprobe */
+  gboolean udp;
+  gboolean audio;
+  char *url;
+  char *out, *err;
+  int status;
+} ClientPlay;
+
+static void
+client_play (gpointer data, gpointer unused)
+{
+  ClientPlay *p = data;
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *location = g_strdup_printf ("location=%s", p->url);
+  const char *probe_argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
+    p->udp ? "udp" : "tcp", "-show_entries",
+    "stream=codec_name,profile,width,height,r_frame_rate,sample_rate", "-of",
+    "compact=p=0:nk=1", p->url, NULL };
+  /* Each stream decoded: the video, and the audio if any. */
+  const char *gst_argv[] = { "gst-launch-1.0", "rtspsrc", location,
+    p->udp ? "protocols=udp" : "protocols=tcp", "name=src", "src.", "!",
+    "decodebin", "!", "fakesink", "num-buffers=10", p->audio ? "src." : NULL,
+    "!", "decodebin", "!", "fakesink", "num-buffers=10", NULL };
+
+  g_clear_pointer (&p->out, g_free);
+  g_clear_pointer (&p->err, g_free);
+  p->status = ts_run (p->gst ? gst_argv : probe_argv, 30, &out, &p->err, NULL);
+  p->out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+}
+
+/* Whether P played: gst-launch's sinks took their 10 decoded buffers of
+ * each stream (ts_gst_played), or ffprobe printed WANT. If not, *WHY says
+ * what happened. */
+static gboolean
+client_played (const ClientPlay *p, const char *want, char **why)
+{
+  g_autofree char *got = NULL;
+
+  if (p->gst) {
+    if (ts_gst_played (p->out, p->err))
+      return TRUE;
+    *why = g_strdup_printf ("gst-launch over %s decoded no 10 buffers of "
+                            "every stream (exit %d): %s%s",
+        p->udp ? "UDP" : "TCP", p->status, p->out, p->err);
+    return FALSE;
+  }
+  got = g_strstrip (whole_rates (p->out));
+  if (g_strcmp0 (got, want) == 0)
+    return TRUE;
+  *why = g_strdup_printf ("ffprobe over %s says\n%s\nwanted\n%s\n(%s)",
+      p->udp ? "UDP" : "TCP", got, want, p->err);
+  return FALSE;
+}
+
+/* client_played, with the one loud retry of a UDP play the tests allow
+ * (README, known issues: a UDP reader that now and then got nothing). */
+static void
+client_check (TsServer *s, ClientPlay *p, const char *want, const char *what)
+{
+  g_autofree char *why = NULL;
+
+  if (client_played (p, want, &why))
+    return;
+  if (p->udp) {
+    g_autofree char *tail = ts_server_log_tail (s, 40);
+    g_test_message ("RETRY: %s: %s; the server's last log lines:\n%s", what,
+        why, tail);
+    g_clear_pointer (&why, g_free);
+    client_play (p, NULL);
+    if (client_played (p, want, &why))
+      return;
+  }
+  g_error ("%s: %s", what, why);
+}
+
 static const char codecs_yaml[] =
     "cameras:\n"
     "  - {name: base, port: 0, codec: h264, audio: aac}\n"
@@ -149,20 +227,16 @@ codecs (const char *source, const char *extra, char **log)
   }
   if (ts_have_program ("gst-launch-1.0")) {
     for (guint i = 0; i < 5; i++) {
-      g_autofree char *url = ts_rtsp_url (s, i);
-      g_autofree char *location = g_strdup_printf ("location=%s", url);
       /* Each stream of the camera decoded: video, and audio but for the
        * last camera, which has none. */
-      const char *argv[] = { "gst-launch-1.0", "rtspsrc", location,
-        "protocols=tcp", "name=src", "src.", "!", "decodebin", "!", "fakesink",
-        "num-buffers=10", i < 4 ? "src." : NULL, "!", "decodebin", "!",
-        "fakesink", "num-buffers=10", NULL };
-      g_autoptr (GBytes) out = NULL;
-      g_autofree char *err = NULL;
-      ts_run (argv, 30, &out, &err, NULL);
-      if (!g_strstr_len (g_bytes_get_data (out, NULL), g_bytes_get_size (out),
-              "Got EOS from element \"pipeline0\""))
-        g_error ("gst-launch: camera %u gave no 10 decoded frames: %s", i, err);
+      ClientPlay p = { .camera = i, .gst = TRUE, .audio = i < 4 };
+      g_autofree char *what = g_strdup_printf ("camera %u", i);
+      p.url = ts_rtsp_url (s, i);
+      client_play (&p, NULL);
+      client_check (s, &p, NULL, what);
+      g_free (p.url);
+      g_free (p.out);
+      g_free (p.err);
     }
   }
 out:
@@ -205,86 +279,6 @@ static const struct {
   { "pcmu", "pcm_mulaw|unknown|8000|0/0" },
   { "pcma", "pcm_alaw|unknown|8000|0/0" },
 };
-
-/* One client's play of one camera (on a worker thread in the matrix). */
-typedef struct {
-  guint camera;
-  gboolean gst; /* gst-launch-1.0; else ffprobe */
-  gboolean udp;
-  gboolean audio;
-  char *url;
-  char *out, *err;
-  int status;
-} ClientPlay;
-
-static void
-client_play (gpointer data, gpointer unused)
-{
-  ClientPlay *p = data;
-  g_autoptr (GBytes) out = NULL;
-  g_autofree char *location = g_strdup_printf ("location=%s", p->url);
-  const char *probe_argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
-    p->udp ? "udp" : "tcp", "-show_entries",
-    "stream=codec_name,profile,width,height,r_frame_rate,sample_rate", "-of",
-    "compact=p=0:nk=1", p->url, NULL };
-  /* Each stream decoded: the video, and the audio if any. */
-  const char *gst_argv[] = { "gst-launch-1.0", "rtspsrc", location,
-    p->udp ? "protocols=udp" : "protocols=tcp", "name=src", "src.", "!",
-    "decodebin", "!", "fakesink", "num-buffers=10", p->audio ? "src." : NULL,
-    "!", "decodebin", "!", "fakesink", "num-buffers=10", NULL };
-
-  g_clear_pointer (&p->out, g_free);
-  g_clear_pointer (&p->err, g_free);
-  p->status = ts_run (p->gst ? gst_argv : probe_argv, 30, &out, &p->err, NULL);
-  p->out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
-}
-
-/* Whether P played: gst-launch's pipeline reached EOS (its sinks took
- * their buffers; its exit status is not the verdict: rtspsrc races its
- * own PAUSE against its TEARDOWN while stopping and loses now and then,
- * "Could not send message", whatever the server), or ffprobe printed
- * WANT. If not, *WHY says what happened. */
-static gboolean
-client_played (const ClientPlay *p, const char *want, char **why)
-{
-  g_autofree char *got = NULL;
-
-  if (p->gst) {
-    if (strstr (p->out, "Got EOS from element \"pipeline0\""))
-      return TRUE;
-    *why = g_strdup_printf ("gst-launch over %s decoded no 10 buffers of "
-                            "every stream (exit %d): %s",
-        p->udp ? "UDP" : "TCP", p->status, p->err);
-    return FALSE;
-  }
-  got = g_strstrip (whole_rates (p->out));
-  if (g_strcmp0 (got, want) == 0)
-    return TRUE;
-  *why = g_strdup_printf ("ffprobe over %s says\n%s\nwanted\n%s\n(%s)",
-      p->udp ? "UDP" : "TCP", got, want, p->err);
-  return FALSE;
-}
-
-/* client_played, with the one loud retry of a UDP play the tests allow
- * (README, known issues: a UDP reader that now and then got nothing). */
-static void
-client_check (TsServer *s, ClientPlay *p, const char *want, const char *what)
-{
-  g_autofree char *why = NULL;
-
-  if (client_played (p, want, &why))
-    return;
-  if (p->udp) {
-    g_autofree char *tail = ts_server_log_tail (s, 40);
-    g_test_message ("RETRY: %s: %s; the server's last log lines:\n%s", what,
-        why, tail);
-    g_clear_pointer (&why, g_free);
-    client_play (p, NULL);
-    if (client_played (p, want, &why))
-      return;
-  }
-  g_error ("%s: %s", what, why);
-}
 
 /* Every combination a camera offers plays, in both clients: 25 loop
  * cameras (each codec with each audio option, 160x120 at 15 fps), each
@@ -913,7 +907,7 @@ test_multicast (void)
       "!", "decodebin", "!", "fakesink", "num-buffers=30", "b.", "!",
       "decodebin", "!", "fakesink", "num-buffers=30", NULL };
     run_in (s, argv, &out, &err);
-    if (!strstr (out, "Got EOS from element \"pipeline0\""))
+    if (!ts_gst_played (out, err))
       g_error ("gst-launch over multicast: no 30 decoded buffers from every "
                "stream:\n%s\n%s",
           out, err);

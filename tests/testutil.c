@@ -410,6 +410,15 @@ ts_wait_health (guint port, guint want_status, int open_ports, double timeout)
   return last;
 }
 
+gboolean
+ts_gst_played (const char *out, const char *err)
+{
+  const char *closed = "The server closed the connection.";
+
+  return out && strstr (out, "Got EOS from element \"pipeline0\"")
+      && !strstr (out, closed) && !(err && strstr (err, closed));
+}
+
 int
 ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
     double *elapsed)

@@ -81,6 +81,15 @@ const char *ts_clip_cache (void);
 GSubprocess *
 ts_spawn (const char *const *argv, GSubprocessFlags flags, GError **error);
 
+/* Whether a gst-launch-1.0 run whose stdout is OUT and stderr ERR (either
+ * may be NULL) played to its end: its pipeline reached EOS (its sinks took
+ * their num-buffers) and not because the server closed the connection,
+ * which rtspsrc also ends with EOS (and exit 0), after a warning. The
+ * exit status is not the verdict: rtspsrc races its own PAUSE against its
+ * TEARDOWN while stopping and loses now and then ("Could not send
+ * message", exit 1), whatever the server. */
+gboolean ts_gst_played (const char *out, const char *err);
+
 /* Runs ARGV with a hard limit of TIMEOUT seconds. Returns the exit status
  * (-1 killed by signal/timeout); OUT/ERR get stdout/stderr if not NULL;
  * OUT_LEN the stdout length. ELAPSED gets the run time. */
