@@ -393,7 +393,8 @@ media_setup (RtsReader *r, Track *t, const char *head, const char *sdp,
   t->clock_rate = 90000;
   if (map && (!m_end || map < m_end)) {
     const char *slash = strchr (map, '/');
-    if (slash && slash < strstr (map, "\n"))
+    const char *eol = map + strcspn (map, "\r\n");
+    if (slash && slash < eol)
       t->clock_rate = (guint) strtoul (slash + 1, NULL, 10);
   }
   if (t->clock_rate == 0)
