@@ -266,7 +266,9 @@ parse_double (const char *text, double min, double max, double *out)
   char *end = NULL;
   double v;
 
-  if (text[0] == '\0')
+  /* g_ascii_strtod also reads hex ("0x10" as 16), inf and nan; a whole
+   * number setting refuses them, so a number of seconds does too. */
+  if (text[0] == '\0' || strpbrk (text, "xXiInN"))
     return FALSE;
   errno = 0;
   v = g_ascii_strtod (text, &end);
@@ -439,6 +441,18 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
   void *field = (char *) base + s->offset;
   g_autofree char *why = NULL;
 
+  /* A newline or another control character (a YAML folded scalar's last
+   * newline, a variable set from a file with its line end) would be taken
+   * into a path, a name or a credential, or split a log line. */
+  for (const char *c = text; *c; c++) {
+    if ((guchar) *c < 0x20 || *c == 0x7f) {
+      g_autofree char *shown = g_strescape (text, NULL);
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "%s: bad value '%s': holds a control character (\\x%02x)", source,
+          s->flags & SECRET ? "(hidden)" : shown, (guchar) *c);
+      return FALSE;
+    }
+  }
   switch (s->type) {
     case SET_UINT:
       if (parse_uint (text, s->min, s->max, field))
@@ -479,6 +493,14 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
             why = g_strdup_printf ("'%s' is not one of: %s", items[i], all);
             break;
           }
+          for (guint j = 0; j < i; j++) {
+            if (g_str_equal (items[j], items[i])) {
+              why = g_strdup_printf ("'%s' is listed twice", items[i]);
+              break;
+            }
+          }
+          if (why)
+            break;
         }
         if (!items[0])
           why = g_strdup_printf ("expects at least one of: %s", all);
@@ -592,6 +614,20 @@ unknown_key_message (const char *key, const char *shown, Scope scope)
     g_ptr_array_add (keys, "cameras");
     g_ptr_array_add (keys, "defaults");
   }
+  /* Sections too ("htp" for "http"), each once. */
+  g_autoptr (GPtrArray) sections = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < keys->len; i++) {
+    const char *k = keys->pdata[i];
+    const char *dot = strchr (k, '.');
+    g_autofree char *head = dot ? g_strndup (k, (gsize) (dot - k)) : NULL;
+    gboolean known = FALSE;
+    for (guint j = 0; head && j < sections->len; j++)
+      known = known || g_str_equal (sections->pdata[j], head);
+    if (head && !known)
+      g_ptr_array_add (sections, g_steal_pointer (&head));
+  }
+  for (guint i = 0; i < sections->len; i++)
+    g_ptr_array_add (keys, sections->pdata[i]);
   /* "auth: basic", "http: 8080": a map's name given a value. */
   {
     g_autofree char *dotted = g_strconcat (key, ".", NULL);
@@ -605,6 +641,14 @@ unknown_key_message (const char *key, const char *shown, Scope scope)
     if (inner->len)
       return g_strdup_printf ("key '%s' takes a map, e.g. %s: {%s}", shown, key,
           inner->str);
+  }
+  /* "http: {port: {a: 1}}": a value's key given a map. */
+  for (const char *dot = strrchr (key, '.'); dot;) {
+    g_autofree char *head = g_strndup (key, (gsize) (dot - key));
+    if (find_key (head, scope))
+      return g_strdup_printf ("key '%s' takes a value, not a map (found '%s')",
+          head, shown);
+    dot = dot > key ? g_strrstr_len (key, dot - key, ".") : NULL;
   }
   hint = did_you_mean (key, keys);
   return g_strdup_printf ("unknown key '%s'%s", shown, hint);
@@ -657,6 +701,16 @@ apply_entry (void *base, const char *file, const RtsYamlEntry *e, Scope scope,
   const RtsSetting *s = find_key (e->key, scope);
   g_autofree char *where = file_source (file, e);
 
+  if (e->section && !s) {
+    /* An empty map: fine if settings live under it ("http: {}"). */
+    g_autofree char *dotted = g_strconcat (e->key, ".", NULL);
+    for (gsize i = 0; i < N_SETTINGS; i++) {
+      if (rts_settings[i].scope == scope && rts_settings[i].key
+          && !(rts_settings[i].flags & NO_FILE)
+          && g_str_has_prefix (rts_settings[i].key, dotted))
+        return TRUE;
+    }
+  }
   if (!s) {
     g_autofree char *shown = e->scope == RTS_YAML_SERVER ? g_strdup (e->key)
         : e->scope == RTS_YAML_DEFAULTS
@@ -664,6 +718,11 @@ apply_entry (void *base, const char *file, const RtsYamlEntry *e, Scope scope,
         : g_strdup_printf ("cameras[%d].%s", e->scope, e->key);
     g_autofree char *what = unknown_key_message (e->key, shown, scope);
     g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%u: %s", file, e->line, what);
+    return FALSE;
+  }
+  if (e->shape_error || e->section) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: %s", where,
+        e->shape_error ? e->shape_error : "expects a value, not a map");
     return FALSE;
   }
   if (e->list && s->type != SET_LIST) {
@@ -833,6 +892,14 @@ parse_argv (RtsConfig *cfg, char **argv, GArray *flags, GError **error)
     }
     if (value) {
       value++;
+    } else if (argv[i + 1] && g_str_has_prefix (argv[i + 1], "--")) {
+      /* "--clip-cache --check-config": the next option is not the value
+       * (the check would silently not run, and the server start). */
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "--%s: needs a value (%s), not the option '%s' (a value that "
+          "starts with -- goes as --%s=VALUE)",
+          name, s->metavar, argv[i + 1], name);
+      return FALSE;
     } else if (argv[i + 1]) {
       value = argv[++i];
     } else {
@@ -1070,6 +1137,13 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
         "overlay (frame counter and wall clock) needs source live; a %s "
         "source replays frames made before",
         cam->source);
+  /* Credentials with no check asking for them: the camera would play to
+   * anyone, which whoever wrote them did not mean. */
+  if (strcmp (cam->auth, "none") == 0 && (cam->user || cam->password))
+    CAM_ERROR (cam->user ? (void *) &cam->user : (void *) &cam->password,
+        "auth.%s is set but auth.type is none: set auth.type to basic or "
+        "digest, or leave the credentials out",
+        cam->user ? "user" : "password");
   if (strcmp (cam->auth, "none") != 0 && (!cam->user || !cam->password))
     CAM_ERROR (&cam->auth, "auth %s needs auth.user and auth.password",
         cam->auth);

@@ -3,11 +3,17 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <yaml.h>
 
 /* An alias can make a small file describe a huge tree: bound the walk. */
 #define MAX_DEPTH 8
 #define MAX_ENTRIES 10000
+/* Brackets or indentation deeper than any configuration: libyaml's loader
+ * takes time in the square of the depth (100,000 brackets, a 100 KB file:
+ * 9.5 s, with SIGTERM not yet taken), so a linear pass over the events
+ * refuses such a file before it is loaded. */
+#define MAX_NESTING 16
 
 typedef struct {
   const char *name;
@@ -23,6 +29,7 @@ entry_free (gpointer data)
   RtsYamlEntry *e = data;
   g_free (e->key);
   g_free (e->value);
+  g_free (e->shape_error);
   g_free (e);
 }
 
@@ -45,6 +52,25 @@ is_null (const yaml_node_t *node)
       && (node->data.scalar.length == 0 || g_str_equal (v, "~")
           || g_str_equal (v, "null") || g_str_equal (v, "Null")
           || g_str_equal (v, "NULL"));
+}
+
+/* KEY as a reader of the file knows it: "cameras[1].fps". */
+static char *
+shown_key (int scope, const char *key)
+{
+  if (scope == RTS_YAML_SERVER)
+    return g_strdup (key);
+  if (scope == RTS_YAML_DEFAULTS)
+    return g_strdup_printf ("defaults.%s", key);
+  return g_strdup_printf ("cameras[%d].%s", scope, key);
+}
+
+/* A quoted "\0" is a NUL inside the scalar: read as C text, the value
+ * would end there ("/x\0/../y" taken as "/x"), past what was checked. */
+static gboolean
+has_nul (const yaml_node_t *node)
+{
+  return memchr (node->data.scalar.value, 0, node->data.scalar.length) != NULL;
 }
 
 static char *
@@ -98,6 +124,22 @@ add (Walk *w, int scope, const char *key, char *value, gboolean list,
   return TRUE;
 }
 
+/* An entry that is not a value: an empty map (SHAPE NULL) or a shape the
+ * key cannot have. */
+static gboolean
+add_shape (Walk *w, int scope, const char *key, const char *shape,
+    const yaml_node_t *node)
+{
+  RtsYamlEntry *e;
+
+  if (!add (w, scope, key, NULL, FALSE, node))
+    return FALSE;
+  e = w->entries->pdata[w->entries->len - 1];
+  e->section = shape == NULL;
+  e->shape_error = g_strdup (shape);
+  return TRUE;
+}
+
 static gboolean walk_map (Walk *w, int scope, const char *prefix,
     yaml_node_t *map, guint depth);
 
@@ -109,11 +151,20 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
   switch (node->type) {
     case YAML_SCALAR_NODE:
       if (is_null (node)) {
+        g_autofree char *shown = shown_key (scope, key);
         g_autofree char *what =
             g_strdup_printf ("key '%s' has no value (YAML null): leave the key "
                              "out for its default, or write \"\" for an "
                              "empty one",
-                key);
+                shown);
+        return fail (w, node, what);
+      }
+      if (has_nul (node)) {
+        g_autofree char *shown = shown_key (scope, key);
+        g_autofree char *what =
+            g_strdup_printf ("key '%s': the value holds a NUL character "
+                             "(\\0), which no setting may",
+                shown);
         return fail (w, node, what);
       }
       return add (w, scope, key, scalar (node), FALSE, node);
@@ -123,10 +174,18 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
            i < node->data.sequence.items.top; i++) {
         yaml_node_t *item = yaml_document_get_node (w->doc, *i);
         if (!item || item->type != YAML_SCALAR_NODE) {
-          g_autofree char *what =
-              g_strdup_printf ("key '%s': a list here holds plain values", key);
           g_string_free (joined, TRUE);
-          return fail (w, item ? item : node, what);
+          return add_shape (w, scope, key,
+              "a list here holds plain values, not maps or lists",
+              item ? item : node);
+        }
+        if (has_nul (item)) {
+          g_autofree char *shown = shown_key (scope, key);
+          g_autofree char *what =
+              g_strdup_printf ("key '%s': an item holds a NUL character (\\0)",
+                  shown);
+          g_string_free (joined, TRUE);
+          return fail (w, item, what);
         }
         g_autofree char *text = scalar (item);
         if (joined->len)
@@ -173,11 +232,13 @@ walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
 {
   if (depth > MAX_DEPTH)
     return fail (w, map, "nested too deeply");
+  if (prefix && map->data.mapping.pairs.start == map->data.mapping.pairs.top)
+    return add_shape (w, scope, prefix, NULL, map);
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
        p < map->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node (w->doc, p->key);
     yaml_node_t *v = yaml_document_get_node (w->doc, p->value);
-    if (!k || k->type != YAML_SCALAR_NODE)
+    if (!k || k->type != YAML_SCALAR_NODE || has_nul (k))
       return fail (w, k ? k : map, "a key must be a plain name");
     g_autofree char *name = scalar (k);
     g_autofree char *key =
@@ -186,6 +247,39 @@ walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
       return FALSE;
   }
   return TRUE;
+}
+
+/* MAX_NESTING, checked by libyaml's event parser (linear) before its
+ * loader runs. A syntax error is left for the loader to say. */
+static gboolean
+shallow_enough (const char *name, const char *text, gsize len, GError **error)
+{
+  yaml_parser_t parser;
+  yaml_event_t ev;
+  guint depth = 0;
+  gboolean ok = TRUE, done = FALSE;
+
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);
+  while (ok && !done && yaml_parser_parse (&parser, &ev)) {
+    if (ev.type == YAML_SEQUENCE_START_EVENT
+        || ev.type == YAML_MAPPING_START_EVENT) {
+      if (++depth > MAX_NESTING) {
+        g_set_error (error, RTS_CONFIG_ERROR, 0,
+            "%s:%zu: nested deeper than %d levels; a configuration is a few",
+            name, ev.start_mark.line + 1, MAX_NESTING);
+        ok = FALSE;
+      }
+    } else if (ev.type == YAML_SEQUENCE_END_EVENT
+        || ev.type == YAML_MAPPING_END_EVENT) {
+      depth--;
+    } else if (ev.type == YAML_STREAM_END_EVENT) {
+      done = TRUE;
+    }
+    yaml_event_delete (&ev);
+  }
+  yaml_parser_delete (&parser);
+  return ok;
 }
 
 GPtrArray *
@@ -203,6 +297,8 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
 
   *n_cameras = 0;
   *has_cameras = FALSE;
+  if (!shallow_enough (name, text, len, error))
+    return NULL;
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);
   if (!yaml_parser_load (&parser, &doc)) {
@@ -215,7 +311,13 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   }
   root = yaml_document_get_root_node (&doc);
   if (!root) {
-    /* An empty file: every setting keeps its default. */
+    /* An empty file (a failed mount of a ConfigMap, say) gave the four
+     * default cameras without a word, though "---" or "~" is refused. */
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: the file holds no settings (no YAML document); leave out "
+        "--config for the default cameras",
+        name);
+    ok = FALSE;
   } else if (root->type != YAML_MAPPING_NODE) {
     ok = fail (&w, root, "the file must be a map of settings (key: value)");
   } else {
@@ -225,6 +327,10 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
       yaml_node_t *v = yaml_document_get_node (&doc, p->value);
       if (!k || k->type != YAML_SCALAR_NODE) {
         ok = fail (&w, k ? k : root, "a key must be a plain name");
+        break;
+      }
+      if (has_nul (k)) {
+        ok = fail (&w, k, "a key must be a plain name");
         break;
       }
       g_autofree char *key = scalar (k);

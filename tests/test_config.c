@@ -122,6 +122,11 @@ test_errors (void)
     { "-x", NULL, { "'-x'" } },
     { NULL, "RTSP_TEST_SERVER_FPS=0",
         { "RTSP_TEST_SERVER_FPS", "'0'", "1 to 120" } },
+    /* A variable set from a file, its line end kept: one line, escaped. */
+    { NULL, "RTSP_TEST_SERVER_FPS=10\n",
+        { "RTSP_TEST_SERVER_FPS", "'10\\n'", "control character" } },
+    { NULL, "RTSP_TEST_SERVER_PROBE_TIMEOUT=0x10",
+        { "RTSP_TEST_SERVER_PROBE_TIMEOUT", "'0x10'", "seconds" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -139,6 +144,19 @@ test_errors (void)
             cases[i].mentions[j]);
     }
     g_assert_null (strchr (err->message, '\n'));
+    rts_config_clear (&cfg);
+  }
+  /* "--clip-cache --check-config": the next option is no value (the
+   * check silently did not run, and the server started). */
+  {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *args[] = { "--clip-cache", "--check-config", NULL };
+    const char *env[] = { NULL };
+
+    g_assert_false (load (&cfg, args, env, &err));
+    g_assert_nonnull (strstr (err->message, "--clip-cache: needs a value"));
+    g_assert_nonnull (strstr (err->message, "'--check-config'"));
     rts_config_clear (&cfg);
   }
 }
@@ -323,8 +341,35 @@ test_file_errors (void)
     { "control: {token: null}\n",
         { ":1:", "'control.token' has no value", "\"\"" } },
     { "cameras:\n  - {name: a, auth: {type: basic, user: ~, password: p}}\n",
-        { ":2:", "'auth.user' has no value" } },
+        { ":2:", "'cameras[0].auth.user' has no value" } },
     { "http:\n  port:\n", { ":2:", "'http.port' has no value" } },
+    /* Found by a session probing the configuration as a user would. */
+    { "htp: {}\n", { ":1:", "unknown key 'htp'", "did you mean 'http'" } },
+    { "", { "holds no settings", "leave out --config" } },
+    /* libyaml's loader takes time in the square of the depth: refused
+     * before it loads. */
+    { "a: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]\n",
+        { ":1:", "nested deeper than 16" } },
+    { "cameras:\n  - {name: a, extra: {}}\n",
+        { ":2:", "unknown key 'cameras[0].extra'" } },
+    { "camera:\n  - {name: a, port: 8554}\n",
+        { ":2:", "unknown key 'camera'", "did you mean 'cameras'" } },
+    { "http: {port: {a: 1}}\n",
+        { ":1:", "'http.port' takes a value, not a map" } },
+    { "cameras:\n  - {name: a, transports: [{tcp: 1}]}\n",
+        { ":2:", "cameras[0].transports", "plain values" } },
+    { "cameras:\n  - {name: a, path: \"/x\\0/../y\"}\n",
+        { ":2:", "cameras[0].path", "NUL" } },
+    { "cameras:\n  - {name: \"a\\0b\"}\n",
+        { ":2:", "cameras[0].name", "NUL" } },
+    { "cameras:\n  - {name: a, auth: {user: u, password: p}}\n",
+        { ":2: key 'cameras[0].auth.user'", "auth.type is none" } },
+    { "cameras:\n  - name: a\n    transports: [tcp, tcp]\n",
+        { ":3:", "'tcp' is listed twice" } },
+    { "public_host: \"a\\x01b\"\n",
+        { ":1: key 'public_host'", "'a\\001b'", "control character" } },
+    { "health: {probe_timeout: 0x10}\n",
+        { ":1: key 'health.probe_timeout'", "'0x10'" } },
     /* Checks of settings together name each value's line and key too. */
     { "cameras:\n  - {name: a, port: 9000}\n  - {name: b, port: 9000}\n",
         { ":3: key 'cameras[1].port'", ":2: key 'cameras[0].port'" } },
