@@ -302,10 +302,17 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);
   if (!yaml_parser_load (&parser, &doc)) {
-    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s%s%s",
+    /* An unclosed quote or bracket is found at the end of the file: the
+     * line it was opened on is the one to look at. */
+    g_autofree char *opened =
+        parser.context && parser.context_mark.line != parser.problem_mark.line
+        ? g_strdup_printf (" (begun on line %zu)", parser.context_mark.line + 1)
+        : g_strdup ("");
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s%s%s%s",
         name, parser.problem_mark.line + 1,
         parser.problem ? parser.problem : "syntax error",
-        parser.context ? " " : "", parser.context ? parser.context : "");
+        parser.context ? " " : "", parser.context ? parser.context : "",
+        opened);
     yaml_parser_delete (&parser);
     return NULL;
   }

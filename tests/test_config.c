@@ -394,6 +394,8 @@ test_file_errors (void)
     { "cameras: {name: a}\n", { ":1:", "list of cameras" } },
     { "- a\n- b\n", { ":1:", "map of settings" } },
     { "http: {port: 1\n", { ":", "not valid YAML" } },
+    { "public_host: \"abc\n# a\n# b\n",
+        { ":4:", "quoted scalar", "begun on line 1" } },
     { "control: {token: [a]}\n", { "control.token", "not a list" } },
     { "auth: {password: hunter2}\n", { "unknown key 'auth.password'" } },
     /* Two bad items: the first is named (and, found by fuzz_config_yaml,
