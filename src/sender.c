@@ -246,6 +246,32 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
 
   g_mutex_lock (&f->lock);
   join_point (f, now, first, &delta);
+  /* A second PLAY of a session (after a PAUSE, or while playing): its
+   * readers go on from the first keyframe they have not been sent, due
+   * now, never back to the start of the GOP playing: their sequence
+   * numbers would go backwards on the same SSRC, packets they had sent
+   * again (seen: -85 after PAUSE and PLAY). */
+  for (guint i = 0; i < trs->len; i++) {
+    GstRTSPStreamTransport *tr = g_ptr_array_index (trs, i);
+    Reader *rd = tr ? g_object_get_qdata (G_OBJECT (tr), reader_quark) : NULL;
+    const RtsRtpTrack *v = f->streams[0].track;
+    guint64 g;
+
+    if (!rd || !rd->placed
+        || gst_rtsp_stream_transport_get_stream (tr) != f->streams[0].stream)
+      continue;
+    g = rts_rtp_track_key_at_or_after (v, rd->next);
+    if (g <= first[0])
+      break;
+    first[0] = g;
+    delta = (gint64) rts_rtp_track_due (v,
+                rts_rtp_track_at_or_before (v, now - f->t0))
+        - (gint64) rts_rtp_track_due (v, g);
+    if (f->n_streams > 1)
+      first[1] = rts_rtp_track_at_or_after (f->streams[1].track,
+          rts_rtp_track_due (v, g));
+    break;
+  }
   /* Where the stream starts: its keyframe. */
   start = rts_rtp_track_pts (f->streams[0].track, first[0]);
   start_delta = delta;

@@ -28,8 +28,9 @@ typedef struct {
   guint32 sr_ssrc[16];
   guint n_sr;
   double min_offset;
-  gboolean frame_key;   /* the frame being received has an IDR */
-  gboolean gap_pending; /* it is the first after a jump */
+  gboolean frame_key;    /* the frame being received has an IDR */
+  gboolean gap_pending;  /* it is the first after a jump */
+  gboolean await_replay; /* the next packet is the first after a re-PLAY */
 } Track;
 
 struct RtsReader {
@@ -106,12 +107,19 @@ count_rtp (RtsReader *r, Track *t, const guint8 *p, gsize len)
     t->stats.ssrc = ((guint32) p[8] << 24) | ((guint32) p[9] << 16)
         | ((guint32) p[10] << 8) | p[11];
   }
+  if (t->await_replay) {
+    t->stats.have_replay_seq = TRUE;
+    t->stats.replay_seq = seq;
+    t->await_replay = FALSE;
+  }
   if (t->have_seq && seq != t->next_seq) {
     guint16 skipped = (guint16) (seq - t->next_seq);
     t->stats.gaps++;
     /* A jump backwards (a duplicate or a reorder) loses nothing. */
     if (skipped < 0x8000)
       t->stats.lost += skipped;
+    else
+      t->stats.backwards++;
     if (t->in_frame && t->last_ts == ts)
       t->stats.gaps_mid_frame++;
     t->stats.last_gap_ts_delta = ts - t->last_ts;
@@ -714,6 +722,26 @@ receive_thread (gpointer data)
     g_mutex_unlock (&r->lock);
   }
   return NULL;
+}
+
+gboolean
+rts_reader_replay (RtsReader *r, double timeout)
+{
+  g_autofree char *head = NULL;
+
+  g_assert (!r->thread);
+  if (request (r, "PAUSE", r->url, NULL, timeout, NULL, NULL, NULL) != 200)
+    return FALSE;
+  if (request (r, "PLAY", r->url, NULL, timeout, &head, NULL, NULL) != 200)
+    return FALSE;
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->n_tracks; i++) {
+    r->tracks[i].stats.have_rtpinfo = FALSE;
+    r->tracks[i].await_replay = TRUE;
+  }
+  parse_rtpinfo (r, head);
+  g_mutex_unlock (&r->lock);
+  return TRUE;
 }
 
 void

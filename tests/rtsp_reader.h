@@ -30,6 +30,7 @@ typedef struct {
   guint64 frames;            /* RTP packets with the marker bit */
   guint64 bytes;             /* RTP bytes */
   guint64 gaps;              /* times the sequence number jumped */
+  guint64 backwards;         /* jumps back: packets sent again */
   guint64 lost;              /* packets the jumps skipped */
   guint64 gaps_mid_frame;    /* jumps inside one frame (same timestamp on
                            * both sides): a frame arrived broken */
@@ -55,6 +56,10 @@ typedef struct {
    * least delayed one arrived). */
   guint64 reports;
   double report_skew_ms;
+  /* After rts_reader_replay: the first packet's sequence number after
+   * the new PLAY's answer (whose RTP-Info the fields above now hold). */
+  gboolean have_replay_seq;
+  guint16 replay_seq;
   /* The first report's map: wall-clock time (s since 1970) and the RTP
    * time it names. */
   double first_report_wall;
@@ -94,6 +99,11 @@ gboolean rts_reader_receive (RtsReader *r, guint64 packets, double timeout);
 
 /* The same until every stream has had a sender report of its own. */
 gboolean rts_reader_wait_reports (RtsReader *r, double timeout);
+
+/* PAUSE, then PLAY again on the same session, as a player's pause and
+ * resume (only while no thread runs); FALSE unless both are answered 200
+ * within TIMEOUT seconds. */
+gboolean rts_reader_replay (RtsReader *r, double timeout);
 
 /* Receives on a thread of its own (with a GET_PARAMETER keep-alive every
  * 20 s, as real cameras expect) until rts_reader_close. */

@@ -132,6 +132,49 @@ test_join_slow (void)
   join (TRUE);
 }
 
+/* A player's pause and resume: PAUSE, then PLAY on the same session. The
+ * reader goes on from the first keyframe it was not sent, the packet the
+ * new RTP-Info names, its sequence numbers only going forward (they went
+ * back to the GOP's start before: -85, packets it had sent again), over
+ * TCP and UDP. */
+static void
+test_replay (void)
+{
+  const char *args[] = { "--rtsp-ports=0", NULL };
+  TsServer *s = ts_server_start (args);
+
+  g_assert_nonnull (s);
+  for (guint i = 0; i < 2; i++) {
+    g_autoptr (GError) err = NULL;
+    RtsReaderTransport t = i ? RTS_READER_UDP : RTS_READER_TCP;
+    RtsReader *r = rts_reader_play (s->rtsp_ports[0], "/stream", t, 10, &err);
+    RtsReaderStats st;
+
+    g_assert_no_error (err);
+    /* Into the GOP: the one playing now began before this reader's
+     * position. */
+    g_assert_true (rts_reader_receive (r, 200, 10));
+    g_assert_true (rts_reader_replay (r, 10));
+    g_assert_true (rts_reader_receive (r, 400, 10));
+    rts_reader_stats (r, &st);
+    g_test_message ("%s: after PAUSE and PLAY, RTP-Info seq %u, first packet "
+                    "%u; %" G_GUINT64_FORMAT " jumps, %" G_GUINT64_FORMAT
+                    " back, %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
+                    " keyframes",
+        i ? "udp" : "tcp", st.rtpinfo_seq, st.replay_seq, st.gaps, st.backwards,
+        st.frames, st.keyframes);
+    g_assert_true (st.have_rtpinfo);
+    g_assert_true (st.have_replay_seq);
+    g_assert_cmpuint (st.replay_seq, ==, st.rtpinfo_seq);
+    g_assert_cmpuint (st.backwards, ==, 0);
+    g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
+    g_assert_cmpuint (st.delta_after_gap, ==, 0);
+    rts_reader_close (r, RTS_VANISH_TEARDOWN);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* Every reader's sender reports carry its stream's SSRC and a timestamp
  * that matches its packets (whatever point of the clip each reader is
  * at), from the first packets on, over TCP and UDP. */
@@ -359,6 +402,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sender/join", test_join);
   g_test_add_func ("/sender/join-slow", test_join_slow);
+  g_test_add_func ("/sender/replay", test_replay);
   g_test_add_func ("/sender/reports", test_reports);
   g_test_add_func ("/sender/av-timeline", test_av_timeline);
   g_test_add_func ("/sender/slow-reader", test_slow_reader);
