@@ -42,9 +42,7 @@ probe (const char *url, char **err)
   g_autoptr (GBytes) out = NULL;
 
   ts_run (argv, 20, &out, err, NULL);
-  return g_bytes_get_size (out)
-      ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
-      : g_strdup ("");
+  return ts_bytes_text (out);
 }
 
 /* The lines ffprobe prints for URL over TCP, the first SECONDS of stream,
@@ -61,9 +59,7 @@ ffprobe_video_lines (const char *url, const char *seconds, const char *entries)
   g_autofree char *text = NULL;
 
   g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
-  text = g_bytes_get_size (out)
-      ? g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out))
-      : g_strdup ("");
+  text = ts_bytes_text (out);
   return g_strsplit (text, "\n", -1);
 }
 
@@ -129,7 +125,7 @@ client_play (gpointer data, gpointer unused)
   g_clear_pointer (&p->out, g_free);
   g_clear_pointer (&p->err, g_free);
   p->status = ts_run (p->gst ? gst_argv : probe_argv, 30, &out, &p->err, NULL);
-  p->out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  p->out = ts_bytes_text (out);
 }
 
 /* Whether P played: gst-launch's sinks took their 10 decoded buffers of
@@ -814,9 +810,7 @@ run_in (TsServer *s, const char *const *argv, char **out, char **err)
   int status = ts_run ((const char *const *) full, 30, &bytes, err, NULL);
 
   if (out)
-    *out = g_bytes_get_size (bytes)
-        ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
-        : g_strdup ("");
+    *out = ts_bytes_text (bytes);
   return status;
 }
 
@@ -1021,9 +1015,7 @@ run_server (const char *const *args, char **out, char **err)
   g_ptr_array_add (argv, NULL);
   status = ts_run ((const char *const *) argv->pdata, 20, &bytes, err, NULL);
   if (out)
-    *out = g_bytes_get_size (bytes)
-        ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
-        : g_strdup ("");
+    *out = ts_bytes_text (bytes);
   return status;
 }
 

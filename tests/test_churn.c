@@ -372,7 +372,7 @@ test_fast_rst (void)
     double took = 0;
     int rc = ts_run (argv, 120, &out, &err, &took);
 
-    text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+    text = ts_bytes_text (out);
     g_strstrip (text);
     g_test_message ("fast rst round %u: %.1f s: %s", round + 1, took, text);
     g_assert_cmpint (rc, ==, 0);

@@ -168,7 +168,7 @@ gst_play (const char *protocols)
     g_autofree char *err = NULL, *text = NULL;
     int status = ts_run (argv, 30, &out, &err, NULL);
 
-    text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+    text = ts_bytes_text (out);
     /* The same known UDP bug as in play_all: one loud retry. */
     if (strstr (protocols, "udp") && !ts_gst_played (text, err)) {
       g_autofree char *tail = ts_server_log_tail (shared, 40);
@@ -179,13 +179,13 @@ gst_play (const char *protocols)
       g_clear_pointer (&err, g_free);
       g_free (text);
       status = ts_run (argv, 30, &out, &err, NULL);
-      text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+      text = ts_bytes_text (out);
     }
     /* EOS reaches the pipeline once the sink has taken 30 decoded 640x480
      * frames (the caps before it let no other size through). */
     if (!ts_gst_played (text, err))
       g_error ("gst-launch %s (%s) exited %d without 30 frames: %s%s", url,
-          protocols, status, err, text ? text : "");
+          protocols, status, err, text);
   }
 }
 
@@ -633,7 +633,7 @@ test_index_browser (void)
       g_usleep (100 * 1000);
   }
   g_assert_cmpint (ts_run (dom, 60, &out, NULL, NULL), ==, 0);
-  text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  text = ts_bytes_text (out);
   /* Chromium's virtual time runs ahead of real fetches: on a loaded
    * machine (seen once, with the other tests running beside this one) the
    * page was dumped with 2 of 4 pictures loaded. One loud retry. */
@@ -643,7 +643,7 @@ test_index_browser (void)
     g_clear_pointer (&out, g_bytes_unref);
     g_clear_pointer (&text, g_free);
     g_assert_cmpint (ts_run (dom, 60, &out, NULL, NULL), ==, 0);
-    text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+    text = ts_bytes_text (out);
   }
   if (!strstr (text, "<body data-snapshots=\"4\">"))
     g_error ("the page did not show 4 pictures: %.300s",
@@ -1286,13 +1286,11 @@ test_slow_fault_probes (void)
       "--timeout", "8", NULL };
     g_autoptr (GBytes) out = NULL;
     status = ts_run (argv, 20, &out, &err, &took);
-    said = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
-    if (said)
-      g_strstrip (said);
+    said = g_strstrip (ts_bytes_text (out));
   }
   g_test_message ("OPTIONS 6 s into a 3,000 ms fault, probes abandoning "
                   "theirs: answered in %.2f s (%s%s)",
-      took, said ? said : "", err);
+      took, said, err);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpfloat (took, >=, 3);
   g_assert_cmpuint (fault (s, "DELETE", "cam1", NULL, TOKEN), ==, 200);

@@ -362,9 +362,7 @@ ts_http (guint port, const char *method, const char *path,
     return 0;
   }
   if (body)
-    *body = g_bytes_get_size (bytes)
-        ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
-        : g_strdup ("");
+    *body = ts_bytes_text (bytes);
   if (headers)
     *headers =
         soup_message_headers_ref (soup_message_get_response_headers (msg));
@@ -410,6 +408,14 @@ ts_wait_health (guint port, guint want_status, int open_ports, double timeout)
   return last;
 }
 
+char *
+ts_bytes_text (GBytes *bytes)
+{
+  return bytes && g_bytes_get_size (bytes)
+      ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
+      : g_strdup ("");
+}
+
 gboolean
 ts_gst_played (const char *out, const char *err)
 {
@@ -451,12 +457,8 @@ ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
     *elapsed = (g_get_monotonic_time () - t0) / 1e6;
   if (out)
     *out = g_steal_pointer (&o);
-  /* An empty GBytes has no data (NULL), and g_strndup (NULL, 0) is NULL:
-   * a client that wrote nothing on stderr gives "". */
   if (err)
-    *err = e && g_bytes_get_size (e)
-        ? g_strndup (g_bytes_get_data (e, NULL), g_bytes_get_size (e))
-        : g_strdup ("");
+    *err = ts_bytes_text (e);
   if (!g_subprocess_get_if_exited (proc))
     return -1;
   /* timeout(1) exits 137 when it had to kill. */

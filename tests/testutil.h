@@ -81,6 +81,10 @@ const char *ts_clip_cache (void);
 GSubprocess *
 ts_spawn (const char *const *argv, GSubprocessFlags flags, GError **error);
 
+/* BYTES as a string; "" for NULL or none (an empty GBytes has no data,
+ * and g_strndup (NULL, 0) would be NULL). */
+char *ts_bytes_text (GBytes *bytes);
+
 /* Whether a gst-launch-1.0 run whose stdout is OUT and stderr ERR (either
  * may be NULL) played to its end: its pipeline reached EOS (its sinks took
  * their num-buffers) and not because the server closed the connection,
