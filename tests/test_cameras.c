@@ -257,18 +257,18 @@ test_codecs_live (void)
 
 /* The matrix: every video codec (H.264 in its three profiles, H.265,
  * MJPEG) with every audio option, as ffprobe names them. */
-static const struct {
+typedef struct {
   const char *yaml, *probed;
-} matrix_video[] = {
+} MatrixItem;
+
+static const MatrixItem matrix_video[] = {
   { "codec: h264, profile: baseline", "h264|Constrained Baseline" },
   { "codec: h264, profile: main", "h264|Main" },
   { "codec: h264, profile: high", "h264|High" },
   { "codec: h265", "hevc|Main" },
   { "codec: mjpeg", "mjpeg|Baseline" },
 };
-static const struct {
-  const char *yaml, *probed;
-} matrix_audio[] = {
+static const MatrixItem matrix_audio[] = {
   { "none", NULL },
   { "aac", "aac|LC|48000|0/0" },
   { "opus", "opus|unknown|48000|0/0" },
@@ -838,40 +838,29 @@ mcast_frames (TsServer *s, const char *url, guint frames, guint width,
       : 0;
 }
 
-/* Multicast, for real, inside a network namespace of the test's own (see
- * ts_netns_usable: no packet can leave the machine): ffprobe sees each
- * multicast camera's codec and size, ffmpeg decodes its frames, GStreamer
- * plays both cameras at once (each on its own group, same ports); a camera
- * without multicast answers a multicast SETUP with 461, a multicast-only
- * one answers unicast UDP and TCP with 461. */
-static void
-test_multicast (void)
+/* A server of mcast_yaml's cameras with EXTRA (a flag, or NULL) in a
+ * network namespace of its own; *PATH gets the file, for g_unlink. */
+static TsServer *
+mcast_start (const char *extra, char **path)
 {
-  g_autofree char *path = NULL;
   g_autofree char *flag = NULL;
-  TsServer *s = NULL;
+
+  *path = write_config (mcast_yaml);
+  flag = g_strconcat ("--config=", *path, NULL);
+  {
+    const char *args[] = { flag, extra, NULL };
+    return ts_server_start_in (ts_netns_wrapper (), args);
+  }
+}
+
+/* Both multicast cameras of S, each its group's first reader in turn:
+ * ffprobe sees its codecs and size, ffmpeg decodes 30 frames. WHEN says
+ * under what, in a failure's message. */
+static void
+mcast_plays (TsServer *s, const char *when)
+{
   const char *want[] = { "h264|640|480", "hevc|320|240\naac" };
   const guint size[][2] = { { 640, 480 }, { 320, 240 } };
-
-  if (!ts_have_program ("ffmpeg") || !ts_have_program ("ffprobe")
-      || !ts_have_program ("gst-launch-1.0") || !ts_netns_usable ()) {
-    g_test_skip ("needs ffmpeg, ffprobe, gst-launch-1.0 and a network "
-                 "namespace of its own");
-    return;
-  }
-  path = write_config (mcast_yaml);
-  flag = g_strconcat ("--config=", path, NULL);
-  {
-    const char *args[] = { flag, NULL };
-    s = ts_server_start_in (ts_netns_wrapper (), args);
-  }
-  g_assert_nonnull (s);
-  g_assert_cmpuint (s->n_ports, ==, 3);
-  /* The default range: one group each, in the file's order. */
-  g_assert_true (ts_server_wait_log (s,
-      "camera mc: multicast group 239.255.42.0 ports 5000-5001", 1, 5));
-  g_assert_true (ts_server_wait_log (s,
-      "camera mc2: multicast group 239.255.42.1 ports 5000-5003", 1, 5));
 
   for (guint i = 0; i < 2; i++) {
     g_autofree char *url = ts_rtsp_url (s, i);
@@ -882,11 +871,41 @@ test_multicast (void)
     run_in (s, argv, &got, &err);
     g_strstrip (got);
     if (g_strcmp0 (got, want[i]) != 0)
-      g_error ("camera %u over multicast: ffprobe says\n%s\nwanted\n%s\n(%s)",
-          i, got, want[i], err);
+      g_error ("camera %u over multicast%s: ffprobe says\n%s\nwanted\n%s\n"
+               "(%s)",
+          i, when, got, want[i], err);
     g_assert_cmpuint (mcast_frames (s, url, 30, size[i][0], size[i][1]), ==,
         30);
   }
+}
+
+/* Multicast, for real, inside a network namespace of the test's own (see
+ * ts_netns_usable: no packet can leave the machine): ffprobe sees each
+ * multicast camera's codec and size, ffmpeg decodes its frames, GStreamer
+ * plays both cameras at once (each on its own group, same ports); a camera
+ * without multicast answers a multicast SETUP with 461, a multicast-only
+ * one answers unicast UDP and TCP with 461. */
+static void
+test_multicast (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = NULL;
+
+  if (!ts_have_program ("ffmpeg") || !ts_have_program ("ffprobe")
+      || !ts_have_program ("gst-launch-1.0") || !ts_netns_usable ()) {
+    g_test_skip ("needs ffmpeg, ffprobe, gst-launch-1.0 and a network "
+                 "namespace of its own");
+    return;
+  }
+  s = mcast_start (NULL, &path);
+  g_assert_nonnull (s);
+  g_assert_cmpuint (s->n_ports, ==, 3);
+  /* The default range: one group each, in the file's order. */
+  g_assert_true (ts_server_wait_log (s,
+      "camera mc: multicast group 239.255.42.0 ports 5000-5001", 1, 5));
+  g_assert_true (ts_server_wait_log (s,
+      "camera mc2: multicast group 239.255.42.1 ports 5000-5003", 1, 5));
+  mcast_plays (s, "");
   {
     g_autofree char *u0 = ts_rtsp_url (s, 0);
     g_autofree char *u1 = ts_rtsp_url (s, 1);
@@ -952,10 +971,7 @@ static void
 test_multicast_slow (void)
 {
   g_autofree char *path = NULL;
-  g_autofree char *flag = NULL;
   TsServer *s = NULL;
-  const char *want[] = { "h264|640|480", "hevc|320|240\naac" };
-  const guint size[][2] = { { 640, 480 }, { 320, 240 } };
 
   if (!ts_have_program ("ffmpeg") || !ts_have_program ("ffprobe")
       || !ts_have_program ("curl") || !ts_netns_usable ()) {
@@ -963,12 +979,7 @@ test_multicast_slow (void)
                  "its own");
     return;
   }
-  path = write_config (mcast_yaml);
-  flag = g_strconcat ("--config=", path, NULL);
-  {
-    const char *args[] = { flag, "--control-token=slow-token", NULL };
-    s = ts_server_start_in (ts_netns_wrapper (), args);
-  }
+  s = mcast_start ("--control-token=slow-token", &path);
   g_assert_nonnull (s);
   for (guint i = 0; i < 2; i++) {
     g_autofree char *control =
@@ -982,21 +993,7 @@ test_multicast_slow (void)
     g_assert_cmpstr (code, ==, "200");
   }
   g_assert_true (ts_server_wait_log (s, "every answer 150 ms late", 2, 5));
-  for (guint i = 0; i < 2; i++) {
-    g_autofree char *url = ts_rtsp_url (s, i);
-    g_autofree char *got = NULL, *err = NULL;
-    const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport",
-      "udp_multicast", "-show_entries", "stream=codec_name,width,height", "-of",
-      "compact=p=0:nk=1", url, NULL };
-    run_in (s, argv, &got, &err);
-    g_strstrip (got);
-    if (g_strcmp0 (got, want[i]) != 0)
-      g_error ("camera %u over multicast, PLAY answered late: ffprobe says\n"
-               "%s\nwanted\n%s\n(%s)",
-          i, got, want[i], err);
-    g_assert_cmpuint (mcast_frames (s, url, 30, size[i][0], size[i][1]), ==,
-        30);
-  }
+  mcast_plays (s, ", PLAY answered late");
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
   g_unlink (path);
