@@ -161,22 +161,35 @@ reader_new (void)
 /* ------------------------------------------------------------------------ */
 /* Where readers start */
 
-/* Under F's lock: the start of a reader joining at NOW, for each stream:
- * the keyframe of the GOP playing now, due at once (the shift DELTA is how
- * far into that GOP the camera is, whole frames), and on the audio track
- * the first packet from that keyframe's time on. */
+/* Under F's lock: a reader's start at the video's keyframe KEY, due at
+ * once: its shift DELTA is the camera's frame playing at NOW less KEY
+ * (whole frames), and on the audio track it starts on the first packet
+ * from KEY's time on. With AFTER (a position), KEY is the first keyframe
+ * at or after it, if that is later than the one of the GOP playing. */
 static void
-join_point (RtsFeed *f, GstClockTime now, guint64 first[2], gint64 *delta)
+start_at (RtsFeed *f, GstClockTime now, const guint64 *after, guint64 first[2],
+    gint64 *delta)
 {
   const RtsRtpTrack *v = f->streams[0].track;
   guint64 cur = rts_rtp_track_at_or_before (v, now - f->t0);
   guint64 key = rts_rtp_track_key_at_or_before (v, cur);
-  GstClockTime key_at = rts_rtp_track_due (v, key);
+  GstClockTime key_at;
 
+  if (after)
+    key = MAX (key, rts_rtp_track_key_at_or_after (v, *after));
+  key_at = rts_rtp_track_due (v, key);
   *delta = (gint64) rts_rtp_track_due (v, cur) - (gint64) key_at;
   first[0] = key;
   if (f->n_streams > 1)
     first[1] = rts_rtp_track_at_or_after (f->streams[1].track, key_at);
+}
+
+/* Under F's lock: the start of a reader joining at NOW: the keyframe of
+ * the GOP playing now. */
+static void
+join_point (RtsFeed *f, GstClockTime now, guint64 first[2], gint64 *delta)
+{
+  start_at (f, now, NULL, first, delta);
 }
 
 static void
@@ -245,32 +258,21 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
   guint n = 0;
 
   g_mutex_lock (&f->lock);
-  join_point (f, now, first, &delta);
   /* A second PLAY of a session (after a PAUSE, or while playing): its
    * readers go on from the first keyframe they have not been sent, due
    * now, never back to the start of the GOP playing: their sequence
    * numbers would go backwards on the same SSRC, packets they had sent
    * again (seen: -85 after PAUSE and PLAY). */
-  for (guint i = 0; i < trs->len; i++) {
-    GstRTSPStreamTransport *tr = g_ptr_array_index (trs, i);
-    Reader *rd = tr ? g_object_get_qdata (G_OBJECT (tr), reader_quark) : NULL;
-    const RtsRtpTrack *v = f->streams[0].track;
-    guint64 g;
-
-    if (!rd || !rd->placed
-        || gst_rtsp_stream_transport_get_stream (tr) != f->streams[0].stream)
-      continue;
-    g = rts_rtp_track_key_at_or_after (v, rd->next);
-    if (g <= first[0])
-      break;
-    first[0] = g;
-    delta = (gint64) rts_rtp_track_due (v,
-                rts_rtp_track_at_or_before (v, now - f->t0))
-        - (gint64) rts_rtp_track_due (v, g);
-    if (f->n_streams > 1)
-      first[1] = rts_rtp_track_at_or_after (f->streams[1].track,
-          rts_rtp_track_due (v, g));
-    break;
+  {
+    const guint64 *sent = NULL;
+    for (guint i = 0; i < trs->len && !sent; i++) {
+      GstRTSPStreamTransport *tr = g_ptr_array_index (trs, i);
+      Reader *rd = tr ? g_object_get_qdata (G_OBJECT (tr), reader_quark) : NULL;
+      if (rd && rd->placed
+          && gst_rtsp_stream_transport_get_stream (tr) == f->streams[0].stream)
+        sent = &rd->next;
+    }
+    start_at (f, now, sent, first, &delta);
   }
   /* Where the stream starts: its keyframe. */
   start = rts_rtp_track_pts (f->streams[0].track, first[0]);
