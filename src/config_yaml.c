@@ -73,6 +73,14 @@ has_nul (const yaml_node_t *node)
   return memchr (node->data.scalar.value, 0, node->data.scalar.length) != NULL;
 }
 
+/* Whether K, a map's key, is a name a setting could have: a scalar,
+ * with no NUL in it. */
+static gboolean
+plain_key (const yaml_node_t *k)
+{
+  return k && k->type == YAML_SCALAR_NODE && !has_nul (k);
+}
+
 static char *
 scalar (const yaml_node_t *node)
 {
@@ -238,7 +246,7 @@ walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
        p < map->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node (w->doc, p->key);
     yaml_node_t *v = yaml_document_get_node (w->doc, p->value);
-    if (!k || k->type != YAML_SCALAR_NODE || has_nul (k))
+    if (!plain_key (k))
       return fail (w, k ? k : map, "a key must be a plain name");
     g_autofree char *name = scalar (k);
     g_autofree char *key =
@@ -332,12 +340,8 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
          ok && p < root->data.mapping.pairs.top; p++) {
       yaml_node_t *k = yaml_document_get_node (&doc, p->key);
       yaml_node_t *v = yaml_document_get_node (&doc, p->value);
-      if (!k || k->type != YAML_SCALAR_NODE) {
+      if (!plain_key (k)) {
         ok = fail (&w, k ? k : root, "a key must be a plain name");
-        break;
-      }
-      if (has_nul (k)) {
-        ok = fail (&w, k, "a key must be a plain name");
         break;
       }
       g_autofree char *key = scalar (k);
