@@ -1282,7 +1282,7 @@ test_slow_fault_probes (void)
   g_assert_true (wait_status (s, p1, 503, 5));
   g_usleep (6 * G_USEC_PER_SEC);
   {
-    const char *argv[] = { g_getenv ("RTS_HEALTH_CHECK"), "--rtsp-ports", port,
+    const char *argv[] = { ts_health_check_path (), "--rtsp-ports", port,
       "--timeout", "8", NULL };
     g_autoptr (GBytes) out = NULL;
     status = ts_run (argv, 20, &out, &err, &took);
