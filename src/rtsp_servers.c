@@ -167,7 +167,7 @@ struct RtsRtspServer {
   gulong probe_id;
   GstPad *probe_pad;
   gpointer first_data_us; /* atomic: monotonic us of the first RTP */
-  guint readers;
+  gint readers; /* atomic: its clients' threads count, the loop reads */
   guint cleanup_id;
   guint nudge_id;          /* see nudge_send_thread */
   gint nudge_last_packets; /* house_packets at the last look */
@@ -176,12 +176,12 @@ struct RtsRtspServer {
   GstRTSPStreamTransport *house;       /* on the video stream */
   GstRTSPStreamTransport *house_audio; /* on the audio stream, if any */
   gint house_packets;                  /* atomic */
-  gulong stall_id;     /* drop probe while a stall fault holds */
-  gint64 house_frames; /* atomic: RTP packets with the marker bit */
-  gint64 house_bytes;  /* atomic */
-  guint64 sessions_total;
-  gboolean refuse_udp;    /* fault: 461 to UDP SETUP */
-  guint reject_status;    /* fault: every request gets it; 0 = off */
+  gulong stall_id;        /* drop probe while a stall fault holds */
+  gint64 house_frames;    /* atomic: RTP packets with the marker bit */
+  gint64 house_bytes;     /* atomic */
+  guint64 sessions_total; /* atomic, as the other counters below */
+  gint refuse_udp;        /* atomic: fault: 461 to UDP SETUP */
+  gint reject_status;     /* atomic: fault: every request gets it; 0 = off */
   gint answer_delay_ms;   /* atomic: fault: each answer held so long */
   GMutex delay_lock;      /* with delay_cond: wakes held answers when the */
   GCond delay_cond;       /* slow fault is cleared or the server stops */
@@ -232,8 +232,13 @@ G_DEFINE_TYPE (RtsAuth, rts_auth, GST_TYPE_RTSP_AUTH)
 /* Set on a client refused for a header flood: see within_request_caps. */
 #define TRIM_KEY "rts-trim"
 
-/* Readers of every camera of the process (main loop only). */
-static guint readers_all;
+/* Readers of every camera of the process. Atomic: each camera's clients
+ * run on that camera's own thread (gst-rtsp-server's client thread pool,
+ * one per server), so four cameras count on four threads. The limit is
+ * checked at SETUP and counted at the session's creation on the same
+ * thread; cameras admitting at the same instant may each pass it, so the
+ * total can exceed max-readers by at most one per other camera. */
+static gint readers_all;
 
 static char probe_key[33];
 
@@ -336,7 +341,9 @@ static gboolean
 filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
 {
   guint allowed = srv->cam->transports
-      & ~(srv->refuse_udp ? RTS_TRANSPORT_UDP | RTS_TRANSPORT_MULTICAST : 0);
+      & ~(g_atomic_int_get (&srv->refuse_udp)
+              ? RTS_TRANSPORT_UDP | RTS_TRANSPORT_MULTICAST
+              : 0);
   char *header = NULL;
   g_autoptr (GPtrArray) offers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) kept = g_ptr_array_new ();
@@ -387,13 +394,14 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
   if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP
       || g_object_get_data (G_OBJECT (ctx->client), READER_KEY))
     return TRUE;
-  if (srv->readers >= srv->limits.max_readers)
+  if ((guint) g_atomic_int_get (&srv->readers) >= srv->limits.max_readers)
     which = "max-readers-per-camera";
-  else if (readers_all >= srv->limits.max_readers_total)
+  else if ((guint) g_atomic_int_get (&readers_all)
+      >= srv->limits.max_readers_total)
     which = "max-readers";
   else
     return TRUE;
-  srv->refused++;
+  __atomic_fetch_add (&srv->refused, 1, __ATOMIC_RELAXED);
   rts_warn ("camera %s port %u: SETUP from %s refused: %s (%u) reached, 453",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
@@ -436,7 +444,7 @@ within_request_caps (RtsRtspServer *srv, GstRTSPContext *ctx)
 
   if (n <= srv->limits.max_request_headers)
     return TRUE;
-  srv->refused++;
+  __atomic_fetch_add (&srv->refused, 1, __ATOMIC_RELAXED);
   rts_warn ("camera %s port %u: request from %s refused: %u header lines "
             "(max-request-headers %u), 413",
       srv->cam->name, srv->port,
@@ -468,7 +476,7 @@ static gboolean
 rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
 {
   RtsRtspServer *srv = ((RtsAuth *) auth)->srv;
-  guint status = srv->reject_status;
+  guint status = (guint) g_atomic_int_get (&srv->reject_status);
   gboolean url = g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) == 0;
 
   /* A multicast reader gets the camera's group, port and TTL: one that
@@ -557,12 +565,11 @@ on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
   if (!g_object_get_data (G_OBJECT (client), READER_KEY))
     return;
   g_object_set_data (G_OBJECT (client), READER_KEY, NULL);
-  srv->readers--;
-  readers_all--;
-  rts_info ("reader disconnected: camera %s port %u from %s, %u reader(s) now",
+  gint now = g_atomic_int_add (&srv->readers, -1) - 1;
+  g_atomic_int_add (&readers_all, -1);
+  rts_info ("reader disconnected: camera %s port %u from %s, %d reader(s) now",
       srv->cam->name, srv->port,
-      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
-      srv->readers);
+      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"), now);
 }
 
 static void
@@ -577,14 +584,14 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
   /* A reader is no longer idle. */
   g_object_set_data (G_OBJECT (client), IDLE_KEY, NULL);
   gst_rtsp_session_set_timeout (session, srv->limits.session_timeout);
-  srv->readers++;
-  readers_all++;
-  srv->sessions_total++;
+  gint now = g_atomic_int_add (&srv->readers, 1) + 1;
+  g_atomic_int_add (&readers_all, 1);
+  __atomic_fetch_add (&srv->sessions_total, 1, __ATOMIC_RELAXED);
   rts_info ("reader connected: camera %s port %u from %s session %s, "
             "%u reader(s) now",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
-      gst_rtsp_session_get_sessionid (session), srv->readers);
+      gst_rtsp_session_get_sessionid (session), now);
 }
 
 typedef struct {
@@ -612,7 +619,7 @@ on_idle_timeout (gpointer data)
   GstRTSPClient *client = t->client;
 
   t->id = 0;
-  srv->idle_closed++;
+  __atomic_fetch_add (&srv->idle_closed, 1, __ATOMIC_RELAXED);
   rts_info ("camera %s port %u: closing connection from %s: no session "
             "after %u s",
       srv->cam->name, srv->port,
@@ -1599,15 +1606,15 @@ rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
     c->reader_waits = 0;
     c->frames_dropped = 0;
   }
-  c->sessions = srv->sessions_total;
-  c->refused = srv->refused;
-  c->idle_closed = srv->idle_closed;
+  c->sessions = __atomic_load_n (&srv->sessions_total, __ATOMIC_RELAXED);
+  c->refused = __atomic_load_n (&srv->refused, __ATOMIC_RELAXED);
+  c->idle_closed = __atomic_load_n (&srv->idle_closed, __ATOMIC_RELAXED);
 }
 
 void
 rts_rtsp_server_set_reject (RtsRtspServer *srv, guint status)
 {
-  srv->reject_status = status;
+  g_atomic_int_set (&srv->reject_status, (gint) status);
 }
 
 void
@@ -1625,7 +1632,7 @@ rts_rtsp_server_set_answer_delay (RtsRtspServer *srv, guint ms)
 void
 rts_rtsp_server_set_refuse_udp (RtsRtspServer *srv, gboolean refuse)
 {
-  srv->refuse_udp = refuse;
+  g_atomic_int_set (&srv->refuse_udp, refuse);
 }
 
 typedef struct {
@@ -1826,7 +1833,7 @@ rts_rtsp_server_set_listen_state (RtsRtspServer *srv, RtsListenState state,
 guint
 rts_rtsp_server_readers (const RtsRtspServer *srv)
 {
-  return srv->readers;
+  return (guint) g_atomic_int_get (&srv->readers);
 }
 
 guint
