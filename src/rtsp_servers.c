@@ -426,6 +426,42 @@ hang_up (GstRTSPClient *client)
         NULL);
 }
 
+static GstRTSPFilterResult
+note_playing (GstRTSPSession *session, GstRTSPSessionMedia *sessmedia,
+    gpointer playing)
+{
+  if (gst_rtsp_session_media_get_rtsp_state (sessmedia)
+      == GST_RTSP_STATE_PLAYING)
+    *(gboolean *) playing = TRUE;
+  return GST_RTSP_FILTER_KEEP;
+}
+
+/* A SETUP on a session that is playing gets 455 Method Not Valid in This
+ * State, as many cameras answer; after a PAUSE it is taken. RFC 2326 lets
+ * a server refuse a transport change mid-play, and gst-rtsp-server 1.22
+ * accepts it wrongly: it answers 200 and replaces the transport under a
+ * stream that goes on sending where it did, while a loop camera's sender
+ * thread may be reading the transport it frees. */
+static gboolean
+setup_allowed (RtsRtspServer *srv, GstRTSPContext *ctx)
+{
+  gboolean playing = FALSE;
+
+  if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP
+      || !ctx->session)
+    return TRUE;
+  gst_rtsp_session_filter (ctx->session, note_playing, &playing);
+  if (!playing)
+    return TRUE;
+  rts_warn ("camera %s port %u: SETUP from %s refused: session %s is "
+            "playing (a transport can change after PAUSE), 455",
+      srv->cam->name, srv->port,
+      (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
+      gst_rtsp_session_get_sessionid (ctx->session));
+  refuse (ctx, GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE);
+  return FALSE;
+}
+
 /* A request with more header lines than --max-request-headers gets 413 and
  * its connection is closed. GstRTSPConnection has no cap of its own on the
  * number of lines (each is cut at 4 KiB), so by now the request is parsed;
@@ -500,7 +536,9 @@ rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
              ->check (auth, ctx, check)) {
     if (url && srv->limits.ignore_play_range)
       drop_play_range (ctx);
-    return !url || (filter_transports (srv, ctx) && within_limits (srv, ctx));
+    return !url
+        || (setup_allowed (srv, ctx) && filter_transports (srv, ctx)
+            && within_limits (srv, ctx));
   }
   {
     g_autofree char *user = auth_user (ctx);

@@ -31,6 +31,7 @@ typedef struct {
   gboolean frame_key;    /* the frame being received has an IDR */
   gboolean gap_pending;  /* it is the first after a jump */
   gboolean await_replay; /* the next packet is the first after a re-PLAY */
+  guint channel;         /* TCP: its RTP's interleaved channel, RTCP's next */
 } Track;
 
 struct RtsReader {
@@ -46,7 +47,7 @@ struct RtsReader {
   GByteArray *in; /* bytes read from ctl and not yet parsed */
   GMutex lock;    /* protects the tracks' counters, error */
   Track tracks[2];
-  guint n_tracks; /* interleaved channels 2i (RTP) and 2i+1 (RTCP) */
+  guint n_tracks; /* asked for on interleaved channels 2i and 2i+1 */
   GThread *thread;
   gint stop; /* atomic */
   char *error;
@@ -264,12 +265,12 @@ parse_one (RtsReader *r, gboolean *got_response, char **head, char **body)
     size = (gsize) ((d[2] << 8) | d[3]);
     if (len < 4 + size)
       return FALSE;
-    /* A channel no stream was set up on (none here) is dropped. */
-    if (d[1] / 2u < r->n_tracks) {
-      Track *t = &r->tracks[d[1] / 2];
-      if (d[1] % 2 == 0)
+    /* A channel no stream was set up on is dropped. */
+    for (guint i = 0; i < r->n_tracks; i++) {
+      Track *t = &r->tracks[i];
+      if (d[1] == t->channel)
         count_rtp (r, t, d + 4, size);
-      else
+      else if (d[1] == t->channel + 1)
         count_rtcp (r, t, d + 4, size);
     }
     g_byte_array_remove_range (r->in, 0, 4 + size);
@@ -535,6 +536,7 @@ setup (RtsReader *r, guint i, double timeout, GError **error)
     transport_hdr =
         g_strdup_printf ("Transport: RTP/AVP/TCP;unicast;interleaved=%u-%u\r\n",
             2 * i, 2 * i + 1);
+    r->tracks[i].channel = 2 * i;
   }
   status = request (r, "SETUP", r->tracks[i].setup_url, transport_hdr, timeout,
       &head, NULL, error);
@@ -742,6 +744,76 @@ rts_reader_replay (RtsReader *r, double timeout)
   parse_rtpinfo (r, head);
   g_mutex_unlock (&r->lock);
   return TRUE;
+}
+
+int
+rts_reader_setup_again (RtsReader *r, gboolean pause_first, double timeout,
+    GError **error)
+{
+  g_autofree char *transport_hdr = NULL;
+  g_autofree char *head = NULL;
+  GSocket *old[2] = { r->rtp, r->rtcp };
+  int status;
+
+  g_assert (!r->thread);
+  if (pause_first) {
+    status = request (r, "PAUSE", r->url, NULL, timeout, NULL, NULL, error);
+    if (status != 200) {
+      if (status > 0)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "PAUSE: %d", status);
+      return -1;
+    }
+  }
+  if (r->transport == RTS_READER_UDP) {
+    guint rtp_port = 0;
+    if (!bind_udp_pair (r, &rtp_port, error))
+      return -1;
+    transport_hdr =
+        g_strdup_printf ("Transport: RTP/AVP;unicast;client_port=%u-%u\r\n",
+            rtp_port, rtp_port + 1);
+  } else {
+    transport_hdr =
+        g_strdup ("Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+  }
+  status = request (r, "SETUP", r->tracks[0].setup_url, transport_hdr, timeout,
+      &head, NULL, error);
+  if (status == 200 && r->transport == RTS_READER_TCP) {
+    /* The server may put the stream on other channels than asked (those
+     * are taken, by the stream itself: gst-rtsp-server does). */
+    g_autofree char *tr = header (head, "Transport");
+    const char *il = tr ? strstr (tr, "interleaved=") : NULL;
+    if (il)
+      r->tracks[0].channel = (guint) atoi (il + strlen ("interleaved="));
+  }
+  g_clear_pointer (&head, g_free);
+  if (r->transport == RTS_READER_UDP) {
+    /* Answered 200, the new pair is where the stream goes; otherwise the
+     * old one still is. */
+    GSocket *drop[2] = { old[0], old[1] };
+    if (status != 200) {
+      drop[0] = r->rtp;
+      drop[1] = r->rtcp;
+      r->rtp = old[0];
+      r->rtcp = old[1];
+    }
+    g_clear_object (&drop[0]);
+    g_clear_object (&drop[1]);
+  }
+  if (status != 200 || !pause_first)
+    return status;
+  if (request (r, "PLAY", r->url, NULL, timeout, &head, NULL, error) != 200) {
+    if (error && !*error)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "PLAY after SETUP");
+    return -1;
+  }
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->n_tracks; i++) {
+    r->tracks[i].stats.have_rtpinfo = FALSE;
+    r->tracks[i].await_replay = TRUE;
+  }
+  parse_rtpinfo (r, head);
+  g_mutex_unlock (&r->lock);
+  return status;
 }
 
 void

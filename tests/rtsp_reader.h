@@ -105,6 +105,15 @@ gboolean rts_reader_wait_reports (RtsReader *r, double timeout);
  * within TIMEOUT seconds. */
 gboolean rts_reader_replay (RtsReader *r, double timeout);
 
+/* A SETUP of the video again on the same session, asking for a new
+ * transport as a client changing it would: over UDP a new port pair
+ * (where the reader then listens if it is answered 200), over TCP the
+ * same channels. With PAUSE_FIRST, PAUSE before it and, once it is
+ * answered 200, PLAY after it (what RFC 2326 allows any server). Returns
+ * the SETUP's status, -1 with ERROR set. Only while no thread runs. */
+int rts_reader_setup_again (RtsReader *r, gboolean pause_first, double timeout,
+    GError **error);
+
 /* Receives on a thread of its own (with a GET_PARAMETER keep-alive every
  * 20 s, as real cameras expect) until rts_reader_close. */
 void rts_reader_start_thread (RtsReader *r);

@@ -175,6 +175,61 @@ test_replay (void)
   ts_server_free (s);
 }
 
+/* A SETUP on a session that is playing (a client asking for another
+ * transport mid-play) is answered 455 and changes nothing: the stream goes
+ * on where it went, no packet missed. gst-rtsp-server 1.22 answered it 200
+ * and swapped the transport under the sender, which went on sending to
+ * the old port. After a PAUSE the same SETUP is taken, and the next PLAY
+ * sends to the new transport (a new UDP port pair), going on from the
+ * packet its RTP-Info names. Over TCP and UDP. */
+static void
+test_setup_while_playing (void)
+{
+  const char *args[] = { "--rtsp-ports=0", NULL };
+  TsServer *s = ts_server_start (args);
+
+  g_assert_nonnull (s);
+  for (guint i = 0; i < 2; i++) {
+    g_autoptr (GError) err = NULL;
+    RtsReaderTransport t = i ? RTS_READER_UDP : RTS_READER_TCP;
+    RtsReader *r = rts_reader_play (s->rtsp_ports[0], "/stream", t, 10, &err);
+    guint refused = ts_server_log_count (s, "is playing");
+    RtsReaderStats st;
+    int status;
+
+    g_assert_no_error (err);
+    g_assert_true (rts_reader_receive (r, 100, 10));
+    status = rts_reader_setup_again (r, FALSE, 10, &err);
+    g_assert_no_error (err);
+    g_assert_cmpint (status, ==, 455);
+    g_assert_true (ts_server_wait_log (s, "is playing", refused + 1, 5));
+    g_assert_true (rts_reader_receive (r, 300, 10));
+    rts_reader_stats (r, &st);
+    g_test_message ("%s: SETUP while playing: %d; %" G_GUINT64_FORMAT
+                    " packets after it, %" G_GUINT64_FORMAT " jumps",
+        i ? "udp" : "tcp", status, st.packets, st.gaps);
+    g_assert_cmpuint (st.gaps, ==, 0);
+
+    status = rts_reader_setup_again (r, TRUE, 10, &err);
+    g_assert_no_error (err);
+    g_assert_cmpint (status, ==, 200);
+    g_assert_true (rts_reader_receive (r, 500, 10));
+    rts_reader_stats (r, &st);
+    g_test_message ("%s: PAUSE, SETUP, PLAY: RTP-Info seq %u, first packet "
+                    "%u; %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
+                    " back",
+        i ? "udp" : "tcp", st.rtpinfo_seq, st.replay_seq, st.packets,
+        st.backwards);
+    g_assert_true (st.have_replay_seq);
+    g_assert_cmpuint (st.replay_seq, ==, st.rtpinfo_seq);
+    g_assert_cmpuint (st.backwards, ==, 0);
+    g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
+    rts_reader_close (r, RTS_VANISH_TEARDOWN);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* Every reader's sender reports carry its stream's SSRC and a timestamp
  * that matches its packets (whatever point of the clip each reader is
  * at), from the first packets on, over TCP and UDP. */
@@ -403,6 +458,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sender/join", test_join);
   g_test_add_func ("/sender/join-slow", test_join_slow);
   g_test_add_func ("/sender/replay", test_replay);
+  g_test_add_func ("/sender/setup-while-playing", test_setup_while_playing);
   g_test_add_func ("/sender/reports", test_reports);
   g_test_add_func ("/sender/av-timeline", test_av_timeline);
   g_test_add_func ("/sender/slow-reader", test_slow_reader);
