@@ -21,6 +21,90 @@
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
+/* How a camera's clients reach it. Their handlers run on the camera's
+ * gst-rtsp-server client thread, and a client can outlive the camera:
+ * shutdown waits for readers, not for every connection, and a request
+ * read before the sockets were shut is still handled. Each handler enters
+ * the gate; the camera, going, closes it, waiting for those inside (their
+ * held answers are released first), and later ones find it gone. */
+typedef struct {
+  gint ref;
+  GMutex lock;
+  GCond left;
+  guint inside;
+  RtsRtspServer *srv; /* NULL once the camera is going */
+} Gate;
+
+static Gate *
+gate_new (RtsRtspServer *srv)
+{
+  Gate *g = g_new0 (Gate, 1);
+
+  g->ref = 1;
+  g_mutex_init (&g->lock);
+  g_cond_init (&g->left);
+  g->srv = srv;
+  return g;
+}
+
+static Gate *
+gate_ref (Gate *g)
+{
+  g_atomic_int_inc (&g->ref);
+  return g;
+}
+
+static void
+gate_unref (gpointer data)
+{
+  Gate *g = data;
+
+  if (!g_atomic_int_dec_and_test (&g->ref))
+    return;
+  g_mutex_clear (&g->lock);
+  g_cond_clear (&g->left);
+  g_free (g);
+}
+
+static void
+gate_unref_closure (gpointer data, GClosure *closure)
+{
+  gate_unref (data);
+}
+
+/* The camera, until gate_leave(); NULL once it is going. */
+static RtsRtspServer *
+gate_enter (Gate *g)
+{
+  RtsRtspServer *srv;
+
+  g_mutex_lock (&g->lock);
+  srv = g->srv;
+  if (srv)
+    g->inside++;
+  g_mutex_unlock (&g->lock);
+  return srv;
+}
+
+static void
+gate_leave (Gate *g)
+{
+  g_mutex_lock (&g->lock);
+  if (--g->inside == 0)
+    g_cond_broadcast (&g->left);
+  g_mutex_unlock (&g->lock);
+}
+
+static void
+gate_close (Gate *g)
+{
+  g_mutex_lock (&g->lock);
+  g->srv = NULL;
+  while (g->inside)
+    g_cond_wait (&g->left, &g->lock);
+  g_mutex_unlock (&g->lock);
+}
+
 /* One media per camera, whatever URL a reader used: the stock key includes
  * the host, so "localhost" and "127.0.0.1" readers would each start an
  * encoder of their own. */
@@ -69,20 +153,19 @@ typedef struct {
 static GType rts_client_get_type (void);
 G_DEFINE_TYPE (RtsClient, rts_client, GST_TYPE_RTSP_CLIENT)
 
-#define CAMERA_KEY "rts-camera"
+#define GATE_KEY "rts-gate"
 
 static void
-rts_client_tunnel_http_response (GstRTSPClient *client, GstRTSPMessage *request,
+tunnel_http_response (const RtsCamera *cam, GstRTSPMessage *request,
     GstRTSPMessage *response)
 {
-  const RtsCamera *cam = g_object_get_data (G_OBJECT (client), CAMERA_KEY);
   GstRTSPStatusCode code;
   char *host = NULL;
   char *text;
 
   if (gst_rtsp_message_parse_response (response, &code, NULL, NULL)
           != GST_RTSP_OK
-      || code == GST_RTSP_STS_OK || !cam)
+      || code == GST_RTSP_STS_OK)
     return;
   /* The address the client used, as it used it. */
   gst_rtsp_message_get_header (request, GST_RTSP_HDR_HOST, &host, 0);
@@ -95,6 +178,19 @@ rts_client_tunnel_http_response (GstRTSPClient *client, GstRTSPMessage *request,
   gst_rtsp_message_add_header (response, GST_RTSP_HDR_CONTENT_TYPE,
       "text/plain; charset=utf-8");
   gst_rtsp_message_take_body (response, (guint8 *) text, strlen (text));
+}
+
+static void
+rts_client_tunnel_http_response (GstRTSPClient *client, GstRTSPMessage *request,
+    GstRTSPMessage *response)
+{
+  Gate *gate = g_object_get_data (G_OBJECT (client), GATE_KEY);
+  RtsRtspServer *srv = gate ? gate_enter (gate) : NULL;
+
+  if (!srv)
+    return;
+  tunnel_http_response (rts_rtsp_server_camera (srv), request, response);
+  gate_leave (gate);
 }
 
 static void
@@ -155,6 +251,7 @@ rts_server_init (RtsServer *server)
 }
 
 struct RtsRtspServer {
+  Gate *gate; /* how its clients reach it */
   const RtsCamera *cam;
   char *bind;
   guint port;
@@ -216,7 +313,7 @@ struct RtsRtspServer {
  *   a wrong password is logged with the user name, never the password. */
 typedef struct {
   GstRTSPAuth parent;
-  RtsRtspServer *srv;
+  Gate *gate;
 } RtsAuth;
 
 typedef struct {
@@ -509,9 +606,9 @@ drop_play_range (GstRTSPContext *ctx)
 }
 
 static gboolean
-rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
+auth_check (RtsRtspServer *srv, GstRTSPAuth *auth, GstRTSPContext *ctx,
+    const char *check)
 {
-  RtsRtspServer *srv = ((RtsAuth *) auth)->srv;
   guint status = (guint) g_atomic_int_get (&srv->reject_status);
   gboolean url = g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) == 0;
 
@@ -552,10 +649,36 @@ rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
   return FALSE;
 }
 
+static gboolean
+rts_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
+{
+  Gate *gate = ((RtsAuth *) auth)->gate;
+  RtsRtspServer *srv = gate_enter (gate);
+  gboolean ok;
+
+  if (!srv) {
+    /* The camera is going: its port closed already. */
+    if (g_strcmp0 (check, GST_RTSP_AUTH_CHECK_URL) == 0)
+      refuse (ctx, GST_RTSP_STS_SERVICE_UNAVAILABLE);
+    return FALSE;
+  }
+  ok = auth_check (srv, auth, ctx, check);
+  gate_leave (gate);
+  return ok;
+}
+
+static void
+rts_auth_finalize (GObject *object)
+{
+  g_clear_pointer (&((RtsAuth *) object)->gate, gate_unref);
+  G_OBJECT_CLASS (rts_auth_parent_class)->finalize (object);
+}
+
 static void
 rts_auth_class_init (RtsAuthClass *klass)
 {
   GST_RTSP_AUTH_CLASS (klass)->check = rts_auth_check;
+  G_OBJECT_CLASS (klass)->finalize = rts_auth_finalize;
 }
 
 static void
@@ -570,7 +693,7 @@ make_auth (RtsRtspServer *srv, GstRTSPMediaFactory *factory)
   RtsAuth *auth = g_object_new (rts_auth_get_type (), NULL);
   const RtsCamera *cam = srv->cam;
 
-  auth->srv = srv;
+  auth->gate = gate_ref (srv->gate);
   if (!g_strcmp0 (cam->auth, "basic") || !g_strcmp0 (cam->auth, "digest")) {
     g_autoptr (GstRTSPToken) token =
         gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
@@ -596,7 +719,7 @@ make_auth (RtsRtspServer *srv, GstRTSPMediaFactory *factory)
 }
 
 static void
-on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
+client_closed (GstRTSPClient *client, RtsRtspServer *srv)
 {
   if (g_object_get_data (G_OBJECT (client), TRIM_KEY))
     malloc_trim (0);
@@ -611,8 +734,7 @@ on_client_closed (GstRTSPClient *client, RtsRtspServer *srv)
 }
 
 static void
-on_new_session (GstRTSPClient *client, GstRTSPSession *session,
-    RtsRtspServer *srv)
+new_session (GstRTSPClient *client, GstRTSPSession *session, RtsRtspServer *srv)
 {
   /* A reader is a connection that sets up a session; health probes only
    * send OPTIONS and never count. */
@@ -633,7 +755,7 @@ on_new_session (GstRTSPClient *client, GstRTSPSession *session,
 }
 
 typedef struct {
-  RtsRtspServer *srv;
+  Gate *gate;
   GstRTSPClient *client; /* not a reference: the timer dies with it */
   guint id;
 } IdleTimer;
@@ -644,6 +766,7 @@ idle_timer_free (gpointer data)
   IdleTimer *t = data;
   if (t->id)
     g_source_remove (t->id);
+  gate_unref (t->gate);
   g_free (t);
 }
 
@@ -653,10 +776,12 @@ static gboolean
 on_idle_timeout (gpointer data)
 {
   IdleTimer *t = data;
-  RtsRtspServer *srv = t->srv;
+  RtsRtspServer *srv = gate_enter (t->gate);
   GstRTSPClient *client = t->client;
 
   t->id = 0;
+  if (!srv)
+    return G_SOURCE_REMOVE;
   __atomic_fetch_add (&srv->idle_closed, 1, __ATOMIC_RELAXED);
   rts_info ("camera %s port %u: closing connection from %s: no session "
             "after %u s",
@@ -664,6 +789,7 @@ on_idle_timeout (gpointer data)
       (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
       srv->limits.idle_timeout);
   hang_up (client);
+  gate_leave (t->gate);
   /* T is freed with the client (IDLE_KEY's destroy notify). */
   return G_SOURCE_REMOVE;
 }
@@ -676,7 +802,7 @@ static void unsync_sinks (GstRTSPMedia *media);
  * flushing every reader, which --ignore-play-range stops: see
  * drop_play_range.) */
 static void
-on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
+play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
 {
   if (srv->feed) {
     /* Its keyframe, planned when the answer went out (on_send_message),
@@ -752,8 +878,8 @@ hold_answer (RtsRtspServer *srv, GstRTSPClient *client)
  * so in RTP-Info. gst-rtsp-server's own RTP-Info would describe a
  * pipeline that carries no data. */
 static void
-on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
-    GstRTSPMessage *msg, RtsRtspServer *srv)
+send_message (GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *msg,
+    RtsRtspServer *srv)
 {
   GstRTSPStatusCode code;
 
@@ -768,13 +894,67 @@ on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
   rts_feed_plan_play (srv->feed, client, ctx->sessmedia, msg);
 }
 
+/* The client signals' handlers: each through the camera's gate. */
+static void
+on_client_closed (GstRTSPClient *client, Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    client_closed (client, srv);
+    gate_leave (gate);
+  }
+}
+
+static void
+on_new_session (GstRTSPClient *client, GstRTSPSession *session, Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    new_session (client, session, srv);
+    gate_leave (gate);
+  }
+}
+
+static void
+on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    play_request (client, ctx, srv);
+    gate_leave (gate);
+  }
+}
+
+static void
+on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
+    GstRTSPMessage *msg, Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    send_message (client, ctx, msg, srv);
+    gate_leave (gate);
+  }
+}
+
+static void
+connect_client (GstRTSPClient *client, const char *signal, GCallback handler,
+    Gate *gate)
+{
+  g_signal_connect_data (client, signal, handler, gate_ref (gate),
+      gate_unref_closure, 0);
+}
+
 static void
 on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
 {
   IdleTimer *idle = g_new0 (IdleTimer, 1);
 
-  idle->srv = srv;
+  idle->gate = gate_ref (srv->gate);
   idle->client = client;
   idle->id =
       g_timeout_add_seconds (srv->limits.idle_timeout, on_idle_timeout, idle);
@@ -811,11 +991,15 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     peer = g_strdup ("unknown");
   }
   g_object_set_data_full (G_OBJECT (client), "rts-peer", peer, g_free);
-  g_object_set_data (G_OBJECT (client), CAMERA_KEY, (gpointer) srv->cam);
-  g_signal_connect (client, "new-session", G_CALLBACK (on_new_session), srv);
-  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), srv);
-  g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), srv);
-  g_signal_connect (client, "send-message", G_CALLBACK (on_send_message), srv);
+  g_object_set_data_full (G_OBJECT (client), GATE_KEY, gate_ref (srv->gate),
+      gate_unref);
+  connect_client (client, "new-session", G_CALLBACK (on_new_session),
+      srv->gate);
+  connect_client (client, "closed", G_CALLBACK (on_client_closed), srv->gate);
+  connect_client (client, "play-request", G_CALLBACK (on_play_request),
+      srv->gate);
+  connect_client (client, "send-message", G_CALLBACK (on_send_message),
+      srv->gate);
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
@@ -884,6 +1068,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
     return NULL;
 
   srv = g_new0 (RtsRtspServer, 1);
+  srv->gate = gate_new (srv);
   g_mutex_init (&srv->snap_lock);
   g_mutex_init (&srv->delay_lock);
   g_cond_init (&srv->delay_cond);
@@ -1916,21 +2101,16 @@ rts_rtsp_server_stop (RtsRtspServer *srv)
   gst_rtsp_session_pool_filter (pool, remove_all_sessions, NULL);
 }
 
-static GstRTSPFilterResult
-forget_client (GstRTSPServer *server, GstRTSPClient *client, gpointer srv)
-{
-  /* Clients may outlive us by a little while they close. */
-  g_signal_handlers_disconnect_by_data (client, srv);
-  return GST_RTSP_FILTER_KEEP;
-}
-
 void
 rts_rtsp_server_free (RtsRtspServer *srv)
 {
   if (!srv)
     return;
-  gst_rtsp_server_client_filter (srv->server, forget_client, srv);
   srv->stopping = TRUE;
+  /* Clients may outlive us by a little while they close: held answers
+   * go, handlers running finish, and later ones find the gate closed. */
+  rts_rtsp_server_set_answer_delay (srv, 0);
+  gate_close (srv->gate);
   g_clear_handle_id (&srv->cleanup_id, g_source_remove);
   g_clear_handle_id (&srv->nudge_id, g_source_remove);
   stop_accepting (srv);
@@ -1966,5 +2146,6 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_mutex_clear (&srv->delay_lock);
   g_cond_clear (&srv->delay_cond);
   g_free (srv->bind);
+  gate_unref (srv->gate);
   g_free (srv);
 }
