@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,9 +193,10 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
           job->cam->name, rts_clip_n_frames (clip),
           rts_clip_duration (clip) / 1e9, o.cache_file, o.ms);
     else
-      rts_info ("camera %s: clip of %u frames (%.2f s) encoded in %.0f ms%s%s",
+      rts_info ("camera %s: clip of %u frames (%.2f s) %s in %.0f ms%s%s",
           job->cam->name, rts_clip_n_frames (clip),
-          rts_clip_duration (clip) / 1e9, o.ms,
+          rts_clip_duration (clip) / 1e9,
+          job->cam->file ? "read from its file" : "encoded", o.ms,
           o.saved ? ", saved to cache " : "", o.saved ? o.cache_file : "");
     job->jobs->counts.cached += o.from_cache;
     job->jobs->counts.saved += o.saved;
@@ -220,12 +222,13 @@ clips_too_slow (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Loop and file cameras' clips, made in parallel (encoding runs on
- * GStreamer's threads, cache reads on GLib's) before anything is served.
- * Start-up waits here. COUNTS (may be NULL) gets what the cache did. */
+/* Loop and file cameras' clips (FILES_ONLY: file cameras' only), made in
+ * parallel (encoding runs on GStreamer's threads, cache reads on GLib's)
+ * before anything is served. Start-up waits here. COUNTS (may be NULL)
+ * gets what the cache did. */
 static GPtrArray *
-make_clips (const RtsConfig *cfg, GPtrArray *cameras, RtsClipCounts *counts,
-    GError **error)
+make_clips (const RtsConfig *cfg, GPtrArray *cameras, gboolean files_only,
+    RtsClipCounts *counts, GError **error)
 {
   ClipJobs jobs = { 0 };
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
@@ -237,7 +240,7 @@ make_clips (const RtsConfig *cfg, GPtrArray *cameras, RtsClipCounts *counts,
   for (guint i = 0; i < cameras->len; i++) {
     RtsCamera *cam = g_ptr_array_index (cameras, i);
     g_autofree RtsClipSpec *spec = rts_camera_clip_spec (cam);
-    if (!spec)
+    if (!spec || (files_only && !spec->file))
       continue;
     spec->cache_dir = cache_dir;
     ClipJob *job = g_new0 (ClipJob, 1);
@@ -278,7 +281,7 @@ warm_up (RtsApp *app, GError **error)
   gint64 t0 = g_get_monotonic_time ();
   guint ready = 0;
   g_autoptr (GPtrArray) clips =
-      make_clips (app->cfg, app->cameras, NULL, error);
+      make_clips (app->cfg, app->cameras, FALSE, NULL, error);
 
   if (!clips)
     return FALSE;
@@ -496,7 +499,7 @@ rts_app_prepare_cache (const RtsConfig *cfg)
         cfg->clip_cache);
     return 2;
   }
-  clips = make_clips (cfg, cameras, &counts, &err);
+  clips = make_clips (cfg, cameras, FALSE, &counts, &err);
   if (!clips) {
     rts_error ("%s", err->message);
     return 1;
@@ -510,5 +513,43 @@ rts_app_prepare_cache (const RtsConfig *cfg)
   }
   rts_info ("clip cache %s: %u clip(s) stored now, %u there already", dir,
       counts.saved, counts.cached);
+  return 0;
+}
+
+int
+rts_app_check_config (const RtsConfig *cfg)
+{
+  g_autoptr (GPtrArray) cameras = rts_cameras_new (cfg);
+  g_autoptr (GPtrArray) clips = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *summary = NULL;
+  g_autoptr (GPtrArray) notes = NULL;
+
+  /* A file is read as the start would read it (remuxed, never encoded:
+   * about as quick as reading it), so a file that would fail the start
+   * fails the check. Loop clips are not encoded: their elements were
+   * checked already (rts_cameras_check). */
+  clips = make_clips (cfg, cameras, TRUE, NULL, &err);
+  if (!clips) {
+    fprintf (stderr, "rtsp-test-server: %s\n", err->message);
+    return 2;
+  }
+  notes = g_ptr_array_new_full (cameras->len, g_free);
+  for (guint i = 0; i < cameras->len; i++) {
+    const RtsCamera *cam = g_ptr_array_index (cameras, i);
+    RtsClip *clip = g_ptr_array_index (clips, i);
+    g_ptr_array_add (notes,
+        cam->file && clip
+            ? g_strdup_printf ("the file holds %s%s%s %ux%u@%u fps video, %u "
+                               "frames (%.2f s), looped from its first "
+                               "keyframe",
+                cam->codec, cam->profile ? " " : "",
+                cam->profile ? cam->profile : "", cam->width, cam->height,
+                cam->fps, rts_clip_n_frames (clip),
+                rts_clip_duration (clip) / 1e9)
+            : NULL);
+  }
+  summary = rts_config_summary (cfg, (const char *const *) notes->pdata);
+  fputs (summary, stdout);
   return 0;
 }

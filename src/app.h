@@ -23,3 +23,9 @@ int rts_app_run (const RtsConfig *cfg);
  * returns the exit status: 0 when every clip is stored, 1 when one could
  * not be made or stored, 2 when the cache is off. */
 int rts_app_prepare_cache (const RtsConfig *cfg);
+
+/* --check-config: what rts_config_summary() says, after each file
+ * camera's file was read as the start reads it (its codec, size and rate
+ * said): the exit status, 0, or 2 when a file would fail the start (the
+ * camera and the file named on stderr). */
+int rts_app_check_config (const RtsConfig *cfg);

@@ -879,7 +879,9 @@ job_finished (Make *m, Job *job)
   if (job->buffers->len == 0 || !job->caps) {
     if (m->file && job == &m->video)
       make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file,
-          job->problem ? job->problem : "no video frames");
+          job->problem ? job->problem
+                       : "no video frames (a file camera loops an MP4 or "
+                         "MKV's H.264 or H.265 video)");
     else
       make_fail (m, RTS_CLIP_ERROR_ENCODE, "%s: the %s encoder made nothing",
           m->codec, job->what);
@@ -919,9 +921,12 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
       g_autofree char *debug = NULL;
       gst_message_parse_error (msg, &error, &debug);
       g_clear_pointer (&job->watch, g_source_unref);
-      if (m->file && job == &m->video)
-        make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file,
-            job->problem ? job->problem : error->message);
+      if (m->file && job == &m->video && job->problem)
+        make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file, job->problem);
+      else if (m->file && job == &m->video)
+        make_fail (m, RTS_CLIP_ERROR_FILE,
+            "%s: cannot be read as an MP4 or MKV: %s", m->file,
+            error->message);
       else
         make_fail (m, RTS_CLIP_ERROR_ENCODE, "%s %s: %s (%s)", name, job->what,
             error->message, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));

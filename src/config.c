@@ -1483,7 +1483,7 @@ rts_config_file_keys (void)
 }
 
 char *
-rts_config_summary (const RtsConfig *cfg)
+rts_config_summary (const RtsConfig *cfg, const char *const *notes)
 {
   GString *out = g_string_new (NULL);
 
@@ -1502,14 +1502,20 @@ rts_config_summary (const RtsConfig *cfg)
             c->mcast_port_min + (strcmp (c->audio, "none") ? 3 : 1),
             c->mcast_ttl)
         : g_strdup ("");
+    /* A file camera's codec, size and rate are the file's: the settings
+     * would only mislead here. */
+    g_autofree char *video = c->file
+        ? g_strdup_printf ("file %s", c->file)
+        : g_strdup_printf ("%s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s",
+            c->source, c->codec, c->profile ? " " : "",
+            c->profile ? c->profile : "", c->width, c->height, c->fps, c->gop,
+            c->bitrate, c->pattern);
     g_string_append_printf (out,
-        "  %s: port %u%s, %s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s, "
-        "audio %s, auth %s%s%s, transports %s%s%s%s\n",
-        c->name, c->port, c->path, c->source, c->codec, c->profile ? " " : "",
-        c->profile ? c->profile : "", c->width, c->height, c->fps, c->gop,
-        c->bitrate, c->pattern, c->audio, c->auth, c->user ? " user " : "",
-        c->user ? c->user : "", c->transports, c->file ? ", file " : "",
-        c->file ? c->file : "", mcast);
+        "  %s: port %u%s, %s, audio %s, auth %s%s%s, transports %s%s\n",
+        c->name, c->port, c->path, video, c->audio, c->auth,
+        c->user ? " user " : "", c->user ? c->user : "", c->transports, mcast);
+    if (notes && notes[i])
+      g_string_append_printf (out, "    %s\n", notes[i]);
   }
   {
     g_autofree char *cache = rts_config_clip_cache_dir (cfg);

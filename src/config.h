@@ -112,8 +112,9 @@ char *rts_config_help_markdown (void);
  * keys as in a camera's map. */
 char **rts_config_file_keys (void);
 
-/* What --check-config prints: every camera as it will run. */
-char *rts_config_summary (const RtsConfig *cfg);
+/* What --check-config prints: every camera as it will run, each followed
+ * by the line NOTES holds for it, if NOTES and its entry are not NULL. */
+char *rts_config_summary (const RtsConfig *cfg, const char *const *notes);
 
 /* Where loop clips are cached (rts_config_clip_cache_dir), or NULL when the
  * cache is off. */

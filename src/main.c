@@ -50,10 +50,9 @@ main (int argc, char **argv)
     return 2;
   }
   if (cfg.check_config) {
-    g_autofree char *summary = rts_config_summary (&cfg);
-    fputs (summary, stdout);
+    status = rts_app_check_config (&cfg);
     rts_config_clear (&cfg);
-    return 0;
+    return status;
   }
 
   rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);

@@ -1017,7 +1017,10 @@ run_server (const char *const *args, char **out, char **err)
 }
 
 /* --check-config prints every camera and exits 0; a bad file exits 2 with
- * one line naming the file, line, key and value; flags beat the file. */
+ * one line naming the file, line, key and value; flags beat the file. A
+ * file camera's file is read as the start would read it: the check says
+ * what it holds, and one that would fail the start (no video in it) fails
+ * the check, naming the camera and the file; it once said OK. */
 static void
 test_check_config (void)
 {
@@ -1047,8 +1050,59 @@ test_check_config (void)
 
   g_assert_cmpint (run_server (missing_args, &out, &err), ==, 2);
   g_assert_nonnull (strstr (err, "/nonexistent.yaml"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
   g_unlink (good);
   g_unlink (bad);
+
+  if (!ts_have_program ("gst-launch-1.0"))
+    return;
+  {
+    g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+    g_autofree char *mp4 = g_build_filename (dir, "in.mp4", NULL);
+    g_autofree char *junk = g_build_filename (dir, "junk.mp4", NULL);
+    g_autofree char *loc = g_strdup_printf ("location=%s", mp4);
+    const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
+      "num-buffers=25", "!", "video/x-raw,width=320,height=240,framerate=25/1",
+      "!", "x264enc", "key-int-max=25", "!", "h264parse", "!", "mp4mux", "!",
+      "filesink", loc, NULL };
+    g_autofree char *yaml = g_strdup_printf (
+        "cameras:\n  - {name: f, port: 0, source: file, file: %s}\n", mp4);
+    g_autofree char *yaml_junk = g_strdup_printf (
+        "cameras:\n  - {name: j, port: 0, source: file, file: %s}\n", junk);
+    g_autofree char *cfg = write_config (yaml);
+    g_autofree char *cfg_junk = write_config (yaml_junk);
+    g_autofree char *flag = g_strconcat ("--config=", cfg, NULL);
+    g_autofree char *flag_junk = g_strconcat ("--config=", cfg_junk, NULL);
+    g_autofree char *expect =
+        g_strdup_printf ("f: port 0/stream, file %s,", mp4);
+    const char *file_args[] = { flag, "--check-config", NULL };
+    const char *junk_args[] = { flag_junk, "--check-config", NULL };
+
+    g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+    g_assert_true (g_file_set_contents (junk, "not a video", -1, NULL));
+    g_assert_cmpint (run_server (file_args, &out, &err), ==, 0);
+    g_test_message ("--check-config of a file camera:\n%s", out);
+    g_assert_nonnull (strstr (out, expect));
+    g_assert_nonnull (strstr (out, "the file holds h264"));
+    g_assert_nonnull (strstr (out, " 320x240@25 fps video, 25 frames"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+
+    g_assert_cmpint (run_server (junk_args, &out, &err), ==, 2);
+    g_test_message ("--check-config of a file camera whose file is no "
+                    "video: %s",
+        err);
+    g_assert_nonnull (strstr (err, "camera j: "));
+    g_assert_nonnull (strstr (err, junk));
+    g_assert_nonnull (strstr (err, "MP4 or MKV"));
+    g_assert_null (strstr (out, "configuration OK"));
+    g_unlink (cfg);
+    g_unlink (cfg_junk);
+    g_unlink (mp4);
+    g_unlink (junk);
+    g_rmdir (dir);
+  }
 }
 
 int

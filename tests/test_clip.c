@@ -593,7 +593,7 @@ test_errors (void)
   spec.file = sound;
   expect_error (&spec, RTS_CLIP_ERROR_FILE, sound, "no video");
   spec.file = junk;
-  expect_error (&spec, RTS_CLIP_ERROR_FILE, junk, NULL);
+  expect_error (&spec, RTS_CLIP_ERROR_FILE, junk, "MP4 or MKV");
   spec.file = missing;
   expect_error (&spec, RTS_CLIP_ERROR_FILE, missing, NULL);
   g_unlink (mjpeg);

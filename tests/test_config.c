@@ -246,7 +246,7 @@ test_file (void)
       RTS_TRANSPORT_TCP | RTS_TRANSPORT_UDP);
   g_assert_cmpuint (rts_config_threshold (&cfg), ==, 1);
   {
-    g_autofree char *summary = rts_config_summary (&cfg);
+    g_autofree char *summary = rts_config_summary (&cfg, NULL);
     g_assert_nonnull (strstr (summary, "lobby: port 9554/stream"));
     g_assert_null (strstr (summary, "secret"));
   }
@@ -559,7 +559,7 @@ test_multicast_groups (void)
   g_assert_cmpuint (cfg.cameras[3].mcast_ttl, ==, 4);
   g_assert_cmpstr (cfg.cameras[4].mcast_group, ==, "239.255.42.2");
   {
-    g_autofree char *summary = rts_config_summary (&cfg);
+    g_autofree char *summary = rts_config_summary (&cfg, NULL);
     g_assert_nonnull (strstr (summary,
         "transports tcp,multicast, multicast "
         "group 239.255.42.1 ports 5000-5003 "
