@@ -754,20 +754,30 @@ new_session (GstRTSPClient *client, GstRTSPSession *session, RtsRtspServer *srv)
       gst_rtsp_session_get_sessionid (session), now);
 }
 
+/* A connection's idle timer: owned by its timeout source, on the main
+ * loop, which the client cancels (IDLE_KEY) when it becomes a reader or
+ * goes, from its own thread: a timer firing then must neither outlive
+ * the timer's data nor use a client being finalized. */
 typedef struct {
   Gate *gate;
-  GstRTSPClient *client; /* not a reference: the timer dies with it */
-  guint id;
+  GWeakRef client;
 } IdleTimer;
 
 static void
 idle_timer_free (gpointer data)
 {
   IdleTimer *t = data;
-  if (t->id)
-    g_source_remove (t->id);
+
+  g_weak_ref_clear (&t->client);
   gate_unref (t->gate);
   g_free (t);
+}
+
+static void
+idle_timer_cancel (gpointer source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
 }
 
 /* A connection that holds no session after the idle timeout is closed:
@@ -776,10 +786,9 @@ static gboolean
 on_idle_timeout (gpointer data)
 {
   IdleTimer *t = data;
-  RtsRtspServer *srv = gate_enter (t->gate);
-  GstRTSPClient *client = t->client;
+  g_autoptr (GstRTSPClient) client = g_weak_ref_get (&t->client);
+  RtsRtspServer *srv = client ? gate_enter (t->gate) : NULL;
 
-  t->id = 0;
   if (!srv)
     return G_SOURCE_REMOVE;
   __atomic_fetch_add (&srv->idle_closed, 1, __ATOMIC_RELAXED);
@@ -790,7 +799,6 @@ on_idle_timeout (gpointer data)
       srv->limits.idle_timeout);
   hang_up (client);
   gate_leave (t->gate);
-  /* T is freed with the client (IDLE_KEY's destroy notify). */
   return G_SOURCE_REMOVE;
 }
 
@@ -953,12 +961,14 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
     RtsRtspServer *srv)
 {
   IdleTimer *idle = g_new0 (IdleTimer, 1);
+  GSource *timer = g_timeout_source_new_seconds (srv->limits.idle_timeout);
 
   idle->gate = gate_ref (srv->gate);
-  idle->client = client;
-  idle->id =
-      g_timeout_add_seconds (srv->limits.idle_timeout, on_idle_timeout, idle);
-  g_object_set_data_full (G_OBJECT (client), IDLE_KEY, idle, idle_timer_free);
+  g_weak_ref_init (&idle->client, client);
+  g_source_set_callback (timer, on_idle_timeout, idle, idle_timer_free);
+  g_source_attach (timer, NULL);
+  g_object_set_data_full (G_OBJECT (client), IDLE_KEY, timer,
+      idle_timer_cancel);
   GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
   g_autoptr (GSocketAddress) remote = NULL;
   char *peer = NULL;
