@@ -109,6 +109,12 @@ rts_fd_limit_verdict (int listen_fd)
 RtsFdVerdict
 rts_fd_limit_verdict_http (int listen_fd)
 {
+  return verdict (listen_fd, fd.reserve + fd.reserve / 2);
+}
+
+RtsFdVerdict
+rts_fd_limit_verdict_http_deep (int listen_fd)
+{
   return verdict (listen_fd, fd.reserve / 4);
 }
 
@@ -163,7 +169,7 @@ rts_fd_limit_pauses (void)
 
 struct RtsAcceptor {
   GSocket *listener;
-  gboolean http;
+  RtsAcceptRoom room;
   char *what;
   const char *shed_answer;
   RtsAcceptTake take;
@@ -192,8 +198,11 @@ acceptor_ready (GSocket *listener, GIOCondition cond, gpointer data)
 {
   RtsAcceptor *a = data;
   int listen_fd = g_socket_get_fd (listener);
-  RtsFdVerdict verdict = a->http ? rts_fd_limit_verdict_http (listen_fd)
+  RtsFdVerdict verdict = a->room ? rts_fd_limit_verdict_http (listen_fd)
                                  : rts_fd_limit_verdict (listen_fd);
+
+  if (verdict == RTS_FD_SHED && a->room && a->room (a->data))
+    verdict = rts_fd_limit_verdict_http_deep (listen_fd);
 
   if (verdict == RTS_FD_TAKE) {
     if (a->take (listener, a->data))
@@ -234,13 +243,13 @@ acceptor_start (RtsAcceptor *a)
 }
 
 RtsAcceptor *
-rts_acceptor_new (GSocket *listener, gboolean http, const char *what,
+rts_acceptor_new (GSocket *listener, RtsAcceptRoom room, const char *what,
     const char *shed_answer, RtsAcceptTake take, gpointer data)
 {
   RtsAcceptor *a = g_new0 (RtsAcceptor, 1);
 
   a->listener = g_object_ref (listener);
-  a->http = http;
+  a->room = room;
   a->what = g_strdup (what);
   a->shed_answer = shed_answer;
   a->take = take;

@@ -45,10 +45,15 @@ typedef enum {
  * every one below it is taken. */
 RtsFdVerdict rts_fd_limit_verdict (int listen_fd);
 
-/* The same for the HTTP API's listener, which may use three quarters of
- * the reserve: its connections last one answer, and /health should still
- * say why the ports do not answer. */
+/* The same for the HTTP API's listener, which stops earlier: half the
+ * reserve again is left for RTSP readers and probes, so that idle HTTP
+ * connections cannot make the ports shed their own health probes. */
 RtsFdVerdict rts_fd_limit_verdict_http (int listen_fd);
+
+/* And for an HTTP connection let in beyond that (RtsAcceptRoom): it may
+ * use three quarters of the reserve, so that /health can still say why
+ * the ports do not answer while a flood holds them. */
+RtsFdVerdict rts_fd_limit_verdict_http_deep (int listen_fd);
 
 /* Counts a connection shed or a pause, and logs it (at most once a
  * second), naming WHAT listens ("RTSP port 8554", "HTTP port 8080"). */
@@ -61,13 +66,20 @@ typedef struct RtsAcceptor RtsAcceptor;
  * left for it (too many open files): accepting then pauses. */
 typedef gboolean (*RtsAcceptTake) (GSocket *listener, gpointer data);
 
+/* HTTP: asked when a connection would not fit (rts_fd_limit_verdict_http)
+ * whether it may come in anyway, as far as rts_fd_limit_verdict_http_deep
+ * allows: TRUE when the owner holds only a few connections, or has just
+ * let its oldest idle one go to make room. */
+typedef gboolean (*RtsAcceptRoom) (gpointer data);
+
 /* Accepts on LISTENER (non-blocking) until freed: TAKE takes a connection
  * while it fits; one that does not is accepted, sent SHED_ANSWER (static,
  * may be NULL) and closed; with no descriptor left, accepting pauses for
- * RTS_FD_PAUSE_MS. HTTP: it may use three quarters of the reserve
- * (rts_fd_limit_verdict_http). WHAT names the listener in the log. */
+ * RTS_FD_PAUSE_MS. With ROOM (the HTTP API's), it fits by HTTP's rules
+ * (rts_fd_limit_verdict_http, then ROOM). WHAT names the listener in the
+ * log. */
 RtsAcceptor *
-rts_acceptor_new (GSocket *listener, gboolean http, const char *what,
+rts_acceptor_new (GSocket *listener, RtsAcceptRoom room, const char *what,
     const char *shed_answer, RtsAcceptTake take, gpointer data);
 void rts_acceptor_free (RtsAcceptor *a);
 

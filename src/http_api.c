@@ -580,6 +580,30 @@ oldest_idle (RtsHttpApi *api)
   return oldest;
 }
 
+/* Room for a connection beyond HTTP's share of the open files
+ * (fd_limit.h): a few connections may go on into the reserve, so that
+ * /health says why the ports do not answer while a flood holds them;
+ * beyond those, one comes in only in place of the oldest idle one. (250
+ * idle connections under a limit of 300 once took the descriptors kept
+ * for RTSP for the whole idle timeout: the ports shed the server's own
+ * probes, and /health said unhealthy.) */
+#define HTTP_IN_RESERVE 8
+
+static gboolean
+room_in_reserve (gpointer data)
+{
+  RtsHttpApi *api = data;
+  HttpConn *old;
+
+  if (g_hash_table_size (api->conns) - api->n_shut < HTTP_IN_RESERVE)
+    return TRUE;
+  old = oldest_idle (api);
+  if (!old)
+    return FALSE;
+  shut_conn (old);
+  return TRUE;
+}
+
 /* A connection accepted: handed to libsoup (the server accepts them itself:
  * libsoup 3.2's own listener leaks a socket per connection; see
  * docs/reliability.md), within max-http-connections. */
@@ -804,7 +828,7 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
     api->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   api->listener = g_steal_pointer (&sock);
   what = g_strdup_printf ("HTTP port %u", api->port);
-  api->acceptor = rts_acceptor_new (api->listener, TRUE, what,
+  api->acceptor = rts_acceptor_new (api->listener, room_in_reserve, what,
       FIXED_503 (NO_FILES_BODY, NO_FILES_BODY_LEN), take_connection, api);
   return api;
 }

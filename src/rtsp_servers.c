@@ -2036,7 +2036,7 @@ start_accepting (RtsRtspServer *srv)
       g_strdup_printf ("RTSP port %u (camera %s)", srv->port, srv->cam->name);
 
   srv->acceptor =
-      rts_acceptor_new (srv->socket, FALSE, what, NULL, take_connection, srv);
+      rts_acceptor_new (srv->socket, NULL, what, NULL, take_connection, srv);
 }
 
 gboolean

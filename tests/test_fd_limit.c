@@ -51,15 +51,22 @@ test_verdicts (void)
   held = g_array_new (FALSE, FALSE, sizeof (int));
   g_assert_cmpint (rts_fd_limit_verdict (sock), ==, RTS_FD_TAKE);
   g_assert_cmpint (rts_fd_limit_verdict_http (sock), ==, RTS_FD_TAKE);
+  /* HTTP stops half a reserve earlier. */
+  hold_until ((int) (limit - reserve - reserve / 2 - 1));
+  g_assert_cmpint (rts_fd_limit_verdict_http (sock), ==, RTS_FD_TAKE);
+  hold_until ((int) (limit - reserve - reserve / 2));
+  g_assert_cmpint (rts_fd_limit_verdict_http (sock), ==, RTS_FD_SHED);
+  g_assert_cmpint (rts_fd_limit_verdict_http_deep (sock), ==, RTS_FD_TAKE);
   /* The last free descriptor outside the reserve. */
   hold_until ((int) (limit - reserve - 1));
   g_assert_cmpint (rts_fd_limit_verdict (sock), ==, RTS_FD_TAKE);
   hold_until ((int) (limit - reserve));
   g_assert_cmpint (rts_fd_limit_verdict (sock), ==, RTS_FD_SHED);
-  /* HTTP may go on into three quarters of the reserve. */
-  g_assert_cmpint (rts_fd_limit_verdict_http (sock), ==, RTS_FD_TAKE);
+  /* HTTP let in beyond its share may go on into three quarters of the
+   * reserve. */
+  g_assert_cmpint (rts_fd_limit_verdict_http_deep (sock), ==, RTS_FD_TAKE);
   hold_until ((int) (limit - reserve / 4));
-  g_assert_cmpint (rts_fd_limit_verdict_http (sock), ==, RTS_FD_SHED);
+  g_assert_cmpint (rts_fd_limit_verdict_http_deep (sock), ==, RTS_FD_SHED);
   hold_until ((int) limit - 1);
   g_assert_cmpint (rts_fd_limit_verdict (sock), ==, RTS_FD_SHED);
   /* Not one left. */
@@ -72,6 +79,7 @@ test_verdicts (void)
   g_assert_cmpint (errno, ==, EMFILE);
   g_assert_cmpint (rts_fd_limit_verdict (sock), ==, RTS_FD_PAUSE);
   g_assert_cmpint (rts_fd_limit_verdict_http (sock), ==, RTS_FD_PAUSE);
+  g_assert_cmpint (rts_fd_limit_verdict_http_deep (sock), ==, RTS_FD_PAUSE);
 
   /* Counted, and said once a second at most. */
   g_assert_false (rts_fd_limit_shedding ());

@@ -1114,8 +1114,15 @@ test_limit_http_connections (void)
  * unserved, and neither spins nor hangs: /health answers at once, 503
  * saying why, the reader already playing gets every frame, the log says
  * so once a second at most, and all is well again when the connections
- * go. Then 250 to the HTTP port: the next request gets a fixed 503. (Before: GLib and gst-rtsp-server retried the connection they could
- * not accept in a busy loop; 428,000 warnings in 8 s, /health silent.) */
+ * go. Then 250 to the HTTP port: HTTP takes what fits in its own share,
+ * which stops short of the descriptors kept for RTSP; a request while
+ * they are all new gets a fixed 503, one after a second takes the place
+ * of the oldest idle connection; the ports still answer their probes
+ * (/health 200) and a new reader plays. (Before: GLib and
+ * gst-rtsp-server retried the connection they could not accept in a busy
+ * loop; 428,000 warnings in 8 s, /health silent. Later: the idle HTTP
+ * connections went into the RTSP reserve, the ports shed the server's
+ * own probes, and /health said unhealthy for the idle timeout.) */
 static void
 test_limit_open_files (void)
 {
@@ -1166,7 +1173,8 @@ test_limit_open_files (void)
   g_ptr_array_unref (flood);
   g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
 
-  /* The same on the HTTP port: past what fits, a fixed 503 that says why. */
+  /* The same on the HTTP port: past what fits, a fixed 503 that says why,
+   * until the flood's connections are over a second old. */
   flood = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < 250; i++)
     g_ptr_array_add (flood, connect_to (s->http_port));
@@ -1175,6 +1183,20 @@ test_limit_open_files (void)
   g_assert_cmpuint (status, ==, 503);
   g_assert_cmpstr (body, ==,
       "{\"error\":\"out of open files\",\"status\":503}");
+  g_usleep (1500 * 1000);
+  {
+    g_autoptr (JsonObject) h = ts_wait_health (s->http_port, 200, 4, 5);
+    RtsReader *r2 =
+        rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+    g_assert_no_error (err);
+    g_assert_true (rts_reader_receive (r2, 30, 10));
+    rts_reader_close (r2, RTS_VANISH_TEARDOWN);
+    g_test_message ("250 idle HTTP connections: /health %s, a new reader "
+                    "played, %.0f HTTP connections open",
+        h ? "200" : "not 200",
+        ts_metric_sum (s, "rtsp_test_server_http_connections"));
+    g_assert_nonnull (h);
+  }
   g_ptr_array_unref (flood);
   g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
   g_assert_null (rts_reader_error (r));
