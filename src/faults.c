@@ -238,6 +238,12 @@ set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
       : type == RTS_FAULT_HANG_PORT                  ? RTS_LISTEN_HUNG
                                                      : RTS_LISTEN_OPEN;
 
+  /* The port first: reopening it is the one step that can fail (someone
+   * else bound it meanwhile), and a refused fault changes nothing (a stall
+   * was once applied behind a 409). Only a closed port fails to reopen, so
+   * the fault stays close-port, its expiry kept. */
+  if (!rts_rtsp_server_set_listen_state (srv, want, error))
+    return FALSE;
   g_clear_handle_id (&cf->expiry_id, g_source_remove);
   rts_rtsp_server_set_stalled (srv, type == RTS_FAULT_STALL);
   rts_rtsp_server_set_refuse_udp (srv, type == RTS_FAULT_REFUSE_UDP);
@@ -245,10 +251,6 @@ set_fault (RtsFaults *f, guint index, const RtsFault *fault, GError **error)
       type == RTS_FAULT_REJECT ? fault->status : 0);
   rts_rtsp_server_set_answer_delay (srv,
       type == RTS_FAULT_SLOW ? fault->ms : 0);
-  if (!rts_rtsp_server_set_listen_state (srv, want, error)) {
-    cf->type = RTS_FAULT_CLOSE_PORT; /* what the port is now */
-    return FALSE;
-  }
   if (type != cf->type || fault->ms != cf->ms) {
     g_autofree char *detail = type == RTS_FAULT_SLOW
         ? g_strdup_printf (" (every answer %u ms late)", fault->ms)

@@ -911,6 +911,62 @@ test_fault_expires (void)
   ts_server_free (s);
 }
 
+/* A fault that cannot be applied changes nothing: a camera whose closed
+ * port someone else bound meanwhile answers a stall with 409 and stays as
+ * it was (closed, streaming); the stall was once applied behind the 409.
+ * Clearing it works again once the port is free. */
+static void
+test_fault_conflict (void)
+{
+  TsServer *s = ts_server_start (control_args);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSocket) squatter = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) at = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *port_path = NULL;
+  guint status;
+
+  g_assert_nonnull (s);
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"close-port\"}",
+                        TOKEN),
+      ==, 200);
+  at = g_inet_socket_address_new (lo, (guint16) s->rtsp_ports[1]);
+  squatter = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  g_assert_no_error (err);
+  g_socket_bind (squatter, at, TRUE, &err);
+  g_assert_no_error (err);
+  g_socket_listen (squatter, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"stall\"}", TOKEN),
+      ==, 409);
+  /* A stall stops the camera's video at once: a second later its last
+   * frame would be a second old. */
+  g_usleep (G_USEC_PER_SEC);
+  port_path = g_strdup_printf ("/health/%u", s->rtsp_ports[1]);
+  status = ts_http (s->http_port, "GET", port_path, NULL, NULL, &body, NULL);
+  g_test_message ("after the 409: %s %u %s", port_path, status, body);
+  g_assert_nonnull (strstr (body, "\"fault\":\"close-port\""));
+  {
+    g_autoptr (JsonNode) node = json_from_string (body, &err);
+    JsonObject *detail;
+    g_assert_no_error (err);
+    detail =
+        json_object_get_object_member (json_node_get_object (node), "detail");
+    g_assert_true (json_object_get_boolean_member (detail, "streaming"));
+    g_assert_cmpfloat (json_object_get_double_member (detail,
+                           "video_age_seconds"),
+        <, 0.5);
+  }
+  g_clear_object (&squatter);
+  g_assert_cmpuint (fault (s, "DELETE", "cam2", NULL, TOKEN), ==, 200);
+  g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 5));
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static void
 test_control_auth (void)
 {
@@ -1778,6 +1834,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/health-follows-ports", test_health_follows_ports);
   g_test_add_func ("/server/fault-expires", test_fault_expires);
   g_test_add_func ("/server/live-ready-port", test_live_ready_port);
+  g_test_add_func ("/server/fault-conflict", test_fault_conflict);
   g_test_add_func ("/server/control-auth", test_control_auth);
   g_test_add_func ("/server/sigterm-with-readers", test_sigterm_with_readers);
   g_test_add_func ("/server/sigterm-pipelined", test_sigterm_pipelined);
