@@ -1253,6 +1253,23 @@ validate (RtsConfig *cfg, GError **error)
       return FALSE;
     }
   }
+  /* It travels in a header ("Authorization: Bearer TOKEN"), which HTTP
+   * trims and may not carry beyond ASCII: such a token could never match,
+   * and the control API would answer 401 to everyone. */
+  if (cfg->control_token) {
+    const char *t = cfg->control_token;
+    gsize n = strlen (t);
+    gboolean ascii = TRUE;
+    for (gsize i = 0; i < n; i++)
+      ascii = ascii && (guchar) t[i] >= 0x20 && (guchar) t[i] < 0x7f;
+    if (!ascii || g_ascii_isspace (t[0]) || g_ascii_isspace (t[n - 1])) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "%s: must be ASCII with no space at either end: it is sent as "
+          "\"Authorization: Bearer TOKEN\", which HTTP trims",
+          origin (&cfg->control_token));
+      return FALSE;
+    }
+  }
   if (cfg->healthy_threshold > cfg->n_cameras) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "%s: %u is more than the %u RTSP ports configured",

@@ -75,7 +75,11 @@ reply_json (SoupServerMessage *msg, guint code, JsonNode *node)
 static void
 reply_error (SoupServerMessage *msg, guint code, const char *message)
 {
-  reply_json (msg, code, rts_render_error (code, message));
+  /* A message may quote the request (a camera's name from the path),
+   * which may be any bytes: JSON must be UTF-8. */
+  g_autofree char *valid = g_utf8_make_valid (message, -1);
+
+  reply_json (msg, code, rts_render_error (code, valid));
 }
 
 /* The host readers should use: --public-host, else the Host the request
@@ -303,6 +307,11 @@ handle_index (RtsHttpApi *api, SoupServerMessage *msg)
 
   cams = camera_views (api);
   host = url_host (api, msg);
+  /* One URL, two answers, both live: no cache may keep either. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Vary", "Accept");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Cache-Control", "no-store");
   if (wants_json (msg)) {
     RtsHealthSummary s;
     g_autoptr (JsonBuilder) b = json_builder_new ();

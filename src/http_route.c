@@ -29,15 +29,62 @@ token_matches (const char *given, const char *token)
 gboolean
 rts_http_bearer_ok (const char *authorization, const char *token)
 {
-  return authorization && token && g_str_has_prefix (authorization, "Bearer ")
+  /* The scheme's name is case-insensitive (RFC 7235, 2.1). */
+  return authorization && token
+      && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0
       && token_matches (authorization + 7, token);
+}
+
+/* How much ACCEPT weighs TYPE/SUBTYPE, in thousandths, and how closely
+ * the range that said so names it: 2 exactly, 1 by a wildcard subtype, 0
+ * by the any-type one, -1 none did (weight 0). */
+static void
+weigh (const char *accept, const char *type, const char *subtype, int *q,
+    int *specific)
+{
+  g_auto (GStrv) ranges = g_strsplit (accept, ",", -1);
+
+  *q = 0;
+  *specific = -1;
+  for (guint i = 0; ranges[i]; i++) {
+    g_auto (GStrv) params = g_strsplit (ranges[i], ";", -1);
+    char *range = params[0] ? g_strstrip (params[0]) : NULL;
+    const char *slash = range ? strchr (range, '/') : NULL;
+    int level, weight = 1000;
+    if (!slash)
+      continue;
+    if (strcmp (range, "*/*") == 0)
+      level = 0;
+    else if (g_ascii_strncasecmp (range, type, slash - range) == 0
+        && strlen (type) == (size_t) (slash - range))
+      level = strcmp (slash + 1, "*") == 0               ? 1
+          : g_ascii_strcasecmp (slash + 1, subtype) == 0 ? 2
+                                                         : -1;
+    else
+      level = -1;
+    if (level <= *specific)
+      continue;
+    for (guint k = 1; params[k]; k++) {
+      char *p = g_strstrip (params[k]);
+      if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+        weight =
+            (int) CLAMP (g_ascii_strtod (p + 2, NULL) * 1000 + 0.5, 0, 1000);
+    }
+    *specific = level;
+    *q = weight;
+  }
 }
 
 gboolean
 rts_http_wants_json (const char *accept)
 {
-  return accept && strstr (accept, "application/json")
-      && !strstr (accept, "text/html");
+  int json, json_level, html, html_level;
+
+  if (!accept)
+    return FALSE;
+  weigh (accept, "application", "json", &json, &json_level);
+  weigh (accept, "text", "html", &html, &html_level);
+  return json > 0 && (json > html || (json == html && json_level > html_level));
 }
 
 static void

@@ -50,6 +50,10 @@ gboolean rts_http_method_allowed (const char *method, const char *allowed);
  * right. */
 gboolean rts_http_bearer_ok (const char *authorization, const char *token);
 
-/* TRUE when an Accept header asks for JSON and not for HTML: scripts ask
- * for JSON alone, browsers list text/html first. */
+/* TRUE when an Accept header prefers JSON to HTML (RFC 9110, 12.5.1):
+ * application/json weighs more than text/html (each by its most specific
+ * range, wildcards counting), or as much, named where text/html is only a
+ * wildcard's. Scripts name JSON (axios: "application/json,
+ * text/plain, * / *"); browsers weigh text/html first; "* / *" alone and
+ * no header get HTML. */
 gboolean rts_http_wants_json (const char *accept);

@@ -127,6 +127,11 @@ test_errors (void)
         { "RTSP_TEST_SERVER_FPS", "'10\\n'", "control character" } },
     { NULL, "RTSP_TEST_SERVER_PROBE_TIMEOUT=0x10",
         { "RTSP_TEST_SERVER_PROBE_TIMEOUT", "'0x10'", "seconds" } },
+    /* HTTP trims a header's value: such a token could never match. */
+    { "--control-token=tok ", NULL, { "--control-token", "no space" } },
+    { NULL, "RTSP_TEST_SERVER_CONTROL_TOKEN= tok",
+        { "RTSP_TEST_SERVER_CONTROL_TOKEN", "ASCII" } },
+    { "--control-token=t\xc3\xb6k", NULL, { "--control-token", "ASCII" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {

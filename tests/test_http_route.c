@@ -124,7 +124,7 @@ test_control (void)
         NULL },
     { "POST", path, "Bearer " TOKEN "x", TOKEN, RTS_ROUTE_NONE, 401, NULL },
     { "POST", path, "Bearer s3cre", TOKEN, RTS_ROUTE_NONE, 401, NULL },
-    { "POST", path, "bearer " TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
+    { "POST", path, "Basic " TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
     { "POST", path, "Bearer  " TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
     { "POST", path, TOKEN, TOKEN, RTS_ROUTE_NONE, 401, NULL },
     { "POST", path, "Bearer ", TOKEN, RTS_ROUTE_NONE, 401, NULL },
@@ -159,6 +159,24 @@ test_helpers (void)
   g_assert_false (rts_http_wants_json ("text/html,application/json"));
   g_assert_false (rts_http_wants_json ("*/*"));
   g_assert_false (rts_http_wants_json (NULL));
+  /* By the weights, as RFC 9110 has them; case does not count. */
+  g_assert_true (rts_http_wants_json ("Application/JSON"));
+  g_assert_false (rts_http_wants_json ("application/json;q=0"));
+  g_assert_false (rts_http_wants_json ("application/jsonp"));
+  g_assert_true (rts_http_wants_json ("application/json, text/plain, */*"));
+  g_assert_false (rts_http_wants_json (
+      "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+  g_assert_true (rts_http_wants_json ("text/html;q=0.5, application/json"));
+  g_assert_false (rts_http_wants_json ("application/json;q=0.4, text/*"));
+  g_assert_true (rts_http_wants_json ("application/*, text/html;q=0.9"));
+  g_assert_false (rts_http_wants_json ("application/json, text/html"));
+  g_assert_false (rts_http_wants_json (",;,q=1,/"));
+
+  /* The scheme's name in any case; the token as it is. */
+  g_assert_true (rts_http_bearer_ok ("bearer t", "t"));
+  g_assert_true (rts_http_bearer_ok ("BEARER t", "t"));
+  g_assert_false (rts_http_bearer_ok ("Bearer T", "t"));
+  g_assert_false (rts_http_bearer_ok ("Basic dDp0", "t"));
 }
 
 int

@@ -991,6 +991,27 @@ test_control_auth (void)
       ==, 400);
   g_assert_cmpuint (fault (s, "POST", "cam1", "not json", TOKEN), ==, 400);
   g_assert_cmpuint (fault (s, "GET", "cam1", NULL, TOKEN), ==, 405);
+  /* The scheme's name in any case (RFC 7235); a camera named by bytes
+   * that are not UTF-8 is not found, and the answer quoting it is JSON
+   * still (the bytes once went into it raw). */
+  {
+    const char *lower[] = { "Authorization", "bearer " TOKEN, NULL };
+    g_autofree char *body = NULL;
+    g_autoptr (JsonNode) node = NULL;
+    g_autoptr (GError) err = NULL;
+    g_assert_cmpuint (ts_http (s->http_port, "DELETE",
+                          "/control/cameras/cam1/faults", lower, NULL, NULL,
+                          NULL),
+        ==, 200);
+    g_assert_cmpuint (ts_http (s->http_port, "DELETE",
+                          "/control/cameras/%ff%fe/faults", lower, NULL, &body,
+                          NULL),
+        ==, 404);
+    g_test_message ("a camera named by bytes not UTF-8: 404 %s", body);
+    g_assert_true (g_utf8_validate (body, -1, NULL));
+    node = json_from_string (body, &err);
+    g_assert_no_error (err);
+  }
   /* None of that changed anything, and the token never reached the log. */
   g_usleep (700 * 1000);
   g_clear_pointer (&h, json_object_unref);
