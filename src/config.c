@@ -131,7 +131,8 @@ static const RtsSetting rts_settings[] = {
       "text (one line per event) or json (one JSON object per line)", 0 },
   { "control-token", "control.token", SRV (control_token), SET_STRING, NULL, 0,
       0, NULL, "TOKEN",
-      "enables the control API (/control/...) behind this bearer token",
+      "enables the control API (/control/...) behind this bearer token "
+      "(ASCII, no space at either end)",
       SECRET },
   { "clip-cache", "clip_cache", SRV (clip_cache), SET_STRING, NULL, 0, 0, NULL,
       "DIR",
