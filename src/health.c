@@ -14,8 +14,9 @@ struct RtsHealth {
   double timeout;
   RtsPortHealth *ports;
   guint n;
-  guint pending;          /* probes of the current round in flight */
-  gint64 round_done_mono; /* 0 before the first round */
+  guint pending;       /* probes in flight */
+  gboolean *in_flight; /* per port */
+  gboolean *again;     /* per port: probe again when this one ends */
   guint timer_id;
   guint watch_id;
   double stall;
@@ -130,18 +131,22 @@ note_ready (RtsHealth *h)
   h->last_ready = ready;
 }
 
+static void probe_port (RtsHealth *h, guint i);
+
 static void
 on_probe_done (const RtsProbeResult *r, gpointer data)
 {
   ProbeCtx *ctx = data;
   RtsHealth *h = ctx->h;
-  RtsPortHealth *ph = &h->ports[ctx->index];
+  guint index = ctx->index;
+  RtsPortHealth *ph = &h->ports[index];
   gboolean was_probed = ph->probed, was_up = ph->up;
 
   g_free (ctx);
+  h->pending--;
+  h->in_flight[index] = FALSE;
   if (h->stopping) {
     /* Cancelled by shutdown: not news about the port. */
-    h->pending--;
     return;
   }
   ph->probed = TRUE;
@@ -177,24 +182,43 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
     note_verdict (h);
     note_ready (h);
   }
-  if (--h->pending == 0)
-    h->round_done_mono = g_get_monotonic_time ();
+  /* A fault changed the port while this probe was on its way: its answer
+   * may be from before the change. */
+  if (h->again[index]) {
+    h->again[index] = FALSE;
+    probe_port (h, index);
+  }
 }
 
 static void
-probe_round (RtsHealth *h)
+probe_port (RtsHealth *h, guint i)
 {
-  if (h->pending > 0 || h->stopping)
+  RtsRtspServer *srv = g_ptr_array_index (h->servers, i);
+  ProbeCtx *ctx = g_new0 (ProbeCtx, 1);
+
+  ctx->h = h;
+  ctx->index = i;
+  h->in_flight[i] = TRUE;
+  h->pending++;
+  rts_probe_port (h->probe_host, rts_rtsp_server_port (srv),
+      rts_rtsp_server_camera (srv)->path, rts_rtsp_server_probe_header (),
+      h->timeout, h->cancel, on_probe_done, ctx);
+}
+
+/* Each port not being probed now is probed; with AGAIN, one that is will
+ * be once its probe ends. (A round that waited for every port's probe
+ * let one hung port, whose probe takes the timeout, hold back every
+ * other's news: faults showed after 3 s, rounds came every 4 s.) */
+static void
+probe_round (RtsHealth *h, gboolean again)
+{
+  if (h->stopping)
     return;
-  h->pending = h->n;
   for (guint i = 0; i < h->n; i++) {
-    RtsRtspServer *srv = g_ptr_array_index (h->servers, i);
-    ProbeCtx *ctx = g_new0 (ProbeCtx, 1);
-    ctx->h = h;
-    ctx->index = i;
-    rts_probe_port (h->probe_host, rts_rtsp_server_port (srv),
-        rts_rtsp_server_camera (srv)->path, rts_rtsp_server_probe_header (),
-        h->timeout, h->cancel, on_probe_done, ctx);
+    if (!h->in_flight[i])
+      probe_port (h, i);
+    else if (again)
+      h->again[i] = TRUE;
   }
 }
 
@@ -235,7 +259,7 @@ on_watch (gpointer data)
 static gboolean
 on_timer (gpointer data)
 {
-  probe_round (data);
+  probe_round (data, FALSE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -253,6 +277,8 @@ rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
   h->timeout = timeout;
   h->n = servers->len;
   h->ports = g_new0 (RtsPortHealth, h->n);
+  h->in_flight = g_new0 (gboolean, h->n);
+  h->again = g_new0 (gboolean, h->n);
   h->cancel = g_cancellable_new ();
   for (guint i = 0; i < h->n; i++) {
     RtsRtspServer *srv = g_ptr_array_index (servers, i);
@@ -271,7 +297,7 @@ rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
 void
 rts_health_start (RtsHealth *h)
 {
-  probe_round (h);
+  probe_round (h, FALSE);
   h->timer_id = g_timeout_add ((guint) (h->interval * 1000), on_timer, h);
   h->watch_id = g_timeout_add (250, on_watch, h);
 }
@@ -279,7 +305,7 @@ rts_health_start (RtsHealth *h)
 void
 rts_health_probe_now (RtsHealth *h)
 {
-  probe_round (h);
+  probe_round (h, TRUE);
 }
 
 void
@@ -326,9 +352,14 @@ rts_health_heartbeat_age (const RtsHealth *h)
 double
 rts_health_age (const RtsHealth *h)
 {
-  if (!h->round_done_mono)
-    return -1;
-  return (g_get_monotonic_time () - h->round_done_mono) / 1e6;
+  gint64 oldest = G_MAXINT64;
+
+  for (guint i = 0; i < h->n; i++) {
+    if (!h->ports[i].probed)
+      return -1;
+    oldest = MIN (oldest, h->ports[i].checked_mono);
+  }
+  return h->n ? (g_get_monotonic_time () - oldest) / 1e6 : -1;
 }
 
 void
@@ -345,6 +376,8 @@ rts_health_free (RtsHealth *h)
   for (guint i = 0; i < h->n; i++)
     g_free (h->ports[i].error);
   g_free (h->ports);
+  g_free (h->in_flight);
+  g_free (h->again);
   g_object_unref (h->cancel);
   g_ptr_array_unref (h->servers);
   g_free (h->probe_host);

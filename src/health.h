@@ -54,10 +54,13 @@ RtsHealth *rts_health_new (GPtrArray *servers, const char *probe_host,
     guint threshold, double interval, double timeout, double stall);
 void rts_health_free (RtsHealth *h);
 
-/* First round now, then one every interval. */
+/* First round now, then one every interval. Each port is probed on its
+ * own: one hung port (whose probe waits its timeout) delays no other. */
 void rts_health_start (RtsHealth *h);
 
-/* A round now (after a fault changed a port), unless one is running. */
+/* Every port probed now (after a fault changed one): a port whose probe
+ * is in flight, which may have begun before the change, is probed again
+ * as soon as it ends. */
 void rts_health_probe_now (RtsHealth *h);
 
 /* From the first moment of shutdown the verdict is unhealthy. */
@@ -76,5 +79,6 @@ gboolean rts_health_ready (const RtsHealth *h, char *reason, gsize len);
  * 250 ms: well above that, the loop is stuck or starved. */
 double rts_health_heartbeat_age (const RtsHealth *h);
 
-/* Seconds since the last finished round; -1 before the first. */
+/* How old the oldest port's last probe result is, in seconds; -1 until
+ * every port has one. */
 double rts_health_age (const RtsHealth *h);

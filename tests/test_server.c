@@ -911,6 +911,67 @@ test_fault_expires (void)
   ts_server_free (s);
 }
 
+/* Polls /health/PORT until it answers WANT; the seconds it took, or -1
+ * after TIMEOUT. */
+static double
+wait_port_status (TsServer *s, guint port, guint want, double timeout)
+{
+  g_autofree char *path = g_strdup_printf ("/health/%u", port);
+  gint64 t0 = g_get_monotonic_time ();
+
+  while (g_get_monotonic_time () - t0 < timeout * G_USEC_PER_SEC) {
+    if (ts_http (s->http_port, "GET", path, NULL, NULL, NULL, NULL) == want)
+      return (g_get_monotonic_time () - t0) / 1e6;
+    g_usleep (10 * 1000);
+  }
+  return -1;
+}
+
+/* Each port is probed on its own, and a fault is probed at once: with
+ * rounds 30 s apart, cam3 hung (each of its probes waits the 2 s
+ * timeout), a fault on cam2 and its clearing each show within a second.
+ * A round used to wait for every port's probe, and a fault that came
+ * while one was running was not probed at all: it showed at the next
+ * round (here 30 s), and a hung port made every round as slow as its
+ * timeout. A fault cleared while its own probe is on the way is probed
+ * again once that probe ends. */
+static void
+test_fault_probed_at_once (void)
+{
+  const char *args[] = { "--control-token=" TOKEN, "--probe-interval=30",
+    "--probe-timeout=2", NULL };
+  TsServer *s = ts_server_start (args);
+  double t;
+
+  g_assert_nonnull (s);
+  g_assert_nonnull (ts_wait_health (s->http_port, 200, 4, 10));
+  g_assert_cmpuint (fault (s, "POST", "cam3", "{\"type\":\"hang-port\"}",
+                        TOKEN),
+      ==, 200);
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"close-port\"}",
+                        TOKEN),
+      ==, 200);
+  t = wait_port_status (s, s->rtsp_ports[1], 503, 1.0);
+  g_test_message ("cam2 closed while cam3's probe hangs: down after %.3f s", t);
+  g_assert_cmpfloat (t, >=, 0);
+  g_assert_cmpuint (fault (s, "DELETE", "cam2", NULL, TOKEN), ==, 200);
+  t = wait_port_status (s, s->rtsp_ports[1], 200, 1.0);
+  g_test_message ("cam2 cleared: up after %.3f s", t);
+  g_assert_cmpfloat (t, >=, 0);
+  /* Closed and cleared at once: the first probe may see it closed; the
+   * second is made after it. */
+  g_assert_cmpuint (fault (s, "POST", "cam2", "{\"type\":\"close-port\"}",
+                        TOKEN),
+      ==, 200);
+  g_assert_cmpuint (fault (s, "DELETE", "cam2", NULL, TOKEN), ==, 200);
+  g_usleep (300 * 1000);
+  t = wait_port_status (s, s->rtsp_ports[1], 200, 1.0);
+  g_test_message ("cam2 closed and cleared at once: up %.3f s later", t);
+  g_assert_cmpfloat (t, >=, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* A fault that cannot be applied changes nothing: a camera whose closed
  * port someone else bound meanwhile answers a stall with 409 and stays as
  * it was (closed, streaming); the stall was once applied behind the 409.
@@ -1856,6 +1917,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/fault-expires", test_fault_expires);
   g_test_add_func ("/server/live-ready-port", test_live_ready_port);
   g_test_add_func ("/server/fault-conflict", test_fault_conflict);
+  g_test_add_func ("/server/fault-probed-at-once", test_fault_probed_at_once);
   g_test_add_func ("/server/control-auth", test_control_auth);
   g_test_add_func ("/server/sigterm-with-readers", test_sigterm_with_readers);
   g_test_add_func ("/server/sigterm-pipelined", test_sigterm_pipelined);
