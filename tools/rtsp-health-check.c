@@ -297,6 +297,14 @@ parse_ports (const char *arg, Options *o)
             entry, shown);
       return -1;
     }
+    for (size_t k = 0; k < o->n_ports; k++) {
+      if (o->ports[k] == o->ports[o->n_ports]) {
+        usage_error ("--rtsp-ports: port %u is listed twice in \"%s\" (each "
+                     "counts toward --min-healthy)",
+            o->ports[k], shown);
+        return -1;
+      }
+    }
     o->n_ports++;
     if (!comma)
       return 0;
@@ -1021,9 +1029,12 @@ probe_timeout (Probe *p)
 }
 
 /* Drives every probe to completion or to DEADLINE in one poll loop, so
- * silent ports cost the timeout once, not once each. */
+ * silent ports cost the timeout once, not once each; and stops as soon as
+ * NEED of them answered 200 or too many failed for NEED to be reached:
+ * the verdict is known, and a silent port must not hold it back until the
+ * timeout (a caller whose own timeout is ours would count a failure). */
 static void
-run_probes (Probe *probes, size_t n, double deadline)
+run_probes (Probe *probes, size_t n, double deadline, size_t need)
 {
   struct pollfd pfds[MAX_PORTS];
   size_t owner[MAX_PORTS];
@@ -1033,13 +1044,18 @@ run_probes (Probe *probes, size_t n, double deadline)
     probe_connect (&probes[i]);
   }
   for (;;) {
-    size_t np = 0;
+    size_t np = 0, good = 0, bad = 0;
     int ms, rc;
 
     for (size_t i = 0; i < n; i++) {
       Probe *p = &probes[i];
-      if (p->state == STATE_DONE)
+      if (p->state == STATE_DONE) {
+        if (p->ok && p->status == 200)
+          good++;
+        else
+          bad++;
         continue;
+      }
       pfds[np].fd = p->fd;
       pfds[np].events = p->state == STATE_READING ? POLLIN : POLLOUT;
       pfds[np].revents = 0;
@@ -1047,6 +1063,11 @@ run_probes (Probe *probes, size_t n, double deadline)
     }
     if (np == 0)
       return;
+    if (good >= need || bad > n - need) {
+      for (size_t k = 0; k < np; k++)
+        probe_fail (&probes[owner[k]], "not waited for (verdict known)");
+      return;
+    }
     ms = remaining_ms (deadline);
     if (ms == 0) {
       for (size_t k = 0; k < np; k++)
@@ -1135,7 +1156,7 @@ check_http (const Options *o, double deadline)
   }
   p->req_len = (size_t) rc;
 
-  run_probes (p, 1, deadline);
+  run_probes (p, 1, deadline, 1);
   if (p->timed_out) {
     printf ("unhealthy: timed out after %s s %s %s\n", timeout_s,
         p->timeout_phase, authority);
@@ -1219,7 +1240,7 @@ check_rtsp (const Options *o, double deadline)
     p->req_len = (size_t) rc;
   }
 
-  run_probes (probes, o->n_ports, deadline);
+  run_probes (probes, o->n_ports, deadline, (size_t) o->min_healthy);
 
   for (size_t i = 0; i < o->n_ports; i++) {
     Probe *p = &probes[i];
