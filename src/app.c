@@ -134,8 +134,10 @@ on_signal (gpointer data)
 
   app->stopping = TRUE;
   app->stop_started = g_get_monotonic_time ();
-  /* Health first: a load balancer must stop sending readers before the
-   * ports go away. */
+  /* Health first, in the same turn as the ports close: no answer in
+   * between can say healthy about a closed port. (A load balancer learns
+   * of the stop by its own means: ECS deregisters the task before the
+   * signal, Kubernetes removes the endpoint as it sends it.) */
   rts_health_set_stopping (app->health);
   for (guint i = 0; i < app->servers->len; i++) {
     RtsRtspServer *srv = g_ptr_array_index (app->servers, i);
