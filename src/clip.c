@@ -925,8 +925,7 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
         make_fail (m, RTS_CLIP_ERROR_FILE, "%s: %s", m->file, job->problem);
       else if (m->file && job == &m->video)
         make_fail (m, RTS_CLIP_ERROR_FILE,
-            "%s: cannot be read as an MP4 or MKV: %s", m->file,
-            error->message);
+            "%s: cannot be read as an MP4 or MKV: %s", m->file, error->message);
       else
         make_fail (m, RTS_CLIP_ERROR_ENCODE, "%s %s: %s (%s)", name, job->what,
             error->message, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
