@@ -164,21 +164,27 @@ reader_new (void)
 /* Under F's lock: a reader's start at the video's keyframe KEY, due at
  * once: its shift DELTA is the camera's frame playing at NOW less KEY
  * (whole frames), and on the audio track it starts on the first packet
- * from KEY's time on. With AFTER (a position), KEY is the first keyframe
- * at or after it, if that is later than the one of the GOP playing. */
+ * from KEY's time on. With AFTER (a video position), KEY is the first
+ * keyframe at or after it, if that is later than the one of the GOP
+ * playing; and the keyframe is due no earlier than NOT_BEFORE (the
+ * reader's own timeline, from T0: after what it was sent), on the frame
+ * grid. */
 static void
-start_at (RtsFeed *f, GstClockTime now, const guint64 *after, guint64 first[2],
-    gint64 *delta)
+start_at (RtsFeed *f, GstClockTime now, const guint64 *after,
+    GstClockTime not_before, guint64 first[2], gint64 *delta)
 {
   const RtsRtpTrack *v = f->streams[0].track;
   guint64 cur = rts_rtp_track_at_or_before (v, now - f->t0);
   guint64 key = rts_rtp_track_key_at_or_before (v, cur);
+  GstClockTime at = rts_rtp_track_due (v, cur);
   GstClockTime key_at;
 
   if (after)
     key = MAX (key, rts_rtp_track_key_at_or_after (v, *after));
+  if (not_before > at)
+    at = rts_rtp_track_due (v, rts_rtp_track_at_or_after (v, not_before));
   key_at = rts_rtp_track_due (v, key);
-  *delta = (gint64) rts_rtp_track_due (v, cur) - (gint64) key_at;
+  *delta = (gint64) at - (gint64) key_at;
   first[0] = key;
   if (f->n_streams > 1)
     first[1] = rts_rtp_track_at_or_after (f->streams[1].track, key_at);
@@ -189,7 +195,7 @@ start_at (RtsFeed *f, GstClockTime now, const guint64 *after, guint64 first[2],
 static void
 join_point (RtsFeed *f, GstClockTime now, guint64 first[2], gint64 *delta)
 {
-  start_at (f, now, NULL, first, delta);
+  start_at (f, now, NULL, 0, first, delta);
 }
 
 static void
@@ -259,20 +265,46 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
 
   g_mutex_lock (&f->lock);
   /* A second PLAY of a session (after a PAUSE, or while playing): its
-   * readers go on from the first keyframe they have not been sent, due
-   * now, never back to the start of the GOP playing: their sequence
-   * numbers would go backwards on the same SSRC, packets they had sent
-   * again (seen: -85 after PAUSE and PLAY). */
+   * readers go on from the first keyframe none of them has been sent
+   * (video, or audio alone), never back to the start of the GOP playing:
+   * their sequence numbers would go backwards on the same SSRC, packets
+   * they had sent again (seen: -85 after PAUSE and PLAY; -14 for a
+   * session of audio alone, whose place was not looked at); and no
+   * earlier than each one's next packet was due, so that no timestamp
+   * repeats or goes back (seen: a PLAY while playing gave the keyframe
+   * the timestamp of the frame just sent). */
   {
-    const guint64 *sent = NULL;
-    for (guint i = 0; i < trs->len && !sent; i++) {
+    guint64 after = 0;
+    GstClockTime not_before = 0;
+    gboolean again = FALSE;
+    for (guint i = 0; i < trs->len; i++) {
       GstRTSPStreamTransport *tr = g_ptr_array_index (trs, i);
       Reader *rd = tr ? g_object_get_qdata (G_OBJECT (tr), reader_quark) : NULL;
-      if (rd && rd->placed
-          && gst_rtsp_stream_transport_get_stream (tr) == f->streams[0].stream)
-        sent = &rd->next;
+      const RtsRtpTrack *t;
+      GstClockTime next_at;
+      guint index;
+      if (!rd || !rd->placed)
+        continue;
+      for (index = 0; index < f->n_streams; index++)
+        if (gst_rtsp_stream_transport_get_stream (tr)
+            == f->streams[index].stream)
+          break;
+      if (index == f->n_streams)
+        continue;
+      t = f->streams[index].track;
+      next_at = rts_rtp_track_due (t, rd->next);
+      /* The video's own place; the audio's as the video frame from its
+       * time on. */
+      after = MAX (after,
+          index == 0
+              ? rd->next
+              : rts_rtp_track_at_or_after (f->streams[0].track, next_at));
+      if ((gint64) next_at + rd->delta > 0)
+        not_before =
+            MAX (not_before, (GstClockTime) ((gint64) next_at + rd->delta));
+      again = TRUE;
     }
-    start_at (f, now, sent, first, &delta);
+    start_at (f, now, again ? &after : NULL, not_before, first, &delta);
   }
   /* Where the stream starts: its keyframe. */
   start = rts_rtp_track_pts (f->streams[0].track, first[0]);

@@ -47,7 +47,8 @@ struct RtsReader {
   GByteArray *in; /* bytes read from ctl and not yet parsed */
   GMutex lock;    /* protects the tracks' counters, error */
   Track tracks[2];
-  guint n_tracks; /* asked for on interleaved channels 2i and 2i+1 */
+  guint n_tracks;      /* asked for on interleaved channels 2i and 2i+1 */
+  gboolean audio_only; /* track 0 (video) not set up */
   GThread *thread;
   gint stop; /* atomic */
   char *error;
@@ -113,6 +114,12 @@ count_rtp (RtsReader *r, Track *t, const guint8 *p, gsize len)
     t->stats.replay_seq = seq;
     t->await_replay = FALSE;
   }
+  /* Timestamps only go forward, and a frame after a finished one has one
+   * of its own. */
+  if (t->have_seq && (gint32) (ts - t->last_ts) < 0)
+    t->stats.ts_backwards++;
+  if (t->have_seq && !t->in_frame && ts == t->last_ts && t == &r->tracks[0])
+    t->stats.ts_repeated++;
   if (t->have_seq && seq != t->next_seq) {
     guint16 skipped = (guint16) (seq - t->next_seq);
     t->stats.gaps++;
@@ -484,14 +491,14 @@ parse_rtpinfo (RtsReader *r, const char *head)
 }
 
 static RtsReader *play (guint port, const char *path,
-    RtsReaderTransport transport, gboolean range, gboolean audio, guint rcvbuf,
-    double timeout, GError **error);
+    RtsReaderTransport transport, gboolean range, gboolean audio,
+    gboolean audio_only, guint rcvbuf, double timeout, GError **error);
 
 RtsReader *
 rts_reader_play (guint port, const char *path, RtsReaderTransport transport,
     double timeout, GError **error)
 {
-  return play (port, path, transport, FALSE, FALSE, 0, timeout, error);
+  return play (port, path, transport, FALSE, FALSE, FALSE, 0, timeout, error);
 }
 
 RtsReader *
@@ -499,21 +506,31 @@ rts_reader_play_range (guint port, const char *path,
     RtsReaderTransport transport, gboolean range, double timeout,
     GError **error)
 {
-  return play (port, path, transport, range, FALSE, 0, timeout, error);
+  return play (port, path, transport, range, FALSE, FALSE, 0, timeout, error);
 }
 
 RtsReader *
 rts_reader_play_rcvbuf (guint port, const char *path,
     RtsReaderTransport transport, guint rcvbuf, double timeout, GError **error)
 {
-  return play (port, path, transport, FALSE, FALSE, rcvbuf, timeout, error);
+  return play (port, path, transport, FALSE, FALSE, FALSE, rcvbuf, timeout,
+      error);
 }
 
 RtsReader *
 rts_reader_play_av (guint port, const char *path, double timeout,
     GError **error)
 {
-  return play (port, path, RTS_READER_TCP, FALSE, TRUE, 0, timeout, error);
+  return play (port, path, RTS_READER_TCP, FALSE, TRUE, FALSE, 0, timeout,
+      error);
+}
+
+RtsReader *
+rts_reader_play_audio (guint port, const char *path, double timeout,
+    GError **error)
+{
+  return play (port, path, RTS_READER_TCP, FALSE, FALSE, TRUE, 0, timeout,
+      error);
 }
 
 /* SETUP of track I: over TCP on channels 2I and 2I+1, over UDP (video
@@ -565,8 +582,8 @@ setup (RtsReader *r, guint i, double timeout, GError **error)
 
 static RtsReader *
 play (guint port, const char *path, RtsReaderTransport transport,
-    gboolean range, gboolean audio, guint rcvbuf, double timeout,
-    GError **error)
+    gboolean range, gboolean audio, gboolean audio_only, guint rcvbuf,
+    double timeout, GError **error)
 {
   RtsReader *r = g_new0 (RtsReader, 1);
   g_autoptr (GInetAddress) lo =
@@ -596,7 +613,8 @@ play (guint port, const char *path, RtsReaderTransport transport,
       timeout, &head, &sdp, error);
   if (status != 200)
     goto bad_status;
-  r->n_tracks = audio ? 2 : 1;
+  r->n_tracks = audio || audio_only ? 2 : 1;
+  r->audio_only = audio_only;
   for (guint i = 0; i < r->n_tracks; i++) {
     const char *media = i ? "audio" : "video";
     if (!media_setup (r, &r->tracks[i], head, sdp, media)) {
@@ -605,7 +623,7 @@ play (guint port, const char *path, RtsReaderTransport transport,
       goto failed;
     }
   }
-  for (guint i = 0; i < r->n_tracks; i++) {
+  for (guint i = audio_only ? 1 : 0; i < r->n_tracks; i++) {
     status = setup (r, i, timeout, error);
     if (status != 200)
       goto bad_status;
@@ -681,7 +699,7 @@ packets (RtsReader *r)
 {
   guint64 n;
   g_mutex_lock (&r->lock);
-  n = r->tracks[0].stats.packets;
+  n = r->tracks[r->audio_only ? 1 : 0].stats.packets;
   g_mutex_unlock (&r->lock);
   return n;
 }
@@ -726,13 +744,14 @@ receive_thread (gpointer data)
   return NULL;
 }
 
-gboolean
-rts_reader_replay (RtsReader *r, double timeout)
+static gboolean
+replay (RtsReader *r, gboolean pause, double timeout)
 {
   g_autofree char *head = NULL;
 
   g_assert (!r->thread);
-  if (request (r, "PAUSE", r->url, NULL, timeout, NULL, NULL, NULL) != 200)
+  if (pause
+      && request (r, "PAUSE", r->url, NULL, timeout, NULL, NULL, NULL) != 200)
     return FALSE;
   if (request (r, "PLAY", r->url, NULL, timeout, &head, NULL, NULL) != 200)
     return FALSE;
@@ -744,6 +763,18 @@ rts_reader_replay (RtsReader *r, double timeout)
   parse_rtpinfo (r, head);
   g_mutex_unlock (&r->lock);
   return TRUE;
+}
+
+gboolean
+rts_reader_replay (RtsReader *r, double timeout)
+{
+  return replay (r, TRUE, timeout);
+}
+
+gboolean
+rts_reader_play_again (RtsReader *r, double timeout)
+{
+  return replay (r, FALSE, timeout);
 }
 
 int

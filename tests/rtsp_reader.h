@@ -35,6 +35,8 @@ typedef struct {
   guint64 gaps_mid_frame;    /* jumps inside one frame (same timestamp on
                            * both sides): a frame arrived broken */
   guint32 last_gap_ts_delta; /* RTP timestamp step across the last jump */
+  guint64 ts_backwards;      /* packets whose timestamp went back */
+  guint64 ts_repeated;       /* video: frames with the previous one's */
   guint64 rtcp;              /* RTCP packets (sender reports) */
   gint64 first_us; /* monotonic time of the first RTP packet, 0 if none */
   gint64 last_us;  /* of the last */
@@ -93,8 +95,14 @@ RtsReader *rts_reader_play_rcvbuf (guint port, const char *path,
 RtsReader *rts_reader_play_av (guint port, const char *path, double timeout,
     GError **error);
 
-/* Receives on the calling thread until PACKETS RTP packets of video have
- * arrived in all, or TIMEOUT seconds pass. Only while no thread runs. */
+/* The same over TCP with the audio stream only, on channels 2-3: its
+ * counters are stream 1's (rts_reader_stream_stats). */
+RtsReader *rts_reader_play_audio (guint port, const char *path, double timeout,
+    GError **error);
+
+/* Receives on the calling thread until PACKETS RTP packets of video (of
+ * audio, for rts_reader_play_audio) have arrived in all, or TIMEOUT
+ * seconds pass. Only while no thread runs. */
 gboolean rts_reader_receive (RtsReader *r, guint64 packets, double timeout);
 
 /* The same until every stream has had a sender report of its own. */
@@ -104,6 +112,10 @@ gboolean rts_reader_wait_reports (RtsReader *r, double timeout);
  * resume (only while no thread runs); FALSE unless both are answered 200
  * within TIMEOUT seconds. */
 gboolean rts_reader_replay (RtsReader *r, double timeout);
+
+/* The same without the PAUSE: a PLAY while playing (RFC 2326 lets a
+ * client send one). */
+gboolean rts_reader_play_again (RtsReader *r, double timeout);
 
 /* A SETUP of the video again on the same session, asking for a new
  * transport as a client changing it would: over UDP a new port pair
