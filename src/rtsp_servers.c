@@ -1653,6 +1653,24 @@ silence_pipeline (RtsRtspServer *srv)
   each_element (srv->media, silence_rtpbin, srv->media);
 }
 
+/* The camera's name as its RTCP CNAME, in the SDP's a=ssrc lines as in
+ * the sender reports (RFC 5576: they must match; rtpbin's own was a
+ * "user...@host" the feed's reports did not carry). */
+static void
+name_rtpbin (GstElement *el, gpointer data)
+{
+  GstStructure *sdes = NULL;
+
+  if (!g_str_equal (G_OBJECT_TYPE_NAME (el), "GstRtpBin"))
+    return;
+  g_object_get (el, "sdes", &sdes, NULL);
+  if (!sdes)
+    sdes = gst_structure_new_empty ("application/x-rtp-source-sdes");
+  gst_structure_set (sdes, "cname", G_TYPE_STRING, (const char *) data, NULL);
+  g_object_set (el, "sdes", sdes, NULL);
+  gst_structure_free (sdes);
+}
+
 /* A live camera sends each frame as its encoder makes it. Its RTP sinks,
  * which gst-rtsp-server adds as readers of each transport come, would hold
  * every frame until the clock reaches its timestamp: measured with a probe
@@ -1762,6 +1780,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
       gst_rtsp_thread_pool_get_thread (pool, GST_RTSP_THREAD_TYPE_MEDIA, &ctx);
   if (!thread || !gst_rtsp_media_prepare (srv->media, thread))
     goto failed;
+  each_element (srv->media, name_rtpbin, (gpointer) srv->cam->name);
   if (clip)
     silence_pipeline (srv);
   if (!add_house_reader (srv))

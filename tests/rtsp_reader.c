@@ -180,6 +180,19 @@ count_rtcp (RtsReader *r, Track *t, const guint8 *p, gsize len)
         | ((guint32) p[6] << 8) | p[7];
     t->n_sr++;
   }
+  /* The SDES packet after it (RFC 3550 6.5): its first chunk's CNAME. */
+  for (gsize at = 0; at + 4 <= len;) {
+    gsize size = 4 + 4 * (gsize) ((p[at + 2] << 8) | p[at + 3]);
+    if (at + size > len)
+      break;
+    if (p[at + 1] == 202 && size >= 10 && p[at + 8] == 1
+        && 10 + (gsize) p[at + 9] <= size) {
+      gsize n = MIN (p[at + 9], sizeof t->stats.rtcp_cname - 1);
+      memcpy (t->stats.rtcp_cname, p + at + 10, n);
+      t->stats.rtcp_cname[n] = '\0';
+    }
+    at += size;
+  }
   g_mutex_unlock (&r->lock);
 }
 
@@ -415,6 +428,15 @@ media_setup (RtsReader *r, Track *t, const char *head, const char *sdp,
   }
   if (t->clock_rate == 0)
     t->clock_rate = 90000;
+  {
+    /* a=ssrc:432283952 cname:cam1 */
+    const char *cn = m ? strstr (m, " cname:") : NULL;
+    if (cn && (!m_end || cn < m_end)) {
+      cn += strlen (" cname:");
+      g_strlcpy (t->stats.sdp_cname, cn,
+          MIN (sizeof t->stats.sdp_cname, strcspn (cn, "\r\n") + 1));
+    }
+  }
   c += strlen ("a=control:");
   control = g_strndup (c, strcspn (c, "\r\n"));
   if (g_str_has_prefix (control, "rtsp://")) {

@@ -66,6 +66,10 @@ typedef struct {
    * time it names. */
   double first_report_wall;
   guint32 first_report_ts;
+  /* The CNAME the SDP's a=ssrc line gave the stream, and the one its
+   * RTCP's SDES carried last ("" if none). */
+  char sdp_cname[64];
+  char rtcp_cname[64];
 } RtsReaderStats;
 
 typedef struct RtsReader RtsReader;

@@ -297,11 +297,36 @@ test_reports (void)
     g_assert_cmpuint (st.reports, >=, 1);
     /* A frame is 33 ms; a wrong mapping would be off by far more. */
     g_assert_cmpfloat (st.report_skew_ms, <, 50);
+    /* One CNAME, the camera's, in the SDP and the reports (RFC 5576; the
+     * SDP once said rtpbin's "user...@host"). */
+    g_assert_cmpstr (st.sdp_cname, ==, "cam1");
+    g_assert_cmpstr (st.rtcp_cname, ==, "cam1");
   }
   for (guint i = 0; i < 2; i++)
     rts_reader_close (r[i], RTS_VANISH_TEARDOWN);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
+
+  /* A live camera's reports are rtpbin's own: the same name. */
+  {
+    const char *live[] = { "--rtsp-ports=0", "--source=live", NULL };
+    g_autoptr (GError) err = NULL;
+    RtsReader *lr;
+    s = ts_server_start (live);
+    g_assert_nonnull (s);
+    lr =
+        rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+    g_assert_no_error (err);
+    g_assert_true (rts_reader_wait_reports (lr, 15));
+    rts_reader_stats (lr, &st);
+    g_test_message ("live camera: CNAME %s in the SDP, %s in the reports",
+        st.sdp_cname, st.rtcp_cname);
+    g_assert_cmpstr (st.sdp_cname, ==, "cam1");
+    g_assert_cmpstr (st.rtcp_cname, ==, "cam1");
+    rts_reader_close (lr, RTS_VANISH_TEARDOWN);
+    g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+    ts_server_free (s);
+  }
 }
 
 /* The wall-clock time (s) stream ST gives RTP time TS, by its first
