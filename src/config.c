@@ -91,7 +91,9 @@ static const RtsSetting rts_settings[] = {
       "on SIGTERM, longest wait for connections to close before exit", 0 },
   { "max-readers-per-camera", "limits.max_readers_per_camera",
       SRV (max_readers_per_camera), SET_UINT, "200", 1, 100000, NULL, "N",
-      "readers one camera takes; one more gets 453 Not Enough Bandwidth", 0 },
+      "readers one camera takes (a reader: a connection holding a session); "
+      "one more gets 453 Not Enough Bandwidth",
+      0 },
   { "max-readers", "limits.max_readers", SRV (max_readers), SET_UINT, "2000", 1,
       1000000, NULL, "N",
       "readers all cameras together take; one more gets 453", 0 },
@@ -103,8 +105,9 @@ static const RtsSetting rts_settings[] = {
       0 },
   { "idle-timeout", "limits.idle_timeout", SRV (idle_timeout), SET_UINT, "30",
       1, 3600, NULL, "SECONDS",
-      "an RTSP connection that has set up no session, or an HTTP "
-      "connection not yet answered, after this long is closed",
+      "an RTSP connection that holds no session (none yet, or its last "
+      "ended), or an HTTP connection not yet answered, after this long is "
+      "closed",
       0 },
   { "max-request-bytes", "limits.max_request_bytes", SRV (max_request_bytes),
       SET_UINT, "65536", 1024, 16777216, NULL, "BYTES",

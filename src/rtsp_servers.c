@@ -324,8 +324,40 @@ static GType rts_auth_get_type (void);
 G_DEFINE_TYPE (RtsAuth, rts_auth, GST_TYPE_RTSP_AUTH)
 
 #define PROBE_HEADER "X-Rts-Probe"
-#define READER_KEY "rts-reader"
+#define READER_KEY "rts-reader" /* ReaderMark */
 #define IDLE_KEY "rts-idle-timer"
+/* On a session: the connection that made it (a GWeakRef). */
+#define SESSION_CLIENT_KEY "rts-session-client"
+
+/* A connection is a reader while it holds a session it made: counted from
+ * its first SETUP until its last session ends (TEARDOWN, the session
+ * timeout) or it goes. Its clients' thread, the loop (session timeouts)
+ * and the client's own end may each end it: atomics, so once. */
+typedef struct {
+  gint sessions;
+  gint reader;
+} ReaderMark;
+
+static ReaderMark *
+reader_mark (GstRTSPClient *client)
+{
+  return g_object_get_data (G_OBJECT (client), READER_KEY);
+}
+
+static gboolean
+is_reader (GstRTSPClient *client)
+{
+  ReaderMark *m = reader_mark (client);
+
+  return m && g_atomic_int_get (&m->reader);
+}
+
+static void
+session_client_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
 /* Set on a client refused for a header flood: see within_request_caps. */
 #define TRIM_KEY "rts-trim"
 
@@ -489,7 +521,7 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
   const char *which;
 
   if (!ctx->request || ctx->request->type_data.request.method != GST_RTSP_SETUP
-      || g_object_get_data (G_OBJECT (ctx->client), READER_KEY))
+      || is_reader (ctx->client))
     return TRUE;
   if ((guint) g_atomic_int_get (&srv->readers) >= srv->limits.max_readers)
     which = "max-readers-per-camera";
@@ -718,40 +750,85 @@ make_auth (RtsRtspServer *srv, GstRTSPMediaFactory *factory)
   return GST_RTSP_AUTH (auth);
 }
 
+static void arm_idle_timer (RtsRtspServer *srv, GstRTSPClient *client);
+
+/* CLIENT is no reader any more (once, whoever asks first): WHY says how. */
+static void
+end_reader (RtsRtspServer *srv, GstRTSPClient *client, const char *why)
+{
+  ReaderMark *m = reader_mark (client);
+
+  if (!m || !g_atomic_int_compare_and_exchange (&m->reader, 1, 0))
+    return;
+  gint now = g_atomic_int_add (&srv->readers, -1) - 1;
+  g_atomic_int_add (&readers_all, -1);
+  rts_info ("reader disconnected: camera %s port %u from %s%s, %d reader(s) "
+            "now",
+      srv->cam->name, srv->port,
+      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"), why,
+      now);
+}
+
 static void
 client_closed (GstRTSPClient *client, RtsRtspServer *srv)
 {
   if (g_object_get_data (G_OBJECT (client), TRIM_KEY))
     malloc_trim (0);
-  if (!g_object_get_data (G_OBJECT (client), READER_KEY))
-    return;
-  g_object_set_data (G_OBJECT (client), READER_KEY, NULL);
-  gint now = g_atomic_int_add (&srv->readers, -1) - 1;
-  g_atomic_int_add (&readers_all, -1);
-  rts_info ("reader disconnected: camera %s port %u from %s, %d reader(s) now",
-      srv->cam->name, srv->port,
-      (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"), now);
+  end_reader (srv, client, "");
 }
 
 static void
 new_session (GstRTSPClient *client, GstRTSPSession *session, RtsRtspServer *srv)
 {
+  ReaderMark *m = reader_mark (client);
+  GWeakRef *maker;
+
+  gst_rtsp_session_set_timeout (session, srv->limits.session_timeout);
+  if (!m)
+    return;
+  maker = g_new0 (GWeakRef, 1);
+  __atomic_fetch_add (&srv->sessions_total, 1, __ATOMIC_RELAXED);
+  g_weak_ref_init (maker, client);
+  g_object_set_data_full (G_OBJECT (session), SESSION_CLIENT_KEY, maker,
+      session_client_free);
+  g_atomic_int_inc (&m->sessions);
   /* A reader is a connection that sets up a session; health probes only
    * send OPTIONS and never count. */
-  if (g_object_get_data (G_OBJECT (client), READER_KEY))
+  if (!g_atomic_int_compare_and_exchange (&m->reader, 0, 1))
     return;
-  g_object_set_data (G_OBJECT (client), READER_KEY, GINT_TO_POINTER (1));
   /* A reader is no longer idle. */
   g_object_set_data (G_OBJECT (client), IDLE_KEY, NULL);
-  gst_rtsp_session_set_timeout (session, srv->limits.session_timeout);
   gint now = g_atomic_int_add (&srv->readers, 1) + 1;
   g_atomic_int_add (&readers_all, 1);
-  __atomic_fetch_add (&srv->sessions_total, 1, __ATOMIC_RELAXED);
   rts_info ("reader connected: camera %s port %u from %s session %s, "
             "%u reader(s) now",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (client), "rts-peer"),
       gst_rtsp_session_get_sessionid (session), now);
+}
+
+/* A session is gone (TEARDOWN, or timed out): when it was its
+ * connection's last, the connection is no reader any more, and idle
+ * again (it held a reader's place for as long as it stayed open, and a
+ * limit of readers per camera refused others for it). */
+static void
+session_removed (GstRTSPSession *session, RtsRtspServer *srv)
+{
+  GWeakRef *maker = g_object_get_data (G_OBJECT (session), SESSION_CLIENT_KEY);
+  g_autoptr (GstRTSPClient) client = maker ? g_weak_ref_get (maker) : NULL;
+  ReaderMark *m = client ? reader_mark (client) : NULL;
+  g_autofree char *why = NULL;
+
+  if (!m || !g_atomic_int_dec_and_test (&m->sessions))
+    return;
+  if (srv->stopping) {
+    end_reader (srv, client, ": the server is stopping");
+    return;
+  }
+  why = g_strdup_printf (": its session %s ended",
+      gst_rtsp_session_get_sessionid (session));
+  end_reader (srv, client, why);
+  arm_idle_timer (srv, client);
 }
 
 /* A connection's idle timer: owned by its timeout source, on the main
@@ -949,6 +1026,18 @@ on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
 }
 
 static void
+on_session_removed (GstRTSPSessionPool *pool, GstRTSPSession *session,
+    Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    session_removed (session, srv);
+    gate_leave (gate);
+  }
+}
+
+static void
 connect_client (GstRTSPClient *client, const char *signal, GCallback handler,
     Gate *gate)
 {
@@ -956,9 +1045,10 @@ connect_client (GstRTSPClient *client, const char *signal, GCallback handler,
       gate_unref_closure, 0);
 }
 
+/* CLIENT is closed if it holds no session after the idle timeout (from
+ * now): at its start, and when its last session ended. */
 static void
-on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
-    RtsRtspServer *srv)
+arm_idle_timer (RtsRtspServer *srv, GstRTSPClient *client)
 {
   IdleTimer *idle = g_new0 (IdleTimer, 1);
   GSource *timer = g_timeout_source_new_seconds (srv->limits.idle_timeout);
@@ -969,6 +1059,15 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   g_source_attach (timer, NULL);
   g_object_set_data_full (G_OBJECT (client), IDLE_KEY, timer,
       idle_timer_cancel);
+}
+
+static void
+on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
+    RtsRtspServer *srv)
+{
+  g_object_set_data_full (G_OBJECT (client), READER_KEY, g_new0 (ReaderMark, 1),
+      g_free);
+  arm_idle_timer (srv, client);
   GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
   g_autoptr (GSocketAddress) remote = NULL;
   char *peer = NULL;
@@ -1093,6 +1192,13 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   srv->server = g_object_new (rts_server_get_type (), NULL);
   g_signal_connect (srv->server, "client-connected",
       G_CALLBACK (on_client_connected), srv);
+  {
+    g_autoptr (GstRTSPSessionPool) pool =
+        gst_rtsp_server_get_session_pool (srv->server);
+    g_signal_connect_data (pool, "session-removed",
+        G_CALLBACK (on_session_removed), gate_ref (srv->gate),
+        gate_unref_closure, 0);
+  }
 
   factory = g_object_new (rts_factory_get_type (), NULL);
   /* Shared: N readers of one camera cost one encoder. */
@@ -1898,7 +2004,7 @@ drop_reader (GstRTSPServer *server, GstRTSPClient *client, gpointer data)
   Drop *drop = data;
   GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
 
-  if (!g_object_get_data (G_OBJECT (client), READER_KEY) || !conn)
+  if (!is_reader (client) || !conn)
     return GST_RTSP_FILTER_KEEP;
   /* The client is never closed from here (FILTER_REMOVE): that closed its
    * connection under its own watch, which then spun on a stream that was

@@ -961,6 +961,29 @@ rts_reader_session_timeout (RtsReader *r)
   return r->session_timeout;
 }
 
+int
+rts_reader_teardown (RtsReader *r, double timeout)
+{
+  g_assert (!r->thread);
+  return request (r, "TEARDOWN", r->url, NULL, timeout, NULL, NULL, NULL);
+}
+
+gboolean
+rts_reader_wait_closed (RtsReader *r, double timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  g_autoptr (GError) err = NULL;
+
+  g_assert (!r->thread);
+  while (g_get_monotonic_time () < deadline) {
+    g_clear_error (&err);
+    if (!fill (r, deadline, &err))
+      return !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    g_byte_array_set_size (r->in, 0);
+  }
+  return FALSE;
+}
+
 void
 rts_reader_vanish (RtsReader *r, RtsVanish how)
 {

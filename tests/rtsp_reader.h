@@ -144,6 +144,14 @@ void rts_reader_stream_stats (RtsReader *r, guint stream, RtsReaderStats *out);
 /* The error that ended the receiving thread, or NULL. */
 const char *rts_reader_error (RtsReader *r);
 
+/* A TEARDOWN of the session, the connection kept: its status, -1 on
+ * error. Only while no thread runs. */
+int rts_reader_teardown (RtsReader *r, double timeout);
+
+/* Reads (and drops) until the server closes the connection: TRUE if it
+ * did within TIMEOUT seconds. Only while no thread runs. */
+gboolean rts_reader_wait_closed (RtsReader *r, double timeout);
+
 /* Stops the thread if any and leaves HOW; the UDP sockets stay open. */
 void rts_reader_vanish (RtsReader *r, RtsVanish how);
 

@@ -1553,6 +1553,47 @@ camera_metric (TsServer *s, const char *name, guint cam)
 /* Limits: one more reader than a camera (or the process) takes gets 453
  * and is counted; a connection that sets up nothing is closed after the
  * idle timeout, a reader is not. */
+/* A reader is a connection holding a session: one that tore its session
+ * down and stayed open is no reader any more, so a camera limited to one
+ * reader takes the next, and the idle connection is closed after the
+ * idle timeout. It once kept its reader's place for as long as it stayed
+ * open, and the next reader got 453. */
+static void
+test_reader_ends_with_session (void)
+{
+  const char *args[] = { "--max-readers-per-camera=1", "--idle-timeout=1",
+    NULL };
+  TsServer *s = ts_server_start (args);
+  g_autoptr (GError) err = NULL;
+  RtsReader *a, *b;
+
+  g_assert_nonnull (s);
+  a = rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_no_error (err);
+  g_assert_true (rts_reader_receive (a, 10, 10));
+  b = rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_null (b);
+  g_assert_nonnull (strstr (err->message, "453"));
+  g_clear_error (&err);
+
+  g_assert_cmpint (rts_reader_teardown (a, 10), ==, 200);
+  g_assert_true (ts_server_wait_log (s, ": its session", 1, 5));
+  g_assert_cmpfloat (camera_metric (s, "readers", 0), ==, 0);
+  b = rts_reader_play (s->rtsp_ports[0], "/stream", RTS_READER_TCP, 10, &err);
+  g_assert_no_error (err);
+  g_assert_true (rts_reader_receive (b, 10, 10));
+  g_assert_cmpfloat (camera_metric (s, "readers", 0), ==, 1);
+  /* The connection that is no reader is idle again. */
+  g_assert_true (rts_reader_wait_closed (a, 5));
+  g_assert_true (ts_server_wait_log (s, "no session after 1 s", 1, 1));
+  rts_reader_close (a, RTS_VANISH_CLOSE);
+  rts_reader_close (b, RTS_VANISH_TEARDOWN);
+  g_assert_true (ts_server_wait_log (s, "reader disconnected",
+      ts_server_log_count (s, "reader connected"), 5));
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 static void
 test_limits (void)
 {
@@ -1928,6 +1969,8 @@ main (int argc, char **argv)
   g_test_add_func ("/server/slow-fault", test_slow_fault);
   g_test_add_func ("/server/slow-fault-probes", test_slow_fault_probes);
   g_test_add_func ("/server/limits", test_limits);
+  g_test_add_func ("/server/reader-ends-with-session",
+      test_reader_ends_with_session);
   g_test_add_func ("/server/listeners", test_listeners);
   g_test_add_func ("/server/bad-flags", test_bad_flags);
   g_test_add_func ("/server/help-version", test_help_version);
