@@ -461,11 +461,45 @@ offer_kind (const char *offer)
   return RTS_TRANSPORT_UDP;
 }
 
+/* A unicast UDP offer as it can be served: its client_port pair, a single
+ * port made the pair RFC 2326 implies (gst-rtsp-server 1.22 sent RTCP to
+ * port 65535), or NULL when it names no port there could be (none, 0,
+ * beyond 65535): gst-rtsp-server answered 200 and sent nowhere. */
+static char *
+usable_udp (const char *offer)
+{
+  g_auto (GStrv) params = g_strsplit (offer, ";", -1);
+
+  for (guint i = 1; params[i]; i++) {
+    const char *p = g_strstrip (params[i]);
+    char *end;
+    guint64 a, b;
+    if (g_ascii_strncasecmp (p, "client_port=", 12) != 0)
+      continue;
+    a = g_ascii_strtoull (p + 12, &end, 10);
+    if (end == p + 12 || a == 0 || a >= 65535)
+      return NULL;
+    if (*end == '\0') {
+      g_free (params[i]);
+      params[i] =
+          g_strdup_printf ("client_port=%u-%u", (guint) a, (guint) a + 1);
+      return g_strjoinv (";", params);
+    }
+    if (*end != '-')
+      return NULL;
+    b = g_ascii_strtoull (end + 1, &end, 10);
+    if (*end != '\0' || b == 0 || b > 65535)
+      return NULL;
+    return g_strdup (offer);
+  }
+  return NULL;
+}
+
 /* A SETUP's Transport header keeps only the transports the camera offers
  * now (its configuration, less UDP and multicast under the refuse-udp
- * fault), in the reader's order; none left is 461, as a camera behind a
- * NAT or a load balancer answers. Rewritten here, before any handler has
- * read it. */
+ * fault), in the reader's order, and unicast UDP only with ports to send
+ * to (usable_udp); none left is 461, as a camera behind a NAT or a load
+ * balancer answers. Rewritten here, before any handler has read it. */
 static gboolean
 filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
 {
@@ -493,12 +527,32 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
   }
   if (n_headers == 0)
     return TRUE;
-  for (guint i = 0; i < offers->len; i++) {
+  guint n_offers = offers->len;
+  gboolean changed = FALSE;
+  for (guint i = 0; i < n_offers; i++) {
     const char *o = offers->pdata[i];
-    if (allowed & offer_kind (o))
+    guint kind = offer_kind (o);
+    char *udp;
+    if (!(allowed & kind))
+      continue;
+    if (kind != RTS_TRANSPORT_UDP) {
       g_ptr_array_add (kept, (gpointer) o);
+      continue;
+    }
+    udp = usable_udp (o);
+    if (!udp) {
+      rts_warn ("camera %s port %u: SETUP from %s: transport \"%s\" names "
+                "no client_port to send to; left out",
+          srv->cam->name, srv->port,
+          (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
+          o);
+      continue;
+    }
+    changed = changed || strcmp (udp, o) != 0;
+    g_ptr_array_add (offers, udp);
+    g_ptr_array_add (kept, udp);
   }
-  if (kept->len == offers->len && n_headers == 1)
+  if (kept->len == n_offers && n_headers == 1 && !changed)
     return TRUE;
   if (kept->len > 0) {
     g_ptr_array_add (kept, NULL);

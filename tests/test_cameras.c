@@ -785,6 +785,27 @@ test_auth_transports (void)
                          "RTP/AVP/TCP;unicast;interleaved=2-3",
                          NULL),
         ==, 461);
+    /* UDP only with ports to send to (gst-rtsp-server answered these 200
+     * and sent nowhere, or RTCP to port 65535); a single port is the pair
+     * it begins. */
+    g_clear_pointer (&chosen, g_free);
+    g_assert_cmpint (setup_with (s->rtsp_ports[3], "RTP/AVP;unicast", NULL), ==,
+        461);
+    g_assert_cmpint (setup_with (s->rtsp_ports[3],
+                         "RTP/AVP;unicast;client_port=0-1", NULL),
+        ==, 461);
+    g_assert_cmpint (setup_with (s->rtsp_ports[3],
+                         "RTP/AVP;unicast;client_port=40002", &chosen),
+        ==, 200);
+    g_assert_nonnull (strstr (chosen, "client_port=40002-40003"));
+    g_clear_pointer (&chosen, g_free);
+    g_assert_cmpint (setup_with (s->rtsp_ports[3],
+                         "RTP/AVP;unicast;client_port=0-1,"
+                         "RTP/AVP;unicast;client_port=40004-40005",
+                         &chosen),
+        ==, 200);
+    g_assert_nonnull (strstr (chosen, "client_port=40004-40005"));
+    g_assert_true (ts_server_wait_log (s, "names no client_port", 2, 1));
   }
 out:
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
