@@ -495,6 +495,29 @@ usable_udp (const char *offer)
   return NULL;
 }
 
+/* Whether OFFER is to play: no mode, or mode=PLAY (quoted or not, any
+ * case). A camera records nothing: gst-rtsp-server answered a
+ * mode=record offer 461 after it had made a session, which then held a
+ * reader's place until it timed out. */
+static gboolean
+offer_plays (const char *offer)
+{
+  g_auto (GStrv) params = g_strsplit (offer, ";", -1);
+
+  for (guint i = 1; params[i]; i++) {
+    char *p = g_strstrip (params[i]);
+    if (g_ascii_strncasecmp (p, "mode=", 5) != 0)
+      continue;
+    p += 5;
+    if (*p == '"' && p[1] && p[strlen (p) - 1] == '"') {
+      p[strlen (p) - 1] = '\0';
+      p++;
+    }
+    return g_ascii_strcasecmp (p, "PLAY") == 0;
+  }
+  return TRUE;
+}
+
 /* A SETUP's Transport header keeps only the transports the camera offers
  * now (its configuration, less UDP and multicast under the refuse-udp
  * fault), in the reader's order, and unicast UDP only with ports to send
@@ -533,7 +556,7 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
     const char *o = offers->pdata[i];
     guint kind = offer_kind (o);
     char *udp;
-    if (!(allowed & kind))
+    if (!(allowed & kind) || !offer_plays (o))
       continue;
     if (kind != RTS_TRANSPORT_UDP) {
       g_ptr_array_add (kept, (gpointer) o);
