@@ -432,6 +432,11 @@ auth_user (GstRTSPContext *ctx)
 /* Answers the request in CTX with STATUS, before gst-rtsp-server handles
  * it (the caller then returns FALSE from the check). A 401 carries a
  * Basic challenge, as a camera whose password changed sends. */
+/* What a camera answers: it plays, it records nothing. */
+#define METHODS                                                                \
+  "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, "           \
+  "SET_PARAMETER"
+
 static void
 refuse (GstRTSPContext *ctx, GstRTSPStatusCode status)
 {
@@ -440,6 +445,9 @@ refuse (GstRTSPContext *ctx, GstRTSPStatusCode status)
   if (status == GST_RTSP_STS_UNAUTHORIZED)
     gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
         "Basic realm=\"rtsp-test-server\"");
+  /* RFC 2326, 10: a 405 says what is allowed. */
+  if (status == GST_RTSP_STS_METHOD_NOT_ALLOWED)
+    gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_ALLOW, METHODS);
   gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
 }
 
@@ -735,6 +743,13 @@ auth_check (RtsRtspServer *srv, GstRTSPAuth *auth, GstRTSPContext *ctx,
   }
   if (url && !within_request_caps (srv, ctx))
     return FALSE;
+  /* A camera records nothing: gst-rtsp-server's own 405 said no Allow. */
+  if (url && ctx->request
+      && (ctx->request->type_data.request.method == GST_RTSP_ANNOUNCE
+          || ctx->request->type_data.request.method == GST_RTSP_RECORD)) {
+    refuse (ctx, GST_RTSP_STS_METHOD_NOT_ALLOWED);
+    return FALSE;
+  }
   if ((g_strcmp0 (srv->cam->auth, "basic")
           && g_strcmp0 (srv->cam->auth, "digest"))
       || is_probe (ctx)
@@ -1048,6 +1063,12 @@ send_message (GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *msg,
   if (gst_rtsp_message_get_type (msg) != GST_RTSP_MESSAGE_RESPONSE)
     return;
   hold_answer (srv, client);
+  /* gst-rtsp-server's OPTIONS lists ANNOUNCE and RECORD, which get 405. */
+  if (ctx && ctx->request
+      && ctx->request->type_data.request.method == GST_RTSP_OPTIONS
+      && gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_PUBLIC, -1)
+          == GST_RTSP_OK)
+    gst_rtsp_message_add_header (msg, GST_RTSP_HDR_PUBLIC, METHODS);
   if (!srv->feed || !ctx || !ctx->request || !ctx->sessmedia
       || ctx->request->type_data.request.method != GST_RTSP_PLAY
       || gst_rtsp_message_parse_response (msg, &code, NULL, NULL) != GST_RTSP_OK

@@ -246,9 +246,10 @@ test_concurrent_readers (void)
   ts_server_free (s);
 }
 
-/* One RTSP request on a fresh connection; returns the status code. */
+/* One RTSP request on a fresh connection; returns the status code, and
+ * in HEAD (may be NULL) the answer's head. */
 static int
-rtsp_request (guint port, const char *method)
+rtsp_request_head (guint port, const char *method, char **head)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnection) conn = NULL;
@@ -268,14 +269,55 @@ rtsp_request (guint port, const char *method)
                                       G_IO_STREAM (conn)),
           req, strlen (req), NULL, NULL, NULL))
     return -1;
-  while (got < 12
+  buf[0] = '\0';
+  while (!strstr (buf, "\r\n\r\n") && got < sizeof buf - 1
       && (n = g_input_stream_read (g_io_stream_get_input_stream (
                                        G_IO_STREAM (conn)),
               buf + got, sizeof buf - 1 - got, NULL, NULL))
-          > 0)
+          > 0) {
     got += n;
-  buf[got] = '\0';
+    buf[got] = '\0';
+  }
+  if (head)
+    *head = g_strdup (buf);
   return g_str_has_prefix (buf, "RTSP/1.0 ") ? atoi (buf + 9) : -1;
+}
+
+static int
+rtsp_request (guint port, const char *method)
+{
+  return rtsp_request_head (port, method, NULL);
+}
+
+/* What the server says it does is what it does: OPTIONS lists the
+ * methods a camera answers, and ANNOUNCE and RECORD get 405 with the same
+ * list (gst-rtsp-server listed them in Public, and its 405 had no Allow,
+ * which RFC 2326 asks for). */
+static void
+test_methods (void)
+{
+  TsServer *s = ts_server_start (NULL);
+  const char *list = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, "
+                     "GET_PARAMETER, SET_PARAMETER\r\n";
+  g_autofree char *public = g_strconcat ("Public: ", list, NULL);
+  g_autofree char *allow = g_strconcat ("Allow: ", list, NULL);
+
+  g_assert_nonnull (s);
+  {
+    g_autofree char *head = NULL;
+    g_assert_cmpint (rtsp_request_head (s->rtsp_ports[0], "OPTIONS", &head), ==,
+        200);
+    g_assert_nonnull (strstr (head, public));
+  }
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *head = NULL;
+    g_assert_cmpint (rtsp_request_head (s->rtsp_ports[0],
+                         i ? "RECORD" : "ANNOUNCE", &head),
+        ==, 405);
+    g_assert_nonnull (strstr (head, allow));
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
 }
 
 /* Health probes (OPTIONS and DESCRIBE every 100 ms here) never disturb
@@ -1969,6 +2011,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/slow-fault", test_slow_fault);
   g_test_add_func ("/server/slow-fault-probes", test_slow_fault_probes);
   g_test_add_func ("/server/limits", test_limits);
+  g_test_add_func ("/server/methods", test_methods);
   g_test_add_func ("/server/reader-ends-with-session",
       test_reader_ends_with_session);
   g_test_add_func ("/server/listeners", test_listeners);
