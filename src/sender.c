@@ -236,6 +236,19 @@ reader_of (RtsFeed *f, guint index, GstRTSPStreamTransport *tr,
   return rd;
 }
 
+/* Which of F's streams TR reads: 0 video, 1 audio; F->n_streams for
+ * neither. */
+static guint
+stream_index (const RtsFeed *f, GstRTSPStreamTransport *tr)
+{
+  GstRTSPStream *stream = gst_rtsp_stream_transport_get_stream (tr);
+  guint index = 0;
+
+  while (index < f->n_streams && f->streams[index].stream != stream)
+    index++;
+  return index;
+}
+
 /* The RTP timestamp ST's stream has at presentation time PTS of the
  * camera's timeline, for a reader whose timeline is shifted by DELTA (see
  * Reader): rounded as a packet's is, so that a packet at PTS has it. */
@@ -285,10 +298,7 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
       guint index;
       if (!rd || !rd->placed)
         continue;
-      for (index = 0; index < f->n_streams; index++)
-        if (gst_rtsp_stream_transport_get_stream (tr)
-            == f->streams[index].stream)
-          break;
+      index = stream_index (f, tr);
       if (index == f->n_streams)
         continue;
       t = f->streams[index].track;
@@ -317,9 +327,7 @@ rts_feed_plan_play (RtsFeed *f, GstRTSPClient *client,
 
     if (!tr)
       continue;
-    for (index = 0; index < f->n_streams; index++)
-      if (gst_rtsp_stream_transport_get_stream (tr) == f->streams[index].stream)
-        break;
+    index = stream_index (f, tr);
     if (index == f->n_streams)
       continue;
     tt = gst_rtsp_stream_transport_get_transport (tr);
