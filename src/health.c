@@ -14,7 +14,6 @@ struct RtsHealth {
   double timeout;
   RtsPortHealth *ports;
   guint n;
-  guint pending;       /* probes in flight */
   gboolean *in_flight; /* per port */
   gboolean *again;     /* per port: probe again when this one ends */
   guint timer_id;
@@ -143,7 +142,6 @@ on_probe_done (const RtsProbeResult *r, gpointer data)
   gboolean was_probed = ph->probed, was_up = ph->up;
 
   g_free (ctx);
-  h->pending--;
   h->in_flight[index] = FALSE;
   if (h->stopping) {
     /* Cancelled by shutdown: not news about the port. */
@@ -199,7 +197,6 @@ probe_port (RtsHealth *h, guint i)
   ctx->h = h;
   ctx->index = i;
   h->in_flight[i] = TRUE;
-  h->pending++;
   rts_probe_port (h->probe_host, rts_rtsp_server_port (srv),
       rts_rtsp_server_camera (srv)->path, rts_rtsp_server_probe_header (),
       h->timeout, h->cancel, on_probe_done, ctx);
@@ -372,7 +369,7 @@ rts_health_free (RtsHealth *h)
   /* Probes still in flight finish through their callbacks, which point at
    * us: only free once none is left (the app runs the loop until then). */
   g_cancellable_cancel (h->cancel);
-  g_warn_if_fail (h->pending == 0);
+  g_warn_if_fail (rts_health_pending (h) == 0);
   for (guint i = 0; i < h->n; i++)
     g_free (h->ports[i].error);
   g_free (h->ports);
@@ -387,5 +384,9 @@ rts_health_free (RtsHealth *h)
 guint
 rts_health_pending (const RtsHealth *h)
 {
-  return h->pending;
+  guint n = 0;
+
+  for (guint i = 0; i < h->n; i++)
+    n += h->in_flight[i];
+  return n;
 }
