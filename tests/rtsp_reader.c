@@ -766,6 +766,20 @@ receive_thread (gpointer data)
   return NULL;
 }
 
+/* After a PLAY of a session that played before, answered with HEAD: its
+ * RTP-Info, and the first packet of each track from now on, noted. */
+static void
+note_replay (RtsReader *r, const char *head)
+{
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->n_tracks; i++) {
+    r->tracks[i].stats.have_rtpinfo = FALSE;
+    r->tracks[i].await_replay = TRUE;
+  }
+  parse_rtpinfo (r, head);
+  g_mutex_unlock (&r->lock);
+}
+
 static gboolean
 replay (RtsReader *r, gboolean pause, double timeout)
 {
@@ -777,13 +791,7 @@ replay (RtsReader *r, gboolean pause, double timeout)
     return FALSE;
   if (request (r, "PLAY", r->url, NULL, timeout, &head, NULL, NULL) != 200)
     return FALSE;
-  g_mutex_lock (&r->lock);
-  for (guint i = 0; i < r->n_tracks; i++) {
-    r->tracks[i].stats.have_rtpinfo = FALSE;
-    r->tracks[i].await_replay = TRUE;
-  }
-  parse_rtpinfo (r, head);
-  g_mutex_unlock (&r->lock);
+  note_replay (r, head);
   return TRUE;
 }
 
@@ -859,13 +867,7 @@ rts_reader_setup_again (RtsReader *r, gboolean pause_first, double timeout,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "PLAY after SETUP");
     return -1;
   }
-  g_mutex_lock (&r->lock);
-  for (guint i = 0; i < r->n_tracks; i++) {
-    r->tracks[i].stats.have_rtpinfo = FALSE;
-    r->tracks[i].await_replay = TRUE;
-  }
-  parse_rtpinfo (r, head);
-  g_mutex_unlock (&r->lock);
+  note_replay (r, head);
   return status;
 }
 
