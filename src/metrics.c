@@ -31,9 +31,8 @@ static void
 value (GString *out, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  /* %.17g round-trips; Prometheus reads any float syntax Go parses. */
-  g_ascii_formatd (buf, sizeof buf, "%.17g", v);
-  g_string_append_printf (out, " %s\n", buf);
+
+  g_string_append_printf (out, " %s\n", rts_format_number (buf, v));
 }
 
 static void

@@ -311,8 +311,65 @@ rts_render_error (guint code, const char *message)
   return json_builder_get_root (b);
 }
 
+const char *
+rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
+{
+  /* The fewest digits that read back as V: "%.17g" alone prints 2.67 as
+   * 2.6699999999999999. */
+  for (int digits = 15; digits <= 17; digits++) {
+    char format[8];
+
+    g_snprintf (format, sizeof format, "%%.%dg", digits);
+    g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, format, v);
+    if (g_ascii_strtod (buf, NULL) == v)
+      break;
+  }
+  return buf;
+}
+
+/* json-glib prints every double with "%.17g"; each number token with a
+ * fraction or exponent is printed again with rts_format_number. Outside
+ * strings a JSON text's numbers are the only runs of these characters. */
+static char *
+shorten_numbers (const char *json)
+{
+  GString *out = g_string_sized_new (strlen (json));
+  gboolean in_string = FALSE;
+
+  for (const char *c = json; *c;) {
+    if (in_string) {
+      if (*c == '\\' && c[1])
+        g_string_append_c (out, *c++);
+      else if (*c == '"')
+        in_string = FALSE;
+      g_string_append_c (out, *c++);
+    } else if (*c == '"') {
+      in_string = TRUE;
+      g_string_append_c (out, *c++);
+    } else if (*c == '-' || g_ascii_isdigit (*c)) {
+      size_t n = strspn (c, "+-0123456789.eE");
+
+      if (strcspn (c, ".eE") < n) {
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        g_autofree char *token = g_strndup (c, n);
+
+        g_string_append (out,
+            rts_format_number (buf, g_ascii_strtod (token, NULL)));
+      } else {
+        g_string_append_len (out, c, n);
+      }
+      c += n;
+    } else {
+      g_string_append_c (out, *c++);
+    }
+  }
+  return g_string_free (out, FALSE);
+}
+
 char *
 rts_json_to_string (JsonNode *node)
 {
-  return json_to_string (node, FALSE);
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  return shorten_numbers (text);
 }

@@ -57,4 +57,10 @@ JsonNode *rts_render_check (const char *check, gboolean ok, const char *reason,
 /* {"error": MESSAGE, "status": CODE}. */
 JsonNode *rts_render_error (guint code, const char *message);
 
+/* V in the fewest digits that read back as V ("2.67", not "%.17g"'s
+ * "2.6699999999999999"), C locale; returns BUF. */
+const char *rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v);
+
+/* NODE as compact JSON, its fractional numbers printed by
+ * rts_format_number. */
 char *rts_json_to_string (JsonNode *node);

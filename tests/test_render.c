@@ -227,6 +227,50 @@ test_error_json (void)
   g_assert_cmpint (json_object_get_int_member (o, "status"), ==, 404);
 }
 
+/* Numbers read back as the same double in the fewest digits; strings that
+ * look like numbers are left alone. */
+static void
+test_numbers (void)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  double values[] = { 2.67, 0.218314, 1796585324.5240901, 0.1 + 0.2, 1e-7, -3.5,
+    4, 1e300, 123456789.123456789 };
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree char *text = NULL;
+
+  g_assert_cmpstr (rts_format_number (buf, 2.67), ==, "2.67");
+  g_assert_cmpstr (rts_format_number (buf, 1796585324.5240901), ==,
+      "1796585324.52409");
+  g_assert_cmpstr (rts_format_number (buf, 0.1 + 0.2), ==,
+      "0.30000000000000004");
+  g_assert_cmpstr (rts_format_number (buf, 7), ==, "7");
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    g_assert_cmpfloat (g_ascii_strtod (rts_format_number (buf, values[i]),
+                           NULL),
+        ==, values[i]);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "latency_ms");
+  json_builder_add_double_value (b, 2.67);
+  json_builder_set_member_name (b, "2.6699999999999999");
+  json_builder_add_string_value (b, "x\\\"0.1000000000000000055\"");
+  json_builder_set_member_name (b, "list");
+  json_builder_begin_array (b);
+  json_builder_add_double_value (b, -0.5);
+  json_builder_add_int_value (b, 12345678901234);
+  json_builder_add_double_value (b, 1e-7);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  {
+    g_autoptr (JsonNode) root = json_builder_get_root (b);
+    text = rts_json_to_string (root);
+  }
+  g_assert_cmpstr (text, ==,
+      "{\"latency_ms\":2.67,\"2.6699999999999999\":"
+      "\"x\\\\\\\"0.1000000000000000055\\\"\","
+      "\"list\":[-0.5,12345678901234,1e-07]}");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -239,5 +283,6 @@ main (int argc, char **argv)
   g_test_add_func ("/render/index-html", test_index_html);
   g_test_add_func ("/render/check-json", test_check_json);
   g_test_add_func ("/render/error-json", test_error_json);
+  g_test_add_func ("/render/numbers", test_numbers);
   return g_test_run ();
 }
