@@ -120,8 +120,8 @@ churn_worker (gpointer data)
     /* Playing means packets: the vanishing happens mid-stream. */
     if (!rts_reader_receive (r, 3, 10))
       worker_fail (w,
-          "no RTP within 10 s of PLAY (the camera stalled? "
-          "see the known bug in docs/reliability-hostile.md)");
+          "no RTP within 10 s of PLAY (the camera stalled? see "
+          "docs/reliability-hostile.md)");
     /* Now and then, prove the UDP session is gone, not just its
      * connection: nothing more reaches the port it was sending to. */
     if (w->transport == RTS_READER_UDP && i % 25 == 1) {
@@ -236,7 +236,6 @@ churn (RtsReaderTransport t, RtsVanish how, gboolean kill)
   double readers = -1;
   gint64 t0;
   gboolean asan;
-  guint stalls0;
 
   g_assert_nonnull (s);
   pid = ts_pid_of (s->proc);
@@ -254,7 +253,6 @@ churn (RtsReaderTransport t, RtsVanish how, gboolean kill)
   base.threads = after.threads;
   malloc_experiment (s, pid, "at baseline", FALSE);
 
-  stalls0 = ts_server_log_count (s, "stalled: no video");
   t0 = g_get_monotonic_time ();
   run_workers (s, t, how, kill, n, &total);
   g_test_message ("churn %s/%s: %u cycles in %.1f s, %u failed%s%s; "
@@ -265,20 +263,8 @@ churn (RtsReaderTransport t, RtsVanish how, gboolean kill)
       total.first_error ? total.first_error : "", total.reap_checks,
       total.leftover_packets);
   g_assert_cmpuint (total.done, ==, n);
-  /* The known bug (docs/reliability-hostile.md): a camera stops for good,
-   * logged as stalled, and its readers get nothing. Reported loudly, not
-   * failed, until it is fixed; RTS_STRICT=1 fails. Any other failure
-   * fails. */
-  if (total.failed && ts_server_log_count (s, "stalled: no video") > stalls0
-      && !g_getenv ("RTS_STRICT")) {
-    g_test_skip ("KNOWN BUG REPRODUCED, not failing until fixed: a camera "
-                 "stopped for good during the churn (docs/"
-                 "reliability-hostile.md); RTS_STRICT=1 fails");
-    g_free (total.first_error);
-    ts_server_stop (s, 10, NULL);
-    ts_server_free (s);
-    return;
-  }
+  /* A camera that stopped for good (docs/reliability-hostile.md, fixed)
+   * fails its readers here. */
   g_assert_cmpuint (total.failed, ==, 0);
   g_free (total.first_error);
   /* A vanished UDP reader's session is gone at once (gst-rtsp-server's

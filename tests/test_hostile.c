@@ -858,24 +858,20 @@ test_idle_close_60s (void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Limits (issue 7, part 5). Each needs a setting the server does not have
- * yet; each test looks for its flag in --help and skips, naming it, until
- * it is there. */
+/* Limits (issue 7, part 5). Each test first checks that --help names its
+ * setting, and fails, naming it, when it does not. */
 
 static gboolean
 need_flag (const char *flag, const char *feature)
 {
   const char *argv[] = { g_getenv ("RTS_SERVER"), "--help", NULL };
   g_autoptr (GBytes) out = NULL;
-  g_autofree char *why = NULL;
 
   if (ts_run (argv, 10, &out, NULL, NULL) == 0
       && g_strstr_len (g_bytes_get_data (out, NULL), g_bytes_get_size (out),
           flag))
     return TRUE;
-  why = g_strdup_printf ("missing feature: %s (no %s setting yet)", feature,
-      flag);
-  g_test_skip (why);
+  g_test_fail_printf ("%s: --help names no %s setting", feature, flag);
   return FALSE;
 }
 
@@ -1329,12 +1325,6 @@ join_leave (gboolean range)
   rts_reader_close (a, RTS_VANISH_TEARDOWN);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
-  if (range && bad && !g_getenv ("RTS_STRICT")) {
-    g_test_skip ("KNOWN BUG REPRODUCED, not failing until fixed: a PLAY with "
-                 "Range seeks the shared camera and the other readers lose "
-                 "packets (docs/reliability-hostile.md); RTS_STRICT=1 fails");
-    return;
-  }
   g_assert_cmpuint (bad, ==, 0);
 }
 
@@ -1353,10 +1343,8 @@ test_join_range (void)
 
 /* The process frozen for 4 s (SIGSTOP: what a debugger, a VM pause or a
  * CPU-throttled container does to it), then let go: every camera must
- * stream again. Known bug, not yet fixed: now and then one or more
- * cameras stop for good a few seconds after the thaw (also seen after
- * long UDP churn on a loaded machine). Until it is fixed this reports a
- * loud skip instead of failing; RTS_STRICT=1 makes it fail. */
+ * stream again. Cameras used to stop for good a few seconds after the
+ * thaw (docs/reliability-hostile.md, fixed). */
 static void
 test_freeze (void)
 {
@@ -1389,14 +1377,8 @@ test_freeze (void)
       ready_after, streaming, ts_server_log_count (s, "stalled: no video"));
   /* Said, for whoever wonders why the readers skipped ahead. */
   g_assert_cmpuint (ts_server_log_count (s, "the process did not run"), >=, 1);
-  if (streaming < 4 && !g_getenv ("RTS_STRICT")) {
-    g_test_skip ("KNOWN BUG REPRODUCED, not failing until fixed: cameras "
-                 "stop for good after the process was frozen for a few "
-                 "seconds (docs/reliability-hostile.md); RTS_STRICT=1 fails");
-  } else {
-    g_assert_cmpuint (ready_after, >, 0);
-    g_assert_cmpuint (streaming, ==, 4);
-  }
+  g_assert_cmpuint (ready_after, >, 0);
+  g_assert_cmpuint (streaming, ==, 4);
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
 }
