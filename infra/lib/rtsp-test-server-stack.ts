@@ -6,8 +6,9 @@
 // check asks the server about that port alone (GET /health/PORT), so a dead
 // camera stops receiving clients while the other three keep serving. The ECS
 // container health check runs rtsp-health-check (exec form: no shell, no
-// Python) against GET /health, which is healthy while at least 3 of 4 cameras
-// answer; below that ECS replaces the task.
+// Python) against GET /health/live: a stuck process gets the task replaced,
+// dead cameras do not (the NLB's per-port checks take those out of service,
+// and GET /health, 3 of 4 cameras answering, is for people and dashboards).
 //
 // Design notes and the reasons for each value: docs/deployment.md.
 import * as path from 'node:path';
