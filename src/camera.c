@@ -135,7 +135,8 @@ video_chain (const RtsCamera *cam)
         "! rtph265pay name=pay0 pt=96 config-interval=-1",
         cam->gop, cam->bitrate);
   if (g_strcmp0 (cam->codec, "mjpeg") == 0)
-    return g_strdup ("jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26");
+    return g_strdup (
+        RTS_JPEG_INPUT " ! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26");
   /* The ultrafast preset turns CABAC off, which is what makes a stream
    * baseline: main needs it back, high also the 8x8 transform; x264
    * writes the profile the tools it used allow, whatever the caps say. */
@@ -196,9 +197,26 @@ rts_camera_stills_launch (const RtsCamera *cam)
 {
   g_autofree char *picture = picture_chain (cam, "");
 
-  return g_strdup_printf ("%s ! jpegenc quality=70 "
+  return g_strdup_printf ("%s ! " RTS_JPEG_INPUT " ! jpegenc quality=70 "
                           "! appsink name=stills sync=false",
       picture);
+}
+
+char *
+rts_camera_file_stills_launch (const RtsCamera *cam, GError **error)
+{
+  /* A URI is escaped: no quote or space of a file name reaches the launch
+   * line. The video pad alone is linked; a demuxer goes on while one of
+   * its streams is. */
+  g_autofree char *path = g_canonicalize_filename (cam->file, NULL);
+  g_autofree char *uri = g_filename_to_uri (path, NULL, error);
+
+  if (!uri)
+    return NULL;
+  return g_strdup_printf ("uridecodebin uri=\"%s\" caps=video/x-raw "
+                          "! " RTS_JPEG_INPUT " ! jpegenc quality=70 "
+                          "! appsink name=stills sync=false",
+      uri);
 }
 
 RtsClipSpec *
@@ -242,11 +260,12 @@ rts_camera_launch (const RtsCamera *cam, RtsClip *clip)
    * (rtsp_servers: frame counter and wall clock). The snapshot branch
    * (rtsp_servers lets one frame a second through) is leaky, so a slow JPEG
    * encoder never holds the video back. */
-  return g_strdup_printf (
-      "( %s ! tee name=t ! %s "
-      "t. ! queue name=snapq leaky=downstream max-size-buffers=1 "
-      "! jpegenc quality=70 ! appsink name=snap sync=false async=false "
-      "max-buffers=1 drop=true%s )",
+  return g_strdup_printf ("( %s ! tee name=t ! %s "
+                          "t. ! queue name=snapq leaky=downstream "
+                          "max-size-buffers=1 "
+                          "! " RTS_JPEG_INPUT " ! jpegenc quality=70 "
+                          "! appsink name=snap sync=false async=false "
+                          "max-buffers=1 drop=true%s )",
       picture, video, audio);
 }
 

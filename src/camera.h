@@ -62,6 +62,10 @@ RtsClipSpec *rts_camera_clip_spec (const RtsCamera *cam);
  * it can be sought to any frame (stills.h). */
 char *rts_camera_stills_launch (const RtsCamera *cam);
 
+/* The same for a file camera: its file decoded (its video only), sought to
+ * any time; NULL (with ERROR) when the file's name cannot be made a URI. */
+char *rts_camera_file_stills_launch (const RtsCamera *cam, GError **error);
+
 /* gst-launch description of the camera's media, for
  * gst_rtsp_media_factory_set_launch(): a live encoder, or, with CLIP, the
  * elements the sender's feed stands behind ("pay0", "pay1": sender.h). */

@@ -301,7 +301,7 @@ video_encoder (Make *m)
         "key-int-max=%u bitrate=%u option-string=repeat-headers=1 "
         "! video/x-h265,stream-format=byte-stream,alignment=au",
         m->gop, m->bitrate);
-  return g_strdup ("jpegenc quality=85");
+  return g_strdup (RTS_JPEG_INPUT " ! jpegenc quality=85");
 }
 
 /* The whole video pipeline but for the pattern and the text, which are

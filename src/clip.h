@@ -40,6 +40,15 @@ typedef struct {
 
 typedef struct RtsClip RtsClip;
 
+/* What goes before jpegenc. A JPEG (JFIF, RTP/JPEG) is full-range YCbCr;
+ * the test pictures are I420 in video range (16-235), which a JPEG shows
+ * with grey blacks and dim whites. videoconvert 1.22 changes no range
+ * between YUV formats (I420 to I420, NV12 or Y42B alike), so by way of
+ * RGB. */
+#define RTS_JPEG_INPUT                                                         \
+  "videoconvert ! video/x-raw,format=BGRx ! videoconvert "                     \
+  "! video/x-raw,format=I420,colorimetry=1:4:0:0"
+
 #define RTS_CLIP_ERROR (rts_clip_error_quark ())
 GQuark rts_clip_error_quark (void);
 typedef enum {

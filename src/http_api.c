@@ -415,7 +415,10 @@ handle_snapshot (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
   jpeg = rts_rtsp_server_snapshot (srv, &taken);
   if (!jpeg) {
     reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        "no picture yet from this camera");
+        rts_rtsp_server_snapshots_failed (srv)
+            ? "no picture from this camera: its snapshots could not be made "
+              "(the server's log says why)"
+            : "no picture yet from this camera");
     return;
   }
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);

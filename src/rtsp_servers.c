@@ -292,12 +292,14 @@ struct RtsRtspServer {
   RtsFeed *feed;
   guint sndbuf; /* a TCP reader's send buffer: about a second of stream */
   GMutex snap_lock;
-  GBytes *snapshot;    /* latest JPEG, under snap_lock */
-  gint64 snapshot_us;  /* when it was taken (real time) */
-  gint64 stalled_us;   /* snap_lock: monotonic µs a stall began; 0: none */
-  gint64 snap_gate_us; /* snapq's thread: when a frame last went through */
-  RtsStills *stills;   /* loop: one JPEG per GOP of the clip */
-  guint64 gop_us;      /* loop: one GOP's duration */
+  GBytes *snapshot;       /* latest JPEG, under snap_lock */
+  gint64 snapshot_us;     /* when it was taken (real time) */
+  gint64 stalled_us;      /* snap_lock: monotonic µs a stall began; 0: none */
+  gint64 snap_gate_us;    /* snapq's thread: when a frame last went through */
+  RtsStills *stills;      /* loop, file: JPEGs of the clip, STILL_US apart */
+  guint64 still_us;       /* loop, file: the time between two stills */
+  guint64 clip_us;        /* loop, file: the clip's length */
+  gboolean stills_failed; /* no stills pipeline could be made */
   gboolean stopping;
 };
 
@@ -1715,34 +1717,75 @@ rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us)
     jpeg = g_bytes_ref (srv->snapshot);
     if (taken_us)
       *taken_us = srv->snapshot_us;
-  } else if (srv->stills && first && srv->gop_us) {
-    /* The clip started with the first packet: the GOP playing now, or
-     * when a stall began (the timeline runs on; readers get nothing). */
+  } else if (srv->stills && first && srv->still_us && srv->clip_us) {
+    /* The clip started with the first packet: the still of the place in
+     * the clip playing now, or when a stall began (the timeline runs on;
+     * readers get nothing). */
     gint64 now = g_get_monotonic_time ();
     gint64 at = srv->stalled_us ? MAX (srv->stalled_us, first) : now;
-    guint64 gops = (guint64) (at - first) / srv->gop_us;
-    jpeg = rts_stills_get (srv->stills, gops);
+    guint64 pos = (guint64) (at - first) % srv->clip_us;
+    jpeg = rts_stills_get (srv->stills, pos / srv->still_us);
     if (jpeg && taken_us)
-      *taken_us = g_get_real_time () - (now - at)
-          - (gint64) ((at - first) % srv->gop_us);
+      *taken_us =
+          g_get_real_time () - (now - at) - (gint64) (pos % srv->still_us);
   }
   g_mutex_unlock (&srv->snap_lock);
   return jpeg;
 }
 
-/* A loop camera has no raw frames to snapshot while it plays: the first
- * frame of each of its clip's GOPs, rendered once in the background (two
- * JPEGs for a 2 s clip), shows the one of the GOP playing. */
+gboolean
+rts_rtsp_server_snapshots_failed (RtsRtspServer *srv)
+{
+  gboolean failed;
+
+  g_mutex_lock (&srv->snap_lock);
+  failed =
+      srv->stills_failed || (srv->stills && rts_stills_failed (srv->stills));
+  g_mutex_unlock (&srv->snap_lock);
+  return failed;
+}
+
+/* Stills of one clip at most: a long clip or file gets them further
+ * apart than a second rather than taking minutes and megabytes. */
+#define MAX_STILLS 120
+
+/* A loop or file camera has no raw frames to snapshot while it plays
+ * (its packets were made once): its picture is rendered once in the
+ * background at places of its clip at most a second (or one GOP, if
+ * shorter) apart, and the snapshot is the still of the place playing. A
+ * loop camera's test picture is rendered again at each GOP's start (two
+ * JPEGs for the default 2 s clip); a file is decoded, sought to each
+ * second. */
 static void
 start_stills (RtsRtspServer *srv, RtsClip *clip)
 {
-  g_autofree char *launch = rts_camera_stills_launch (srv->cam);
-  guint gop = MAX (srv->cam->gop, 1);
-  guint gops = (rts_clip_n_frames (clip) + gop - 1) / gop;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *launch = srv->cam->file
+      ? rts_camera_file_stills_launch (srv->cam, &error)
+      : rts_camera_stills_launch (srv->cam);
+  GstClockTime length = rts_clip_duration (clip);
+  /* The stills' rate and their distance, in its frames. */
+  guint fps = srv->cam->file ? 1 : MAX (srv->cam->fps, 1);
+  guint step = srv->cam->file ? 1 : MIN (MAX (srv->cam->gop, 1), fps);
+  guint64 n;
 
-  srv->gop_us = (guint64) gop * G_USEC_PER_SEC / srv->cam->fps;
-  srv->stills =
-      rts_stills_new (srv->cam->name, launch, gops, gop, srv->cam->fps);
+  if (!launch) {
+    rts_warn ("camera %s: no snapshots: %s", srv->cam->name, error->message);
+    srv->stills_failed = TRUE;
+    return;
+  }
+  if (length == 0 || length == GST_CLOCK_TIME_NONE)
+    return;
+  n = (length * fps + (guint64) step * GST_SECOND - 1)
+      / ((guint64) step * GST_SECOND);
+  if (n > MAX_STILLS) {
+    step = (guint) ((n * step + MAX_STILLS - 1) / MAX_STILLS);
+    n = (length * fps + (guint64) step * GST_SECOND - 1)
+        / ((guint64) step * GST_SECOND);
+  }
+  srv->clip_us = length / GST_USECOND;
+  srv->still_us = (guint64) step * G_USEC_PER_SEC / fps;
+  srv->stills = rts_stills_new (srv->cam->name, launch, (guint) n, step, fps);
 }
 
 static void
@@ -1956,8 +1999,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
   if (clip) {
     if (!setup_feed_sources (srv, bin, ssrc))
       goto failed;
-    if (!srv->cam->file)
-      start_stills (srv, clip);
+    start_stills (srv, clip);
   } else {
     g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
     srv->probe_pad = gst_element_get_static_pad (pay, "src");

@@ -93,6 +93,10 @@ guint rts_rtsp_server_packets (RtsRtspServer *srv);
  * any thread. */
 GBytes *rts_rtsp_server_snapshot (RtsRtspServer *srv, gint64 *taken_us);
 
+/* TRUE when the camera will have no snapshot: its stills could not be
+ * made (the log said why). Any thread. */
+gboolean rts_rtsp_server_snapshots_failed (RtsRtspServer *srv);
+
 /* "X-Rts-Probe: KEY", a header line for the server's own health probe:
  * with it a request passes a camera's credentials check (not a fault).
  * The key is random per process. */

@@ -15,13 +15,14 @@
 struct RtsStills {
   gint ref;
   gint cancelled;
+  gint failed; /* the render is over and made none */
   char *name;
   char *launch;
   guint n;
-  guint gop; /* frames */
+  guint step; /* frames */
   guint fps;
   GMutex lock;
-  GPtrArray *jpegs; /* GBytes, in GOP order; under LOCK */
+  GPtrArray *jpegs; /* GBytes, in order; under LOCK */
 };
 
 /* The workers and what they have to do; the counters under LOCK. */
@@ -87,7 +88,7 @@ render_all (RtsStills *s)
     if (k > 0
         && !gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
-            frame_time (s, (guint64) k * s->gop))) {
+            frame_time (s, (guint64) k * s->step))) {
       ok = FALSE;
       break;
     }
@@ -138,8 +139,9 @@ render (gpointer data, gpointer unused)
   gint64 since = 0;
   gboolean last;
 
-  if (s && !g_atomic_int_get (&s->cancelled))
-    render_all (s);
+  if (s && !g_atomic_int_get (&s->cancelled) && !render_all (s)
+      && rts_stills_count (s) == 0)
+    g_atomic_int_set (&s->failed, 1);
   g_mutex_lock (&W.lock);
   if (s)
     W.done++;
@@ -163,7 +165,7 @@ render (gpointer data, gpointer unused)
 }
 
 RtsStills *
-rts_stills_new (const char *name, const char *launch, guint n, guint gop,
+rts_stills_new (const char *name, const char *launch, guint n, guint step,
     guint fps)
 {
   RtsStills *s = g_new0 (RtsStills, 1);
@@ -172,7 +174,7 @@ rts_stills_new (const char *name, const char *launch, guint n, guint gop,
   s->name = g_strdup (name);
   s->launch = g_strdup (launch);
   s->n = n;
-  s->gop = MAX (gop, 1);
+  s->step = MAX (step, 1);
   s->fps = MAX (fps, 1);
   g_mutex_init (&s->lock);
   s->jpegs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -210,12 +212,18 @@ rts_stills_get (RtsStills *s, guint64 index)
 
   g_mutex_lock (&s->lock);
   /* While they are being made, or if the picture could not be sought to
-   * every GOP: the last one made for a GOP not there. */
+   * every place: the last one made for a place not there. */
   if (s->jpegs->len)
     jpeg = g_bytes_ref (
         s->jpegs->pdata[MIN (index % s->n, (guint64) s->jpegs->len - 1)]);
   g_mutex_unlock (&s->lock);
   return jpeg;
+}
+
+gboolean
+rts_stills_failed (RtsStills *s)
+{
+  return g_atomic_int_get (&s->failed);
 }
 
 guint

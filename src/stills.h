@@ -1,11 +1,11 @@
-/* stills: the pictures a loop camera's snapshot shows.
+/* stills: the pictures a loop or file camera's snapshot shows.
  *
- * A loop camera has no raw frames while it plays (the sender sends packets
- * made once). Its snapshot is the first frame of the GOP playing, one JPEG
- * per GOP of its clip, rendered once at start-up: the camera's test picture
- * sought to each GOP's start, one frame each, rather than every frame of
- * the clip rendered to keep one in thirty (256 cameras: 5 s of CPU, and
- * 240 MiB of frames freed at once that malloc then kept).
+ * Such a camera has no raw frames while it plays (the sender sends packets
+ * made once). Its snapshot is one of a set of JPEGs rendered once at
+ * start-up, at most a second of its clip apart: the camera's test picture
+ * (or its file, decoded) sought to each place, one frame each, rather than
+ * every frame of the clip rendered to keep one in thirty (256 cameras: 5 s
+ * of CPU, and 240 MiB of frames freed at once that malloc then kept).
  *
  * (A test picture's frames are the same sought to as played, but for
  * noise (snow, smpte's strip), drawn from a sequence a seek does not
@@ -20,18 +20,23 @@
 
 typedef struct RtsStills RtsStills;
 
-/* Renders, in the background, N JPEGs of the pipeline LAUNCH (a test
- * picture at FPS, an appsink "stills" at its end: rts_camera_stills_launch):
- * its frames 0, GOP, 2 x GOP... NAME is the camera's, for the log. */
+/* Renders, in the background, N JPEGs of the pipeline LAUNCH (a picture
+ * counted in frames of 1/FPS s, an appsink "stills" at its end:
+ * rts_camera_stills_launch): its frames 0, STEP, 2 x STEP... NAME is the
+ * camera's, for the log. */
 RtsStills *rts_stills_new (const char *name, const char *launch, guint n,
-    guint gop, guint fps);
+    guint step, guint fps);
 
-/* The JPEG of GOP INDEX (modulo the set; while they are being made, the
+/* The JPEG of still INDEX (modulo the set; while they are being made, the
  * last one made), or NULL while none is; a reference. Any thread. */
 GBytes *rts_stills_get (RtsStills *stills, guint64 index);
 
 /* How many are made so far. Any thread. */
 guint rts_stills_count (RtsStills *stills);
+
+/* TRUE when the render is over and made none (the pipeline failed; the
+ * log said why). Any thread. */
+gboolean rts_stills_failed (RtsStills *stills);
 
 /* Stops a render in progress at its next frame, and lets go of STILLS. */
 void rts_stills_free (RtsStills *stills);

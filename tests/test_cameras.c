@@ -181,7 +181,8 @@ static const char codecs_yaml[] =
     "  - {name: high, port: 0, codec: h264, profile: high, audio: pcmu}\n"
     "  - {name: hevc, port: 0, codec: h265, audio: pcma, fps: 25,\n"
     "     width: 320, height: 240}\n"
-    "  - {name: jpeg, port: 0, codec: mjpeg, width: 320, height: 240}\n";
+    "  - {name: jpeg, port: 0, codec: mjpeg, width: 320, height: 240,\n"
+    "     pattern: smpte}\n";
 
 /* Each codec and each audio option decodes in ffmpeg with the right codec,
  * size and rate, and in GStreamer, from a loop (the clip replayed) and from
@@ -220,6 +221,15 @@ codecs (const char *source, const char *extra, char **log)
     if (g_strcmp0 (got, want[i]) != 0)
       g_error ("camera %u: ffprobe says\n%s\nwanted\n%s\n(%s)", i, got, want[i],
           err);
+  }
+  {
+    /* MJPEG is full-range: the bars' whites are white (before: 235). The
+     * share: the white bar and the bottom row's white, 11-13 %. */
+    g_autofree char *url = ts_rtsp_url (s, 4);
+    double white = ts_picture_white_share (url);
+    g_test_message ("%s MJPEG: %.1f %% of the picture white", source,
+        100 * white);
+    g_assert_cmpfloat (white, >, 0.08);
   }
   if (ts_have_program ("gst-launch-1.0")) {
     for (guint i = 0; i < 5; i++) {
@@ -584,7 +594,8 @@ static void
 test_file_source (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
-  g_autofree char *mp4 = g_build_filename (dir, "in.mp4", NULL);
+  /* A space: the stills' pipeline takes the file by URI. */
+  g_autofree char *mp4 = g_build_filename (dir, "in put.mp4", NULL);
   g_autofree char *mkv = g_build_filename (dir, "in.mkv", NULL);
   g_autofree char *loc264 = g_strdup_printf ("location=%s", mp4);
   g_autofree char *loc265 = g_strdup_printf ("location=%s", mkv);
@@ -614,8 +625,8 @@ test_file_source (void)
   g_assert_cmpint (ts_run (make264, 30, NULL, NULL, NULL), ==, 0);
   g_assert_cmpint (ts_run (make265, 30, NULL, NULL, NULL), ==, 0);
   yaml = g_strdup_printf ("cameras:\n  - {name: f, port: 0, source: file, "
-                          "file: %s, codec: h265, width: 1920, height: 1080, "
-                          "fps: 60}\n"
+                          "file: '%s', codec: h265, width: 1920, "
+                          "height: 1080, fps: 60}\n"
                           "  - {name: g, port: 0, source: file, file: %s, "
                           "codec: h265, audio: aac}\n",
       mp4, mkv);
@@ -640,6 +651,37 @@ test_file_source (void)
     if (!g_str_has_prefix (got, "h264|") || !strstr (got, "|320|240|25/1"))
       g_error ("file camera: ffprobe says %s (%s)", got, err);
   }
+  /* Each file camera has its picture (decoded from its file, at its
+   * size), and a new one each second of the file. */
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *snap =
+        g_strdup_printf ("/cameras/%s/snapshot.jpg", i == 0 ? "f" : "g");
+    g_autofree char *url =
+        g_strdup_printf ("http://127.0.0.1:%u%s", s->http_port, snap);
+    g_autofree char *jpg = g_build_filename (dir, "snap.jpg", NULL);
+    const char *get[] = { "curl", "-sf", "-D", "/dev/stderr", "-o", jpg, url,
+      NULL };
+    const char *size[] = { "ffprobe", "-v", "error", "-show_entries",
+      "stream=width,height", "-of", "csv=p=0", jpg, NULL };
+    gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    g_autoptr (GBytes) out = NULL;
+    g_autofree char *headers = NULL;
+    g_autofree char *got = NULL;
+    const char *age;
+
+    while (ts_http (s->http_port, "GET", snap, NULL, NULL, NULL, NULL) != 200
+        && g_get_monotonic_time () < end)
+      g_usleep (100 * 1000);
+    g_assert_cmpint (ts_run (get, 10, NULL, &headers, NULL), ==, 0);
+    g_assert_nonnull (strstr (headers, "image/jpeg"));
+    age = strstr (headers, "X-Snapshot-Age-Seconds: ");
+    g_assert_nonnull (age);
+    g_assert_cmpfloat (g_ascii_strtod (age + 24, NULL), <=, 1.05);
+    g_assert_cmpint (ts_run (size, 20, &out, NULL, NULL), ==, 0);
+    got = ts_bytes_text (out);
+    g_assert_cmpstr (got, ==, "320,240\n");
+    g_unlink (jpg);
+  }
   /* An H.265 MKV, with a test tone beside it: ffprobe over UDP, every
    * stream decoded by GStreamer over TCP. */
   probe265.url = gst265.url = ts_rtsp_url (s, 1);
@@ -659,6 +701,58 @@ test_file_source (void)
   g_unlink (mp4);
   g_unlink (mkv);
   g_rmdir (dir);
+}
+
+/* A loop camera's snapshot is at most a second old even when its GOP is
+ * longer (stills used to be one per GOP: 3 s old here at worst), and
+ * shows the clip's place: three distinct pictures over its three
+ * seconds. */
+static void
+test_snapshot_spacing (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = start_with ("cameras:\n"
+                            "  - {name: slow, port: 0, width: 160, height: 120,"
+                            " fps: 30, gop: 90, clip_seconds: 3, "
+                            "pattern: ball}\n",
+      &path, NULL);
+  g_autofree char *url = NULL;
+  g_autoptr (GHashTable) seen =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  double oldest = 0;
+  gint64 end;
+
+  g_assert_nonnull (s);
+  url = g_strdup_printf ("http://127.0.0.1:%u/cameras/slow/snapshot.jpg",
+      s->http_port);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (ts_http (s->http_port, "GET", "/cameras/slow/snapshot.jpg", NULL, NULL,
+             NULL, NULL)
+          != 200
+      && g_get_monotonic_time () < end)
+    g_usleep (100 * 1000);
+  /* 16 looks over 4 s: more than a loop of the clip. */
+  for (guint i = 0; i < 16; i++) {
+    const char *get[] = { "curl", "-sf", "-D", "/dev/stderr", url, NULL };
+    g_autoptr (GBytes) jpeg = NULL;
+    g_autofree char *headers = NULL;
+    const char *age;
+
+    g_assert_cmpint (ts_run (get, 10, &jpeg, &headers, NULL), ==, 0);
+    age = strstr (headers, "X-Snapshot-Age-Seconds: ");
+    g_assert_nonnull (age);
+    oldest = MAX (oldest, g_ascii_strtod (age + 24, NULL));
+    g_hash_table_add (seen,
+        g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, jpeg));
+    g_usleep (250 * 1000);
+  }
+  g_test_message ("oldest snapshot %.3f s; %u distinct pictures", oldest,
+      g_hash_table_size (seen));
+  g_assert_cmpfloat (oldest, <=, 1.05);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 3);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
 }
 
 /* One SETUP on a fresh connection with TRANSPORT (the header's value);
@@ -1099,7 +1193,8 @@ test_check_config (void)
     return;
   {
     g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
-    g_autofree char *mp4 = g_build_filename (dir, "in.mp4", NULL);
+    /* A space: the stills' pipeline takes the file by URI. */
+    g_autofree char *mp4 = g_build_filename (dir, "in put.mp4", NULL);
     g_autofree char *junk = g_build_filename (dir, "junk.mp4", NULL);
     g_autofree char *loc = g_strdup_printf ("location=%s", mp4);
     const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
@@ -1157,6 +1252,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/live-reports", test_live_reports);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/file-source", test_file_source);
+  g_test_add_func ("/cameras/snapshot-spacing", test_snapshot_spacing);
   g_test_add_func ("/cameras/check-config", test_check_config);
   g_test_add_func ("/cameras/multicast", test_multicast);
   g_test_add_func ("/cameras/multicast-slow", test_multicast_slow);

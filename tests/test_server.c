@@ -632,6 +632,9 @@ test_snapshots (void)
       g_assert_cmpint (ts_run (probe, 10, &size, NULL, NULL), ==, 0);
       g_assert_true (
           g_str_has_prefix (g_bytes_get_data (size, NULL), "640,480"));
+      /* Full-range, as a JPEG is read: cam1's bars' whites are white
+       * (before: 235, washed out). */
+      g_assert_cmpfloat (ts_picture_white_share (path), >, 0.08);
       g_unlink (path);
     }
   }

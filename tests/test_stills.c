@@ -129,6 +129,8 @@ test_broken (void)
   rts_stills_wait_idle ();
   g_assert_cmpuint (rts_stills_count (stills), ==, 0);
   g_assert_null (rts_stills_get (stills, 0));
+  /* Said as failed, so a snapshot says "none", not "not yet". */
+  g_assert_true (rts_stills_failed (stills));
   rts_stills_free (stills);
 }
 
@@ -149,6 +151,7 @@ test_trim (void)
     rts_stills_trim_when_done ();
     rts_stills_wait_idle ();
     g_assert_cmpuint (rts_stills_count (stills), ==, GOPS);
+    g_assert_false (rts_stills_failed (stills));
     rts_stills_free (stills);
   }
 }

@@ -501,6 +501,29 @@ ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
   return g_bytes_get_size (out) / frame;
 }
 
+double
+ts_picture_white_share (const char *input)
+{
+  gboolean rtsp = g_str_has_prefix (input, "rtsp://");
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+    rtsp ? "-rtsp_transport" : "-nostats", rtsp ? "tcp" : "-nostats", "-i",
+    input, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-", NULL };
+  g_autoptr (GBytes) out = NULL;
+  g_autofree char *err = NULL;
+  const guint8 *px;
+  gsize n = 0, white = 0;
+
+  if (ts_run (argv, 30, &out, &err, NULL) != 0 || !out
+      || g_bytes_get_size (out) == 0) {
+    g_test_message ("ffmpeg decoded nothing from %s: %s", input, err);
+    return -1;
+  }
+  px = g_bytes_get_data (out, &n);
+  for (gsize i = 0; i < n; i++)
+    white += px[i] >= 250;
+  return (double) white / n;
+}
+
 GSocket *
 ts_silent_listener (guint *port)
 {

@@ -106,6 +106,12 @@ int ts_run (const char *const *argv, double timeout, GBytes **out, char **err,
 guint ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
     guint width, guint height);
 
+/* The share of pixels near white (grey level 250 or more) in the first
+ * frame ffmpeg decodes from INPUT (a file, or an rtsp:// URL over TCP), as
+ * a viewer sees it (full-range grey); -1 when nothing decoded. A JPEG of
+ * video-range samples shows its whites at 235: none there. */
+double ts_picture_white_share (const char *input);
+
 /* A listening TCP socket on 127.0.0.1 that never accepts: a hung server. */
 GSocket *ts_silent_listener (guint *port);
 
