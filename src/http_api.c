@@ -45,6 +45,7 @@ struct RtsHttpApi {
   guint n_shut;        /* in CONNS, shut, libsoup not yet done with them */
   gint64 refused_logged_mono;
   guint64 refused_logged;
+  GHashTable *snap_auth; /* camera name -> SoupAuthDomain, made when asked */
 };
 
 #define SOCKET_KEY "rts-http-socket"
@@ -126,6 +127,7 @@ camera_views (RtsHttpApi *api)
     v[i].height = cam->height;
     v[i].fps = cam->fps;
     v[i].transports = cam->transports;
+    v[i].auth = cam->auth;
     v[i].readers = rts_rtsp_server_readers (srv);
     v[i].listen = rts_listen_state_name (rts_rtsp_server_listen_state (srv));
     v[i].fault = fault == RTS_FAULT_NONE ? NULL : rts_fault_type_name (fault);
@@ -393,6 +395,84 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
   reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
+/* The realm gst-rtsp-server's challenges name (rtsp_servers.c), so a
+ * client's saved credentials fit both. */
+#define SNAPSHOT_REALM "rtsp-test-server"
+
+static gboolean
+basic_ok (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user,
+    const char *password, gpointer data)
+{
+  const RtsCamera *cam = data;
+
+  return g_strcmp0 (user, cam->user) == 0
+      && g_strcmp0 (password, cam->password) == 0;
+}
+
+static char *
+digest_secret (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user,
+    gpointer data)
+{
+  const RtsCamera *cam = data;
+
+  if (g_strcmp0 (user, cam->user) != 0)
+    return NULL;
+  return soup_auth_domain_digest_encode_password (user, SNAPSHOT_REALM,
+      cam->password);
+}
+
+/* A camera with credentials shows its picture only to who has them, the
+ * way real cameras guard snapshot.jpg: the same user and password and the
+ * same scheme as its RTSP. libsoup checks them (soup_auth_domain_accepts);
+ * the domain is not added to the server, so it sees the path exactly as
+ * the router matched it (a percent-encoded name cannot slip past it).
+ * TRUE when the request may have the picture; else it has been answered
+ * 401 with the challenge. */
+static gboolean
+snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
+{
+  gboolean digest = g_strcmp0 (cam->auth, "digest") == 0;
+  SoupAuthDomain *domain;
+  g_autofree char *user = NULL;
+
+  if (!digest && g_strcmp0 (cam->auth, "basic") != 0)
+    return TRUE;
+  if (!api->snap_auth)
+    api->snap_auth =
+        g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  domain = g_hash_table_lookup (api->snap_auth, cam->name);
+  if (!domain) {
+    domain = digest
+        ? soup_auth_domain_digest_new ("realm", SNAPSHOT_REALM, "auth-callback",
+            digest_secret, "auth-data", (gpointer) cam, NULL)
+        : soup_auth_domain_basic_new ("realm", SNAPSHOT_REALM, "auth-callback",
+            basic_ok, "auth-data", (gpointer) cam, NULL);
+    g_hash_table_insert (api->snap_auth, (gpointer) cam->name, domain);
+  }
+  user = soup_auth_domain_accepts (domain, msg);
+  if (user)
+    return TRUE;
+  {
+    g_autofree char *who = rts_auth_header_user (
+        soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                          msg),
+            "Authorization"));
+    if (who)
+      rts_warn ("http: wrong credentials for camera %s's snapshot from %s "
+                "(user '%s'): 401",
+          cam->name,
+          soup_server_message_get_remote_host (msg)
+              ? soup_server_message_get_remote_host (msg)
+              : "?",
+          who);
+  }
+  reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
+      digest ? "this camera's picture needs its user and password (Digest)"
+             : "this camera's picture needs its user and password (Basic)");
+  soup_auth_domain_challenge (domain, msg);
+  return FALSE;
+}
+
 /* GET /cameras/NAME/snapshot.jpg: the latest picture, taken at most about
  * a second ago; served from memory, never waits for a frame. */
 static void
@@ -412,6 +492,8 @@ handle_snapshot (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
         "no such camera (snapshots: /cameras/NAME/snapshot.jpg)");
     return;
   }
+  if (!snapshot_allowed (api, msg, rts_rtsp_server_camera (srv)))
+    return;
   jpeg = rts_rtsp_server_snapshot (srv, &taken);
   if (!jpeg) {
     reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -447,6 +529,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
    * idle stayed in CLOSE_WAIT for good, one fd each. */
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Connection", "close");
+  /* Every answer is made anew (a snapshot changes each second, /health
+   * each probe): a byte range of one would be spliced with another's, and
+   * libsoup answers a Range by itself (206) once the handler has set 200. */
+  soup_message_headers_remove (req, "Range");
+  soup_message_headers_remove (req, "If-Range");
   rts_http_route (soup_server_message_get_method (msg), path,
       soup_message_headers_get_one (req, "Authorization"), api->control_token,
       &route);
@@ -856,6 +943,7 @@ rts_http_api_free (RtsHttpApi *api)
   g_clear_object (&api->listener);
   /* First: closing soup's connections would otherwise call back into it. */
   g_clear_pointer (&api->conns, g_hash_table_destroy);
+  g_clear_pointer (&api->snap_auth, g_hash_table_destroy);
   if (api->soup)
     soup_server_disconnect (api->soup);
   g_clear_object (&api->soup);

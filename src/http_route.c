@@ -219,3 +219,33 @@ rts_http_route_clear (RtsRoute *route)
   g_clear_pointer (&route->message, g_free);
   g_clear_pointer (&route->camera, g_free);
 }
+
+char *
+rts_auth_header_user (const char *value)
+{
+  g_autofree char *user = NULL;
+
+  if (!value)
+    return NULL;
+  if (g_ascii_strncasecmp (value, "Basic ", 6) == 0) {
+    gsize len = 0;
+    g_autofree guchar *plain = g_base64_decode (value + 6, &len);
+    g_autofree char *text = g_strndup ((const char *) plain, len);
+    char *colon = strchr (text, ':');
+    user = colon ? g_strndup (text, colon - text) : NULL;
+  } else {
+    const char *u = strstr (value, "username=\"");
+    if (u) {
+      u += strlen ("username=\"");
+      user = g_strndup (u, strcspn (u, "\""));
+    }
+  }
+  if (!user)
+    return g_strdup ("?");
+  if (strlen (user) > 64)
+    user[64] = '\0';
+  for (char *c = user; *c; c++)
+    if (!g_ascii_isprint (*c))
+      *c = '?';
+  return g_steal_pointer (&user);
+}

@@ -57,3 +57,9 @@ gboolean rts_http_bearer_ok (const char *authorization, const char *token);
  * text/plain, * / *"); browsers weigh text/html first; "* / *" alone and
  * no header get HTML. */
 gboolean rts_http_wants_json (const char *accept);
+
+/* The user name an Authorization header's value (Basic or Digest, as RTSP
+ * and HTTP send them) gives, for a log line: at most 64 characters,
+ * anything but printable ASCII shown as '?', so a client cannot forge a
+ * line. "?" when the header names none; NULL for no header. */
+char *rts_auth_header_user (const char *authorization);

@@ -216,6 +216,7 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
       ".cam img{width:320px;height:auto;background:#eee;display:block}"
       ".cam h2{font-size:1.1em;margin:.2em 0}"
       ".ok{color:#080}.bad{color:#b00}code{font-size:.9em;word-break:all}"
+      ".locked{width:320px;background:#eee;padding:2em 0;text-align:center}"
       "</style></head><body><h1>rtsp-test-server</h1>"
       "<p>Health: <strong id=\"health\" class=\"%s\">%s</strong> &mdash; "
       "<span id=\"reason\">%s</span> "
@@ -229,18 +230,33 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
     g_autofree char *e_url = g_markup_escape_text (url, -1);
     g_autofree char *e_name = g_markup_escape_text (c->name, -1);
     gboolean open = g_strcmp0 (c->listen, "open") == 0 && !c->fault;
+    gboolean locked = c->auth
+        && (g_str_equal (c->auth, "basic") || g_str_equal (c->auth, "digest"));
 
-    /* Names are letters, digits, - and _ (config), safe in a path. */
+    /* Names are letters, digits, - and _ (config), safe in a path and an
+     * id. A camera with credentials guards its picture as its stream: the
+     * page links it (the browser asks for them) rather than have every
+     * visitor asked at once. */
+    g_string_append_printf (out, "<div class=\"cam\"><h2>%s</h2>", e_name);
+    if (locked)
+      g_string_append_printf (out,
+          "<p class=\"locked\">Its picture needs the camera's user and "
+          "password (%s): <a href=\"/cameras/%s/snapshot.jpg\">open it</a>"
+          "</p>",
+          g_str_equal (c->auth, "digest") ? "Digest" : "Basic", e_name);
+    else
+      g_string_append_printf (out,
+          "<img class=\"snap\" alt=\"%s\" width=\"320\" "
+          "src=\"/cameras/%s/snapshot.jpg\" "
+          "data-src=\"/cameras/%s/snapshot.jpg\">",
+          e_name, e_name, e_name);
     g_string_append_printf (out,
-        "<div class=\"cam\"><h2>%s</h2>"
-        "<img class=\"snap\" alt=\"%s\" width=\"320\" "
-        "src=\"/cameras/%s/snapshot.jpg\" "
-        "data-src=\"/cameras/%s/snapshot.jpg\">"
-        "<p><code>%s</code></p><p>%s %ux%u@%u &middot; <span class=\"%s\">"
-        "%s%s%s</span> &middot; %u reader(s)</p></div>\n",
-        e_name, e_name, e_name, e_name, e_url, c->codec, c->width, c->height,
-        c->fps, open ? "ok" : "bad", c->listen, c->fault ? ", fault " : "",
-        c->fault ? c->fault : "", c->readers);
+        "<p><code>%s</code></p><p>%s %ux%u@%u &middot; "
+        "<span id=\"state-%s\" class=\"%s\">%s%s%s</span> &middot; "
+        "<span id=\"readers-%s\">%u</span> reader(s)</p></div>\n",
+        e_url, c->codec, c->width, c->height, c->fps, e_name,
+        open ? "ok" : "bad", c->listen, c->fault ? ", fault " : "",
+        c->fault ? c->fault : "", e_name, c->readers);
   }
   /* Each picture reloads once it has loaded, about once a second; the
    * body counts pictures shown, for a headless browser to check. One that
@@ -272,6 +288,17 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
       "    document.getElementById('reason').textContent = h.reason;\n"
       "    document.getElementById('stamp').textContent =\n"
       "      new Date(h.timestamp * 1000).toISOString();\n"
+      "    for (const p of h.ports) {\n"
+      "      const st = document.getElementById('state-' + p.camera);\n"
+      "      const rd = document.getElementById('readers-' + p.camera);\n"
+      "      if (st) {\n"
+      "        st.textContent = p.listen + (p.fault ? ', fault ' + p.fault "
+      ": '');\n"
+      "        st.className = p.listen === 'open' && !p.fault ? 'ok' : "
+      "'bad';\n"
+      "      }\n"
+      "      if (rd) rd.textContent = p.readers;\n"
+      "    }\n"
       "  } catch (e) {}\n"
       "}, 2000);\n"
       "</script></body></html>\n");

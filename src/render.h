@@ -21,6 +21,7 @@ typedef struct {
   const char *listen; /* open, hung, closed */
   const char *fault;  /* NULL when none */
   guint transports;   /* RtsTransports the camera offers */
+  const char *auth;   /* "none", "basic", "digest"; NULL: none */
 } RtsCameraView;
 
 typedef struct {

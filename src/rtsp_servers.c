@@ -3,6 +3,7 @@
 
 #include "clip.h"
 #include "fd_limit.h"
+#include "http_route.h"
 #include "log.h"
 #include "rtp_clip.h"
 #include "sender.h"
@@ -416,19 +417,7 @@ auth_user (GstRTSPContext *ctx)
              &value, 0)
           != GST_RTSP_OK)
     return NULL;
-  if (g_ascii_strncasecmp (value, "Basic ", 6) == 0) {
-    gsize len = 0;
-    g_autofree guchar *plain = g_base64_decode (value + 6, &len);
-    g_autofree char *text = g_strndup ((const char *) plain, len);
-    char *colon = strchr (text, ':');
-    return colon ? g_strndup (text, colon - text) : g_strdup ("?");
-  }
-  const char *u = strstr (value, "username=\"");
-  if (u) {
-    u += strlen ("username=\"");
-    return g_strndup (u, strcspn (u, "\""));
-  }
-  return g_strdup ("?");
+  return rts_auth_header_user (value);
 }
 
 /* Answers the request in CTX with STATUS, before gst-rtsp-server handles

@@ -810,6 +810,58 @@ test_auth_transports (void)
   h = ts_wait_health (s->http_port, 200, 4, 10);
   g_assert_nonnull (h);
   g_assert_cmpint (json_object_get_int_member (h, "open_ports"), ==, 4);
+  /* A camera with credentials shows its picture only to who has them,
+   * in its own scheme (the name percent-encoded too); / links it. */
+  for (guint i = 0; i < 2; i++) {
+    const char *name = i == 0 ? "basic" : "digest";
+    const char *scheme = i == 0 ? "--basic" : "--digest";
+    const char *right = i == 0 ? "admin:pw-basic-1" : "admin:pw-digest-1";
+    const char *wrong = i == 0 ? "admin:pw-basic-2" : "admin:pw-digest-2";
+    g_autofree char *url =
+        g_strdup_printf ("http://127.0.0.1:%u/cameras/%s/snapshot.jpg",
+            s->http_port, name);
+    g_autofree char *encoded =
+        g_strdup_printf ("http://127.0.0.1:%u/cameras/%%%02x%s/snapshot.jpg",
+            s->http_port, name[0], name + 1);
+    const char *code[] = { "curl", "-s", "-o", "/dev/null", "-w",
+      "%{http_code} %header{www-authenticate}", NULL, NULL, NULL, NULL, NULL };
+    struct {
+      const char *target, *user, *want;
+    } tries[] = {
+      { url, NULL, "401 " },
+      { encoded, NULL, "401 " },
+      { url, wrong, "401 " },
+      { url, right, "200 " },
+    };
+
+    for (guint t = 0; t < G_N_ELEMENTS (tries); t++) {
+      g_autoptr (GBytes) out = NULL;
+      g_autofree char *got = NULL;
+      code[6] = tries[t].target;
+      code[7] = tries[t].user ? scheme : NULL;
+      code[8] = "-u";
+      code[9] = tries[t].user;
+      g_assert_cmpint (ts_run (code, 10, &out, NULL, NULL), ==, 0);
+      got = ts_bytes_text (out);
+      g_test_message ("snapshot of %s, try %u: %s", name, t, got);
+      g_assert_true (g_str_has_prefix (got, tries[t].want));
+      if (tries[t].want[0] == '4')
+        g_assert_nonnull (strstr (got, i == 0 ? "Basic realm=" : "Digest "));
+    }
+  }
+  g_assert_true (ts_server_wait_log (s,
+      "http: wrong credentials for camera basic's snapshot from 127.0.0.1 "
+      "(user 'admin'): 401",
+      1, 5));
+  {
+    g_autofree char *html = NULL;
+    g_assert_cmpuint (ts_http (s->http_port, "GET", "/", NULL, NULL, &html,
+                          NULL),
+        ==, 200);
+    g_assert_null (strstr (html, "src=\"/cameras/basic/snapshot.jpg"));
+    g_assert_nonnull (strstr (html, "href=\"/cameras/digest/snapshot.jpg"));
+    g_assert_nonnull (strstr (html, "src=\"/cameras/tcponly/snapshot.jpg"));
+  }
   if (!ts_have_program ("ffmpeg"))
     goto out;
 

@@ -179,6 +179,39 @@ test_helpers (void)
   g_assert_false (rts_http_bearer_ok ("Basic dDp0", "t"));
 }
 
+/* The user an Authorization header names, fit for one log line. */
+static void
+test_auth_user (void)
+{
+  g_autofree char *plain = g_base64_encode ((const guchar *) "ad\nmin:pw", 9);
+  g_autofree char *basic = g_strconcat ("Basic ", plain, NULL);
+  g_autofree char *nocolon_b64 = g_base64_encode ((const guchar *) "admin", 5);
+  g_autofree char *nocolon = g_strconcat ("basic ", nocolon_b64, NULL);
+  g_autofree char *long_name = g_strnfill (100, 'u');
+  g_autofree char *digest_long =
+      g_strdup_printf ("Digest username=\"%s\", realm=\"r\"", long_name);
+  struct {
+    const char *header, *user;
+  } cases[] = {
+    { basic, "ad?min" },
+    { nocolon, "?" },
+    { "Digest username=\"admin\", realm=\"x\", nonce=\"1\"", "admin" },
+    { "Digest realm=\"x\"", "?" },
+    { "Bearer abc", "?" },
+    { "Basic !!!", "?" },
+  };
+
+  g_assert_null (rts_auth_header_user (NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *user = rts_auth_header_user (cases[i].header);
+    g_assert_cmpstr (user, ==, cases[i].user);
+  }
+  {
+    g_autofree char *user = rts_auth_header_user (digest_long);
+    g_assert_cmpuint (strlen (user), ==, 64);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -187,5 +220,6 @@ main (int argc, char **argv)
   g_test_add_func ("/http_route/port", test_port);
   g_test_add_func ("/http_route/control", test_control);
   g_test_add_func ("/http_route/helpers", test_helpers);
+  g_test_add_func ("/http_route/auth-user", test_auth_user);
   return g_test_run ();
 }

@@ -185,6 +185,30 @@ test_index_html (void)
   g_assert_nonnull (strstr (html, "unhealthy"));
 }
 
+/* A camera with credentials is linked, not shown (a browser would ask
+ * every visitor for them at once); each card's state and readers carry
+ * ids that the page's script updates from /health. */
+static void
+test_index_html_locked (void)
+{
+  RtsCameraView cams[2] = { view ("open1", 8554, 3),
+    view ("locked1", 8555, 0) };
+  RtsPortHealth ports[2] = { 0 };
+  RtsNow now = { 1764072000000000, 1 };
+  RtsHealthSummary s = rts_health_aggregate (ports, 2, 1, FALSE);
+  g_autofree char *html = NULL;
+
+  cams[1].auth = "digest";
+  html = rts_render_index_html (&s, cams, 2, "h.test", now);
+  g_assert_nonnull (strstr (html, "src=\"/cameras/open1/snapshot.jpg\""));
+  g_assert_null (strstr (html, "src=\"/cameras/locked1/snapshot.jpg\""));
+  g_assert_nonnull (strstr (html, "href=\"/cameras/locked1/snapshot.jpg\""));
+  g_assert_nonnull (strstr (html, "(Digest)"));
+  g_assert_nonnull (strstr (html, "id=\"state-open1\""));
+  g_assert_nonnull (strstr (html, "<span id=\"readers-open1\">3</span>"));
+  g_assert_nonnull (strstr (html, "getElementById('state-' + p.camera)"));
+}
+
 static void
 test_check_json (void)
 {
@@ -281,6 +305,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/health-json-unprobed", test_health_json_unprobed);
   g_test_add_func ("/render/urls-json", test_urls_json);
   g_test_add_func ("/render/index-html", test_index_html);
+  g_test_add_func ("/render/index-html-locked", test_index_html_locked);
   g_test_add_func ("/render/check-json", test_check_json);
   g_test_add_func ("/render/error-json", test_error_json);
   g_test_add_func ("/render/numbers", test_numbers);

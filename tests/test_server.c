@@ -638,6 +638,19 @@ test_snapshots (void)
       g_unlink (path);
     }
   }
+  /* A byte range is not served: the next request's picture is another
+   * one, and the pieces would not fit together. */
+  {
+    const char *range[] = { "Range", "bytes=0-10", NULL };
+    g_autoptr (SoupMessageHeaders) h = NULL;
+    g_assert_cmpuint (ts_http (shared->http_port, "GET",
+                          "/cameras/cam1/snapshot.jpg", range, NULL, NULL, &h),
+        ==, 200);
+    g_assert_cmpint (soup_message_headers_get_content_length (h), >, 1000);
+    g_assert_cmpuint (ts_http (shared->http_port, "GET", "/health", range, NULL,
+                          NULL, NULL),
+        ==, 200);
+  }
   g_assert_cmpuint (ts_http (shared->http_port, "GET",
                         "/cameras/nope/snapshot.jpg", NULL, NULL, NULL, NULL),
       ==, 404);
