@@ -37,7 +37,9 @@ RUN meson setup /build --buildtype=release -Db_ndebug=if-release \
  && cp -a /usr/lib/*-linux-gnu/libgstcodecparsers-1.0.so.0* /out/lib/ \
  && cp -a /usr/lib/*-linux-gnu/gstreamer-1.0/libgstx265.so \
           /usr/lib/*-linux-gnu/gstreamer-1.0/libgstvoaacenc.so \
-          /usr/lib/*-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so /out/plugins/
+          /usr/lib/*-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so \
+          /usr/lib/*-linux-gnu/gstreamer-1.0/libgstopenh264.so \
+          /usr/lib/*-linux-gnu/gstreamer-1.0/libgstde265.so /out/plugins/
 
 # -------------------------------------------------------------- runtime ----
 FROM debian:bookworm-slim AS runtime
@@ -51,6 +53,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libglib2.0-0 libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 \
       libsoup-3.0-0 libjson-glib-1.0-0 libyaml-0-2 libx265-199 libvo-aacenc0 \
+      libopenh264-7 libde265-0 \
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
       gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
       fonts-dejavu-core fontconfig \
@@ -63,9 +66,11 @@ COPY --from=build /out/bin/ /usr/local/bin/
 # It is the same Debian build (same base, same mirror) the server was linked
 # against; ldconfig below registers it.
 COPY --from=build /out/lib/ /usr/local/lib/
-# Likewise three plugins of gst-plugins-bad, with their own small libraries
-# installed above: x265enc (H.265 cameras), voaacenc (AAC audio) and the
-# video parsers (h264parse, h265parse) that loop cameras send through.
+# Likewise five plugins of gst-plugins-bad, with their own small libraries
+# installed above: x265enc (H.265 cameras), voaacenc (AAC audio), the video
+# parsers (h264parse, h265parse) that loop cameras send through, and the
+# H.264 and H.265 decoders (openh264dec, libde265dec, 2 MB in all) that a
+# file camera's snapshots are decoded with.
 COPY --from=build /out/plugins/ /usr/local/lib/gstreamer-1.0/plugins/
 ENV GST_PLUGIN_PATH=/usr/local/lib/gstreamer-1.0/plugins
 
@@ -86,7 +91,7 @@ ENV GST_REGISTRY_1_0=/usr/local/lib/gstreamer-1.0/registry.bin \
 RUN ldconfig \
  && mkdir -p /usr/local/lib/gstreamer-1.0 \
  && gst-inspect-1.0 x264enc x265enc voaacenc h264parse h265parse textoverlay \
-      rtph264pay videotestsrc >/dev/null \
+      rtph264pay videotestsrc uridecodebin openh264dec libde265dec >/dev/null \
  && chmod 0644 "$GST_REGISTRY_1_0" \
  && fc-cache -f \
  && GST_REGISTRY_UPDATE=no rtsp-test-server --prepare-cache \
