@@ -83,6 +83,7 @@ typedef struct {
   /* Results, valid once state is STATE_DONE. */
   int ok;
   int timed_out;
+  int not_waited; /* given up on once the verdict was known */
   const char *timeout_phase;
   int status;
   const char *body; /* into buf, or body_owned */
@@ -1064,8 +1065,10 @@ run_probes (Probe *probes, size_t n, double deadline, size_t need)
     if (np == 0)
       return;
     if (good >= need || bad > n - need) {
-      for (size_t k = 0; k < np; k++)
+      for (size_t k = 0; k < np; k++) {
         probe_fail (&probes[owner[k]], "not waited for (verdict known)");
+        probes[owner[k]].not_waited = 1;
+      }
       return;
     }
     ms = remaining_ms (deadline);
@@ -1191,7 +1194,7 @@ check_rtsp (const Options *o, double deadline)
 {
   Probe *probes = calloc (o->n_ports, sizeof *probes);
   Addr addrs[MAX_ADDRS];
-  size_t n_addrs = 0, healthy = 0;
+  size_t n_addrs = 0, healthy = 0, waited = 0;
   char why[256], timeout_s[32], line[MAX_PORTS * 64 + 256];
   size_t used = 0;
   int rc;
@@ -1246,6 +1249,7 @@ check_rtsp (const Options *o, double deadline)
     Probe *p = &probes[i];
     char verdict[160];
 
+    waited += !p->not_waited;
     if (p->ok && p->status == 200) {
       healthy++;
       snprintf (verdict, sizeof verdict, "ok");
@@ -1259,9 +1263,17 @@ check_rtsp (const Options *o, double deadline)
     if (used >= sizeof line)
       used = sizeof line - 1;
   }
-  printf ("%s: %zu of %zu RTSP ports answered (need %ld): %s\n",
-      healthy >= (size_t) o->min_healthy ? "healthy" : "unhealthy", healthy,
-      o->n_ports, o->min_healthy, line);
+  /* Counted out of the ports waited for: "0 of 4 answered" would say that
+   * ports not waited for were silent. */
+  if (waited < o->n_ports)
+    printf ("%s: %zu of the %zu RTSP ports waited for answered (need %ld of "
+            "%zu): %s\n",
+        healthy >= (size_t) o->min_healthy ? "healthy" : "unhealthy", healthy,
+        waited, o->min_healthy, o->n_ports, line);
+  else
+    printf ("%s: %zu of %zu RTSP ports answered (need %ld): %s\n",
+        healthy >= (size_t) o->min_healthy ? "healthy" : "unhealthy", healthy,
+        o->n_ports, o->min_healthy, line);
 
 out:
   for (size_t i = 0; i < o->n_ports; i++)
