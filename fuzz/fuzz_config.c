@@ -66,7 +66,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           &err)) {
     if (err)
       abort ();
-    check_loaded (&cfg);
+    /* A help request loads nothing: main prints and exits. */
+    if (!cfg.show_help && !cfg.show_version && !cfg.show_help_markdown)
+      check_loaded (&cfg);
   } else if (!err || !err->message) {
     abort ();
   }

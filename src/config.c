@@ -1309,6 +1309,18 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
   const char *config_source = "--config";
 
   memset (cfg, 0, sizeof *cfg);
+  /* --help, --version and --help-markdown answer whatever the rest says: a
+   * bad variable or a missing file is what the help is read to fix. An
+   * argument that is exactly one of them is the option: a value starting
+   * with -- goes as --NAME=VALUE (parse_argv). */
+  for (int i = 1; argv && argv[i]; i++) {
+    cfg->show_help |=
+        strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0;
+    cfg->show_version |= strcmp (argv[i], "--version") == 0;
+    cfg->show_help_markdown |= strcmp (argv[i], "--help-markdown") == 0;
+  }
+  if (cfg->show_help || cfg->show_version || cfg->show_help_markdown)
+    return TRUE;
   origins = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_array_set_clear_func (flags, flag_clear);
   set_defaults (cfg, SCOPE_SERVER);

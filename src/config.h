@@ -96,7 +96,9 @@ GQuark rts_config_error_quark (void);
  * and the file named by --config or RTSP_TEST_SERVER_CONFIG. On a bad flag,
  * variable or file returns FALSE with a one-line message naming where the
  * bad value came from (flag, variable, or file:line and key), the value
- * and what is allowed. CFG is always safe to clear afterwards. */
+ * and what is allowed. With --help, --version or --help-markdown in ARGV
+ * only those are set (and TRUE returned): nothing else is read. CFG is
+ * always safe to clear afterwards. */
 gboolean
 rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error);
 

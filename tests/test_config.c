@@ -622,6 +622,31 @@ test_help (void)
   rts_config_clear (&cfg);
 }
 
+/* --help, --version and --help-markdown answer whatever else is wrong: a
+ * misspelt variable or a missing file is what the help is read to fix
+ * (both once failed with the configuration error instead). */
+static void
+test_help_despite_errors (void)
+{
+  const char *opts[] = { "--help", "-h", "--version", "--help-markdown" };
+  const char *env[] = { "RTSP_TEST_SERVER_FSP=1", NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (opts); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *args[] = { "--config", "/nonexistent.yaml", "--fps=0", opts[i],
+      NULL };
+
+    g_assert_true (load (&cfg, args, env, &err));
+    g_assert_no_error (err);
+    g_assert_true (cfg.show_help || cfg.show_version || cfg.show_help_markdown);
+    g_assert_cmpint (cfg.show_help, ==, i < 2);
+    g_assert_cmpint (cfg.show_version, ==, i == 2);
+    g_assert_cmpint (cfg.show_help_markdown, ==, i == 3);
+    rts_config_clear (&cfg);
+  }
+}
+
 /* The README's settings table is generated from the code's table: if they
  * disagree, the README is stale. */
 static void
@@ -698,6 +723,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/multicast-groups", test_multicast_groups);
   g_test_add_func ("/config/example-file", test_example_file);
   g_test_add_func ("/config/help", test_help);
+  g_test_add_func ("/config/help-despite-errors", test_help_despite_errors);
   g_test_add_func ("/config/readme-table", test_readme_table);
   g_test_add_func ("/config/clip-cache", test_clip_cache);
   return g_test_run ();
