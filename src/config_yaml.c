@@ -290,6 +290,41 @@ shallow_enough (const char *name, const char *text, gsize len, GError **error)
   return ok;
 }
 
+/* Fails naming the line libyaml's PARSER stopped at in TEXT. */
+static void
+syntax_error (const char *name, const yaml_parser_t *parser, const char *text,
+    gsize len, GError **error)
+{
+  const char *problem = parser->problem ? parser->problem : "syntax error";
+
+  if (parser->error == YAML_READER_ERROR) {
+    /* Bad bytes (invalid UTF-8, a control character) are found by the
+     * reader, which gives only a byte offset: its marks stay at the
+     * start, so the message named line 1 whatever the line. */
+    gsize at = MIN (parser->problem_offset, len), line = 1, col = 1;
+    for (gsize i = 0; i < at; i++) {
+      line += text[i] == '\n';
+      col = text[i] == '\n' ? 1 : col + 1;
+    }
+    g_autofree char *value = parser->problem_value >= 0
+        ? g_strdup_printf (" (0x%02x)", parser->problem_value)
+        : g_strdup ("");
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s:%zu: not valid YAML: %s%s at column %zu", name, line, problem,
+        value, col);
+    return;
+  }
+  /* An unclosed quote or bracket is found at the end of the file: the
+   * line it was opened on is the one to look at. */
+  g_autofree char *opened =
+      parser->context && parser->context_mark.line != parser->problem_mark.line
+      ? g_strdup_printf (" (begun on line %zu)", parser->context_mark.line + 1)
+      : g_strdup ("");
+  g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s%s%s%s",
+      name, parser->problem_mark.line + 1, problem, parser->context ? " " : "",
+      parser->context ? parser->context : "", opened);
+}
+
 GPtrArray *
 rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
     gboolean *has_cameras, GError **error)
@@ -310,17 +345,7 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);
   if (!yaml_parser_load (&parser, &doc)) {
-    /* An unclosed quote or bracket is found at the end of the file: the
-     * line it was opened on is the one to look at. */
-    g_autofree char *opened =
-        parser.context && parser.context_mark.line != parser.problem_mark.line
-        ? g_strdup_printf (" (begun on line %zu)", parser.context_mark.line + 1)
-        : g_strdup ("");
-    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s%s%s%s",
-        name, parser.problem_mark.line + 1,
-        parser.problem ? parser.problem : "syntax error",
-        parser.context ? " " : "", parser.context ? parser.context : "",
-        opened);
+    syntax_error (name, &parser, text, len, error);
     yaml_parser_delete (&parser);
     return NULL;
   }
@@ -365,9 +390,7 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   if (ok) {
     /* A second document (after ---) was ignored without a word. */
     if (!yaml_parser_load (&parser, &doc)) {
-      g_set_error (error, RTS_CONFIG_ERROR, 0, "%s:%zu: not valid YAML: %s",
-          name, parser.problem_mark.line + 1,
-          parser.problem ? parser.problem : "syntax error");
+      syntax_error (name, &parser, text, len, error);
       ok = FALSE;
     } else {
       root = yaml_document_get_root_node (&doc);

@@ -401,6 +401,15 @@ test_file_errors (void)
     { "http: {port: 1\n", { ":", "not valid YAML" } },
     { "public_host: \"abc\n# a\n# b\n",
         { ":4:", "quoted scalar", "begun on line 1" } },
+    /* Bad bytes are found by libyaml's reader, which marks no line: the
+     * line is counted from its offset (all were once line 1). */
+    { "http: {port: 1}\n\n\n\nbind: \"a\xff"
+      "b\"\n",
+        { ":5:", "invalid leading UTF-8 octet (0xff)", "column 9" } },
+    { "http: {port: 1}\n#\nbind: a\x01"
+      "b\n",
+        { ":3:", "control characters", "column 8" } },
+    { "a: 1\n---\nb: \"\xff\"\n", { ":3:", "UTF-8", "column 5" } },
     { "control: {token: [a]}\n", { "control.token", "not a list" } },
     { "auth: {password: hunter2}\n", { "unknown key 'auth.password'" } },
     /* Two bad items: the first is named (and, found by fuzz_config_yaml,
