@@ -497,8 +497,8 @@ rts_app_prepare_cache (const RtsConfig *cfg)
   RtsClipCounts counts = { 0 };
 
   if (!dir) {
-    rts_error ("--prepare-cache: the clip cache is off (--clip-cache '%s')",
-        cfg->clip_cache);
+    rts_error ("--prepare-cache: the clip cache is off (%s: '%s')",
+        rts_config_origin (cfg, &cfg->clip_cache), cfg->clip_cache);
     return 2;
   }
   clips = make_clips (cfg, cameras, FALSE, &counts, &err);

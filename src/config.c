@@ -1097,8 +1097,12 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
           o->name, origin (&o->port));
   }
   if (cam->port && cam->port == cfg->http_port)
-    CAM_ERROR (&cam->port, "port %u is also the HTTP API's (%s)", cam->port,
-        origin (&cfg->http_port));
+    CAM_ERROR (&cam->port, "port %u is also the HTTP API's (%s%s)", cam->port,
+        origin (&cfg->http_port),
+        g_hash_table_contains (origins, &cfg->http_port)
+            ? ""
+            : " http port: move it with --http-port or http.port, or give "
+              "the camera another");
   if (!valid_path (cam->path))
     CAM_ERROR (&cam->path,
         "path '%s' must start with / and hold only letters, digits, /, -, _ "
@@ -1115,13 +1119,16 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   if (strcmp (cam->codec, "mjpeg") == 0
       && (cam->width % 8 || cam->height % 8 || cam->width > 2040
           || cam->height > 2040))
-    CAM_ERROR (&cam->codec,
-        "codec mjpeg over RTP needs width and height in multiples of 8 up to "
-        "2040, not %ux%u",
-        cam->width, cam->height);
+    /* The size is what is out of range, so its origin comes first; the
+     * codec's second, since changing it is the other way out. */
+    CAM_ERROR (cam->width % 8 || cam->width > 2040 ? (void *) &cam->width
+                                                   : (void *) &cam->height,
+        "%ux%u: codec mjpeg (%s) over RTP needs width and height in "
+        "multiples of 8 up to 2040",
+        cam->width, cam->height, origin (&cam->codec));
   if (cam->profile && strcmp (cam->codec, "h264") != 0)
-    CAM_ERROR (&cam->profile, "profile '%s' applies to codec h264, not %s",
-        cam->profile, cam->codec);
+    CAM_ERROR (&cam->profile, "profile '%s' applies to codec h264, not %s (%s)",
+        cam->profile, cam->codec, origin (&cam->codec));
   if (strcmp (cam->source, "file") == 0 && !cam->file)
     CAM_ERROR (&cam->source,
         "source file needs 'file' (the MP4 or MKV to loop)");
@@ -1135,12 +1142,13 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
             : "does not exist");
   if (strcmp (cam->source, "file") == 0 && strcmp (cam->codec, "mjpeg") == 0)
     CAM_ERROR (&cam->codec,
-        "source file is remuxed, not re-encoded: codec h264 or h265");
+        "source file (%s) is remuxed, not re-encoded: codec h264 or h265",
+        origin (&cam->source));
   if (cam->overlay && strcmp (cam->source, "live") != 0)
     CAM_ERROR (&cam->overlay,
         "overlay (frame counter and wall clock) needs source live; a %s "
-        "source replays frames made before",
-        cam->source);
+        "source (%s) replays frames made before",
+        cam->source, origin (&cam->source));
   /* Credentials with no check asking for them: the camera would play to
    * anyone, which whoever wrote them did not mean. */
   if (strcmp (cam->auth, "none") == 0 && (cam->user || cam->password))
@@ -1321,10 +1329,12 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
   }
   if (cfg->show_help || cfg->show_version || cfg->show_help_markdown)
     return TRUE;
-  origins = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_array_set_clear_func (flags, flag_clear);
   set_defaults (cfg, SCOPE_SERVER);
   set_defaults (&defaults, SCOPE_CAMERA);
+  /* After the defaults: a value with no origin is a default, and says so
+   * ("default"), not the setting's name as if a flag had set it. */
+  origins = g_hash_table_new_full (NULL, NULL, NULL, g_free);
 
   if (!parse_argv (cfg, argv, flags, error))
     goto out;
@@ -1399,8 +1409,17 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
 
 out:
   camera_clear (&defaults);
-  g_clear_pointer (&origins, g_hash_table_unref);
+  /* Kept for messages after the load (rts_config_origin). */
+  cfg->origins = g_steal_pointer (&origins);
   return ok;
+}
+
+const char *
+rts_config_origin (const RtsConfig *cfg, const void *field)
+{
+  const char *o =
+      cfg->origins ? g_hash_table_lookup (cfg->origins, field) : NULL;
+  return o ? o : "default";
 }
 
 void
@@ -1415,6 +1434,7 @@ rts_config_clear (RtsConfig *cfg)
   for (guint i = 0; i < cfg->n_cameras; i++)
     camera_clear (&cfg->cameras[i]);
   cfg->n_cameras = 0;
+  g_clear_pointer (&cfg->origins, g_hash_table_unref);
 }
 
 char *

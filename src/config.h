@@ -87,6 +87,10 @@ typedef struct {
   gboolean show_help;
   gboolean show_version;
   gboolean show_help_markdown; /* the settings tables for the README */
+
+  /* Where each value came from, by its field's address; see
+   * rts_config_origin. */
+  GHashTable *origins;
 } RtsConfig;
 
 #define RTS_CONFIG_ERROR (rts_config_error_quark ())
@@ -121,6 +125,11 @@ char *rts_config_summary (const RtsConfig *cfg, const char *const *notes);
 /* Where loop clips are cached (rts_config_clip_cache_dir), or NULL when the
  * cache is off. */
 char *rts_config_clip_cache_dir (const RtsConfig *cfg);
+
+/* Where the value in FIELD (the address of one of CFG's fields, or of a
+ * camera's) came from, for messages: "--clip-cache",
+ * "RTSP_TEST_SERVER_BIND", "cams.yaml:3: key 'bind'", or "default". */
+const char *rts_config_origin (const RtsConfig *cfg, const void *field);
 
 /* Threshold in force: the configured one, or n-1 of n (at least 1). */
 guint rts_config_threshold (const RtsConfig *cfg);

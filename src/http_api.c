@@ -909,7 +909,7 @@ rts_http_api_new (const RtsHttpApiSetup *setup, GError **error)
 
   if (!addr) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "--bind: '%s' is not an IP address", setup->bind);
+        "bind address '%s' is not an IP address", setup->bind);
     rts_http_api_free (api);
     return NULL;
   }

@@ -1223,7 +1223,7 @@ listen_socket (const char *bind, guint port, const RtsCamera *cam,
 
   if (!addr) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "--bind: '%s' is not an IP address", bind);
+        "bind address '%s' is not an IP address", bind);
     return NULL;
   }
   sa = g_inet_socket_address_new (addr, port);

@@ -1238,6 +1238,25 @@ test_check_config (void)
   g_assert_nonnull (strstr (err, "/nonexistent.yaml"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+
+  /* The cache turned off by a variable: the message names it, not a flag
+   * nobody gave (it said "--clip-cache 'none'"). */
+  {
+    g_autofree char *was = g_strdup (g_getenv ("RTSP_TEST_SERVER_CLIP_CACHE"));
+    const char *prepare_args[] = { "--prepare-cache", NULL };
+
+    g_setenv ("RTSP_TEST_SERVER_CLIP_CACHE", "none", TRUE);
+    g_assert_cmpint (run_server (prepare_args, &out, &err), ==, 2);
+    if (was)
+      g_setenv ("RTSP_TEST_SERVER_CLIP_CACHE", was, TRUE);
+    else
+      g_unsetenv ("RTSP_TEST_SERVER_CLIP_CACHE");
+    g_test_message ("%s", err);
+    g_assert_nonnull (strstr (err,
+        "the clip cache is off (RTSP_TEST_SERVER_CLIP_CACHE: 'none')"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   g_unlink (good);
   g_unlink (bad);
 

@@ -132,6 +132,10 @@ test_errors (void)
     { NULL, "RTSP_TEST_SERVER_CONTROL_TOKEN= tok",
         { "RTSP_TEST_SERVER_CONTROL_TOKEN", "ASCII" } },
     { "--control-token=t\xc3\xb6k", NULL, { "--control-token", "ASCII" } },
+    /* A default is called one, and the way to change it is named (it was
+     * labelled "(http-port)", as if set by a flag of that name). */
+    { "--rtsp-ports=8080", NULL,
+        { "(--rtsp-ports)", "(default http port", "--http-port" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -384,7 +388,8 @@ test_file_errors (void)
     { "health: {healthy_threshold: 9}\n",
         { ":1: key 'health.healthy_threshold'", "9" } },
     { "cameras:\n  - {name: m, codec: mjpeg, width: 1918, height: 1080}\n",
-        { ":2: key 'cameras[0].codec'", "multiples of 8", "1918x1080" } },
+        { ":2: key 'cameras[0].width'): 1918x1080",
+            ":2: key 'cameras[0].codec'", "multiples of 8" } },
     /* Accepted once, then unreachable or unstartable. */
     { "cameras:\n  - {name: a, path: /x/}\n",
         { ":2: key 'cameras[0].path'", "'/x/'", "end with /" } },
@@ -469,6 +474,38 @@ test_file_errors (void)
     g_assert_null (strchr (err->message, '\n'));
     rts_config_clear (&cfg);
   }
+}
+
+/* A message about settings taken together names each one's own origin,
+ * the one out of range first; and where a value came from is kept for
+ * messages after the load. */
+static void
+test_origins (void)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *path =
+      write_config ("cameras:\n  - {name: a, codec: mjpeg}\n");
+  const char *args[] = { "--config", path, "--width=644", NULL };
+  const char *env[] = { "RTSP_TEST_SERVER_CLIP_CACHE=none", NULL };
+  g_autofree char *want = NULL;
+
+  g_assert_false (load (&cfg, args, NULL, &err));
+  /* It blamed the file's codec key alone. */
+  want = g_strdup_printf ("camera 'a' (--width): 644x480: codec mjpeg "
+                          "(%s:2: key 'cameras[0].codec')",
+      path);
+  g_assert_nonnull (strstr (err->message, want));
+  rts_config_clear (&cfg);
+
+  g_assert_true (load (&cfg, NULL, env, NULL));
+  g_assert_cmpstr (rts_config_origin (&cfg, &cfg.clip_cache), ==,
+      "RTSP_TEST_SERVER_CLIP_CACHE");
+  g_assert_cmpstr (rts_config_origin (&cfg, &cfg.bind), ==, "default");
+  g_assert_cmpstr (rts_config_origin (&cfg, &cfg.cameras[0].fps), ==,
+      "default");
+  rts_config_clear (&cfg);
+  g_unlink (path);
 }
 
 static void
@@ -729,6 +766,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/file-errors", test_file_errors);
   g_test_add_func ("/config/not-a-file", test_config_not_a_file);
   g_test_add_func ("/config/env-errors", test_env_errors);
+  g_test_add_func ("/config/origins", test_origins);
   g_test_add_func ("/config/multicast-groups", test_multicast_groups);
   g_test_add_func ("/config/example-file", test_example_file);
   g_test_add_func ("/config/help", test_help);
