@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1247,10 +1248,26 @@ assign_groups (RtsConfig *cfg, GError **error)
 static gboolean
 validate (RtsConfig *cfg, GError **error)
 {
-  if (!g_hostname_is_ip_address (cfg->bind)) {
+  /* The test the listeners make (rtsp_servers.c, http_api.c): one
+   * g_hostname_is_ip_address accepts ("::1%lo", a scope) passed the check
+   * and failed the start. */
+  g_autoptr (GInetAddress) bind = g_inet_address_new_from_string (cfg->bind);
+  if (!bind) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "%s: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)",
-        origin (&cfg->bind), cfg->bind);
+        "%s: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)%s",
+        origin (&cfg->bind), cfg->bind,
+        strchr (cfg->bind, '%') ? "; a scope (%NAME) is not taken" : "");
+    return FALSE;
+  }
+  /* Nothing connects to a group or the broadcast address: the server
+   * listened there, and was unhealthy for good. */
+  if (g_inet_address_get_is_multicast (bind)
+      || g_str_equal (cfg->bind, "255.255.255.255")) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: '%s' is a %s address: the server listens on one of the host's "
+        "own (e.g. 0.0.0.0 for all, 127.0.0.1, ::)",
+        origin (&cfg->bind), cfg->bind,
+        g_inet_address_get_is_multicast (bind) ? "multicast" : "broadcast");
     return FALSE;
   }
   /* It goes verbatim into every URL we hand out: a name, or an address

@@ -115,6 +115,14 @@ test_errors (void)
     { "--probe-timeout=abc", NULL, { "--probe-timeout", "seconds" } },
     { "--probe-interval=nan", NULL, { "--probe-interval" } },
     { "--bind=localhost", NULL, { "--bind", "'localhost'", "IP address" } },
+    /* Taken by the check, refused by the listeners: the start failed. */
+    { "--bind=::1%lo", NULL, { "--bind", "'::1%lo'", "scope" } },
+    { NULL, "RTSP_TEST_SERVER_BIND=fe80::1%999",
+        { "RTSP_TEST_SERVER_BIND", "'fe80::1%999'", "not an IP address" } },
+    /* Listened on, never connected to: unhealthy for good. */
+    { "--bind=239.1.1.1", NULL, { "--bind", "'239.1.1.1'", "multicast" } },
+    { "--bind=ff02::1", NULL, { "--bind", "'ff02::1'", "multicast" } },
+    { "--bind=255.255.255.255", NULL, { "--bind", "broadcast" } },
     { "--public-host=a/b", NULL, { "--public-host", "a/b" } },
     { "--healthy-threshold=5", NULL, { "--healthy-threshold", "4" } },
     { "--height=481", NULL, { "481", "even" } },
@@ -385,6 +393,8 @@ test_file_errors (void)
     { "defaults: {width: 641}\ncameras:\n  - {name: a}\n",
         { ":1: key 'defaults.width'", "641x480" } },
     { "bind: localhost\n", { ":1: key 'bind'", "'localhost'" } },
+    { "bind: \"::1%lo\"\n", { ":1: key 'bind'", "'::1%lo'", "scope" } },
+    { "bind: 224.0.0.1\n", { ":1: key 'bind'", "multicast" } },
     { "health: {healthy_threshold: 9}\n",
         { ":1: key 'health.healthy_threshold'", "9" } },
     { "cameras:\n  - {name: m, codec: mjpeg, width: 1918, height: 1080}\n",
