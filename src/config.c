@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stddef.h>
@@ -86,7 +87,9 @@ static const RtsSetting rts_settings[] = {
       "time between health probes of every port", 0 },
   { "stall-threshold", "health.stall_threshold", SRV (stall_threshold),
       SET_DOUBLE, "2", 0.2, 600, NULL, "SECONDS",
-      "a camera with no video for this long is stalled (not ready)", 0 },
+      "a camera with no video for this long is stalled (not ready); at "
+      "least a frame interval (1/fps) and 0.25 s",
+      0 },
   { "shutdown-timeout", "shutdown_timeout", SRV (shutdown_timeout), SET_DOUBLE,
       "5", 0.1, 60, NULL, "SECONDS",
       "on SIGTERM, longest wait for connections to close before exit", 0 },
@@ -1244,6 +1247,31 @@ assign_groups (RtsConfig *cfg, GError **error)
   return TRUE;
 }
 
+/* Camera I's frames come often enough for the stall threshold. Health
+ * looks every RTS_STALL_WATCH_MS whether a camera sent video since its
+ * last look, and calls it stalled when the last look that saw some is
+ * the threshold ago: between two frames that is up to a frame interval,
+ * late by up to a look. A shorter threshold flapped readiness at every
+ * frame (--fps 1 --stall-threshold 0.5). A file camera's rate is the
+ * file's, unknown until it is read: not checked here. */
+static gboolean
+stall_fits (const RtsConfig *cfg, guint i, GError **error)
+{
+  const RtsCameraConfig *cam = &cfg->cameras[i];
+  double need = 1.0 / cam->fps + RTS_STALL_WATCH_MS / 1000.0;
+
+  if (cam->file || cfg->stall_threshold >= need - 1e-9)
+    return TRUE;
+  g_set_error (error, RTS_CONFIG_ERROR, 0,
+      "%s: stall threshold %g s is too short for camera '%s' at %u fps (%s): "
+      "it sends a frame every %.3g s and is looked at every %.2g s, so it "
+      "would be called stalled between frames; use at least %.2f s",
+      origin (&cfg->stall_threshold), cfg->stall_threshold, cam->name, cam->fps,
+      origin (&cam->fps), 1.0 / cam->fps, RTS_STALL_WATCH_MS / 1000.0,
+      ceil (need * 100 - 1e-9) / 100);
+  return FALSE;
+}
+
 /* Checks that concern more than one setting. */
 static gboolean
 validate (RtsConfig *cfg, GError **error)
@@ -1307,7 +1335,7 @@ validate (RtsConfig *cfg, GError **error)
     return FALSE;
   }
   for (guint i = 0; i < cfg->n_cameras; i++) {
-    if (!validate_camera (cfg, i, error))
+    if (!validate_camera (cfg, i, error) || !stall_fits (cfg, i, error))
       return FALSE;
   }
   return assign_groups (cfg, error);

@@ -17,6 +17,9 @@
 
 #define RTS_MAX_CAMERAS 256
 #define RTS_ENV_PREFIX "RTSP_TEST_SERVER_"
+/* How often health.c looks whether each camera sent video; a stall
+ * threshold must cover a frame interval and one such period. */
+#define RTS_STALL_WATCH_MS 250
 
 /* Transports a camera offers; a SETUP asking for another gets 461. */
 typedef enum {

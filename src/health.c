@@ -1,6 +1,7 @@
 /* health: see health.h. */
 #include "health.h"
 
+#include "config.h"
 #include "fd_limit.h"
 
 #include "log.h"
@@ -296,7 +297,7 @@ rts_health_start (RtsHealth *h)
 {
   probe_round (h, FALSE);
   h->timer_id = g_timeout_add ((guint) (h->interval * 1000), on_timer, h);
-  h->watch_id = g_timeout_add (250, on_watch, h);
+  h->watch_id = g_timeout_add (RTS_STALL_WATCH_MS, on_watch, h);
 }
 
 void

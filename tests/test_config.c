@@ -66,6 +66,23 @@ test_flags (void)
   rts_config_clear (&cfg);
 }
 
+/* The smallest stall threshold a camera's frame rate allows is taken. */
+static void
+test_stall_threshold_fits (void)
+{
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  const char *slow[] = { "--fps=1", "--stall-threshold=1.25", NULL };
+  const char *fast[] = { "--stall-threshold=0.29", NULL };
+
+  g_assert_true (load (&cfg, slow, NULL, &err));
+  g_assert_no_error (err);
+  rts_config_clear (&cfg);
+  g_assert_true (load (&cfg, fast, NULL, &err));
+  g_assert_no_error (err);
+  rts_config_clear (&cfg);
+}
+
 static void
 test_auto_threshold (void)
 {
@@ -140,6 +157,13 @@ test_errors (void)
     { NULL, "RTSP_TEST_SERVER_CONTROL_TOKEN= tok",
         { "RTSP_TEST_SERVER_CONTROL_TOKEN", "ASCII" } },
     { "--control-token=t\xc3\xb6k", NULL, { "--control-token", "ASCII" } },
+    /* Readiness flapped at every frame: 1 s between frames, 0.5 s without
+     * one called a stall. */
+    { "--stall-threshold=0.5", "RTSP_TEST_SERVER_FPS=1",
+        { "--stall-threshold", "'cam1' at 1 fps (RTSP_TEST_SERVER_FPS)",
+            "at least 1.25 s" } },
+    { "--stall-threshold=0.2", NULL,
+        { "30 fps (default)", "at least 0.29 s" } },
     /* A default is called one, and the way to change it is named (it was
      * labelled "(http-port)", as if set by a flag of that name). */
     { "--rtsp-ports=8080", NULL,
@@ -768,6 +792,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/flags", test_flags);
   g_test_add_func ("/config/auto-threshold", test_auto_threshold);
+  g_test_add_func ("/config/stall-threshold-fits", test_stall_threshold_fits);
   g_test_add_func ("/config/env-precedence", test_env_precedence);
   g_test_add_func ("/config/errors", test_errors);
   g_test_add_func ("/config/too-many-ports", test_too_many_ports);
