@@ -357,9 +357,11 @@ rts_app_unblock_signals (void)
 }
 
 /* Raises the open-files limit, and says whether the cameras fit under it
- * (FALSE, said, if they do not; see fd_limit.h). */
+ * (FALSE with ERROR if they do not; see fd_limit.h). The start and
+ * --check-config both ask: the check once said OK to cameras the start
+ * then refused. */
 static gboolean
-open_files_fit (const RtsConfig *cfg)
+open_files_fit (const RtsConfig *cfg, GError **error)
 {
   /* The process itself: GStreamer, GLib, the log, the HTTP listener. */
   guint64 need = 32, before, limit, room;
@@ -369,12 +371,12 @@ open_files_fit (const RtsConfig *cfg)
     need += rts_fd_limit_camera_cost (
         g_strcmp0 (cfg->cameras[i].audio, "none") != 0 ? 2 : 1);
   if (need + rts_fd_limit_reserve () > limit) {
-    rts_error ("%u camera(s) need about %" G_GUINT64_FORMAT
-               " open files, more than this process may open: "
-               "%" G_GUINT64_FORMAT
-               " (its hard limit; the soft one was %" G_GUINT64_FORMAT
-               "). Raise it (ulimit -n; docker run --ulimit nofile=N:N; an "
-               "ECS task definition's ulimits) or configure fewer cameras",
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%u camera(s) need about %" G_GUINT64_FORMAT
+        " open files, more than this process may open: %" G_GUINT64_FORMAT
+        " (its hard limit; the soft one was %" G_GUINT64_FORMAT
+        "). Raise it (ulimit -n; docker run --ulimit nofile=N:N; an ECS task "
+        "definition's ulimits) or configure fewer cameras",
         cfg->n_cameras, need + rts_fd_limit_reserve (), limit, before);
     return FALSE;
   }
@@ -402,8 +404,10 @@ rts_app_run (const RtsConfig *cfg)
   gint64 t0 = g_get_monotonic_time ();
   RtsHttpApiSetup setup = { 0 };
 
-  if (!open_files_fit (cfg))
+  if (!open_files_fit (cfg, &err)) {
+    rts_error ("%s", err->message);
     return 2;
+  }
   app.cfg = cfg;
   app.loop = g_main_loop_new (NULL, FALSE);
   watch.app = &app;
@@ -527,6 +531,10 @@ rts_app_check_config (const RtsConfig *cfg)
   g_autofree char *summary = NULL;
   g_autoptr (GPtrArray) notes = NULL;
 
+  if (!open_files_fit (cfg, &err)) {
+    fprintf (stderr, "rtsp-test-server: %s\n", err->message);
+    return 2;
+  }
   /* A file is read as the start would read it (remuxed, never encoded:
    * about as quick as reading it), so a file that would fail the start
    * fails the check. Loop clips are not encoded: their elements were

@@ -1232,6 +1232,22 @@ test_limit_open_files_start (void)
   g_assert_nonnull (strstr (err, "more than this process may open: 150"));
   g_assert_nonnull (strstr (err, "ulimit"));
   g_assert_null (strstr (err, "CRITICAL"));
+  g_clear_pointer (&err, g_free);
+
+  /* --check-config says the same, and fails as the start would (it said
+   * OK). */
+  {
+    const char *check[] = { "prlimit", "--nofile=150:150", "--",
+      g_getenv ("RTS_SERVER"), "--bind=127.0.0.1", "--http-port=0",
+      "--rtsp-ports=0,0,0,0,0,0,0,0", "--check-config", NULL };
+    g_autoptr (GBytes) out = NULL;
+
+    g_assert_cmpint (ts_run (check, 20, &out, &err, NULL), ==, 2);
+    g_test_message ("%s", err);
+    g_assert_nonnull (strstr (err, "rtsp-test-server: 8 camera(s) need about"));
+    g_assert_nonnull (strstr (err, "more than this process may open: 150"));
+    g_assert_cmpuint (g_bytes_get_size (out), ==, 0);
+  }
 }
 
 /* A shorter RTSP session timeout, announced in SETUP as RFC 2326 says
