@@ -794,9 +794,21 @@ load_file (RtsConfig *cfg, const char *source, RtsCameraConfig *defaults,
     if (e->scope == RTS_YAML_SERVER
         && !apply_entry (cfg, file, e, SCOPE_SERVER, error))
       return FALSE;
-    if (e->scope == RTS_YAML_DEFAULTS
-        && !apply_entry (defaults, file, e, SCOPE_CAMERA, error))
-      return FALSE;
+    if (e->scope == RTS_YAML_DEFAULTS) {
+      const RtsSetting *s = find_key (e->key, SCOPE_CAMERA);
+      /* A name or port for every camera is no camera's: without a cameras
+       * list it was dropped in silence, with one it made every camera
+       * clash with the others. */
+      if (s && s->flags & FILE_ONLY) {
+        g_set_error (error, RTS_CONFIG_ERROR, 0,
+            "%s:%u: key 'defaults.%s': a camera's %s is its own: set it per "
+            "camera, under cameras (- %s: ...)",
+            file, e->line, e->key, e->key, e->key);
+        return FALSE;
+      }
+      if (!apply_entry (defaults, file, e, SCOPE_CAMERA, error))
+        return FALSE;
+    }
   }
   if (*has_cameras) {
     cfg->n_cameras = n;

@@ -450,6 +450,11 @@ test_file_errors (void)
         { ":3:", "control characters", "column 8" } },
     { "a: 1\n---\nb: \"\xff\"\n", { ":3:", "UTF-8", "column 5" } },
     { "control: {token: [a]}\n", { "control.token", "not a list" } },
+    /* Dropped in silence without cameras; clashes with them. */
+    { "defaults: {port: 26001}\n",
+        { ":1: key 'defaults.port'", "per camera", "cameras" } },
+    { "defaults: {name: x}\ncameras:\n  - {port: 0}\n",
+        { ":1: key 'defaults.name'", "per camera" } },
     { "auth: {password: hunter2}\n", { "unknown key 'auth.password'" } },
     /* Two bad items: the first is named (and, found by fuzz_config_yaml,
      * the message for the second no longer leaks the first's). */
