@@ -139,7 +139,7 @@ static const RtsSetting rts_settings[] = {
   { "control-token", "control.token", SRV (control_token), SET_STRING, NULL, 0,
       0, NULL, "TOKEN",
       "enables the control API (/control/...) behind this bearer token "
-      "(ASCII, no space at either end)",
+      "(ASCII, no space at either end, at most 4096 bytes)",
       SECRET },
   { "clip-cache", "clip_cache", SRV (clip_cache), SET_STRING, NULL, 0, 0, NULL,
       "DIR",
@@ -1284,6 +1284,8 @@ stall_fits (const RtsConfig *cfg, guint i, GError **error)
   return FALSE;
 }
 
+#define MAX_TOKEN_BYTES 4096
+
 /* Checks that concern more than one setting. */
 static gboolean
 validate (RtsConfig *cfg, GError **error)
@@ -1336,6 +1338,17 @@ validate (RtsConfig *cfg, GError **error)
           "%s: must be ASCII with no space at either end: it is sent as "
           "\"Authorization: Bearer TOKEN\", which HTTP trims",
           origin (&cfg->control_token));
+      return FALSE;
+    }
+    /* libsoup drops a request whose headers pass 64 KiB unanswered: from
+     * about that length on, every control request got no answer at all.
+     * Far above any real token, far below that limit. */
+    if (n > MAX_TOKEN_BYTES) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "%s: is %zu bytes; at most %d (it travels in an HTTP header, and "
+          "the HTTP server leaves a request with headers near 64 KiB "
+          "unanswered)",
+          origin (&cfg->control_token), n, MAX_TOKEN_BYTES);
       return FALSE;
     }
   }

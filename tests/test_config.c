@@ -202,6 +202,31 @@ test_errors (void)
   }
 }
 
+/* A control token the HTTP server can carry: one near 64 KiB was taken,
+ * and every control request then went unanswered. */
+static void
+test_token_length (void)
+{
+  g_autofree char *ok = g_strnfill (4096, 't');
+  g_autofree char *long_token = g_strnfill (4097, 't');
+  g_autofree char *flag_ok = g_strconcat ("--control-token=", ok, NULL);
+  g_autofree char *var =
+      g_strconcat ("RTSP_TEST_SERVER_CONTROL_TOKEN=", long_token, NULL);
+  const char *args[] = { flag_ok, NULL };
+  const char *env[] = { var, NULL };
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  rts_config_clear (&cfg);
+  g_assert_false (load (&cfg, NULL, env, &err));
+  g_assert_nonnull (strstr (err->message,
+      "RTSP_TEST_SERVER_CONTROL_TOKEN: is 4097 bytes; at most 4096"));
+  g_assert_null (strstr (err->message, long_token));
+  rts_config_clear (&cfg);
+}
+
 static void
 test_too_many_ports (void)
 {
@@ -801,6 +826,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/env-precedence", test_env_precedence);
   g_test_add_func ("/config/errors", test_errors);
   g_test_add_func ("/config/too-many-ports", test_too_many_ports);
+  g_test_add_func ("/config/token-length", test_token_length);
   g_test_add_func ("/config/file", test_file);
   g_test_add_func ("/config/file-precedence", test_file_precedence);
   g_test_add_func ("/config/file-errors", test_file_errors);
