@@ -1177,6 +1177,15 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
         cam->auth);
   if (strcmp (cam->auth, "none") != 0 && strchr (cam->user, ':'))
     CAM_ERROR (&cam->user, "auth.user must not contain ':'");
+  /* Digest sends the name as a quoted string (username="..."): with a " or
+   * \ in it, neither ffmpeg nor GStreamer's rtspsrc got past 401. Basic
+   * sends it base64-encoded, and ffmpeg gets in with either. */
+  if (strcmp (cam->auth, "digest") == 0 && strpbrk (cam->user, "\"\\"))
+    CAM_ERROR (&cam->user,
+        "auth.user '%s' must not contain '\"' or '\\' with auth digest "
+        "(%s): the name travels as a quoted string, and no client tried "
+        "(ffmpeg, GStreamer) authenticates with one",
+        cam->user, origin (&cam->auth));
   cam->transport_mask = transport_mask (cam->transports);
   if (cam->transport_mask & RTS_TRANSPORT_MULTICAST) {
     guint need = strcmp (cam->audio, "none") ? 4 : 2;

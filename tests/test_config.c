@@ -475,6 +475,13 @@ test_file_errors (void)
         { ":3:", "control characters", "column 8" } },
     { "a: 1\n---\nb: \"\xff\"\n", { ":3:", "UTF-8", "column 5" } },
     { "control: {token: [a]}\n", { "control.token", "not a list" } },
+    /* No client authenticates with such a digest user name. */
+    { "cameras:\n  - {name: a, auth: {type: digest, user: 'a\"b', "
+      "password: p}}\n",
+        { ":2: key 'cameras[0].auth.user'", "'a\"b'", "digest" } },
+    { "cameras:\n  - {name: a, auth: {type: digest, user: 'a\\b', "
+      "password: p}}\n",
+        { ":2: key 'cameras[0].auth.user'", "quoted string" } },
     /* Dropped in silence without cameras; clashes with them. */
     { "defaults: {port: 26001}\n",
         { ":1: key 'defaults.port'", "per camera", "cameras" } },
