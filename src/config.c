@@ -38,6 +38,9 @@ enum {
   SECRET = 1 << 1,    /* never echoed in a message or a summary */
   NO_FILE = 1 << 2,   /* flag and variable only */
   EMPTY_OK = 1 << 3,  /* a string that may be empty (it means "off") */
+  /* A file or directory: Linux allows any bytes but / and NUL in a name,
+   * so it need not be UTF-8 (the JSON log escapes what is not). */
+  PATH = 1 << 4,
 };
 
 typedef struct {
@@ -61,7 +64,7 @@ typedef struct {
 /* Every setting the server has. Keep this the only place that lists them. */
 static const RtsSetting rts_settings[] = {
   { "config", NULL, SRV (config_file), SET_STRING, NULL, 0, 0, NULL, "FILE",
-      "YAML configuration file (see config/example.yaml)", NO_FILE },
+      "YAML configuration file (see config/example.yaml)", NO_FILE | PATH },
   { "rtsp-ports", NULL, SRV (cameras), SET_PORT_LIST, "8554,8555,8556,8557", 0,
       65535, NULL, "LIST",
       "RTSP ports, one camera each (cam1, cam2, ...); 0 = any free port; "
@@ -146,7 +149,7 @@ static const RtsSetting rts_settings[] = {
       "keeps loop cameras' encoded clips between starts (default "
       "$XDG_CACHE_HOME/rtsp-test-server or ~/.cache/rtsp-test-server); "
       "empty or none: off",
-      EMPTY_OK },
+      EMPTY_OK | PATH },
 
   { "name", "name", CAM (name), SET_STRING, NULL, 0, 0, NULL, "NAME",
       "camera name (letters, digits, - and _); default cam1, cam2, ...",
@@ -167,7 +170,7 @@ static const RtsSetting rts_settings[] = {
       "whole GOPs)",
       0 },
   { "file", "file", CAM (file), SET_STRING, NULL, 0, 0, NULL, "PATH",
-      "source: file - the MP4 or MKV file (H.264 or H.265) to loop", 0 },
+      "source: file - the MP4 or MKV file (H.264 or H.265) to loop", PATH },
   { "codec", "codec", CAM (codec), SET_CHOICE, "h264", 0, 0, "h264|h265|mjpeg",
       "CODEC", "video codec", 0 },
   { "profile", "profile", CAM (profile), SET_CHOICE, NULL, 0, 0,
@@ -460,6 +463,15 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
           s->flags & SECRET ? "(hidden)" : shown, (guchar) *c);
       return FALSE;
     }
+  }
+  /* A name or a credential in bytes no reader of the logs, the JSON log
+   * or a client can be sure to take alike. */
+  if (!(s->flags & PATH) && !g_utf8_validate (text, -1, NULL)) {
+    g_autofree char *shown = g_strescape (text, NULL);
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: bad value '%s': not valid UTF-8", source,
+        s->flags & SECRET ? "(hidden)" : shown);
+    return FALSE;
   }
   switch (s->type) {
     case SET_UINT:

@@ -47,11 +47,12 @@ rts_log_set_json (gboolean json)
   log_json = json;
 }
 
+/* TEXT's bytes from START to END, valid UTF-8, as a JSON string's. */
 static void
-append_json_string (GString *out, const char *text)
+append_json_run (GString *out, const char *start, const char *end)
 {
-  g_string_append_c (out, '"');
-  for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
+  for (const unsigned char *c = (const unsigned char *) start;
+       c < (const unsigned char *) end; c++) {
     switch (*c) {
       case '"':
         g_string_append (out, "\\\"");
@@ -66,6 +67,22 @@ append_json_string (GString *out, const char *text)
           g_string_append_c (out, *c);
     }
   }
+}
+
+static void
+append_json_string (GString *out, const char *text)
+{
+  const char *end;
+
+  g_string_append_c (out, '"');
+  /* A byte that is not UTF-8 (a file's name may hold any) is written as
+   * the text \xNN: copied, it made the line invalid JSON. */
+  while (!g_utf8_validate (text, -1, &end)) {
+    append_json_run (out, text, end);
+    g_string_append_printf (out, "\\\\x%02x", (guchar) *end);
+    text = end + 1;
+  }
+  append_json_run (out, text, end);
   g_string_append_c (out, '"');
 }
 

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1311,6 +1312,41 @@ test_check_config (void)
   }
 }
 
+/* A file's name may be any bytes: the JSON log escapes those that are not
+ * UTF-8 (\xNN as text), so every line still parses (they were copied, and
+ * the line was not JSON). */
+static void
+test_json_log_bytes (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (dir,
+      "n\xff"
+      "o.mp4",
+      NULL);
+  g_autofree char *flag = g_strconcat ("--file=", file, NULL);
+  const char *args[] = { "--bind=127.0.0.1", "--http-port=0", "--rtsp-ports=0",
+    "--source=file", flag, "--log-format=json", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto (GStrv) lines = NULL;
+  gboolean named = FALSE;
+
+  g_assert_true (g_file_set_contents (file, "not a video", -1, NULL));
+  /* The file is no video: the start fails, logging its name. */
+  g_assert_cmpint (run_server (args, &out, &err), ==, 1);
+  lines = g_strsplit (err, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    if (!*lines[i])
+      continue;
+    if (!json_parser_load_from_data (parser, lines[i], -1, NULL))
+      g_error ("not JSON: '%s'", lines[i]);
+    named = named || strstr (lines[i], "n\\\\xffo.mp4") != NULL;
+  }
+  g_assert_true (named);
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1325,6 +1361,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/file-source", test_file_source);
   g_test_add_func ("/cameras/snapshot-spacing", test_snapshot_spacing);
   g_test_add_func ("/cameras/check-config", test_check_config);
+  g_test_add_func ("/cameras/json-log-bytes", test_json_log_bytes);
   g_test_add_func ("/cameras/multicast", test_multicast);
   g_test_add_func ("/cameras/multicast-slow", test_multicast_slow);
   return g_test_run ();

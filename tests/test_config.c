@@ -164,6 +164,11 @@ test_errors (void)
             "at least 1.25 s" } },
     { "--stall-threshold=0.2", NULL,
         { "30 fps (default)", "at least 0.29 s" } },
+    /* Not UTF-8: shown escaped, refused (a path may hold such bytes). */
+    { NULL, "RTSP_TEST_SERVER_PATH=/a\xff",
+        { "RTSP_TEST_SERVER_PATH", "'/a\\377'", "not valid UTF-8" } },
+    { "--auth-password=p\xff", NULL,
+        { "--auth-password", "(hidden)", "UTF-8" } },
     /* A default is called one, and the way to change it is named (it was
      * labelled "(http-port)", as if set by a flag of that name). */
     { "--rtsp-ports=8080", NULL,
@@ -225,6 +230,27 @@ test_token_length (void)
       "RTSP_TEST_SERVER_CONTROL_TOKEN: is 4097 bytes; at most 4096"));
   g_assert_null (strstr (err->message, long_token));
   rts_config_clear (&cfg);
+}
+
+/* A file's name is any bytes Linux allows, UTF-8 or not. */
+static void
+test_path_bytes (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rts-config-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (dir, "\xff.mp4", NULL);
+  g_autofree char *flag = g_strconcat ("--file=", file, NULL);
+  const char *args[] = { "--source=file", flag, "--clip-cache=/tmp/\xfe",
+    NULL };
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+
+  g_assert_true (g_file_set_contents (file, "", -1, NULL));
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  g_assert_cmpstr (cfg.cameras[0].file, ==, file);
+  rts_config_clear (&cfg);
+  g_unlink (file);
+  g_rmdir (dir);
 }
 
 static void
@@ -834,6 +860,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/errors", test_errors);
   g_test_add_func ("/config/too-many-ports", test_too_many_ports);
   g_test_add_func ("/config/token-length", test_token_length);
+  g_test_add_func ("/config/path-bytes", test_path_bytes);
   g_test_add_func ("/config/file", test_file);
   g_test_add_func ("/config/file-precedence", test_file_precedence);
   g_test_add_func ("/config/file-errors", test_file_errors);
