@@ -152,7 +152,12 @@ on_signal (gpointer data)
 }
 
 #define WARM_UP_TIMEOUT_S 10
-#define CLIP_TIMEOUT_S 60
+/* Clips take as long as their size asks (minutes for long 4K clips on
+ * two cores): what fails the start is a make that stopped, when no clip
+ * took a frame for this long. */
+#define CLIP_STUCK_S 60
+/* How often long clip work says how far it got. */
+#define CLIP_PROGRESS_LOG_S 5
 
 /* What the clip cache did for one start. */
 typedef struct {
@@ -166,6 +171,14 @@ typedef struct {
   GPtrArray *clips; /* RtsClip* or NULL, per camera */
   GError *error;    /* the first failure */
   RtsClipCounts counts;
+  guint total;
+  GCancellable *cancel;
+  gboolean stuck;    /* cancelled: no progress for CLIP_STUCK_S */
+  guint64 progress0; /* rts_clip_progress at the start */
+  guint64 progress;  /* at its last move */
+  gint64 started_us; /* monotonic */
+  gint64 moved_us;   /* when progress last moved */
+  gint64 logged_us;  /* last progress line */
 } ClipJobs;
 
 typedef struct {
@@ -217,11 +230,31 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
   g_free (job);
 }
 
+/* Every second while clips are made: cancels them when none moved for
+ * CLIP_STUCK_S, and says how far they got every CLIP_PROGRESS_LOG_S. */
 static gboolean
-clips_too_slow (gpointer data)
+watch_clips (gpointer data)
 {
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
+  ClipJobs *jobs = data;
+  gint64 now = g_get_monotonic_time ();
+  guint64 p = rts_clip_progress ();
+
+  if (p != jobs->progress) {
+    jobs->progress = p;
+    jobs->moved_us = now;
+  } else if (now - jobs->moved_us >= CLIP_STUCK_S * G_USEC_PER_SEC) {
+    jobs->stuck = TRUE;
+    g_cancellable_cancel (jobs->cancel);
+    return G_SOURCE_REMOVE;
+  }
+  if (now - jobs->logged_us >= CLIP_PROGRESS_LOG_S * G_USEC_PER_SEC) {
+    jobs->logged_us = now;
+    rts_info ("making clips: %u of %u made after %.0f s, %" G_GUINT64_FORMAT
+              " frames so far",
+        jobs->total - jobs->pending, jobs->total,
+        (now - jobs->started_us) / 1e6, p - jobs->progress0);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 /* Loop and file cameras' clips (FILES_ONLY: file cameras' only), made in
@@ -254,13 +287,22 @@ make_clips (const RtsConfig *cfg, GPtrArray *cameras, gboolean files_only,
   }
   if (jobs.pending)
     rts_info ("making %u clip(s) for loop and file cameras", jobs.pending);
-  guint timer = g_timeout_add_seconds (CLIP_TIMEOUT_S, clips_too_slow, cancel);
+  jobs.total = jobs.pending;
+  jobs.cancel = cancel;
+  jobs.progress0 = jobs.progress = rts_clip_progress ();
+  jobs.started_us = jobs.moved_us = jobs.logged_us = g_get_monotonic_time ();
+  guint timer = g_timeout_add_seconds (1, watch_clips, &jobs);
   while (jobs.pending)
     g_main_context_iteration (NULL, TRUE);
-  if (g_cancellable_is_cancelled (cancel)) {
+  if (jobs.stuck) {
+    guint made = 0;
+    for (guint i = 0; i < jobs.clips->len; i++)
+      made += jobs.clips->pdata[i] != NULL;
     g_clear_error (&jobs.error);
     jobs.error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-        "clips not made within %d s", CLIP_TIMEOUT_S);
+        "clips: %u of %u made, and no frame made for %d s: an encoder or a "
+        "file read is stuck",
+        made, jobs.total, CLIP_STUCK_S);
   } else {
     g_source_remove (timer);
   }

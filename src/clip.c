@@ -205,6 +205,15 @@ make_fail (Make *m, int code, const char *format, ...)
   g_free (msg);
 }
 
+/* Buffers every make has taken: see rts_clip_progress. */
+static guint64 progress;
+
+guint64
+rts_clip_progress (void)
+{
+  return __atomic_load_n (&progress, __ATOMIC_RELAXED);
+}
+
 static GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
 {
@@ -218,6 +227,7 @@ on_new_sample (GstAppSink *sink, gpointer data)
       gst_buffer_ref (gst_sample_get_buffer (sample)));
   gst_caps_replace (&job->caps, gst_sample_get_caps (sample));
   g_mutex_unlock (&job->lock);
+  __atomic_fetch_add (&progress, 1, __ATOMIC_RELAXED);
   gst_sample_unref (sample);
   return GST_FLOW_OK;
 }

@@ -73,6 +73,12 @@ void rts_clip_make_async (const RtsClipSpec *spec, GCancellable *cancellable,
 /* The clip (caller's reference), or NULL with ERROR set. */
 RtsClip *rts_clip_make_finish (GAsyncResult *res, GError **error);
 
+/* Buffers (video frames, a tone's frames, a file's access units) every
+ * make in the process has taken so far, from any thread. It moves while
+ * any make encodes or reads, so a caller can tell long work from stuck
+ * work; cache reads and writes do not move it. */
+guint64 rts_clip_progress (void);
+
 RtsClip *rts_clip_ref (RtsClip *clip);
 void rts_clip_unref (RtsClip *clip);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtsClip, rts_clip_unref)

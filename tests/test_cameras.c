@@ -1312,6 +1312,41 @@ test_check_config (void)
   }
 }
 
+/* A long clip is made however long it takes (a fixed 60 s failed the
+ * start of large clips), and says how far it got every 5 s. */
+static void
+test_clip_progress (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+  g_autofree char *cache = g_strconcat ("--clip-cache=", dir, NULL);
+  const char *argv[] = { g_getenv ("RTS_SERVER"), "--rtsp-ports=0",
+    "--width=1920", "--height=1080", "--fps=60", "--clip-seconds=40", cache,
+    "--prepare-cache", NULL };
+  g_autofree char *err = NULL;
+  const char *took;
+
+  g_assert_cmpint (ts_run (argv, 120, NULL, &err, NULL), ==, 0);
+  took = strstr (err, "encoded in ");
+  g_assert_nonnull (took);
+  g_test_message ("clip of 2400 1080p frames %.*s", 20, took);
+  if (g_ascii_strtoull (took + strlen ("encoded in "), NULL, 10) < 7000) {
+    g_test_skip ("the clip was made in under 7 s: no progress to log");
+  } else {
+    g_assert_nonnull (strstr (err, "making clips: 0 of 1 made after "));
+    g_assert_nonnull (strstr (err, " frames so far"));
+  }
+  g_assert_null (strstr (err, "stuck"));
+  {
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d))) {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  }
+  g_rmdir (dir);
+}
+
 /* A file's name may be any bytes: the JSON log escapes those that are not
  * UTF-8 (\xNN as text), so every line still parses (they were copied, and
  * the line was not JSON). */
@@ -1362,6 +1397,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/snapshot-spacing", test_snapshot_spacing);
   g_test_add_func ("/cameras/check-config", test_check_config);
   g_test_add_func ("/cameras/json-log-bytes", test_json_log_bytes);
+  g_test_add_func ("/cameras/clip-progress", test_clip_progress);
   g_test_add_func ("/cameras/multicast", test_multicast);
   g_test_add_func ("/cameras/multicast-slow", test_multicast_slow);
   return g_test_run ();
