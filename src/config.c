@@ -281,6 +281,10 @@ parse_double (const char *text, double min, double max, double *out)
    * number setting refuses them, so a number of seconds does too. */
   if (text[0] == '\0' || strpbrk (text, "xXiInN"))
     return FALSE;
+  /* g_ascii_strtod skips leading space: " 2" was taken as seconds, though
+   * " 2" as a whole number (and "2 " as either) was refused. */
+  if (g_ascii_isspace (text[0]))
+    return FALSE;
   errno = 0;
   v = g_ascii_strtod (text, &end);
   if (errno != 0 || *end != '\0' || !(v >= min && v <= max))
@@ -441,6 +445,17 @@ origin (const void *field)
   return o ? o : "default";
 }
 
+/* For a number's message: what is wrong when only the spaces are. */
+static const char *
+spaced (const char *text)
+{
+  gsize n = strlen (text);
+
+  return n && (g_ascii_isspace (text[0]) || g_ascii_isspace (text[n - 1]))
+      ? ", with no space around it"
+      : "";
+}
+
 /* Applies TEXT to setting S of the struct at BASE (RtsConfig or
  * RtsCameraConfig, as S's scope says). SOURCE names where TEXT came from:
  * "--http-port", "RTSP_TEST_SERVER_HTTP_PORT" or "cams.yaml:3: key
@@ -477,14 +492,14 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
     case SET_UINT:
       if (parse_uint (text, s->min, s->max, field))
         goto done;
-      why = g_strdup_printf ("expects a whole number from %.0f to %.0f", s->min,
-          s->max);
+      why = g_strdup_printf ("expects a whole number from %.0f to %.0f%s",
+          s->min, s->max, spaced (text));
       break;
     case SET_DOUBLE:
       if (parse_double (text, s->min, s->max, field))
         goto done;
-      why = g_strdup_printf ("expects a number of seconds from %g to %g",
-          s->min, s->max);
+      why = g_strdup_printf ("expects a number of seconds from %g to %g%s",
+          s->min, s->max, spaced (text));
       break;
     case SET_BOOL:
       if (parse_bool (text, field))

@@ -152,6 +152,12 @@ test_errors (void)
         { "RTSP_TEST_SERVER_FPS", "'10\\n'", "control character" } },
     { NULL, "RTSP_TEST_SERVER_PROBE_TIMEOUT=0x10",
         { "RTSP_TEST_SERVER_PROBE_TIMEOUT", "'0x10'", "seconds" } },
+    /* Spaces around a number are refused alike, whole or seconds (a
+     * leading one was taken in seconds only). */
+    { "--probe-timeout= 2", NULL, { "--probe-timeout", "' 2'", "seconds" } },
+    { "--probe-timeout=2 ", NULL, { "--probe-timeout", "'2 '" } },
+    { "--fps= 5", NULL, { "--fps", "' 5'", "whole number" } },
+    { "--fps=5 ", NULL, { "--fps", "'5 '", "no space around it" } },
     /* HTTP trims a header's value: such a token could never match. */
     { "--control-token=tok ", NULL, { "--control-token", "no space" } },
     { NULL, "RTSP_TEST_SERVER_CONTROL_TOKEN= tok",
