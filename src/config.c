@@ -640,6 +640,15 @@ unknown_key_message (const char *key, const char *shown, Scope scope)
   g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   g_autofree char *hint = NULL;
 
+  /* The right key in the wrong place ("fps: 10" at the top): no spelling
+   * is closer, and "unknown" alone does not say where it goes. */
+  if (find_key (key, scope == SCOPE_SERVER ? SCOPE_CAMERA : SCOPE_SERVER))
+    return g_strdup_printf (scope == SCOPE_SERVER
+            ? "unknown key '%s': '%s' is a camera setting: put it under "
+              "defaults (every camera) or under a camera in cameras"
+            : "unknown key '%s': '%s' is a server setting: put it at the top "
+              "level, outside defaults and cameras",
+        shown, key);
   for (gsize i = 0; i < N_SETTINGS; i++) {
     if (rts_settings[i].scope == scope && rts_settings[i].key
         && !(rts_settings[i].flags & NO_FILE))

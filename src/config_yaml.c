@@ -81,6 +81,21 @@ plain_key (const yaml_node_t *k)
   return k && k->type == YAML_SCALAR_NODE && !has_nul (k);
 }
 
+/* "<<: *base": libyaml loads a merge key as a key named "<<", so the map
+ * behind it was reported as unknown keys ("cameras[0].<<.fps"). Fails
+ * saying what is supported instead. */
+static gboolean
+no_merge_key (Walk *w, const yaml_node_t *k)
+{
+  if (k->data.scalar.style != YAML_PLAIN_SCALAR_STYLE
+      || !g_str_equal ((const char *) k->data.scalar.value, "<<"))
+    return TRUE;
+  return fail (w, k,
+      "merge keys (<<: *name) are not supported: an alias works as a "
+      "whole value (fps: *rate), and settings every camera shares go "
+      "under defaults");
+}
+
 static char *
 scalar (const yaml_node_t *node)
 {
@@ -248,6 +263,8 @@ walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
     yaml_node_t *v = yaml_document_get_node (w->doc, p->value);
     if (!plain_key (k))
       return fail (w, k ? k : map, "a key must be a plain name");
+    if (!no_merge_key (w, k))
+      return FALSE;
     g_autofree char *name = scalar (k);
     g_autofree char *key =
         prefix ? g_strconcat (prefix, ".", name, NULL) : g_strdup (name);
@@ -367,6 +384,10 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
       yaml_node_t *v = yaml_document_get_node (&doc, p->value);
       if (!plain_key (k)) {
         ok = fail (&w, k ? k : root, "a key must be a plain name");
+        break;
+      }
+      if (!no_merge_key (&w, k)) {
+        ok = FALSE;
         break;
       }
       g_autofree char *key = scalar (k);

@@ -514,6 +514,16 @@ test_file_errors (void)
     { "cameras:\n  - {name: a, auth: {type: digest, user: 'a\\b', "
       "password: p}}\n",
         { ":2: key 'cameras[0].auth.user'", "quoted string" } },
+    /* A merge key was read as a key named "<<". */
+    { "defaults: &d {fps: 10}\ncameras:\n  - name: a\n    <<: *d\n",
+        { ":4:", "merge keys", "not supported", "defaults" } },
+    { "<<: {fps: 1}\n", { ":1:", "merge keys" } },
+    /* The right key in the wrong place says where it goes. */
+    { "fps: 10\n", { ":1:", "'fps' is a camera setting", "defaults" } },
+    { "multicast: {ttl: 2}\n",
+        { ":1:", "'multicast.ttl' is a camera setting" } },
+    { "cameras:\n  - {name: a, bind: 127.0.0.1}\n",
+        { ":2:", "'cameras[0].bind'", "server setting", "top level" } },
     /* Dropped in silence without cameras; clashes with them. */
     { "defaults: {port: 26001}\n",
         { ":1: key 'defaults.port'", "per camera", "cameras" } },
