@@ -89,7 +89,7 @@ static const RtsSetting rts_settings[] = {
       "2", 0.1, 3600, NULL, "SECONDS",
       "time between health probes of every port", 0 },
   { "stall-threshold", "health.stall_threshold", SRV (stall_threshold),
-      SET_DOUBLE, "2", 0.2, 600, NULL, "SECONDS",
+      SET_DOUBLE, "2", 0.26, 600, NULL, "SECONDS",
       "a camera with no video for this long is stalled (not ready); at "
       "least a frame interval (1/fps) and 0.25 s",
       0 },

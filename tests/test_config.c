@@ -168,8 +168,10 @@ test_errors (void)
     { "--stall-threshold=0.5", "RTSP_TEST_SERVER_FPS=1",
         { "--stall-threshold", "'cam1' at 1 fps (RTSP_TEST_SERVER_FPS)",
             "at least 1.25 s" } },
-    { "--stall-threshold=0.2", NULL,
+    { "--stall-threshold=0.27", NULL,
         { "30 fps (default)", "at least 0.29 s" } },
+    /* Below what any rate allows (1/120 s + 0.25 s): the bound says so. */
+    { "--stall-threshold=0.25", NULL, { "0.26 to 600" } },
     /* Not UTF-8: shown escaped, refused (a path may hold such bytes). */
     { NULL, "RTSP_TEST_SERVER_PATH=/a\xff",
         { "RTSP_TEST_SERVER_PATH", "'/a\\377'", "not valid UTF-8" } },
