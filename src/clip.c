@@ -109,8 +109,12 @@ struct Make {
   GTask *task;
   char *codec, *profile, *pattern, *text, *audio, *file;
   guint width, height, fps, gop, bitrate, frames;
+  /* The tone (audio_plan): samples a second and a frame, the loop's
+   * frames, and the frames encoded before and after them. */
+  guint audio_rate, audio_spb, audio_frames, audio_lead;
   Job video, audio_job;
   GSource *cancel_source;
+  GSource *file_timer; /* file: no video found in FILE_FIND_S */
   gboolean done;
   gint64 started;      /* monotonic µs */
   char *cache_key;     /* NULL: no cache (off, or a file's clip) */
@@ -149,6 +153,10 @@ make_free (Make *m)
   if (m->cancel_source) {
     g_source_destroy (m->cancel_source);
     g_source_unref (m->cancel_source);
+  }
+  if (m->file_timer) {
+    g_source_destroy (m->file_timer);
+    g_source_unref (m->file_timer);
   }
   g_free (m->codec);
   g_free (m->profile);
@@ -455,6 +463,33 @@ on_file_no_more_pads (GstElement *parsebin, gpointer data)
             gst_structure_new_empty ("rts-clip-no-video")));
 }
 
+/* A file shows its video stream in milliseconds (its header read). A
+ * damaged one (an MP4 cut before its index) is refused at once, but now
+ * and then (5 of 120 starts, more under load) parsebin 1.22 lost the
+ * demuxer's error: no pad, no error, no end, and the start waited for
+ * good. */
+#define FILE_FIND_S 5
+
+static gboolean
+on_file_timer (gpointer data)
+{
+  Make *m = data;
+  G_GNUC_UNUSED g_autoptr (GTask) hold = g_object_ref (m->task);
+  g_autofree char *problem = NULL;
+  gboolean linked;
+
+  g_clear_pointer (&m->file_timer, g_source_unref);
+  g_mutex_lock (&m->video.lock);
+  linked = m->video.linked;
+  problem = g_strdup (m->video.problem);
+  g_mutex_unlock (&m->video.lock);
+  if (!linked)
+    make_fail (m, RTS_CLIP_ERROR_FILE,
+        "%s: no video stream found within %d s of opening it (%s)", m->file,
+        FILE_FIND_S, problem ? problem : "a damaged or truncated file?");
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 start_file (Make *m)
 {
@@ -484,6 +519,9 @@ start_file (Make *m)
   g_source_set_callback (m->video.watch, G_SOURCE_FUNC (on_bus), &m->video,
       NULL);
   g_source_attach (m->video.watch, g_task_get_context (m->task));
+  m->file_timer = g_timeout_source_new_seconds (FILE_FIND_S);
+  g_source_set_callback (m->file_timer, on_file_timer, m, NULL);
+  g_source_attach (m->file_timer, g_task_get_context (m->task));
   gst_element_set_state (m->video.pipeline, GST_STATE_PLAYING);
   return TRUE;
 }
@@ -506,35 +544,110 @@ audio_element (const char *audio, const char **package)
   return g_str_equal (audio, "pcmu") ? "mulawenc" : "alawenc";
 }
 
-/* A test tone as long as the video (rounded up to whole audio frames). */
+/* The tone's frequency: its period, 48 samples at 48 kHz and 8 at 8 kHz,
+ * must divide the loop for the loop to join without a click. */
+#define TONE_HZ 1000
+
+/* Audio frames encoded before and after the loop's: an AAC or Opus
+ * encoder's first frames are its priming (silence, or a short first
+ * packet), which replayed at every loop point was a 15-20 ms drop-out. The
+ * loop is cut from the steady middle of a longer run of the same periodic
+ * tone, so its last frame leads into its first as into the next. Opus
+ * settles for longer than its priming: a lead of 4 frames still left a
+ * 20 ms dip at each loop point, half a second none. */
+#define AUDIO_LEAD_FRAMES 25
+
+/* The loop, in whole audio frames: as near the video's LENGTH as the
+ * tone's period allows (a 2 s clip: 93 AAC frames, 1.984 s; the tracks
+ * loop each on its own timeline). Sets the make's audio fields. */
+static void
+audio_plan (Make *m, GstClockTime length)
+{
+  gboolean pcm =
+      !g_str_equal (m->audio, "aac") && !g_str_equal (m->audio, "opus");
+  guint period;
+  guint64 n;
+
+  m->audio_rate = pcm ? 8000 : 48000;
+  /* 20 ms, the usual G.711 and Opus packet; AAC's frame is 1024. */
+  m->audio_spb = pcm ? 160 : g_str_equal (m->audio, "opus") ? 960 : 1024;
+  period = m->audio_rate / TONE_HZ;
+  n = MAX (gst_util_uint64_scale_round (length, m->audio_rate,
+               (guint64) GST_SECOND * m->audio_spb),
+      1);
+  while (n > 1 && (n * m->audio_spb) % period)
+    n--;
+  while ((n * m->audio_spb) % period)
+    n++;
+  m->audio_frames = (guint) n;
+  m->audio_lead = pcm ? 0 : AUDIO_LEAD_FRAMES;
+}
+
+/* A test tone: the loop's frames, with the lead before and after them. */
 static char *
 audio_desc (Make *m, GstClockTime length)
 {
   const char *package;
   const char *element = audio_element (m->audio, &package);
-  guint rate = 48000, spb = 1024;
   g_autofree char *enc = NULL;
 
-  if (g_str_equal (m->audio, "aac")) {
+  audio_plan (m, length);
+  if (g_str_equal (m->audio, "aac"))
     enc = g_strdup_printf ("%s bitrate=64000 "
                            "! audio/mpeg,mpegversion=4,stream-format=raw",
         element);
-  } else if (g_str_equal (m->audio, "opus")) {
-    spb = 960;
+  else if (g_str_equal (m->audio, "opus"))
     enc = g_strdup ("opusenc bitrate=32000 frame-size=20");
-  } else {
-    rate = 8000;
-    spb = 160; /* 20 ms, the usual G.711 packet */
+  else
     enc = g_strdup (element);
-  }
   return g_strdup_printf (
-      "audiotestsrc wave=sine freq=1000 volume=0.2 samplesperbuffer=%u "
-      "num-buffers=%" G_GUINT64_FORMAT " "
+      "audiotestsrc wave=sine freq=%u volume=0.2 samplesperbuffer=%u "
+      "num-buffers=%u "
       "! audio/x-raw,format=S16LE,rate=%u,channels=1,layout=interleaved "
       "! %s ! appsink name=sink sync=false",
-      spb,
-      gst_util_uint64_scale_ceil (length, rate, (guint64) GST_SECOND * spb),
-      rate, enc);
+      TONE_HZ, m->audio_spb, m->audio_frames + 2 * m->audio_lead, m->audio_rate,
+      enc);
+}
+
+/* The loop's frames out of the encoded run: from the first whose time is
+ * the lead's end, AUDIO_FRAMES of them, each stamped as one frame after
+ * the other (Opus's first packet is short, and its length had been taken
+ * for the frame's). FALSE when the encoder made too few. */
+static gboolean
+cut_audio_loop (Make *m, Job *job)
+{
+  GPtrArray *in = job->buffers;
+  GstClockTime lead =
+      gst_util_uint64_scale ((guint64) m->audio_lead * m->audio_spb, GST_SECOND,
+          m->audio_rate);
+  guint first = 0;
+  g_autoptr (GPtrArray) out = NULL;
+
+  if (m->audio_lead == 0)
+    return TRUE;
+  while (first < in->len
+      && (!GST_BUFFER_PTS_IS_VALID ((GstBuffer *) in->pdata[first])
+          || GST_BUFFER_PTS ((GstBuffer *) in->pdata[first]) + GST_MSECOND
+              < lead))
+    first++;
+  if (first + m->audio_frames > in->len)
+    return FALSE;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  for (guint i = 0; i < m->audio_frames; i++) {
+    GstBuffer *buf =
+        gst_buffer_make_writable (gst_buffer_ref (in->pdata[first + i]));
+    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) =
+        gst_util_uint64_scale ((guint64) i * m->audio_spb, GST_SECOND,
+            m->audio_rate);
+    GST_BUFFER_DURATION (buf) =
+        gst_util_uint64_scale (m->audio_spb, GST_SECOND, m->audio_rate);
+    g_ptr_array_add (out, buf);
+  }
+  g_mutex_lock (&job->lock);
+  g_ptr_array_unref (job->buffers);
+  job->buffers = g_steal_pointer (&out);
+  g_mutex_unlock (&job->lock);
+  return TRUE;
 }
 
 static gboolean
@@ -870,10 +983,24 @@ finish_if_done (Make *m)
         && clip->video.length < exact + GST_MSECOND)
       clip->video.length = exact;
   }
+  if (m->audio && !cut_audio_loop (m, &m->audio_job)) {
+    make_fail (m, RTS_CLIP_ERROR_ENCODE,
+        "%s: the audio encoder made %u frames, fewer than the loop's %u "
+        "after its lead of %u",
+        m->audio, m->audio_job.buffers->len, m->audio_frames, m->audio_lead);
+    rts_clip_unref (clip);
+    return;
+  }
   if (m->audio && !store_track (m, &m->audio_job, &clip->audio, NULL, 0)) {
     rts_clip_unref (clip);
     return;
   }
+  /* Whole samples, not the sum of durations rounded to the nanosecond:
+   * a loop's worth of RTP ticks stays exact however many loops go by. */
+  if (m->audio && m->audio_lead)
+    clip->audio.length =
+        gst_util_uint64_scale ((guint64) m->audio_frames * m->audio_spb,
+            GST_SECOND, m->audio_rate);
   set_chains (clip, codec, m->audio);
   if (m->cache_key)
     cache_write_start (m, clip);

@@ -6,6 +6,8 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -704,6 +706,78 @@ test_file_source (void)
   g_rmdir (dir);
 }
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* The tone goes on across loop points: 7 s of a loop camera's audio
+ * (three loop points), decoded by ffmpeg, has no 5 ms stretch quieter or
+ * louder than the rest by more than 40 %. (AAC and Opus replayed their
+ * encoder's priming at every loop point: 15-20 ms near silence.) */
+static void
+test_audio_seamless (void)
+{
+  g_autofree char *path = NULL;
+  TsServer *s = start_with ("defaults: {width: 160, height: 120, fps: 15}\n"
+                            "cameras:\n"
+                            "  - {name: aac, port: 0, audio: aac}\n"
+                            "  - {name: opus, port: 0, audio: opus}\n",
+      &path, NULL);
+
+  g_assert_nonnull (s);
+  if (!ts_have_program ("ffmpeg"))
+    goto out;
+  for (guint c = 0; c < 2; c++) {
+    g_autofree char *url = ts_rtsp_url (s, c);
+    const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error",
+      "-rtsp_transport", "tcp", "-i", url, "-t", "7", "-map", "0:a", "-f",
+      "s16le", "-ac", "1", "-ar", "48000", "-", NULL };
+    g_autoptr (GBytes) out = NULL;
+    g_autofree double *rms = NULL;
+    g_autofree double *sorted = NULL;
+    const gint16 *x;
+    gsize n = 0, w = 240, first = 9600, windows, odd = 0;
+    double median;
+
+    g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
+    x = g_bytes_get_data (out, &n);
+    n /= 2;
+    g_assert_cmpuint (n, >, 6 * 48000);
+    windows = (n - first) / w;
+    rms = g_new0 (double, windows);
+    for (gsize k = 0; k < windows; k++) {
+      double sum = 0;
+      for (gsize i = 0; i < w; i++) {
+        double v = x[first + k * w + i];
+        sum += v * v;
+      }
+      rms[k] = sqrt (sum / w);
+    }
+    sorted = g_memdup2 (rms, windows * sizeof *rms);
+    qsort (sorted, windows, sizeof *sorted, cmp_double);
+    median = sorted[windows / 2];
+    g_assert_cmpfloat (median, >, 1000);
+    for (gsize k = 0; k < windows; k++) {
+      if (rms[k] < 0.6 * median || rms[k] > 1.4 * median) {
+        if (odd++ < 5)
+          g_test_message ("%s: %.3f s: RMS %.0f%% of the median",
+              c ? "opus" : "aac", (first + k * w) / 48000.0,
+              100 * rms[k] / median);
+      }
+    }
+    g_test_message ("%s: %zu of %zu 5 ms windows off the tone's level",
+        c ? "opus" : "aac", odd, windows);
+    g_assert_cmpuint (odd, ==, 0);
+  }
+out:
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+}
+
 /* A loop camera's snapshot is at most a second old even when its GOP is
  * longer (stills used to be one per GOP: 3 s old here at worst), and
  * shows the clip's place: three distinct pictures over its three
@@ -754,6 +828,79 @@ test_snapshot_spacing (void)
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
   g_unlink (path);
+}
+
+/* Starts of a server on a cut MP4 (DamagedRun), one thread's worth. */
+typedef struct {
+  const char *const *argv;
+  const char *cut;
+  guint starts, bad;
+  char *first_bad;
+} DamagedRun;
+
+static gpointer
+damaged_starts (gpointer data)
+{
+  DamagedRun *r = data;
+
+  for (guint i = 0; i < r->starts; i++) {
+    g_autofree char *err = NULL;
+    double took = 0;
+    int status = ts_run (r->argv, 20, NULL, &err, &took);
+    if (status != 1 || !strstr (err, r->cut) || took >= 10) {
+      if (!r->bad++)
+        r->first_bad = g_strdup_printf ("exit %d after %.1f s: %s", status,
+            took, err ? err : "");
+    }
+  }
+  return NULL;
+}
+
+/* An MP4 cut before its index is refused at once, by name, every time:
+ * now and then (3 of 40 starts of three such cameras beside other tests)
+ * GStreamer's parser bin lost the demuxer's error and the start waited
+ * for good. 24 starts, four at a time, as that load. */
+static void
+test_file_damaged (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+  g_autofree char *whole = g_build_filename (dir, "whole.mp4", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.mp4", NULL);
+  g_autofree char *loc = g_strdup_printf ("location=%s", whole);
+  g_autofree char *file_flag = g_strconcat ("--file=", cut, NULL);
+  const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
+    "num-buffers=150", "!", "video/x-raw,width=320,height=240,framerate=30/1",
+    "!", "x264enc", "key-int-max=30", "!", "h264parse", "!", "mp4mux", "!",
+    "filesink", loc, NULL };
+  const char *argv[] = { g_getenv ("RTS_SERVER"), "--bind=127.0.0.1",
+    "--http-port=0", "--rtsp-ports=0,0,0", "--source=file", file_flag, NULL };
+  DamagedRun runs[4];
+  GThread *threads[4];
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  guint bad = 0;
+
+  if (!ts_have_program ("gst-launch-1.0"))
+    return;
+  g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (whole, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (cut, data, len / 2, NULL));
+  for (guint t = 0; t < 4; t++) {
+    runs[t] = (DamagedRun){ argv, cut, 6, 0, NULL };
+    threads[t] = g_thread_new ("damaged", damaged_starts, &runs[t]);
+  }
+  for (guint t = 0; t < 4; t++) {
+    g_thread_join (threads[t]);
+    if (runs[t].bad)
+      g_test_message ("%u bad starts, the first: %s", runs[t].bad,
+          runs[t].first_bad);
+    bad += runs[t].bad;
+    g_free (runs[t].first_bad);
+  }
+  g_assert_cmpuint (bad, ==, 0);
+  g_unlink (whole);
+  g_unlink (cut);
+  g_rmdir (dir);
 }
 
 /* One SETUP on a fresh connection with TRANSPORT (the header's value);
@@ -1395,6 +1542,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/file-source", test_file_source);
   g_test_add_func ("/cameras/snapshot-spacing", test_snapshot_spacing);
+  g_test_add_func ("/cameras/audio-seamless", test_audio_seamless);
+  g_test_add_func ("/cameras/file-damaged", test_file_damaged);
   g_test_add_func ("/cameras/check-config", test_check_config);
   g_test_add_func ("/cameras/json-log-bytes", test_json_log_bytes);
   g_test_add_func ("/cameras/clip-progress", test_clip_progress);
