@@ -6,6 +6,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 G_DEFINE_QUARK (rts - clip - error - quark, rts_clip_error)
@@ -714,6 +715,49 @@ check_au (GstBuffer *buf, const char *codec, gboolean *bad)
   return key;
 }
 
+static int
+cmp_time (const void *a, const void *b)
+{
+  GstClockTime x = *(const GstClockTime *) a, y = *(const GstClockTime *) b;
+  return (x > y) - (x < y);
+}
+
+/* Decode times for buffers FIRST.. of IN, which come without (an MKV's
+ * video: Matroska stores presentation times only), or NULL when they have
+ * them. With B-frames the presentation times in decode order go back and
+ * forth: taken as decode times, the loop's length came from a B-frame's
+ * (a frame short: "non monotonically increasing dts" at every loop point)
+ * and frames were sent in bursts. The Kth decode time is the Kth smallest
+ * presentation time; *DELAY is what every presentation time must then be
+ * moved by to come no earlier than its frame's decode time. */
+static GstClockTime *
+decode_times (GPtrArray *in, guint first, GstClockTime *delay)
+{
+  guint n = in->len - first;
+  gboolean missing = FALSE;
+  GstClockTime *dts;
+
+  *delay = 0;
+  for (guint i = first; i < in->len; i++) {
+    GstBuffer *buf = in->pdata[i];
+    if (!GST_BUFFER_PTS_IS_VALID (buf))
+      return NULL;
+    missing |= !GST_BUFFER_DTS_IS_VALID (buf);
+  }
+  if (!missing || n == 0)
+    return NULL;
+  dts = g_new (GstClockTime, n);
+  for (guint k = 0; k < n; k++)
+    dts[k] = GST_BUFFER_PTS ((GstBuffer *) in->pdata[first + k]);
+  qsort (dts, n, sizeof *dts, cmp_time);
+  for (guint k = 0; k < n; k++) {
+    GstClockTime pts = GST_BUFFER_PTS ((GstBuffer *) in->pdata[first + k]);
+    if (dts[k] > pts)
+      *delay = MAX (*delay, dts[k] - pts);
+  }
+  return dts;
+}
+
 /* Makes JOB's buffers into TRACK: drops what comes before the first
  * keyframe, makes timestamps offsets from the start, fills in durations.
  * DEFAULT_DURATION is used where a buffer has none. */
@@ -723,6 +767,8 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
 {
   GPtrArray *in = job->buffers;
   GstClockTime origin = GST_CLOCK_TIME_NONE;
+  g_autofree GstClockTime *made_dts = NULL;
+  GstClockTime delay = 0;
   guint first = 0;
   gboolean bad = FALSE;
   const char *name = m->file ? m->file : codec;
@@ -738,10 +784,15 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
   }
   track->frames =
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  made_dts = codec ? decode_times (in, first, &delay) : NULL;
   for (guint i = first; i < in->len; i++) {
     GstBuffer *buf = gst_buffer_make_writable (gst_buffer_ref (in->pdata[i]));
-    GstClockTime dts = GST_BUFFER_DTS_OR_PTS (buf);
+    GstClockTime dts =
+        made_dts ? made_dts[i - first] : GST_BUFFER_DTS_OR_PTS (buf);
     GstClockTime pts = GST_BUFFER_PTS (buf);
+
+    if (made_dts)
+      pts += delay;
 
     /* Marked, so a player can find the next keyframe at once. */
     if (codec) {

@@ -614,6 +614,13 @@ test_file_source (void)
   g_autofree char *yaml = NULL;
   g_autofree char *path = NULL;
   TsServer *s;
+  g_autofree char *bmkv = g_build_filename (dir, "bframes.mkv", NULL);
+  g_autofree char *locb = g_strdup_printf ("location=%s", bmkv);
+  const char *makeb[] = { "gst-launch-1.0", "-q", "videotestsrc",
+    "num-buffers=50", "!",
+    "video/x-raw,format=I420,width=320,height=240,framerate=25/1", "!",
+    "x264enc", "key-int-max=25", "bframes=2", "!", "video/x-h264,profile=high",
+    "!", "h264parse", "!", "matroskamux", "!", "filesink", locb, NULL };
   g_autoptr (JsonObject) urls = NULL;
   JsonArray *streams;
   JsonObject *cam;
@@ -627,12 +634,14 @@ test_file_source (void)
   }
   g_assert_cmpint (ts_run (make264, 30, NULL, NULL, NULL), ==, 0);
   g_assert_cmpint (ts_run (make265, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (makeb, 30, NULL, NULL, NULL), ==, 0);
   yaml = g_strdup_printf ("cameras:\n  - {name: f, port: 0, source: file, "
                           "file: '%s', codec: h265, width: 1920, "
                           "height: 1080, fps: 60}\n"
                           "  - {name: g, port: 0, source: file, file: %s, "
-                          "codec: h265, audio: aac}\n",
-      mp4, mkv);
+                          "codec: h265, audio: aac}\n"
+                          "  - {name: b, port: 0, source: file, file: %s}\n",
+      mp4, mkv, bmkv);
   s = start_with (yaml, &path, NULL);
   g_assert_nonnull (s);
   urls = ts_http_json (s->http_port, "/rtsp-urls", &status);
@@ -685,6 +694,21 @@ test_file_source (void)
     g_assert_cmpstr (got, ==, "320,240\n");
     g_unlink (jpg);
   }
+  /* An MKV with B-frames (no decode times in the file): its loop is its
+   * whole 2 s (was a frame short), and ffmpeg sees decode times rise
+   * across three loop points ("non monotonically increasing dts" at each
+   * before). */
+  g_assert_true (ts_server_wait_log (s,
+      "camera b: clip of 50 frames (2.00 s) read from its file", 1, 1));
+  {
+    g_autofree char *url = ts_rtsp_url (s, 2);
+    const char *play[] = { "ffmpeg", "-nostdin", "-v", "warning",
+      "-rtsp_transport", "tcp", "-i", url, "-t", "7", "-f", "null", "-", NULL };
+    g_autofree char *err = NULL;
+    g_assert_cmpint (ts_run (play, 30, NULL, &err, NULL), ==, 0);
+    if (strstr (err, "non monotonically increasing dts"))
+      g_error ("B-frames MKV: %s", err);
+  }
   /* An H.265 MKV, with a test tone beside it: ffprobe over UDP, every
    * stream decoded by GStreamer over TCP. */
   probe265.url = gst265.url = ts_rtsp_url (s, 1);
@@ -703,6 +727,7 @@ test_file_source (void)
   g_unlink (path);
   g_unlink (mp4);
   g_unlink (mkv);
+  g_unlink (bmkv);
   g_rmdir (dir);
 }
 
