@@ -173,6 +173,73 @@ refused:
   return FALSE;
 }
 
+/* The first parameter set of a sprop-* value (base64, comma-separated),
+ * its emulation prevention bytes (00 00 03) taken out: the bytes a
+ * profile and level are read from. NULL when there is none. */
+static GByteArray *
+first_param_set (const char *sprop)
+{
+  g_autofree char *first = NULL;
+  g_autofree guchar *raw = NULL;
+  gsize len = 0;
+  GByteArray *out;
+  guint zeros = 0;
+
+  if (!sprop || !*sprop)
+    return NULL;
+  first = g_strndup (sprop, strcspn (sprop, ","));
+  raw = g_base64_decode (first, &len);
+  if (!raw || len == 0)
+    return NULL;
+  out = g_byte_array_sized_new ((guint) len);
+  for (gsize i = 0; i < len; i++) {
+    if (zeros >= 2 && raw[i] == 3) {
+      zeros = 0;
+      continue;
+    }
+    zeros = raw[i] == 0 ? zeros + 1 : 0;
+    g_byte_array_append (out, &raw[i], 1);
+  }
+  return out;
+}
+
+/* The profile and level a strict client reads from the SDP (RFC 6184
+ * profile-level-id; RFC 7798 profile-id, tier-flag, level-id), from the
+ * stream's own SPS. A live camera's payloader writes them from its
+ * encoder's caps; a clip's has only the in-band parameter sets, and
+ * without them a client must assume Baseline level 1.0 (H.264) or Main
+ * level 3.1 (H.265) whatever the stream is. */
+static void
+add_profile_level (GstStructure *s)
+{
+  const char *name = gst_structure_get_string (s, "encoding-name");
+
+  if (g_strcmp0 (name, "H264") == 0
+      && !gst_structure_has_field (s, "profile-level-id")) {
+    g_autoptr (GByteArray) sps =
+        first_param_set (gst_structure_get_string (s, "sprop-parameter-sets"));
+    /* NAL header, profile_idc, constraint flags, level_idc. */
+    if (sps && sps->len >= 4 && (sps->data[0] & 0x1f) == 7) {
+      g_autofree char *id = g_strdup_printf ("%02x%02x%02x", sps->data[1],
+          sps->data[2], sps->data[3]);
+      gst_structure_set (s, "profile-level-id", G_TYPE_STRING, id, NULL);
+    }
+  } else if (g_strcmp0 (name, "H265") == 0
+      && !gst_structure_has_field (s, "profile-id")) {
+    g_autoptr (GByteArray) sps =
+        first_param_set (gst_structure_get_string (s, "sprop-sps"));
+    /* NAL header (2), a byte of ids, then profile_tier_level: space, tier
+     * and profile (1), compatibility (4), constraints (6), level (1). */
+    if (sps && sps->len >= 15 && ((sps->data[0] >> 1) & 0x3f) == 33) {
+      g_autofree char *profile = g_strdup_printf ("%u", sps->data[3] & 0x1f);
+      g_autofree char *tier = g_strdup_printf ("%u", (sps->data[3] >> 5) & 1);
+      g_autofree char *level = g_strdup_printf ("%u", sps->data[14]);
+      gst_structure_set (s, "profile-id", G_TYPE_STRING, profile, "tier-flag",
+          G_TYPE_STRING, tier, "level-id", G_TYPE_STRING, level, NULL);
+    }
+  }
+}
+
 /* Made from TRACK with the payloader CHAIN ("rtph264pay name=pay0 pt=96"). */
 static gboolean
 make_track (RtsRtpClip *rc, guint index, const Track *in, const char *chain,
@@ -248,6 +315,7 @@ make_track (RtsRtpClip *rc, guint index, const Track *in, const char *chain,
   s = gst_caps_get_structure (t->caps, 0);
   gst_structure_remove_fields (s, "ssrc", "seqnum-offset", "timestamp-offset",
       "clock-base", "seqnum-base", NULL);
+  add_profile_level (s);
   gst_caps_unref (c.caps);
   return TRUE;
 }

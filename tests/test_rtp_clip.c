@@ -6,6 +6,7 @@
 #include "rtp_clip.h"
 
 #include <gst/rtp/gstrtpbuffer.h>
+#include <string.h>
 
 #define LOOPS 4
 
@@ -168,6 +169,67 @@ test_lookups (void)
   }
 }
 
+/* The SDP names the stream's profile and level, read from its SPS: a
+ * client without them must assume H.264 Baseline level 1.0 or H.265 Main
+ * level 3.1. */
+static void
+test_profile_level (void)
+{
+  struct {
+    const char *codec, *profile;
+    guint width, height;
+    const char *field, *want;
+  } cases[] = {
+    /* Constrained Baseline (42, constraint flags c0), then the level. */
+    { "h264", NULL, 160, 120, "profile-level-id", "42c0" },
+    /* High (64). */
+    { "h264", "high", 160, 120, "profile-level-id", "6400" },
+    /* Main (1), level 3.0 (90: 30 x 3). */
+    { "h265", NULL, 320, 240, "profile-id", "1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsClipSpec spec = {
+      .codec = cases[i].codec,
+      .profile = cases[i].profile,
+      .width = cases[i].width,
+      .height = cases[i].height,
+      .fps = 15,
+      .gop = 5,
+      .bitrate = 200,
+      .pattern = "ball",
+      .seconds = 0.3,
+    };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (RtsClip) clip = ts_clip_make (&spec, &error);
+    g_autoptr (RtsRtpClip) rc = NULL;
+    g_autofree char *text = NULL;
+    const GstStructure *s;
+
+    g_assert_no_error (error);
+    rc = rts_rtp_clip_new (clip, &error);
+    g_assert_no_error (error);
+    s = gst_caps_get_structure (rts_rtp_clip_track (rc, 0)->caps, 0);
+    text = gst_structure_to_string (s);
+    g_test_message ("%s %s: %s", cases[i].codec,
+        cases[i].profile ? cases[i].profile : "", text);
+    if (g_str_equal (cases[i].codec, "h264")) {
+      const char *id = gst_structure_get_string (s, cases[i].field);
+      g_assert_nonnull (id);
+      g_assert_true (g_str_has_prefix (id, cases[i].want));
+      /* A level as x264 chose it for the size and rate: 1.0 to 3.0. */
+      g_assert_cmpuint (strlen (id), ==, 6);
+      g_assert_cmpint (g_ascii_strtoll (id + 4, NULL, 16), >=, 10);
+      g_assert_cmpint (g_ascii_strtoll (id + 4, NULL, 16), <=, 30);
+    } else {
+      g_assert_cmpstr (gst_structure_get_string (s, cases[i].field), ==,
+          cases[i].want);
+      g_assert_cmpstr (gst_structure_get_string (s, "tier-flag"), ==, "0");
+      g_assert_nonnull (gst_structure_get_string (s, "level-id"));
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -176,5 +238,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp_clip/packets", test_packets);
   g_test_add_func ("/rtp_clip/timeline", test_timeline);
   g_test_add_func ("/rtp_clip/lookups", test_lookups);
+  g_test_add_func ("/rtp_clip/profile-level", test_profile_level);
   return g_test_run ();
 }
