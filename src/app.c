@@ -221,6 +221,13 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
                 "size and rate settings do not apply to it)",
           job->cam->name, job->cam->file, job->cam->codec, job->cam->width,
           job->cam->height, job->cam->fps);
+      if (o.file_audio)
+        rts_info ("camera %s: the file's own audio (%s) is not sent; "
+                  "'audio' adds a test tone (%s)",
+            job->cam->name, o.file_audio,
+            g_strcmp0 (job->cam->audio, "none") && job->cam->audio
+                ? job->cam->audio
+                : "none set");
     }
   } else if (!job->jobs->error) {
     job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",

@@ -160,7 +160,7 @@ video_chain (const RtsCamera *cam)
 static char *
 audio_chain (const RtsCamera *cam)
 {
-  const char *rate = "48000", *enc = NULL;
+  const char *rate = "48000", *enc = NULL, *spb = "1024";
 
   if (g_strcmp0 (cam->audio, "aac") == 0)
     enc = "voaacenc bitrate=64000 ! aacparse ! rtpmp4gpay name=pay1 pt=97";
@@ -172,10 +172,15 @@ audio_chain (const RtsCamera *cam)
     rate = "8000", enc = "alawenc ! rtppcmapay name=pay1 pt=8";
   if (!enc)
     return g_strdup ("");
+  /* G.711 goes out as it comes: 20 ms buffers make the 20 ms packets
+   * phones and cameras send (1024 samples were 128 ms packets). */
+  if (g_str_equal (rate, "8000"))
+    spb = "160";
   return g_strdup_printf (" audiotestsrc is-live=true wave=sine freq=440 "
-                          "volume=0.2 ! audio/x-raw,rate=%s,channels=1 ! "
+                          "volume=0.2 samplesperbuffer=%s "
+                          "! audio/x-raw,rate=%s,channels=1 ! "
                           "audioconvert ! audioresample ! %s",
-      rate, enc);
+      spb, rate, enc);
 }
 
 /* The test picture: pattern, size, rate and the camera's name, as the

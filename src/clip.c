@@ -38,6 +38,7 @@ rts_clip_unref (RtsClip *clip)
   track_clear (&clip->audio);
   g_free (clip->cache_file);
   g_free (clip->cache_problem);
+  g_free (clip->file_audio);
   g_free (clip);
 }
 
@@ -84,6 +85,7 @@ rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin)
   origin->saved = clip->saved;
   origin->cache_file = clip->cache_file;
   origin->cache_problem = clip->cache_problem;
+  origin->file_audio = clip->file_audio;
   origin->ms = clip->make_us / 1e3;
 }
 
@@ -102,6 +104,7 @@ typedef struct {
   GPtrArray *buffers;
   GstCaps *caps;
   char *problem;     /* file source: why its video cannot be used */
+  char *audio_left;  /* file source: its own audio's caps name, not sent */
   gboolean linked;   /* file source: a video pad was linked */
   gboolean finished; /* EOS seen */
 } Job;
@@ -143,6 +146,7 @@ job_clear (Job *job)
   g_clear_pointer (&job->buffers, g_ptr_array_unref);
   gst_clear_caps (&job->caps);
   g_clear_pointer (&job->problem, g_free);
+  g_clear_pointer (&job->audio_left, g_free);
   g_mutex_clear (&job->lock);
 }
 
@@ -189,6 +193,9 @@ make_return (Make *m, RtsClip *clip, GError *error)
   if (clip) {
     clip->cache_file = g_strdup (m->cache_file);
     clip->cache_problem = g_strdup (m->cache_problem);
+    g_mutex_lock (&m->video.lock);
+    clip->file_audio = g_strdup (m->video.audio_left);
+    g_mutex_unlock (&m->video.lock);
     clip->make_us = g_get_monotonic_time () - m->started;
   }
   if (error)
@@ -420,6 +427,8 @@ on_file_pad (GstElement *parsebin, GstPad *pad, gpointer data)
         g_strdup_printf ("its video is %s, not H.264 or H.265", name);
   if (parser)
     job->linked = TRUE;
+  if (!job->audio_left && g_str_has_prefix (name, "audio/"))
+    job->audio_left = g_strdup (name);
   g_mutex_unlock (&job->lock);
 
   if (parser)

@@ -106,6 +106,9 @@ typedef struct {
   /* The cache file could not be read (damaged, unreadable) or written, and
    * why, naming it; NULL when all went well. */
   const char *cache_problem;
+  /* A file's own audio, which is not sent (its caps' name, e.g.
+   * "audio/mpeg"); NULL when it has none or the clip is no file's. */
+  const char *file_audio;
   double ms; /* from the make's start to its end */
 } RtsClipOrigin;
 void rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin);

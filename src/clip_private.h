@@ -24,5 +24,6 @@ struct RtsClip {
   gboolean saved;
   char *cache_file;
   char *cache_problem;
+  char *file_audio; /* a file's own audio, left out: its caps' name */
   gint64 make_us;
 };

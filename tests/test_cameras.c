@@ -226,6 +226,31 @@ codecs (const char *source, const char *extra, char **log)
           err);
   }
   {
+    /* G.711 in 20 ms packets, as phones and cameras send it (a live
+     * camera's were 128 ms). */
+    g_autofree char *url = ts_rtsp_url (s, 2);
+    const char *argv[] = { "ffprobe", "-v", "error", "-rtsp_transport", "tcp",
+      "-read_intervals", "%+2", "-select_streams", "a", "-show_entries",
+      "packet=duration_time", "-of", "csv=p=0", url, NULL };
+    g_autoptr (GBytes) out = NULL;
+    g_autofree char *text = NULL;
+    g_auto (GStrv) lines = NULL;
+    guint packets = 0;
+
+    g_assert_cmpint (ts_run (argv, 30, &out, NULL, NULL), ==, 0);
+    text = ts_bytes_text (out);
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+      g_strstrip (lines[i]);
+      if (!*lines[i])
+        continue;
+      if (!g_str_has_prefix (lines[i], "0.020000"))
+        g_error ("%s PCMU: a packet of %s s", source, lines[i]);
+      packets++;
+    }
+    g_assert_cmpuint (packets, >=, 50);
+  }
+  {
     /* MJPEG is full-range: the bars' whites are white (before: 235). The
      * share: the white bar and the bottom row's white, 11-13 %. */
     g_autofree char *url = ts_rtsp_url (s, 4);
@@ -620,7 +645,9 @@ test_file_source (void)
     "num-buffers=50", "!",
     "video/x-raw,format=I420,width=320,height=240,framerate=25/1", "!",
     "x264enc", "key-int-max=25", "bframes=2", "!", "video/x-h264,profile=high",
-    "!", "h264parse", "!", "matroskamux", "!", "filesink", locb, NULL };
+    "!", "h264parse", "!", "matroskamux", "name=m", "!", "filesink", locb,
+    "audiotestsrc", "num-buffers=90", "!", "audioconvert", "!", "opusenc", "!",
+    "m.", NULL };
   g_autoptr (JsonObject) urls = NULL;
   JsonArray *streams;
   JsonObject *cam;
@@ -700,6 +727,11 @@ test_file_source (void)
    * before). */
   g_assert_true (ts_server_wait_log (s,
       "camera b: clip of 50 frames (2.00 s) read from its file", 1, 1));
+  /* Its own audio is not sent, and the log says so. */
+  g_assert_true (ts_server_wait_log (s,
+      "camera b: the file's own audio (audio/x-opus) is not sent", 1, 1));
+  g_assert_cmpuint (ts_server_log_count (s, "camera f: the file's own audio"),
+      ==, 0);
   {
     g_autofree char *url = ts_rtsp_url (s, 2);
     const char *play[] = { "ffmpeg", "-nostdin", "-v", "warning",
