@@ -713,6 +713,36 @@ drop_play_range (GstRTSPContext *ctx)
     gst_rtsp_message_remove_header (ctx->request, GST_RTSP_HDR_RANGE, -1);
 }
 
+/* gst-rtsp-server 1.22 asks for credentials only where a request reaches
+ * the camera's media (DESCRIBE, SETUP): its URL check authenticates no
+ * method by default. A PLAY, PAUSE, TEARDOWN or GET/SET_PARAMETER naming a
+ * session was taken from anyone who knew the session's id: a connection
+ * without credentials paused and tore down an authenticated reader. Such
+ * requests now need the camera's credentials too (clients send them with
+ * every request once asked); TRUE when they have them, else the request
+ * has been answered 401 with the camera's challenge. */
+static gboolean
+session_request_authenticated (GstRTSPAuth *auth, GstRTSPContext *ctx)
+{
+  GstRTSPAuthClass *klass = GST_RTSP_AUTH_GET_CLASS (auth);
+  GstRTSPMethod method =
+      ctx->request ? ctx->request->type_data.request.method : 0;
+
+  if (!(method
+          & (GST_RTSP_PLAY | GST_RTSP_PAUSE | GST_RTSP_TEARDOWN
+              | GST_RTSP_GET_PARAMETER | GST_RTSP_SET_PARAMETER)))
+    return TRUE;
+  if (ctx->token
+      || (klass->authenticate && klass->authenticate (auth, ctx) && ctx->token))
+    return TRUE;
+  gst_rtsp_message_init_response (ctx->response, GST_RTSP_STS_UNAUTHORIZED,
+      gst_rtsp_status_as_text (GST_RTSP_STS_UNAUTHORIZED), ctx->request);
+  if (klass->generate_authenticate_header)
+    klass->generate_authenticate_header (auth, ctx);
+  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  return FALSE;
+}
+
 static gboolean
 auth_check (RtsRtspServer *srv, GstRTSPAuth *auth, GstRTSPContext *ctx,
     const char *check)
@@ -744,8 +774,8 @@ auth_check (RtsRtspServer *srv, GstRTSPAuth *auth, GstRTSPContext *ctx,
   if ((g_strcmp0 (srv->cam->auth, "basic")
           && g_strcmp0 (srv->cam->auth, "digest"))
       || is_probe (ctx)
-      || GST_RTSP_AUTH_CLASS (rts_auth_parent_class)
-             ->check (auth, ctx, check)) {
+      || (GST_RTSP_AUTH_CLASS (rts_auth_parent_class)->check (auth, ctx, check)
+          && (!url || session_request_authenticated (auth, ctx)))) {
     if (url && srv->limits.ignore_play_range)
       drop_play_range (ctx);
     return !url

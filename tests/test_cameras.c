@@ -999,6 +999,80 @@ setup_with (guint port, const char *transport, char **chosen)
   return status;
 }
 
+/* One request on CONN (its answer's header block read); the status, and
+ * the answer's Session id in *SESSION if asked. */
+static int
+rtsp_request (GSocketConnection *conn, const char *req, char **session)
+{
+  char buf[4096];
+  gsize got = 0;
+  gssize n;
+  int status = -1;
+
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (
+                                                G_IO_STREAM (conn)),
+      req, strlen (req), NULL, NULL, NULL));
+  while (got < sizeof buf - 1 && !g_strstr_len (buf, (gssize) got, "\r\n\r\n")
+      && (n = g_input_stream_read (g_io_stream_get_input_stream (
+                                       G_IO_STREAM (conn)),
+              buf + got, 1, NULL, NULL))
+          > 0)
+    got += (gsize) n;
+  buf[got] = '\0';
+  sscanf (buf, "RTSP/1.0 %d", &status);
+  if (session) {
+    const char *t = strstr (buf, "\r\nSession: ");
+    *session = t ? g_strndup (t + 11, strcspn (t + 11, ";\r")) : NULL;
+  }
+  return status;
+}
+
+/* A session's requests need the camera's credentials as its DESCRIBE and
+ * SETUP do: a connection without them that knows a reader's session id
+ * can neither pause nor tear it down (both were answered 200). */
+static void
+session_needs_credentials (guint port, const char *userpass)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) reader = NULL;
+  g_autoptr (GSocketConnection) other = NULL;
+  g_autofree char *basic =
+      g_base64_encode ((const guchar *) userpass, strlen (userpass));
+  g_autofree char *setup =
+      g_strdup_printf ("SETUP rtsp://127.0.0.1:%u/stream/stream=0 "
+                       "RTSP/1.0\r\nCSeq: 1\r\n"
+                       "Authorization: Basic %s\r\n"
+                       "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
+          port, basic);
+  g_autofree char *session = NULL;
+
+  g_socket_client_set_timeout (client, 5);
+  reader =
+      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  other =
+      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  g_assert_nonnull (reader);
+  g_assert_nonnull (other);
+  g_assert_cmpint (rtsp_request (reader, setup, &session), ==, 200);
+  g_assert_nonnull (session);
+  {
+    g_autofree char *play =
+        g_strdup_printf ("PLAY rtsp://127.0.0.1:%u/stream RTSP/1.0\r\nCSeq: "
+                         "2\r\n"
+                         "Authorization: Basic %s\r\nSession: %s\r\n\r\n",
+            port, basic, session);
+    g_assert_cmpint (rtsp_request (reader, play, NULL), ==, 200);
+  }
+  for (guint i = 0; i < 3; i++) {
+    const char *methods[] = { "PAUSE", "TEARDOWN", "GET_PARAMETER" };
+    g_autofree char *req =
+        g_strdup_printf ("%s rtsp://127.0.0.1:%u/stream RTSP/1.0\r\n"
+                         "CSeq: %u\r\nSession: %s\r\n\r\n",
+            methods[i], port, i + 1, session);
+    g_assert_cmpint (rtsp_request (other, req, NULL), ==, 401);
+  }
+}
+
 /* Right credentials play, wrong or none get 401, for Basic and Digest; the
  * log names the user, never the password; health still probes the camera
  * for real. Each transport a camera offers plays, the other gets 461. */
@@ -1015,6 +1089,7 @@ test_auth_transports (void)
   h = ts_wait_health (s->http_port, 200, 4, 10);
   g_assert_nonnull (h);
   g_assert_cmpint (json_object_get_int_member (h, "open_ports"), ==, 4);
+  session_needs_credentials (s->rtsp_ports[0], "admin:pw-basic-1");
   /* A camera with credentials shows its picture only to who has them,
    * in its own scheme (the name percent-encoded too); / links it. */
   for (guint i = 0; i < 2; i++) {
