@@ -713,14 +713,27 @@ drop_play_range (GstRTSPContext *ctx)
     gst_rtsp_message_remove_header (ctx->request, GST_RTSP_HDR_RANGE, -1);
 }
 
+/* Leaves CLIENT's list of sessions without DATA, the session an
+ * unauthenticated request named (see session_request_authenticated). */
+static GstRTSPFilterResult
+forget_session (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
+{
+  return session == data ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+}
+
 /* gst-rtsp-server 1.22 asks for credentials only where a request reaches
  * the camera's media (DESCRIBE, SETUP): its URL check authenticates no
  * method by default. A PLAY, PAUSE, TEARDOWN or GET/SET_PARAMETER naming a
  * session was taken from anyone who knew the session's id: a connection
  * without credentials paused and tore down an authenticated reader. Such
- * requests now need the camera's credentials too (clients send them with
- * every request once asked); TRUE when they have them, else the request
- * has been answered 401 with the camera's challenge. */
+ * requests, and any request that names a session, now need the camera's
+ * credentials too (clients send them with every request once asked).
+ * gst-rtsp-server has by then added the named session to the requesting
+ * connection's own, and stops every session on that list when the
+ * connection closes: a refused request takes it off again (taken off, a
+ * session is left as it is: drop-backlog, the default). TRUE when the
+ * request has the credentials, else it has been answered 401 with the
+ * camera's challenge. */
 static gboolean
 session_request_authenticated (GstRTSPAuth *auth, GstRTSPContext *ctx)
 {
@@ -728,18 +741,23 @@ session_request_authenticated (GstRTSPAuth *auth, GstRTSPContext *ctx)
   GstRTSPMethod method =
       ctx->request ? ctx->request->type_data.request.method : 0;
 
-  if (!(method
+  if (!ctx->session
+      && !(method
           & (GST_RTSP_PLAY | GST_RTSP_PAUSE | GST_RTSP_TEARDOWN
               | GST_RTSP_GET_PARAMETER | GST_RTSP_SET_PARAMETER)))
     return TRUE;
   if (ctx->token
       || (klass->authenticate && klass->authenticate (auth, ctx) && ctx->token))
     return TRUE;
+  if (ctx->session)
+    g_list_free_full (gst_rtsp_client_session_filter (ctx->client,
+                          forget_session, ctx->session),
+        g_object_unref);
   gst_rtsp_message_init_response (ctx->response, GST_RTSP_STS_UNAUTHORIZED,
       gst_rtsp_status_as_text (GST_RTSP_STS_UNAUTHORIZED), ctx->request);
   if (klass->generate_authenticate_header)
     klass->generate_authenticate_header (auth, ctx);
-  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  gst_rtsp_client_send_message (ctx->client, NULL, ctx->response);
   return FALSE;
 }
 

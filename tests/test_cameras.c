@@ -1063,13 +1063,45 @@ session_needs_credentials (guint port, const char *userpass)
             port, basic, session);
     g_assert_cmpint (rtsp_request (reader, play, NULL), ==, 200);
   }
-  for (guint i = 0; i < 3; i++) {
-    const char *methods[] = { "PAUSE", "TEARDOWN", "GET_PARAMETER" };
+  for (guint i = 0; i < 5; i++) {
+    const char *methods[] = { "PAUSE", "TEARDOWN", "GET_PARAMETER", "OPTIONS",
+      "PLAY" };
     g_autofree char *req =
         g_strdup_printf ("%s rtsp://127.0.0.1:%u/stream RTSP/1.0\r\n"
                          "CSeq: %u\r\nSession: %s\r\n\r\n",
             methods[i], port, i + 1, session);
     g_assert_cmpint (rtsp_request (other, req, NULL), ==, 401);
+  }
+  /* Nor does that connection's end stop the reader (gst-rtsp-server
+   * stops the sessions a closing connection named: they had become its
+   * own). */
+  g_assert_true (g_io_stream_close (G_IO_STREAM (other), NULL, NULL));
+  g_usleep (300 * 1000);
+  {
+    GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (reader));
+    GSocket *sock = g_socket_connection_get_socket (reader);
+    char buf[65536];
+    gsize total = 0;
+    gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+    /* What was sent before the close is drained first. */
+    g_socket_set_timeout (sock, 1);
+    while (g_get_monotonic_time () < end) {
+      gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
+      if (n <= 0)
+        break;
+      total += (gsize) n;
+    }
+    total = 0;
+    end = g_get_monotonic_time () + G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < end) {
+      gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
+      if (n <= 0)
+        break;
+      total += (gsize) n;
+    }
+    g_test_message ("the reader got %zu bytes in the second after", total);
+    g_assert_cmpuint (total, >, 20000);
   }
 }
 
