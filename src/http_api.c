@@ -395,10 +395,6 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
   reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
-/* The realm gst-rtsp-server's challenges name (rtsp_servers.c), so a
- * client's saved credentials fit both. */
-#define SNAPSHOT_REALM "rtsp-test-server"
-
 static gboolean
 basic_ok (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user,
     const char *password, gpointer data)
@@ -417,7 +413,7 @@ digest_secret (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user,
 
   if (g_strcmp0 (user, cam->user) != 0)
     return NULL;
-  return soup_auth_domain_digest_encode_password (user, SNAPSHOT_REALM,
+  return soup_auth_domain_digest_encode_password (user, RTS_AUTH_REALM,
       cam->password);
 }
 
@@ -443,9 +439,9 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
   domain = g_hash_table_lookup (api->snap_auth, cam->name);
   if (!domain) {
     domain = digest
-        ? soup_auth_domain_digest_new ("realm", SNAPSHOT_REALM, "auth-callback",
+        ? soup_auth_domain_digest_new ("realm", RTS_AUTH_REALM, "auth-callback",
             digest_secret, "auth-data", (gpointer) cam, NULL)
-        : soup_auth_domain_basic_new ("realm", SNAPSHOT_REALM, "auth-callback",
+        : soup_auth_domain_basic_new ("realm", RTS_AUTH_REALM, "auth-callback",
             basic_ok, "auth-data", (gpointer) cam, NULL);
     g_hash_table_insert (api->snap_auth, (gpointer) cam->name, domain);
   }

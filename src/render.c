@@ -379,9 +379,13 @@ shorten_numbers (const char *json)
       if (strcspn (c, ".eE") < n) {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
         g_autofree char *token = g_strndup (c, n);
+        const char *shorter =
+            rts_format_number (buf, g_ascii_strtod (token, NULL));
 
-        g_string_append (out,
-            rts_format_number (buf, g_ascii_strtod (token, NULL)));
+        g_string_append (out, shorter);
+        /* A double stays one to a client that checks ("4.0", not "4"). */
+        if (!shorter[strcspn (shorter, ".eEni")])
+          g_string_append (out, ".0");
       } else {
         g_string_append_len (out, c, n);
       }

@@ -435,7 +435,7 @@ refuse (GstRTSPContext *ctx, GstRTSPStatusCode status)
       gst_rtsp_status_as_text (status), ctx->request);
   if (status == GST_RTSP_STS_UNAUTHORIZED)
     gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_WWW_AUTHENTICATE,
-        "Basic realm=\"rtsp-test-server\"");
+        "Basic realm=\"" RTS_AUTH_REALM "\"");
   /* RFC 2326, 10: a 405 says what is allowed. */
   if (status == GST_RTSP_STS_METHOD_NOT_ALLOWED)
     gst_rtsp_message_add_header (ctx->response, GST_RTSP_HDR_ALLOW, METHODS);
@@ -857,6 +857,8 @@ make_auth (RtsRtspServer *srv, GstRTSPMediaFactory *factory)
   const RtsCamera *cam = srv->cam;
 
   auth->gate = gate_ref (srv->gate);
+  /* Before the credentials: a Digest entry is hashed with the realm. */
+  gst_rtsp_auth_set_realm (GST_RTSP_AUTH (auth), RTS_AUTH_REALM);
   if (!g_strcmp0 (cam->auth, "basic") || !g_strcmp0 (cam->auth, "digest")) {
     g_autoptr (GstRTSPToken) token =
         gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
@@ -1782,9 +1784,12 @@ rts_rtsp_server_snapshots_failed (RtsRtspServer *srv)
   return failed;
 }
 
-/* Stills of one clip at most: a long clip or file gets them further
- * apart than a second rather than taking minutes and megabytes. */
+/* Stills of one clip at most, at 640x480 (fewer for larger pictures, in
+ * proportion, two at least: a 1080p file 17, a 4K one 4): a long clip or
+ * file gets them further apart than a second rather than taking minutes
+ * and a JPEG's megabyte each. */
 #define MAX_STILLS 120
+#define MAX_STILL_PIXELS (120ull * 640 * 480)
 
 /* A loop or file camera has no raw frames to snapshot while it plays
  * (its packets were made once): its picture is rendered once in the
@@ -1804,7 +1809,10 @@ start_stills (RtsRtspServer *srv, RtsClip *clip)
   /* The stills' rate and their distance, in its frames. */
   guint fps = srv->cam->file ? 1 : MAX (srv->cam->fps, 1);
   guint step = srv->cam->file ? 1 : MIN (MAX (srv->cam->gop, 1), fps);
-  guint64 n;
+  guint64 n,
+      most = CLAMP (MAX_STILL_PIXELS
+              / MAX ((guint64) srv->cam->width * srv->cam->height, 1),
+          2, MAX_STILLS);
 
   if (!launch) {
     rts_warn ("camera %s: no snapshots: %s", srv->cam->name, error->message);
@@ -1815,8 +1823,8 @@ start_stills (RtsRtspServer *srv, RtsClip *clip)
     return;
   n = (length * fps + (guint64) step * GST_SECOND - 1)
       / ((guint64) step * GST_SECOND);
-  if (n > MAX_STILLS) {
-    step = (guint) ((n * step + MAX_STILLS - 1) / MAX_STILLS);
+  if (n > most) {
+    step = (guint) ((n * step + most - 1) / most);
     n = (length * fps + (guint64) step * GST_SECOND - 1)
         / ((guint64) step * GST_SECOND);
   }

@@ -14,6 +14,10 @@
 
 typedef struct RtsRtspServer RtsRtspServer;
 
+/* The realm a camera's credentials belong to, in its RTSP challenges and
+ * its snapshot's (http_api), so a client's saved credentials fit both. */
+#define RTS_AUTH_REALM "rtsp-test-server"
+
 typedef enum {
   RTS_LISTEN_OPEN,   /* accepting and answering */
   RTS_LISTEN_HUNG,   /* kernel accepts, nobody answers */

@@ -57,6 +57,21 @@ frame_time (const RtsStills *s, guint64 f)
 }
 
 /* FALSE when the pipeline failed (said in the log). */
+/* The first error PIPELINE posted (a missing decoder, a damaged file),
+ * for the log; NULL when none. */
+static char *
+pipeline_error (GstElement *pipeline)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_autoptr (GError) err = NULL;
+
+  if (!msg)
+    return NULL;
+  gst_message_parse_error (msg, &err, NULL);
+  return g_strdup (err->message);
+}
+
 static gboolean
 render_all (RtsStills *s)
 {
@@ -74,8 +89,10 @@ render_all (RtsStills *s)
   if (!sink
       || gst_element_set_state (pipeline, GST_STATE_PAUSED)
           == GST_STATE_CHANGE_FAILURE) {
-    rts_warn ("camera %s: no snapshots: the stills pipeline would not start",
-        s->name);
+    g_autofree char *why = pipeline_error (pipeline);
+    rts_warn ("camera %s: no snapshots: the stills pipeline would not "
+              "start%s%s",
+        s->name, why ? ": " : "", why ? why : "");
     gst_element_set_state (pipeline, GST_STATE_NULL);
     return FALSE;
   }
@@ -103,10 +120,12 @@ render_all (RtsStills *s)
     g_mutex_unlock (&s->lock);
     gst_buffer_unmap (buf, &map);
   }
-  if (!ok)
-    rts_warn ("camera %s: snapshots: %u of %u stills made (the picture "
-              "could not be sought)",
-        s->name, rts_stills_count (s), s->n);
+  if (!ok) {
+    g_autofree char *why = pipeline_error (pipeline);
+    rts_warn ("camera %s: snapshots: %u of %u stills made (%s)", s->name,
+        rts_stills_count (s), s->n,
+        why ? why : "the picture could not be sought");
+  }
   gst_element_set_state (pipeline, GST_STATE_NULL);
   return ok;
 }

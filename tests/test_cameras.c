@@ -999,10 +999,12 @@ setup_with (guint port, const char *transport, char **chosen)
   return status;
 }
 
-/* One request on CONN (its answer's header block read); the status, and
- * the answer's Session id in *SESSION if asked. */
+/* One request on CONN (its answer's header block read); the status, the
+ * answer's Session id in *SESSION and its header block in *ANSWER if
+ * asked. */
 static int
-rtsp_request (GSocketConnection *conn, const char *req, char **session)
+rtsp_request (GSocketConnection *conn, const char *req, char **session,
+    char **answer)
 {
   char buf[4096];
   gsize got = 0;
@@ -1024,6 +1026,8 @@ rtsp_request (GSocketConnection *conn, const char *req, char **session)
     const char *t = strstr (buf, "\r\nSession: ");
     *session = t ? g_strndup (t + 11, strcspn (t + 11, ";\r")) : NULL;
   }
+  if (answer)
+    *answer = g_strdup (buf);
   return status;
 }
 
@@ -1053,7 +1057,7 @@ session_needs_credentials (guint port, const char *userpass)
       g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
   g_assert_nonnull (reader);
   g_assert_nonnull (other);
-  g_assert_cmpint (rtsp_request (reader, setup, &session), ==, 200);
+  g_assert_cmpint (rtsp_request (reader, setup, &session, NULL), ==, 200);
   g_assert_nonnull (session);
   {
     g_autofree char *play =
@@ -1061,7 +1065,7 @@ session_needs_credentials (guint port, const char *userpass)
                          "2\r\n"
                          "Authorization: Basic %s\r\nSession: %s\r\n\r\n",
             port, basic, session);
-    g_assert_cmpint (rtsp_request (reader, play, NULL), ==, 200);
+    g_assert_cmpint (rtsp_request (reader, play, NULL, NULL), ==, 200);
   }
   for (guint i = 0; i < 5; i++) {
     const char *methods[] = { "PAUSE", "TEARDOWN", "GET_PARAMETER", "OPTIONS",
@@ -1070,7 +1074,10 @@ session_needs_credentials (guint port, const char *userpass)
         g_strdup_printf ("%s rtsp://127.0.0.1:%u/stream RTSP/1.0\r\n"
                          "CSeq: %u\r\nSession: %s\r\n\r\n",
             methods[i], port, i + 1, session);
-    g_assert_cmpint (rtsp_request (other, req, NULL), ==, 401);
+    g_autofree char *answer = NULL;
+    g_assert_cmpint (rtsp_request (other, req, NULL, &answer), ==, 401);
+    /* The realm the snapshot's challenge names too. */
+    g_assert_nonnull (strstr (answer, "realm=\"rtsp-test-server\""));
   }
   /* Nor does that connection's end stop the reader (gst-rtsp-server
    * stops the sessions a closing connection named: they had become its

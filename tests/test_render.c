@@ -283,6 +283,7 @@ test_numbers (void)
   json_builder_add_double_value (b, -0.5);
   json_builder_add_int_value (b, 12345678901234);
   json_builder_add_double_value (b, 1e-7);
+  json_builder_add_double_value (b, 4);
   json_builder_end_array (b);
   json_builder_end_object (b);
   {
@@ -292,7 +293,7 @@ test_numbers (void)
   g_assert_cmpstr (text, ==,
       "{\"latency_ms\":2.67,\"2.6699999999999999\":"
       "\"x\\\\\\\"0.1000000000000000055\\\"\","
-      "\"list\":[-0.5,12345678901234,1e-07]}");
+      "\"list\":[-0.5,12345678901234,1e-07,4.0]}");
 }
 
 int
