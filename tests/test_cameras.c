@@ -700,29 +700,20 @@ test_file_source (void)
   /* Each file camera has its picture (decoded from its file, at its
    * size), and a new one each second of the file. */
   for (guint i = 0; i < 2; i++) {
-    g_autofree char *snap =
-        g_strdup_printf ("/cameras/%s/snapshot.jpg", i == 0 ? "f" : "g");
-    g_autofree char *url =
-        g_strdup_printf ("http://127.0.0.1:%u%s", s->http_port, snap);
+    const char *name = i == 0 ? "f" : "g";
     g_autofree char *jpg = g_build_filename (dir, "snap.jpg", NULL);
-    const char *get[] = { "curl", "-sf", "-D", "/dev/stderr", "-o", jpg, url,
-      NULL };
     const char *size[] = { "ffprobe", "-v", "error", "-show_entries",
       "stream=width,height", "-of", "csv=p=0", jpg, NULL };
-    gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    g_autoptr (GBytes) jpeg = NULL;
     g_autoptr (GBytes) out = NULL;
-    g_autofree char *headers = NULL;
     g_autofree char *got = NULL;
-    const char *age;
+    double age = -1;
 
-    while (ts_http (s->http_port, "GET", snap, NULL, NULL, NULL, NULL) != 200
-        && g_get_monotonic_time () < end)
-      g_usleep (100 * 1000);
-    g_assert_cmpint (ts_run (get, 10, NULL, &headers, NULL), ==, 0);
-    g_assert_nonnull (strstr (headers, "image/jpeg"));
-    age = strstr (headers, "X-Snapshot-Age-Seconds: ");
-    g_assert_nonnull (age);
-    g_assert_cmpfloat (g_ascii_strtod (age + 24, NULL), <=, 1.05);
+    g_assert_true (ts_wait_snapshot (s->http_port, name, 10));
+    jpeg = ts_snapshot (s->http_port, name, &age);
+    g_assert_cmpfloat (age, <=, 1.05);
+    g_assert_true (g_file_set_contents (jpg, g_bytes_get_data (jpeg, NULL),
+        (gssize) g_bytes_get_size (jpeg), NULL));
     g_assert_cmpint (ts_run (size, 20, &out, NULL, NULL), ==, 0);
     got = ts_bytes_text (out);
     g_assert_cmpstr (got, ==, "320,240\n");
@@ -764,10 +755,7 @@ test_file_source (void)
   g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
   ts_server_free (s);
   g_unlink (path);
-  g_unlink (mp4);
-  g_unlink (mkv);
-  g_unlink (bmkv);
-  g_rmdir (dir);
+  ts_remove_dir (dir);
 }
 
 static int
@@ -855,32 +843,18 @@ test_snapshot_spacing (void)
                             " fps: 30, gop: 90, clip_seconds: 3, "
                             "pattern: ball}\n",
       &path, NULL);
-  g_autofree char *url = NULL;
   g_autoptr (GHashTable) seen =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   double oldest = 0;
-  gint64 end;
 
   g_assert_nonnull (s);
-  url = g_strdup_printf ("http://127.0.0.1:%u/cameras/slow/snapshot.jpg",
-      s->http_port);
-  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (ts_http (s->http_port, "GET", "/cameras/slow/snapshot.jpg", NULL, NULL,
-             NULL, NULL)
-          != 200
-      && g_get_monotonic_time () < end)
-    g_usleep (100 * 1000);
+  g_assert_true (ts_wait_snapshot (s->http_port, "slow", 10));
   /* 16 looks over 4 s: more than a loop of the clip. */
   for (guint i = 0; i < 16; i++) {
-    const char *get[] = { "curl", "-sf", "-D", "/dev/stderr", url, NULL };
-    g_autoptr (GBytes) jpeg = NULL;
-    g_autofree char *headers = NULL;
-    const char *age;
+    double age = -1;
+    g_autoptr (GBytes) jpeg = ts_snapshot (s->http_port, "slow", &age);
 
-    g_assert_cmpint (ts_run (get, 10, &jpeg, &headers, NULL), ==, 0);
-    age = strstr (headers, "X-Snapshot-Age-Seconds: ");
-    g_assert_nonnull (age);
-    oldest = MAX (oldest, g_ascii_strtod (age + 24, NULL));
+    oldest = MAX (oldest, age);
     g_hash_table_add (seen,
         g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, jpeg));
     g_usleep (250 * 1000);
@@ -962,48 +936,7 @@ test_file_damaged (void)
     g_free (runs[t].first_bad);
   }
   g_assert_cmpuint (bad, ==, 0);
-  g_unlink (whole);
-  g_unlink (cut);
-  g_rmdir (dir);
-}
-
-/* One SETUP on a fresh connection with TRANSPORT (the header's value);
- * the status, and the answer's Transport in *CHOSEN. */
-static int
-setup_with (guint port, const char *transport, char **chosen)
-{
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) conn = NULL;
-  g_autofree char *req =
-      g_strdup_printf ("SETUP rtsp://127.0.0.1:%u/stream/stream=0 "
-                       "RTSP/1.0\r\nCSeq: 1\r\n"
-                       "Transport: %s\r\n\r\n",
-          port, transport);
-  char buf[4096];
-  gsize got = 0;
-  gssize n;
-  int status = -1;
-
-  g_socket_client_set_timeout (client, 5);
-  conn =
-      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
-  g_assert_nonnull (conn);
-  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (
-                                                G_IO_STREAM (conn)),
-      req, strlen (req), NULL, NULL, NULL));
-  while (got < sizeof buf - 1 && !g_strstr_len (buf, (gssize) got, "\r\n\r\n")
-      && (n = g_input_stream_read (g_io_stream_get_input_stream (
-                                       G_IO_STREAM (conn)),
-              buf + got, sizeof buf - 1 - got, NULL, NULL))
-          > 0)
-    got += (gsize) n;
-  buf[got] = '\0';
-  sscanf (buf, "RTSP/1.0 %d", &status);
-  if (chosen) {
-    const char *t = strstr (buf, "\r\nTransport: ");
-    *chosen = t ? g_strndup (t + 13, strcspn (t + 13, "\r")) : NULL;
-  }
-  return status;
+  ts_remove_dir (dir);
 }
 
 /* One request on CONN (its answer's header block read); the status, the
@@ -1035,6 +968,33 @@ rtsp_request (GSocketConnection *conn, const char *req, char **session,
   }
   if (answer)
     *answer = g_strdup (buf);
+  return status;
+}
+
+/* One SETUP on a fresh connection with TRANSPORT (the header's value);
+ * the status, and the answer's Transport in *CHOSEN. */
+static int
+setup_with (guint port, const char *transport, char **chosen)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree char *req =
+      g_strdup_printf ("SETUP rtsp://127.0.0.1:%u/stream/stream=0 "
+                       "RTSP/1.0\r\nCSeq: 1\r\n"
+                       "Transport: %s\r\n\r\n",
+          port, transport);
+  g_autofree char *answer = NULL;
+  int status;
+
+  g_socket_client_set_timeout (client, 5);
+  conn =
+      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  g_assert_nonnull (conn);
+  status = rtsp_request (conn, req, NULL, &answer);
+  if (chosen) {
+    const char *t = strstr (answer, "\r\nTransport: ");
+    *chosen = t ? g_strndup (t + 13, strcspn (t + 13, "\r")) : NULL;
+  }
   return status;
 }
 
@@ -1661,15 +1621,7 @@ test_clip_progress (void)
     g_assert_nonnull (strstr (err, " frames so far"));
   }
   g_assert_null (strstr (err, "stuck"));
-  {
-    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name (d))) {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  }
-  g_rmdir (dir);
+  ts_remove_dir (dir);
 }
 
 /* A file's name may be any bytes: the JSON log escapes those that are not

@@ -575,25 +575,6 @@ test_index (void)
   g_assert_nonnull (strstr (body, url));
 }
 
-/* CAMERA's snapshot, and its X-Snapshot-Age-Seconds in *AGE. */
-static GBytes *
-snapshot_of (TsServer *s, const char *camera, double *age)
-{
-  g_autofree char *url =
-      g_strdup_printf ("http://127.0.0.1:%u/cameras/%s/snapshot.jpg",
-          s->http_port, camera);
-  const char *argv[] = { "curl", "-sf", "-D", "/dev/stderr", url, NULL };
-  GBytes *jpeg = NULL;
-  g_autofree char *headers = NULL;
-  const char *a;
-
-  g_assert_cmpint (ts_run (argv, 10, &jpeg, &headers, NULL), ==, 0);
-  a = strstr (headers, "X-Snapshot-Age-Seconds: ");
-  g_assert_nonnull (a);
-  *age = g_ascii_strtod (a + 24, NULL);
-  return jpeg;
-}
-
 /* Each camera's snapshot is a fresh JPEG of its picture; an unknown
  * camera is 404. */
 static void
@@ -682,13 +663,8 @@ test_index_browser (void)
   /* Every camera has its first picture (a loop camera's stills are made in
    * the background at start-up): what the page shows is then up to it. */
   for (guint i = 0; i < 4; i++) {
-    g_autofree char *snap =
-        g_strdup_printf ("/cameras/cam%u/snapshot.jpg", i + 1);
-    gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-    while (
-        ts_http (shared->http_port, "GET", snap, NULL, NULL, NULL, NULL) != 200
-        && g_get_monotonic_time () < end)
-      g_usleep (100 * 1000);
+    g_autofree char *cam = g_strdup_printf ("cam%u", i + 1);
+    ts_wait_snapshot (shared->http_port, cam, 10);
   }
   g_assert_cmpint (ts_run (dom, 60, &out, NULL, NULL), ==, 0);
   text = ts_bytes_text (out);
@@ -928,9 +904,9 @@ test_live_ready_port (void)
     /* Nor does its picture change (it did, 2026-12-06: the status page
      * showed a moving camera that readers got nothing from); it ages. */
     double age1, age2;
-    g_autoptr (GBytes) a = snapshot_of (s, "cam2", &age1);
+    g_autoptr (GBytes) a = ts_snapshot (s->http_port, "cam2", &age1);
     g_usleep (1500 * 1000);
-    g_autoptr (GBytes) b = snapshot_of (s, "cam2", &age2);
+    g_autoptr (GBytes) b = ts_snapshot (s->http_port, "cam2", &age2);
     g_assert_true (g_bytes_equal (a, b));
     g_assert_cmpfloat (age2, >, age1 + 1.0);
   }

@@ -18,17 +18,23 @@ die_with_parent (gpointer data)
 
 static char *clip_cache;
 
+void
+ts_remove_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
+
 static void
 remove_clip_cache (void)
 {
-  g_autoptr (GDir) dir = g_dir_open (clip_cache, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree char *path = g_build_filename (clip_cache, name, NULL);
-    g_unlink (path);
-  }
-  g_rmdir (clip_cache);
+  ts_remove_dir (clip_cache);
 }
 
 const char *
@@ -522,6 +528,40 @@ ts_picture_white_share (const char *input)
   for (gsize i = 0; i < n; i++)
     white += px[i] >= 250;
   return (double) white / n;
+}
+
+GBytes *
+ts_snapshot (guint port, const char *camera, double *age)
+{
+  g_autofree char *url =
+      g_strdup_printf ("http://127.0.0.1:%u/cameras/%s/snapshot.jpg", port,
+          camera);
+  const char *argv[] = { "curl", "-sf", "-D", "/dev/stderr", url, NULL };
+  GBytes *jpeg = NULL;
+  g_autofree char *headers = NULL;
+  const char *a;
+
+  g_assert_cmpint (ts_run (argv, 10, &jpeg, &headers, NULL), ==, 0);
+  g_assert_nonnull (strstr (headers, "image/jpeg"));
+  a = strstr (headers, "X-Snapshot-Age-Seconds: ");
+  g_assert_nonnull (a);
+  if (age)
+    *age = g_ascii_strtod (a + strlen ("X-Snapshot-Age-Seconds: "), NULL);
+  return jpeg;
+}
+
+gboolean
+ts_wait_snapshot (guint port, const char *camera, double timeout)
+{
+  g_autofree char *path = g_strdup_printf ("/cameras/%s/snapshot.jpg", camera);
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+
+  while (ts_http (port, "GET", path, NULL, NULL, NULL, NULL) != 200) {
+    if (g_get_monotonic_time () >= end)
+      return FALSE;
+    g_usleep (100 * 1000);
+  }
+  return TRUE;
 }
 
 GSocket *

@@ -112,6 +112,18 @@ guint ts_ffmpeg_frames (const char *url, const char *transport, guint frames,
  * video-range samples shows its whites at 235: none there. */
 double ts_picture_white_share (const char *input);
 
+/* CAMERA's snapshot from the HTTP API on PORT (curl; its Content-Type
+ * must be image/jpeg), and its X-Snapshot-Age-Seconds in *AGE (may be
+ * NULL). */
+GBytes *ts_snapshot (guint port, const char *camera, double *age);
+
+/* Waits up to TIMEOUT seconds for CAMERA to have a snapshot (its stills
+ * are made in the background); whether it has. */
+gboolean ts_wait_snapshot (guint port, const char *camera, double timeout);
+
+/* DIR and the files in it, gone. */
+void ts_remove_dir (const char *dir);
+
 /* A listening TCP socket on 127.0.0.1 that never accepts: a hung server. */
 GSocket *ts_silent_listener (guint *port);
 
