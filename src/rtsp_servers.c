@@ -1821,12 +1821,10 @@ start_stills (RtsRtspServer *srv, RtsClip *clip)
   }
   if (length == 0 || length == GST_CLOCK_TIME_NONE)
     return;
-  n = (length * fps + (guint64) step * GST_SECOND - 1)
-      / ((guint64) step * GST_SECOND);
+  n = gst_util_uint64_scale_ceil (length, fps, (guint64) step * GST_SECOND);
   if (n > most) {
     step = (guint) ((n * step + most - 1) / most);
-    n = (length * fps + (guint64) step * GST_SECOND - 1)
-        / ((guint64) step * GST_SECOND);
+    n = gst_util_uint64_scale_ceil (length, fps, (guint64) step * GST_SECOND);
   }
   srv->clip_us = length / GST_USECOND;
   srv->still_us = (guint64) step * G_USEC_PER_SEC / fps;
