@@ -385,6 +385,16 @@ parse_mcast_range (const char *text, guint32 *first, guint32 *last, char **why)
           one);
       return FALSE;
     }
+    /* 224.0.0.x is the local network's control block (all hosts, all
+     * routers, OSPF, mDNS...): a stream sent there lands on every host. */
+    if (v[i] >> 8 == 0xe00000) {
+      *why = g_strdup_printf ("%s is in 224.0.0.0-224.0.0.255, reserved for "
+                              "the local network's control traffic (all "
+                              "hosts, routers, mDNS); 239.255.x.x is for "
+                              "uses like this",
+          one);
+      return FALSE;
+    }
   }
   if (v[0] > v[1]) {
     *why = g_strdup ("the first address is above the last");
@@ -621,14 +631,23 @@ did_you_mean (const char *word, GPtrArray *candidates)
   const char *best = NULL;
   guint best_d = G_MAXUINT;
 
+  gsize len = strlen (word), limit = MAX (2u, len / 3);
+
   for (guint i = 0; i < candidates->len; i++) {
+    /* The distance is at least the lengths' difference: a long word (a
+     * hostile variable's name) is not compared at quadratic cost with
+     * names it cannot be near. */
+    gsize lc = strlen (candidates->pdata[i]);
+    gsize gap = len > lc ? len - lc : lc - len;
+    if (gap > limit || gap >= best_d)
+      continue;
     guint d = distance (word, candidates->pdata[i]);
     if (d < best_d) {
       best_d = d;
       best = candidates->pdata[i];
     }
   }
-  if (best && best_d <= MAX (2u, strlen (word) / 3))
+  if (best && best_d <= limit)
     return g_strdup_printf (" (did you mean '%s'?)", best);
   return g_strdup ("");
 }
@@ -774,6 +793,15 @@ apply_entry (void *base, const char *file, const RtsYamlEntry *e, Scope scope,
         "%s: expects one value, not a list", where);
     return FALSE;
   }
+  /* A path in the file is the file's neighbour, wherever the server was
+   * started from (an image's WORKDIR, a unit's /): as compose files and
+   * kubeconfigs take theirs. */
+  if (s->flags & PATH && e->value[0] && !g_path_is_absolute (e->value)
+      && !((s->flags & EMPTY_OK) && g_str_equal (e->value, "none"))) {
+    g_autofree char *dir = g_path_get_dirname (file);
+    g_autofree char *path = g_build_filename (dir, e->value, NULL);
+    return apply (base, s, path, where, error);
+  }
   return apply (base, s, e->value, where, error);
 }
 
@@ -902,6 +930,30 @@ typedef struct {
   char *flag; /* "--fps" */
 } Flag;
 
+/* Why "--NAME" is no option: the option meant when one is near, or that
+ * a switch takes no value. */
+static char *
+unknown_option (const char *name)
+{
+  static const char *const switches[] = { "help", "version", "help-markdown",
+    "check-config", "prepare-cache" };
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *dashed = g_strconcat ("--", name, NULL);
+  g_autofree char *hint = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (switches); i++) {
+    if (g_str_equal (name, switches[i]))
+      return g_strdup_printf ("--%s takes no value (give it alone)", name);
+    g_ptr_array_add (names, g_strconcat ("--", switches[i], NULL));
+  }
+  for (gsize i = 0; i < N_SETTINGS; i++) {
+    if (!(rts_settings[i].flags & FILE_ONLY))
+      g_ptr_array_add (names, g_strconcat ("--", rts_settings[i].name, NULL));
+  }
+  hint = did_you_mean (dashed, names);
+  return g_strdup_printf ("unknown option '%s'%s (try --help)", dashed, hint);
+}
+
 /* The command line, checked before anything is applied (--config must be
  * known first, and a flag must win over the file). */
 static gboolean
@@ -942,8 +994,8 @@ parse_argv (RtsConfig *cfg, char **argv, GArray *flags, GError **error)
     name = value ? g_strndup (arg + 2, value - arg - 2) : g_strdup (arg + 2);
     s = find_setting (name);
     if (!s || (s->flags & FILE_ONLY)) {
-      g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "unknown option '--%s' (try --help)", name);
+      g_autofree char *why = unknown_option (name);
+      g_set_error (error, RTS_CONFIG_ERROR, 0, "%s", why);
       return FALSE;
     }
     if (value) {
@@ -1033,16 +1085,30 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
   return TRUE;
 }
 
-/* PORTS_DONE: the cameras were made from --rtsp-ports already. */
 static gboolean
-apply_env (RtsConfig *cfg, char **envp, gboolean ports_done, GError **error)
+flag_given (GArray *flags, const RtsSetting *s)
+{
+  for (guint i = 0; i < flags->len; i++) {
+    if (g_array_index (flags, Flag, i).setting == s)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* PORTS_DONE: the cameras were made from --rtsp-ports already. A variable
+ * whose setting a flag gives is not read: the flag wins, so a bad value
+ * there is one the flag was given to replace (as --config and
+ * --rtsp-ports always did). */
+static gboolean
+apply_env (RtsConfig *cfg, char **envp, GArray *flags, gboolean ports_done,
+    GError **error)
 {
   for (gsize i = 0; i < N_SETTINGS; i++) {
     const RtsSetting *s = &rts_settings[i];
     g_autofree char *var = env_name (s->name);
     const char *value = g_environ_getenv (envp, var);
     if (s->flags & FILE_ONLY || s == &rts_settings[0]
-        || (ports_done && s->type == SET_PORT_LIST))
+        || (ports_done && s->type == SET_PORT_LIST) || flag_given (flags, s))
       continue;
     if (value && !apply_everywhere (cfg, s, value, var, error))
       return FALSE;
@@ -1052,7 +1118,8 @@ apply_env (RtsConfig *cfg, char **envp, gboolean ports_done, GError **error)
     g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
     for (gsize i = 0; i < N_SETTINGS; i++) {
       const RtsSetting *s = &rts_settings[i];
-      if (s->scope != SCOPE_CAMERA || s->flags & FILE_ONLY)
+      if (s->scope != SCOPE_CAMERA || s->flags & FILE_ONLY
+          || flag_given (flags, s))
         continue;
       g_autofree char *name = env_name (s->name);
       g_autofree char *var =
@@ -1108,6 +1175,60 @@ transport_mask (const char *list)
 }
 
 /* One camera's settings taken together. */
+/* How high the layer FIELD's value came from stands: a default 0, the
+ * file's defaults 1, the file's own key 2, a variable 3, a camera's
+ * variable 4, a flag 5. */
+static guint
+layer (const void *field)
+{
+  const char *o = origins ? g_hash_table_lookup (origins, field) : NULL;
+
+  if (!o || g_str_has_prefix (o, "the default name"))
+    return 0;
+  /* First: a file's name may start with anything. */
+  if (strstr (o, ": key 'defaults."))
+    return 1;
+  if (strstr (o, ": key '"))
+    return 2;
+  if (g_str_has_prefix (o, RTS_ENV_PREFIX "CAMERA_"))
+    return 4;
+  return g_str_has_prefix (o, RTS_ENV_PREFIX) ? 3 : 5;
+}
+
+static void
+unset (char **field)
+{
+  g_clear_pointer (field, g_free);
+  g_hash_table_remove (origins, field);
+}
+
+/* Values a higher layer made moot go: "--auth none" over a file's
+ * credentials, "--source loop" over its file, "--codec h265" over its
+ * profile, a camera's "auth: {type: none}" over the defaults' user, as
+ * precedence promises. From one layer both were meant, and the checks
+ * after this say which does not fit. */
+static void
+drop_moot (RtsCameraConfig *cam)
+{
+  if (g_str_equal (cam->auth, "none")) {
+    if (layer (&cam->auth) > layer (&cam->user))
+      unset (&cam->user);
+    if (layer (&cam->auth) > layer (&cam->password))
+      unset (&cam->password);
+  }
+  if (!g_str_equal (cam->source, "file")
+      && layer (&cam->source) > layer (&cam->file))
+    unset (&cam->file);
+  if (!g_str_equal (cam->source, "live")
+      && layer (&cam->source) > layer (&cam->overlay)) {
+    cam->overlay = FALSE;
+    g_hash_table_remove (origins, &cam->overlay);
+  }
+  if (!g_str_equal (cam->codec, "h264")
+      && layer (&cam->codec) > layer (&cam->profile))
+    unset (&cam->profile);
+}
+
 static gboolean
 validate_camera (RtsConfig *cfg, guint i, GError **error)
 {
@@ -1155,6 +1276,7 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
             ? ""
             : " http port: move it with --http-port or http.port, or give "
               "the camera another");
+  drop_moot (cam);
   if (!valid_path (cam->path))
     CAM_ERROR (&cam->path,
         "path '%s' must start with / and hold only letters, digits, /, -, _ "
@@ -1359,6 +1481,13 @@ validate (RtsConfig *cfg, GError **error)
   }
   /* It goes verbatim into every URL we hand out: a name, or an address
    * (an IPv6 one is the only place a ':' may be; a port is not). */
+  /* A DNS name is at most 253 characters, an IPv6 address far less. */
+  if (cfg->public_host && strlen (cfg->public_host) > 253) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "%s: %zu characters: a host name is at most 253",
+        origin (&cfg->public_host), strlen (cfg->public_host));
+    return FALSE;
+  }
   for (const char *c = cfg->public_host; c && *c; c++) {
     if ((!g_ascii_isalnum (*c) && !strchr (".-_:", *c))
         || (*c == ':' && !g_hostname_is_ip_address (cfg->public_host))) {
@@ -1506,12 +1635,20 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
     }
   }
   for (guint i = 0; i < cfg->n_cameras; i++) {
-    if (!cfg->cameras[i].name)
-      cfg->cameras[i].name = g_strdup_printf ("cam%u", i + 1);
+    if (cfg->cameras[i].name)
+      continue;
+    cfg->cameras[i].name = g_strdup_printf ("cam%u", i + 1);
+    /* A message about it says which camera has it, and why. */
+    if (has_cameras) {
+      g_autofree char *why =
+          g_strdup_printf ("the default name of cameras[%u], which has none",
+              i);
+      set_origin (&cfg->cameras[i].name, why);
+    }
   }
 
   if (!check_env_names (cfg, envp, error)
-      || !apply_env (cfg, envp, !has_cameras, error))
+      || !apply_env (cfg, envp, flags, !has_cameras, error))
     goto out;
   for (guint i = 0; i < flags->len; i++) {
     Flag *f = &g_array_index (flags, Flag, i);
@@ -1579,15 +1716,20 @@ rts_config_help (void)
       "/stream,\nand an HTTP API with an honest /health.\n\n"
       "Options (each also read from the environment variable shown):\n");
 
+  gboolean camera_heading = FALSE;
+
   for (gsize i = 0; i < N_SETTINGS; i++) {
     const RtsSetting *s = &rts_settings[i];
     if (s->flags & FILE_ONLY)
       continue;
-    if (i > 0 && s->scope == SCOPE_CAMERA
-        && rts_settings[i - 1].scope == SCOPE_SERVER)
+    /* Before the first camera setting shown (name and port, the first
+     * in the table, are the file's only). */
+    if (s->scope == SCOPE_CAMERA && !camera_heading) {
+      camera_heading = TRUE;
       g_string_append (out,
           "\nCamera settings (for every camera; per camera in the file, or "
           "as\nRTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>):\n");
+    }
     g_autofree char *flag = g_strdup_printf ("--%s %s", s->name, s->metavar);
     g_autofree char *var = env_name (s->name);
     g_autofree char *choices = s->choices ? choices_text (s->choices) : NULL;

@@ -133,7 +133,8 @@ add (Walk *w, int scope, const char *key, char *value, gboolean list,
     g_free (value);
     return fail (w, node, "too many settings (aliases expanding?)");
   }
-  if (!first_time (w, g_strdup_printf ("%d/%s", scope, key), key, node)) {
+  g_autofree char *shown = shown_key (scope, key);
+  if (!first_time (w, g_strdup_printf ("%d/%s", scope, key), shown, node)) {
     g_free (value);
     return FALSE;
   }
@@ -177,8 +178,7 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
         g_autofree char *shown = shown_key (scope, key);
         g_autofree char *what =
             g_strdup_printf ("key '%s' has no value (YAML null): leave the key "
-                             "out for its default, or write \"\" for an "
-                             "empty one",
+                             "out for its default",
                 shown);
         return fail (w, node, what);
       }
@@ -211,6 +211,18 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
           return fail (w, item, what);
         }
         g_autofree char *text = scalar (item);
+        /* Items are joined with commas: "tcp,udp" as one item would pass
+         * as two, which is not what the list says. */
+        if (strchr (text, ',')) {
+          g_autofree char *shown = shown_key (scope, key);
+          g_autofree char *what =
+              g_strdup_printf ("key '%s': item '%s' holds a comma: one value "
+                               "per item "
+                               "([a, b])",
+                  shown, text);
+          g_string_free (joined, TRUE);
+          return fail (w, item, what);
+        }
         if (joined->len)
           g_string_append_c (joined, ',');
         g_string_append (joined, text);

@@ -42,6 +42,8 @@ main (int argc, char **argv)
     return 0;
   }
 
+  /* The check's and the clips' lines too. */
+  rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
   /* After our own parsing, so GStreamer's options never shadow ours. */
   gst_init (NULL, NULL);
   if (!rts_cameras_check (&cfg, &err)) {
@@ -55,7 +57,6 @@ main (int argc, char **argv)
     return status;
   }
 
-  rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
   if (cfg.prepare_cache) {
     rts_app_unblock_signals ();
     status = rts_app_prepare_cache (&cfg);

@@ -113,6 +113,22 @@ test_env_precedence (void)
   g_assert_true (load (&cfg, flag, env, NULL));
   g_assert_cmpuint (cfg.http_port, ==, 9191);
   rts_config_clear (&cfg);
+  /* A flag replaces a variable's value unread: a bad one too (it failed
+   * the start the flag was given to fix), per camera alike. */
+  {
+    const char *bad[] = { "RTSP_TEST_SERVER_FPS=abc",
+      "RTSP_TEST_SERVER_CAMERA_CAM2_FPS=0", NULL };
+    const char *fps[] = { "--fps", "12", NULL };
+    g_autoptr (GError) err = NULL;
+
+    g_assert_false (load (&cfg, NULL, bad, &err));
+    g_assert_nonnull (strstr (err->message, "RTSP_TEST_SERVER_FPS"));
+    rts_config_clear (&cfg);
+    g_assert_true (load (&cfg, fps, bad, NULL));
+    g_assert_cmpuint (cfg.cameras[0].fps, ==, 12);
+    g_assert_cmpuint (cfg.cameras[1].fps, ==, 12);
+    rts_config_clear (&cfg);
+  }
 }
 
 static void
@@ -144,6 +160,12 @@ test_errors (void)
     { "--healthy-threshold=5", NULL, { "--healthy-threshold", "4" } },
     { "--height=481", NULL, { "481", "even" } },
     { "--wat", NULL, { "unknown option", "--wat" } },
+    { "--fsp=3", NULL, { "unknown option '--fsp'", "did you mean '--fps'" } },
+    { "--check-config=yes", NULL, { "--check-config takes no value" } },
+    /* The local network's control block: sent there, a stream lands on
+     * every host. */
+    { "--multicast-addresses=224.0.0.251", NULL,
+        { "--multicast-addresses", "'224.0.0.251'", "224.0.0.0-224.0.0.255" } },
     { "-x", NULL, { "'-x'" } },
     { NULL, "RTSP_TEST_SERVER_FPS=0",
         { "RTSP_TEST_SERVER_FPS", "'0'", "1 to 120" } },
@@ -211,6 +233,21 @@ test_errors (void)
     g_assert_false (load (&cfg, args, env, &err));
     g_assert_nonnull (strstr (err->message, "--clip-cache: needs a value"));
     g_assert_nonnull (strstr (err->message, "'--check-config'"));
+    rts_config_clear (&cfg);
+  }
+  /* A DNS name is at most 253 characters. */
+  {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    g_autofree char *host = g_strnfill (254, 'a');
+    g_autofree char *arg = g_strconcat ("--public-host=", host, NULL);
+    const char *args[] = { arg, NULL };
+
+    g_assert_false (load (&cfg, args, NULL, &err));
+    g_assert_nonnull (strstr (err->message, "--public-host: 254 characters"));
+    rts_config_clear (&cfg);
+    arg[strlen (arg) - 1] = '\0';
+    g_assert_true (load (&cfg, args, NULL, NULL));
     rts_config_clear (&cfg);
   }
 }
@@ -415,6 +452,16 @@ test_file_errors (void)
       "hunter2, x: 1}\n",
         { ":3:", "'cameras[0].auth.x'" } },
     { "cameras:\n  - name: a\n  - name: a\n", { "camera 'a'", "twice" } },
+    /* A generated name says whose it is. */
+    { "cameras:\n  - {port: 9001}\n  - {name: cam1, port: 9002}\n",
+        { "camera 'cam1'", ":3:", "the default name of cameras[0]" } },
+    /* The list's items are joined with commas: one holding one was taken
+     * as two. */
+    { "cameras:\n  - name: a\n    transports: [\"tcp,udp\"]\n",
+        { ":3:", "'cameras[0].transports'", "'tcp,udp'", "comma" } },
+    /* Both from one layer: meant together, so refused together. */
+    { "cameras:\n  - {name: a, auth: {type: none, user: u}}\n",
+        { "camera 'a'", "auth.user is set but auth.type is none" } },
     { "cameras:\n  - {name: a, port: 9000}\n  - {name: b, port: 9000}\n",
         { "camera 'b'", "port 9000" } },
     { "cameras:\n  - name: a b\n", { "name 'a b'" } },
@@ -431,7 +478,7 @@ test_file_errors (void)
      * were, the last fps won, the second list joined the first, and the
      * document was dropped without a word. */
     { "cameras:\n  - name: a\n    fps: 10\n    fps: 20\n",
-        { ":4:", "'fps' given twice", "line 3" } },
+        { ":4:", "'cameras[0].fps' given twice", "line 3" } },
     { "cameras:\n  - {name: a}\ncameras:\n  - {name: b}\n",
         { ":3:", "'cameras' given twice", "line 1" } },
     { "http: {port: 1}\n---\nhttp: {port: 2}\n",
@@ -439,9 +486,9 @@ test_file_errors (void)
     /* YAML's null is no value: not the text "null" (a control token of
      * "null" turned the control API on). */
     { "control: {token: null}\n",
-        { ":1:", "'control.token' has no value", "\"\"" } },
+        { ":1:", "'control.token' has no value", "leave the key out" } },
     { "cameras:\n  - {name: a, auth: {type: basic, user: ~, password: p}}\n",
-        { ":2:", "'cameras[0].auth.user' has no value" } },
+        { ":2:", "'cameras[0].auth.user' has no value", "leave the key out" } },
     { "http:\n  port:\n", { ":2:", "'http.port' has no value" } },
     /* Found by a session probing the configuration as a user would. */
     { "htp: {}\n", { ":1:", "unknown key 'htp'", "did you mean 'http'" } },
@@ -589,6 +636,114 @@ test_file_errors (void)
     g_assert_null (strchr (err->message, '\n'));
     rts_config_clear (&cfg);
   }
+}
+
+/* A value a higher layer made moot goes, as precedence promises: it was
+ * refused ("auth.user is set but auth.type is none"), and nothing short
+ * of editing the file could unset it. */
+static void
+test_moot_values (void)
+{
+  g_autofree char *video = write_config ("not read by the load");
+  g_autofree char *text =
+      g_strdup_printf ("defaults:\n"
+                       "  auth: {type: basic, user: du, password: dp}\n"
+                       "cameras:\n"
+                       "  - {name: a, source: file, file: '%s', profile: "
+                       "high,\n"
+                       "     auth: {type: digest, user: u, password: p}}\n"
+                       "  - {name: b, auth: {type: none}}\n"
+                       "  - {name: c, overlay: true, source: live}\n",
+          video);
+  g_autofree char *path = write_config (text);
+  struct {
+    const char *arg;
+    const char *env;
+  } cases[] = {
+    { NULL, NULL },
+    { "--auth=none", NULL },
+    { NULL, "RTSP_TEST_SERVER_CAMERA_A_AUTH=none" },
+    { "--source=loop", NULL },
+    { "--codec=h265", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *args[] = { "--config", path, cases[i].arg, NULL };
+    const char *env[] = { cases[i].env, NULL };
+    const RtsCameraConfig *a = &cfg.cameras[0], *b = &cfg.cameras[1],
+                          *c = &cfg.cameras[2];
+    gboolean auth_none = i == 1 || i == 2, loop = i == 3, h265 = i == 4;
+
+    if (!load (&cfg, args, env, &err))
+      g_error ("%s: %s", cases[i].arg ? cases[i].arg : "", err->message);
+    g_assert_cmpstr (a->auth, ==, auth_none ? "none" : "digest");
+    g_assert_cmpstr (a->user, ==, auth_none ? NULL : "u");
+    g_assert_cmpstr (a->password, ==, auth_none ? NULL : "p");
+    g_assert_cmpstr (a->source, ==, loop ? "loop" : "file");
+    g_assert_cmpstr (a->file, ==, loop ? NULL : video);
+    g_assert_cmpstr (a->profile, ==, h265 ? NULL : "high");
+    /* The camera's own auth: {type: none} over the defaults' user. */
+    g_assert_cmpstr (b->auth, ==, "none");
+    g_assert_null (b->user);
+    g_assert_null (b->password);
+    g_assert_cmpint (c->overlay, ==, !loop);
+    if (auth_none)
+      g_assert_cmpstr (rts_config_origin (&cfg, &a->user), ==, "default");
+    rts_config_clear (&cfg);
+  }
+  /* One layer (two flags): refused, naming the value that does not fit. */
+  {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    const char *args[] = { "--auth=none", "--auth-user=u", NULL };
+
+    g_assert_false (load (&cfg, args, NULL, &err));
+    g_assert_nonnull (strstr (err->message, "auth.user is set"));
+    rts_config_clear (&cfg);
+  }
+}
+
+/* A relative path in the file is the file's neighbour, not the working
+ * directory's (the server may start anywhere: an image's WORKDIR, /). */
+static void
+test_relative_paths (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rts-config-XXXXXX", NULL);
+  g_autofree char *video = g_build_filename (dir, "clip.mp4", NULL);
+  g_autofree char *path = g_build_filename (dir, "cams.yaml", NULL);
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+  RtsConfig cfg;
+  g_autoptr (GError) err = NULL;
+  const char *args[] = { "--config", path, NULL };
+  const char *off[] = { "--config", path, "--clip-cache", "none", NULL };
+  const char *flag[] = { "--config", path, "--file", "clip.mp4", NULL };
+
+  g_assert_true (g_file_set_contents (video, "x", -1, NULL));
+  g_assert_true (g_file_set_contents (path,
+      "clip_cache: cache\n"
+      "cameras:\n  - {name: a, source: file, file: clip.mp4}\n",
+      -1, NULL));
+  g_autofree char *cwd = g_get_current_dir ();
+
+  g_assert_cmpint (g_chdir ("/"), ==, 0);
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  g_assert_cmpstr (cfg.cameras[0].file, ==, video);
+  g_assert_cmpstr (cfg.clip_cache, ==, cache);
+  rts_config_clear (&cfg);
+  g_assert_true (load (&cfg, off, NULL, NULL));
+  g_assert_cmpstr (cfg.clip_cache, ==, "none");
+  rts_config_clear (&cfg);
+  /* A flag's is the working directory's, as a shell's would be. */
+  g_assert_false (load (&cfg, flag, NULL, &err));
+  g_assert_nonnull (strstr (err->message, "file 'clip.mp4' does not exist"));
+  rts_config_clear (&cfg);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_unlink (video);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 /* A message about settings taken together names each one's own origin,
@@ -778,6 +933,10 @@ test_help (void)
   g_assert_nonnull (strstr (help, "--rtsp-ports LIST"));
   g_assert_nonnull (strstr (help, "RTSP_TEST_SERVER_RTSP_PORTS"));
   g_assert_nonnull (strstr (help, "8554,8555,8556,8557"));
+  /* The per-camera variables are named (the heading was never printed:
+   * the table's first camera settings are the file's only). */
+  g_assert_nonnull (strstr (help, "\nCamera settings"));
+  g_assert_nonnull (strstr (help, "RTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>"));
   g_assert_true (load (&cfg, args, NULL, NULL));
   g_assert_true (cfg.show_help);
   rts_config_clear (&cfg);
@@ -885,6 +1044,8 @@ main (int argc, char **argv)
   g_test_add_func ("/config/not-a-file", test_config_not_a_file);
   g_test_add_func ("/config/env-errors", test_env_errors);
   g_test_add_func ("/config/origins", test_origins);
+  g_test_add_func ("/config/moot-values", test_moot_values);
+  g_test_add_func ("/config/relative-paths", test_relative_paths);
   g_test_add_func ("/config/multicast-groups", test_multicast_groups);
   g_test_add_func ("/config/example-file", test_example_file);
   g_test_add_func ("/config/help", test_help);
