@@ -11,6 +11,7 @@
 #include "stills.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,6 +168,7 @@ typedef struct {
 } RtsClipCounts;
 
 typedef struct {
+  const RtsConfig *cfg;
   guint pending;
   GPtrArray *clips; /* RtsClip* or NULL, per camera */
   GError *error;    /* the first failure */
@@ -186,6 +188,32 @@ typedef struct {
   guint index;
   RtsCamera *cam; /* a file camera's codec, size and rate come from its clip */
 } ClipJob;
+
+/* config.c checks the stall threshold against a camera's frame interval;
+ * a file's frames come as the file has them, known once it is read: a
+ * threshold shorter than its longest gap would call the camera stalled
+ * between two frames, and flip its readiness for good. Sets ERROR unless
+ * an earlier failure did. */
+static gboolean
+stall_fits_file (const RtsConfig *cfg, const RtsCamera *cam, RtsClip *clip,
+    GError **error)
+{
+  double gap = rts_clip_longest_gap (clip) / 1e9;
+  double need = gap + RTS_STALL_WATCH_MS / 1000.0;
+
+  if (cfg->stall_threshold >= need - 1e-9)
+    return TRUE;
+  if (!*error)
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "camera %s: stall threshold %g s (%s) is too short for its file %s: "
+        "it holds frames up to %.3g s apart, and the camera is looked at "
+        "every %.2g s, so it would be called stalled between frames; use at "
+        "least %.2f s",
+        cam->name, cfg->stall_threshold,
+        rts_config_origin (cfg, &cfg->stall_threshold), cam->file, gap,
+        RTS_STALL_WATCH_MS / 1000.0, ceil (need * 100 - 1e-9) / 100);
+  return FALSE;
+}
 
 static void
 on_clip (GObject *src, GAsyncResult *res, gpointer data)
@@ -221,6 +249,8 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
                 "size and rate settings do not apply to it)",
           job->cam->name, job->cam->file, job->cam->codec, job->cam->width,
           job->cam->height, job->cam->fps);
+      if (!stall_fits_file (job->jobs->cfg, job->cam, clip, &job->jobs->error))
+        g_clear_pointer (&job->jobs->clips->pdata[job->index], rts_clip_unref);
       if (o.file_audio)
         rts_info ("camera %s: the file's own audio (%s) is not sent; "
                   "'audio' adds a test tone (%s)",
@@ -272,7 +302,7 @@ static GPtrArray *
 make_clips (const RtsConfig *cfg, GPtrArray *cameras, gboolean files_only,
     RtsClipCounts *counts, GError **error)
 {
-  ClipJobs jobs = { 0 };
+  ClipJobs jobs = { .cfg = cfg };
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   g_autofree char *cache_dir = rts_config_clip_cache_dir (cfg);
 
@@ -537,7 +567,9 @@ start_failed:
 bind_failed:
   rts_error ("%s", err->message);
   app_clear (&app);
-  return 1;
+  /* A setting only a file's content shows to be wrong is still a bad
+   * setting. */
+  return g_error_matches (err, RTS_CONFIG_ERROR, 0) ? 2 : 1;
 }
 
 int

@@ -78,6 +78,28 @@ rts_clip_n_frames (RtsClip *clip)
   return clip->video.frames->len;
 }
 
+GstClockTime
+rts_clip_longest_gap (RtsClip *clip)
+{
+  GPtrArray *f = clip->video.frames;
+  GstClockTime first = GST_CLOCK_TIME_NONE, prev = 0, gap = 0;
+
+  for (guint i = 0; i < f->len; i++) {
+    GstClockTime t = GST_BUFFER_DTS_OR_PTS (GST_BUFFER (f->pdata[i]));
+    if (!GST_CLOCK_TIME_IS_VALID (t))
+      continue;
+    if (!GST_CLOCK_TIME_IS_VALID (first))
+      first = t;
+    else if (t > prev)
+      gap = MAX (gap, t - prev);
+    prev = t;
+  }
+  /* The last frame to the first of the next loop. */
+  if (GST_CLOCK_TIME_IS_VALID (first) && clip->video.length + first > prev)
+    gap = MAX (gap, clip->video.length + first - prev);
+  return gap;
+}
+
 void
 rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin)
 {

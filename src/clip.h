@@ -97,6 +97,9 @@ const char *rts_clip_audio_chain (RtsClip *clip);
 /* One loop of the video, and its frame count: for logs and tests. */
 GstClockTime rts_clip_duration (RtsClip *clip);
 guint rts_clip_n_frames (RtsClip *clip);
+/* The longest time between two frames sent one after the other (decode
+ * order, the loop's wrap included): how long a reader may see nothing. */
+GstClockTime rts_clip_longest_gap (RtsClip *clip);
 
 /* How a clip was made, for the log. Strings are owned by the clip. */
 typedef struct {

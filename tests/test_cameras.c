@@ -1597,6 +1597,47 @@ test_check_config (void)
   }
 }
 
+/* A file's frames come as far apart as the file has them: a stall
+ * threshold shorter than that is refused once the file is read, by the
+ * check and the start alike (exit 2); readiness flapped at every frame. */
+static void
+test_file_stall_threshold (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+  g_autofree char *mp4 = g_build_filename (dir, "slow.mp4", NULL);
+  g_autofree char *loc = g_strdup_printf ("location=%s", mp4);
+  g_autofree char *file = g_strconcat ("--file=", mp4, NULL);
+  const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
+    "num-buffers=4", "!", "video/x-raw,width=320,height=240,framerate=1/1", "!",
+    "x264enc", "key-int-max=1", "!", "h264parse", "!", "mp4mux", "!",
+    "filesink", loc, NULL };
+  const char *check[] = { "--rtsp-ports=0", "--source=file", file,
+    "--stall-threshold=0.5", "--check-config", NULL };
+  const char *start[] = { "--bind=127.0.0.1", "--http-port=0", "--rtsp-ports=0",
+    "--source=file", file, "--stall-threshold=0.5", NULL };
+  const char *enough[] = { "--rtsp-ports=0", "--source=file", file,
+    "--stall-threshold=1.25", "--check-config", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (!ts_have_program ("gst-launch-1.0"))
+    return;
+  g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+  for (guint i = 0; i < 2; i++) {
+    g_assert_cmpint (run_server (i ? start : check, &out, &err), ==, 2);
+    g_test_message ("%s", err);
+    g_assert_nonnull (strstr (err,
+        "camera cam1: stall threshold 0.5 s (--stall-threshold) is too "
+        "short for its file"));
+    g_assert_nonnull (strstr (err, "frames up to 1 s apart"));
+    g_assert_nonnull (strstr (err, "use at least 1.25 s"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  g_assert_cmpint (run_server (enough, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "configuration OK"));
+  ts_remove_dir (dir);
+}
+
 /* A long clip is made however long it takes (a fixed 60 s failed the
  * start of large clips), and says how far it got every 5 s. */
 static void
@@ -1675,6 +1716,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/audio-seamless", test_audio_seamless);
   g_test_add_func ("/cameras/file-damaged", test_file_damaged);
   g_test_add_func ("/cameras/check-config", test_check_config);
+  g_test_add_func ("/cameras/file-stall-threshold", test_file_stall_threshold);
   g_test_add_func ("/cameras/json-log-bytes", test_json_log_bytes);
   g_test_add_func ("/cameras/clip-progress", test_clip_progress);
   g_test_add_func ("/cameras/multicast", test_multicast);
