@@ -1,6 +1,7 @@
 /* render: see render.h. */
 #include "render.h"
 
+#include <math.h>
 #include <string.h>
 
 /* One member each: the shapes below are long lists of these. */
@@ -110,7 +111,10 @@ add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
     json_builder_add_string_value (b, "not probed yet");
   else
     json_builder_add_null_value (b);
-  put_double (b, "probe_latency_ms", p->probed ? p->latency * 1e3 : 0);
+  /* Whole microseconds, as measured: the seconds' double times 1e3 came
+   * out as 1.4729999999999999. */
+  put_double (b, "probe_latency_ms",
+      p->probed ? round (p->latency * 1e6) / 1e3 : 0);
   json_builder_set_member_name (b, "checked_at");
   if (p->probed)
     json_builder_add_double_value (b, p->checked_at / 1e6);

@@ -114,6 +114,15 @@ test_health_json (void)
   g_assert_cmpstr (json_object_get_string_member (p1, "fault"), ==,
       "hang-port");
   g_assert_cmpstr (json_object_get_string_member (p1, "listen"), ==, "hung");
+  /* Milliseconds from microseconds: 1473 us was 1.4729999999999999 (the
+   * seconds' double times 1e3), in most answers. */
+  ports[0].latency = 0.001473;
+  {
+    g_autoptr (JsonNode) root =
+        rts_render_health (&s, ports, cams, 2, 0.25, now);
+    g_autofree char *text = rts_json_to_string (root);
+    g_assert_nonnull (strstr (text, "\"probe_latency_ms\":1.473,"));
+  }
 }
 
 static void
