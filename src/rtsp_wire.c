@@ -160,20 +160,20 @@ skip_json_string (const char *s, size_t start, size_t len)
   return 0;
 }
 
-int
-wire_body_is_healthy (const char *body, size_t len)
+long
+wire_body_member (const char *body, size_t len, const char *key,
+    const char **value)
 {
-  static const char val[] = "\"healthy\"";
-  size_t i = 0;
+  size_t i = 0, klen = strlen (key);
   int depth = 0;
   int want_key = 0;
 
   if (body == NULL)
-    return 0;
+    return -1;
   while (i < len && is_json_ws (body[i]))
     i++;
   if (i >= len || body[i] != '{')
-    return 0;
+    return -1;
 
   /* Only a member of the outermost object counts: a nested "status" (a
    * port's, say) or one quoted inside a string says nothing about the
@@ -185,7 +185,7 @@ wire_body_is_healthy (const char *body, size_t len)
       size_t start = i;
       size_t after = skip_json_string (body, i, len);
       if (after == 0)
-        return 0;
+        return -1;
       i = after;
       if (depth != 1 || !want_key)
         continue;
@@ -193,26 +193,40 @@ wire_body_is_healthy (const char *body, size_t len)
       while (i < len && is_json_ws (body[i]))
         i++;
       if (i >= len || body[i] != ':')
-        return 0;
+        return -1;
       i++;
-      if (after - start != 8 || memcmp (body + start, "\"status\"", 8) != 0)
+      if (after - start != klen + 2 || memcmp (body + start + 1, key, klen))
         continue;
       while (i < len && is_json_ws (body[i]))
         i++;
-      return len - i >= sizeof val - 1
-          && memcmp (body + i, val, sizeof val - 1) == 0;
+      if (i >= len || body[i] != '"')
+        return -1;
+      after = skip_json_string (body, i, len);
+      if (after == 0)
+        return -1;
+      *value = body + i + 1;
+      return (long) (after - i - 2);
     }
     if (c == '{' || c == '[') {
       depth++;
       want_key = depth == 1;
     } else if (c == '}' || c == ']') {
-      /* The outermost object closed without a status member. */
+      /* The outermost object closed without the member. */
       if (--depth <= 0)
-        return 0;
+        return -1;
     } else if (c == ',' && depth == 1) {
       want_key = 1;
     }
     i++;
   }
-  return 0;
+  return -1;
+}
+
+int
+wire_body_is_healthy (const char *body, size_t len)
+{
+  const char *v = NULL;
+
+  return wire_body_member (body, len, "status", &v) == 7
+      && memcmp (v, "healthy", 7) == 0;
 }

@@ -29,3 +29,9 @@ long wire_content_length (const char *hdr, size_t hdr_len);
  * deeper), else 0. Tolerates white space, not escapes: the server never
  * escapes that value. */
 int wire_body_is_healthy (const char *body, size_t len);
+
+/* The outermost object's member KEY, when its value is a string: the
+ * length of its text as sent (escapes kept), with *VALUE pointing at it in
+ * BODY; -1 when there is no such member (or the JSON breaks off first). */
+long wire_body_member (const char *body, size_t len, const char *key,
+    const char **value);

@@ -476,6 +476,42 @@ test_garbage (void)
   g_rand_free (r);
 }
 
+/* A top-level string member, as sent: what rtsp-health-check prints as
+ * the reason of a failing answer. */
+static void
+test_body_member (void)
+{
+  const struct {
+    const char *body;
+    long len; /* -1: none */
+    const char *text;
+  } cases[] = {
+    { "{\"status\":\"unhealthy\",\"reason\":\"2 of 4 ports\"}", 12,
+        "2 of 4 ports" },
+    { "{ \"reason\" : \"\" }", 0, "" },
+    /* Nested, or only quoted inside a string: not the server's. */
+    { "{\"ports\":[{\"reason\":\"a port's\"}],\"reason\":\"all\"}", 3, "all" },
+    { "{\"ports\":[{\"reason\":\"a port's\"}]}", -1, NULL },
+    { "{\"x\":\"\\\"reason\\\":\\\"no\\\"\"}", -1, NULL },
+    /* Escapes are kept as sent. */
+    { "{\"reason\":\"say \\\"hi\\\"\"}", 10, "say \\\"hi\\\"" },
+    { "{\"reason\":3}", -1, NULL },
+    { "{\"reason\":\"cut off", -1, NULL },
+    { "[\"reason\",\"x\"]", -1, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const char *v = NULL;
+    long n =
+        wire_body_member (cases[i].body, strlen (cases[i].body), "reason", &v);
+    g_assert_cmpint (n, ==, cases[i].len);
+    if (n >= 0) {
+      g_autofree char *got = g_strndup (v, (gsize) n);
+      g_assert_cmpstr (got, ==, cases[i].text);
+    }
+  }
+}
+
 /* Deep nesting and long runs: no recursion, no quadratic surprise. */
 static void
 test_large_inputs (void)
@@ -517,6 +553,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/body/healthy", test_body_healthy);
   g_test_add_func ("/wire/body/unhealthy", test_body_unhealthy);
   g_test_add_func ("/wire/body/split", test_body_split);
+  g_test_add_func ("/wire/body/member", test_body_member);
   g_test_add_func ("/wire/response-split", test_response_split);
   g_test_add_func ("/wire/garbage", test_garbage);
   g_test_add_func ("/wire/large-inputs", test_large_inputs);

@@ -1166,21 +1166,28 @@ check_http (const Options *o, double deadline)
   } else if (!p->ok) {
     printf ("unhealthy: %s: %s\n", o->url, p->why);
   } else {
-    char excerpt[100];
-    size_t show = p->body_len < 60 ? p->body_len : 60;
+    char excerpt[1300];
+    const char *reason = NULL;
+    long reason_len =
+        wire_body_member (p->body, p->body_len, "reason", &reason);
+    /* Why, as the server put it: the body's first bytes cut its "reason"
+     * off in every answer. Without one, those bytes. */
+    const char *shown = reason_len >= 0 ? reason : p->body;
+    size_t len = reason_len >= 0 ? (size_t) reason_len : p->body_len;
+    size_t show = len < 240 ? len : 240;
 
-    printable (p->body, show, excerpt, sizeof excerpt);
+    printable (shown, show, excerpt, sizeof excerpt);
     healthy = p->status == 200 && wire_body_is_healthy (p->body, p->body_len);
     if (healthy)
       printf ("healthy: %s answered 200 \"healthy\" in %.1f ms\n", o->url,
           (p->finished - p->started) * 1e3);
     else if (p->status != 200)
       printf ("unhealthy: %s answered %d: %s%s\n", o->url, p->status, excerpt,
-          show < p->body_len ? "..." : "");
+          show < len ? "..." : "");
     else
       printf ("unhealthy: %s answered 200 without \"status\":\"healthy\": "
               "%s%s\n",
-          o->url, excerpt, show < p->body_len ? "..." : "");
+          o->url, excerpt, show < len ? "..." : "");
   }
 
 out:
