@@ -2,13 +2,14 @@
 //
 // One task runs the image built from the repository's Dockerfile: four fake
 // cameras on 8554-8557 (RTSP) and the HTTP API on 8080. The NLB has one TCP
-// listener and target group per camera port, and each target group's health
-// check asks the server about that port alone (GET /health/PORT), so a dead
-// camera stops receiving clients while the other three keep serving. The ECS
-// container health check runs rtsp-health-check (exec form: no shell, no
-// Python) against GET /health/live: a stuck process gets the task replaced,
-// dead cameras do not (the NLB's per-port checks take those out of service,
-// and GET /health, 3 of 4 cameras answering, is for people and dashboards).
+// listener and target group per camera port. ECS replaces a task that any of
+// its target groups calls unhealthy, so every camera's group asks the
+// server's own verdict, GET /health (3 of 4 cameras answer RTSP): one dead
+// camera (or one a fault was injected into) stays dead to its clients, as a
+// real camera would, and does not get the task and its three good cameras
+// replaced; two do. The ECS container health check runs rtsp-health-check
+// (exec form: no shell, no Python) against GET /health/live: a stuck process
+// gets the task replaced.
 //
 // Design notes and the reasons for each value: docs/deployment.md.
 import * as path from 'node:path';
@@ -354,8 +355,9 @@ export class RtspTestServerStack extends Stack {
     }
 
     // ---------------------------------------------------- load balancing
-    // One listener and one target group per camera; each asks the server
-    // about its own port.
+    // One listener and one target group per camera. Each asks /health, not
+    // /health/PORT: ECS stops a task that any group reports unhealthy, and
+    // a per-port check made one dead camera cost all four.
     for (const port of RTSP_PORTS) {
       const listener = loadBalancer.addListener(`Rtsp${port}`, { port, protocol: elbv2.Protocol.TCP });
       const targetGroup = listener.addTargets(`Camera${port}`, {
@@ -367,7 +369,7 @@ export class RtspTestServerStack extends Stack {
         healthCheck: {
           protocol: elbv2.Protocol.HTTP,
           port: String(HTTP_PORT),
-          path: `/health/${port}`,
+          path: '/health',
           healthyHttpCodes: '200',
           interval: Duration.seconds(10),
           timeout: Duration.seconds(5),

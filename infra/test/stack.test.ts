@@ -303,7 +303,7 @@ describe('Network Load Balancer', () => {
     });
   });
 
-  test('one TCP listener and target group per RTSP port, each checked at its own /health/PORT on 8080', () => {
+  test('one TCP listener and target group per RTSP port, each checked at /health on 8080 (ECS replaces a task any group calls unhealthy: one dead camera must not)', () => {
     const listeners = Object.values(def.template.findResources('AWS::ElasticLoadBalancingV2::Listener')) as any[];
     const groups = def.template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup');
     const seen = new Set<string>();
@@ -320,7 +320,7 @@ describe('Network Load Balancer', () => {
       assert.equal(tg.TargetType, 'ip');
       assert.equal(tg.HealthCheckProtocol, 'HTTP');
       assert.equal(tg.HealthCheckPort, String(HTTP_PORT));
-      assert.equal(tg.HealthCheckPath, `/health/${port}`);
+      assert.equal(tg.HealthCheckPath, '/health');
       assert.equal(tg.Matcher.HttpCode, '200');
       assert.ok(tg.HealthCheckIntervalSeconds <= 10 && tg.UnhealthyThresholdCount <= 2, 'a dead port is seen in 20 s');
       const attrs = Object.fromEntries(tg.TargetGroupAttributes.map((a: any) => [a.Key, a.Value]));
