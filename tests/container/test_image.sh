@@ -346,9 +346,22 @@ mapfile -t argv < <(jq -r --argjson e "$entry" --argjson c "$cmd" -n \
 if [ "${#argv[@]}" -lt 2 ]; then
   not_ok "compose.yaml's client has entrypoint and command as one-line JSON arrays"
 else
+  # GStreamer 1.22's rtspsrc races its own PAUSE against its TEARDOWN when
+  # the pipeline stops after the frames it wanted (about 1 run in 10, a plain
+  # gst-rtsp-server alike): gst-launch then exits 1 having played. That one
+  # failure, and only it, is tried again, saying so.
   start=$(now)
-  if timeout 60 podman run --rm --name "$CLIENT" --network "container:$SERVER" \
-    --entrypoint "${argv[0]}" "$IMAGE" "${argv[@]:1}" >"$WORK/client.log" 2>&1; then
+  for attempt in 1 2 3; do
+    if timeout 60 podman run --rm --name "$CLIENT" --network "container:$SERVER" \
+      --entrypoint "${argv[0]}" "$IMAGE" "${argv[@]:1}" >"$WORK/client.log" 2>&1; then
+      played=yes
+      break
+    fi
+    played=no
+    grep -q 'gst_rtspsrc_pause ()' "$WORK/client.log" || break
+    echo "# RETRY: compose.yaml's client exited 1 in rtspsrc's PAUSE at its end (attempt $attempt; a GStreamer 1.22 client race)"
+  done
+  if [ "$played" = yes ]; then
     ok "compose.yaml's client (${argv[*]:0:3} ...) plays a camera from inside the image ($(since "$start") s)"
   else
     tail -n 20 "$WORK/client.log" | sed 's/^/# /'
