@@ -859,7 +859,20 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
   }
   {
     GstBuffer *last = g_ptr_array_index (track->frames, track->frames->len - 1);
-    track->length = GST_BUFFER_DTS (last) + GST_BUFFER_DURATION (last);
+    GstClockTime first_pts = GST_CLOCK_TIME_NONE, end_pts = 0;
+
+    /* A loop lasts until its last frame is decoded and until its last
+     * picture is shown: with B-frames and a variable rate (durations in
+     * decode order) the first came short of the second, and the next
+     * loop's first pictures came before this one's last (ffmpeg: "pts
+     * went back 0.1 s"; GStreamer: "decreasing timestamp"). */
+    for (guint i = 0; i < track->frames->len; i++) {
+      GstBuffer *f = track->frames->pdata[i];
+      first_pts = MIN (first_pts, GST_BUFFER_PTS (f));
+      end_pts = MAX (end_pts, GST_BUFFER_PTS (f) + GST_BUFFER_DURATION (f));
+    }
+    track->length = MAX (GST_BUFFER_DTS (last) + GST_BUFFER_DURATION (last),
+        end_pts - first_pts);
   }
   track->caps = gst_caps_ref (job->caps);
   return TRUE;

@@ -503,6 +503,42 @@ test_file (void)
   g_rmdir (dir);
 }
 
+/* A user's MP4 with B-frames and a variable frame rate: a loop lasts as
+ * long as its pictures are shown (it was cut to its decode times, 3.80 s
+ * of pictures up to 3.90 s, and the next loop's first pictures came 0.1 s
+ * before this one's last). */
+static void
+test_file_vfr (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_clip_XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "vfr.mp4", NULL);
+  /* 30 frames at 30 fps, 30 at 10 fps: pictures at 0 to 3.9 s. */
+  const char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi",
+    "-i", "testsrc2=size=160x120:rate=30", "-t", "4", "-vf",
+    "setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'", "-fps_mode", "vfr", "-c:v",
+    "libx264", "-bf", "2", "-g", "30", path, NULL };
+  RtsClipSpec spec = { .file = path };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtsClip) clip = NULL;
+  g_autofree char *ffmpeg = g_find_program_in_path ("ffmpeg");
+  int status = -1;
+
+  if (!ffmpeg) {
+    g_test_skip ("no ffmpeg to make a variable-rate file");
+    return;
+  }
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH,
+      NULL, NULL, NULL, NULL, &status, NULL));
+  g_assert_cmpint (status, ==, 0);
+  clip = make (&spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rts_clip_n_frames (clip), ==, 60);
+  g_test_message ("loop of %.3f s", rts_clip_duration (clip) / 1e9);
+  g_assert_cmpuint (rts_clip_duration (clip), >, 3900 * GST_MSECOND);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* A user's MKV with H.265: its parameter sets in-band, its chain H.265. */
 static void
 test_file_h265 (void)
@@ -646,6 +682,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/clip/play/file-mp4", test_file);
   g_test_add_func ("/clip/file-h265", test_file_h265);
+  g_test_add_func ("/clip/file-vfr", test_file_vfr);
   g_test_add_func ("/clip/errors", test_errors);
   g_test_add_func ("/clip/cancel", test_cancel);
   return g_test_run ();
