@@ -301,6 +301,18 @@ struct RtsRtspServer {
   guint64 still_us;       /* loop, file: the time between two stills */
   guint64 clip_us;        /* loop, file: the clip's length */
   gboolean stills_failed; /* no stills pipeline could be made */
+  /* A live H.264/H.265 camera's joining readers, their video held off
+   * until a keyframe begins (hold_until_keyframe): Joiner, under
+   * join_lock; n_joiners their count, for the probe's quick look. */
+  GMutex join_lock;
+  GPtrArray *joiners;
+  gint n_joiners; /* atomic */
+  gboolean join_h265;
+  /* The RTP sequence number of the first packet of the latest keyframe
+   * while readers wait (atomic; -1: none), and the video's SSRC: the
+   * sinks turn waiting readers on as that packet reaches them. */
+  gint gate_seq;
+  guint32 gate_ssrc; /* atomic */
   gboolean stopping;
 };
 
@@ -902,6 +914,241 @@ end_reader (RtsRtspServer *srv, GstRTSPClient *client, const char *why)
       now);
 }
 
+/* A reader of a live camera waiting for a keyframe. */
+typedef struct {
+  GstRTSPStreamTransport *trans; /* its video */
+  GstRTSPSessionMedia *sm;
+  GstRTSPSession *session; /* not a reference: compared only */
+} Joiner;
+
+static void
+joiner_free (gpointer data)
+{
+  Joiner *j = data;
+
+  g_object_unref (j->trans);
+  g_object_unref (j->sm);
+  g_free (j);
+}
+
+/* After the joiners changed, under join_lock: their count for the
+ * probes, and with none left no packet marked (a sequence number comes
+ * round again). */
+static void
+set_joiners_count (RtsRtspServer *srv)
+{
+  g_atomic_int_set (&srv->n_joiners, (gint) srv->joiners->len);
+  if (!srv->joiners->len)
+    g_atomic_int_set (&srv->gate_seq, -1);
+}
+
+/* Whether the RTP packet BUF begins an access unit a decoder can start
+ * from: with config-interval=-1 the payloader puts the parameter sets
+ * before every keyframe, the first of them (SPS; VPS) alone or first in
+ * an aggregation packet. */
+static gboolean
+starts_keyframe (GstBuffer *buf, gboolean h265)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  const guint8 *p;
+  guint len;
+  gboolean key = FALSE;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return FALSE;
+  p = gst_rtp_buffer_get_payload (&rtp);
+  len = gst_rtp_buffer_get_payload_len (&rtp);
+  if (h265 && len >= 2) {
+    guint type = (p[0] >> 1) & 0x3f;
+    /* An aggregation packet (48): header, then size and unit. */
+    key = type == 32 || (type == 48 && len >= 5 && ((p[4] >> 1) & 0x3f) == 32);
+  } else if (!h265 && len >= 1) {
+    guint type = p[0] & 0x1f;
+    /* STAP-A (24): header, then size and unit. */
+    key = type == 7 || (type == 24 && len >= 4 && (p[3] & 0x1f) == 7);
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  return key;
+}
+
+/* Whether the joiner's session still plays that transport: a TEARDOWN or
+ * a PAUSE may have come since, which a transport turned on again would
+ * outlive. */
+static gboolean
+still_joining (const Joiner *j)
+{
+  return gst_rtsp_session_media_get_rtsp_state (j->sm) == GST_RTSP_STATE_PLAYING
+      && gst_rtsp_session_media_get_transport (j->sm, 0) == j->trans;
+}
+
+/* The live encoder's output, packet by packet: at the first packet of a
+ * keyframe the waiting readers' video is turned on, so it is the first
+ * they get. Streaming thread. */
+static GstPadProbeReturn
+keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  GstBuffer *first = NULL;
+
+  if (!g_atomic_int_get (&srv->n_joiners))
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    first =
+        gst_buffer_list_length (list) ? gst_buffer_list_get (list, 0) : NULL;
+  } else {
+    first = GST_PAD_PROBE_INFO_BUFFER (info);
+  }
+  if (!first || !starts_keyframe (first, srv->join_h265))
+    return GST_PAD_PROBE_OK;
+  {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (gst_rtp_buffer_map (first, GST_MAP_READ, &rtp)) {
+      g_atomic_int_set ((gint *) &srv->gate_ssrc,
+          (gint) gst_rtp_buffer_get_ssrc (&rtp));
+      g_atomic_int_set (&srv->gate_seq, gst_rtp_buffer_get_seq (&rtp));
+      gst_rtp_buffer_unmap (&rtp);
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Whether BUF is the packet keyframe_gate marked. */
+static gboolean
+is_gate_packet (RtsRtspServer *srv, GstBuffer *buf, gint seq)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean is;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return FALSE;
+  is = gst_rtp_buffer_get_seq (&rtp) == seq
+      && gst_rtp_buffer_get_ssrc (&rtp)
+          == (guint32) g_atomic_int_get ((gint *) &srv->gate_ssrc);
+  gst_rtp_buffer_unmap (&rtp);
+  return is;
+}
+
+/* A sink of the camera's pipeline (TCP: the appsink gst-rtsp-server
+ * sends interleaved data from; UDP: its multiudpsink), packet by packet:
+ * when the keyframe's first packet reaches it, the readers waiting on
+ * this transport are turned on, so that packet is the first they get.
+ * Turned on upstream instead, they were sent what the sinks' queues
+ * still held of the frame before. Streaming thread. */
+typedef struct {
+  RtsRtspServer *srv;
+  gboolean tcp;
+} SinkGate;
+
+static GstPadProbeReturn
+sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  SinkGate *g = data;
+  RtsRtspServer *srv = g->srv;
+  gint seq;
+  gboolean hit = FALSE;
+
+  if (!g_atomic_int_get (&srv->n_joiners)
+      || (seq = g_atomic_int_get (&srv->gate_seq)) < 0)
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    for (guint i = 0; i < gst_buffer_list_length (list) && !hit; i++)
+      hit = is_gate_packet (srv, gst_buffer_list_get (list, i), seq);
+  } else {
+    hit = is_gate_packet (srv, GST_PAD_PROBE_INFO_BUFFER (info), seq);
+  }
+  if (!hit)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&srv->join_lock);
+  for (guint i = srv->joiners->len; i-- > 0;) {
+    Joiner *j = srv->joiners->pdata[i];
+    const GstRTSPTransport *t =
+        gst_rtsp_stream_transport_get_transport (j->trans);
+    if ((t->lower_transport == GST_RTSP_LOWER_TRANS_TCP) != g->tcp)
+      continue;
+    if (still_joining (j))
+      gst_rtsp_stream_transport_set_active (j->trans, TRUE);
+    g_ptr_array_remove_index_fast (srv->joiners, i);
+  }
+  set_joiners_count (srv);
+  g_mutex_unlock (&srv->join_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Every sink gst-rtsp-server adds to a live camera's pipeline gets
+ * sink_gate (the RTCP ones and the audio's too: the packet's sequence
+ * number and SSRC tell). */
+static void
+gate_sink (GstBin *pipeline, GstBin *bin, GstElement *el, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  GstElementFactory *f = gst_element_get_factory (el);
+  const char *name = f ? gst_plugin_feature_get_name (f) : "";
+  gboolean tcp = g_str_equal (name, "appsink");
+  SinkGate *g;
+
+  if (!tcp && !g_str_equal (name, "multiudpsink"))
+    return;
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (el, "sink");
+  if (!pad)
+    return;
+  g = g_new (SinkGate, 1);
+  g->srv = srv;
+  g->tcp = tcp;
+  gst_pad_add_probe (pad,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, sink_gate, g,
+      g_free);
+}
+
+/* A live camera's joining reader would get the rest of the frame being
+ * encoded, and the next, before the keyframe it asked for: a decoder
+ * starts on pictures whose references it never had (H.265: "Could not
+ * find ref with POC", about every other join). Its video is turned off
+ * until a keyframe begins (keyframe_gate). Client thread. */
+static void
+hold_until_keyframe (RtsRtspServer *srv, GstRTSPContext *ctx)
+{
+  GstRTSPStreamTransport *trans = ctx->sessmedia
+      ? gst_rtsp_session_media_get_transport (ctx->sessmedia, 0)
+      : NULL;
+
+  /* A multicast group is shared: one reader's turning it off is all's. */
+  if (!trans || !srv->joiners
+      || gst_rtsp_stream_transport_get_transport (trans)->lower_transport
+          == GST_RTSP_LOWER_TRANS_UDP_MCAST)
+    return;
+  g_mutex_lock (&srv->join_lock);
+  if (gst_rtsp_stream_transport_set_active (trans, FALSE)) {
+    Joiner *j = g_new (Joiner, 1);
+    j->trans = g_object_ref (trans);
+    j->sm = g_object_ref (ctx->sessmedia);
+    j->session = ctx->session;
+    g_ptr_array_add (srv->joiners, j);
+    g_atomic_int_set (&srv->n_joiners, (gint) srv->joiners->len);
+  }
+  g_mutex_unlock (&srv->join_lock);
+}
+
+/* A session going (TEARDOWN, PAUSE, its end) is no longer waited for: the
+ * gate must not turn its transport back on. SM NULL: every media of
+ * SESSION. */
+static void
+forget_joiner (RtsRtspServer *srv, GstRTSPSession *session,
+    GstRTSPSessionMedia *sm)
+{
+  if (!srv->joiners || !g_atomic_int_get (&srv->n_joiners))
+    return;
+  g_mutex_lock (&srv->join_lock);
+  for (guint i = srv->joiners->len; i-- > 0;) {
+    Joiner *j = srv->joiners->pdata[i];
+    if (sm ? j->sm == sm : j->session == session)
+      g_ptr_array_remove_index_fast (srv->joiners, i);
+  }
+  set_joiners_count (srv);
+  g_mutex_unlock (&srv->join_lock);
+}
+
 static void
 client_closed (GstRTSPClient *client, RtsRtspServer *srv)
 {
@@ -952,6 +1199,7 @@ session_removed (GstRTSPSession *session, RtsRtspServer *srv)
   ReaderMark *m = client ? reader_mark (client) : NULL;
   g_autofree char *why = NULL;
 
+  forget_joiner (srv, session, NULL);
   if (!m || !g_atomic_int_dec_and_test (&m->sessions))
     return;
   if (srv->stopping) {
@@ -1034,6 +1282,7 @@ play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
      * the sender reports' timestamps (ONVIF replay), and ffmpeg then
      * jumped its timestamps by hours. */
     unsync_sinks (ctx->media ? ctx->media : srv->media);
+    hold_until_keyframe (srv, ctx);
     /* A live encoder is asked for a keyframe, upstream from the payloader
      * (the event GstVideo's force-key-unit helpers make). */
     g_autoptr (GstElement) pay = gst_pad_get_parent_element (srv->probe_pad);
@@ -1152,6 +1401,20 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
   }
 }
 
+/* Before gst-rtsp-server turns a session's transports off (PAUSE,
+ * TEARDOWN): a reader waiting for a keyframe is no longer waited for. */
+static GstRTSPStatusCode
+on_pre_stop_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    forget_joiner (srv, ctx->session, ctx->sessmedia);
+    gate_leave (gate);
+  }
+  return GST_RTSP_STS_OK;
+}
+
 static void
 on_send_message (GstRTSPClient *client, GstRTSPContext *ctx,
     GstRTSPMessage *msg, Gate *gate)
@@ -1248,6 +1511,12 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
       srv->gate);
   connect_client (client, "send-message", G_CALLBACK (on_send_message),
       srv->gate);
+  if (srv->joiners) {
+    connect_client (client, "pre-pause-request",
+        G_CALLBACK (on_pre_stop_request), srv->gate);
+    connect_client (client, "pre-teardown-request",
+        G_CALLBACK (on_pre_stop_request), srv->gate);
+  }
 }
 
 /* Reaps sessions whose readers vanished without TEARDOWN (UDP readers
@@ -1319,6 +1588,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   srv->gate = gate_new (srv);
   g_mutex_init (&srv->snap_lock);
   g_mutex_init (&srv->delay_lock);
+  g_mutex_init (&srv->join_lock);
   g_cond_init (&srv->delay_cond);
   srv->cam = cam;
   srv->limits = *limits;
@@ -2049,12 +2319,24 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
     srv->probe_id = gst_pad_add_probe (srv->probe_pad,
         GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
         on_first_data, srv, NULL);
+    /* MJPEG needs none: every frame is whole. */
+    if (g_strcmp0 (srv->cam->codec, "mjpeg") != 0) {
+      srv->joiners = g_ptr_array_new_with_free_func (joiner_free);
+      srv->gate_seq = -1;
+      srv->join_h265 = g_strcmp0 (srv->cam->codec, "h265") == 0;
+      gst_pad_add_probe (srv->probe_pad,
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+          keyframe_gate, srv, NULL);
+    }
     attach_snapshot (srv, bin);
     {
       g_autoptr (GstBin) pipeline = media_pipeline (srv->media);
       if (pipeline)
         g_signal_connect (pipeline, "deep-element-added",
             G_CALLBACK (unsync_sink), NULL);
+      if (pipeline && srv->joiners)
+        g_signal_connect (pipeline, "deep-element-added",
+            G_CALLBACK (gate_sink), srv);
     }
   }
   if (srv->cam->overlay) {
@@ -2451,8 +2733,10 @@ rts_rtsp_server_free (RtsRtspServer *srv)
      * goes down on gst-rtsp-server's own thread, later, and a live
      * camera's snapshot and overlay probes, which hold SRV, ran on after
      * it was freed (a use-after-free the sanitizer build saw at exit). */
-    if (pipeline)
+    if (pipeline) {
       gst_element_set_state (GST_ELEMENT (pipeline), GST_STATE_NULL);
+      g_signal_handlers_disconnect_by_data (pipeline, srv);
+    }
   }
   g_clear_object (&srv->media);
   g_clear_object (&srv->factory);
@@ -2460,6 +2744,8 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   /* The pipeline is down: no more snapshots arrive. */
   g_clear_pointer (&srv->stills, rts_stills_free);
   g_clear_pointer (&srv->snapshot, g_bytes_unref);
+  g_clear_pointer (&srv->joiners, g_ptr_array_unref);
+  g_mutex_clear (&srv->join_lock);
   g_mutex_clear (&srv->snap_lock);
   g_mutex_clear (&srv->delay_lock);
   g_cond_clear (&srv->delay_cond);

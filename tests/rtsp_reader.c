@@ -15,6 +15,7 @@
 typedef struct {
   char *setup_url;
   guint clock_rate; /* the SDP's rtpmap; 90,000 for video */
+  gboolean h265;    /* the rtpmap names H265 (else H.264 is assumed) */
   RtsReaderStats stats;
   gboolean have_seq;
   guint16 next_seq;
@@ -82,6 +83,37 @@ h264_key (const guint8 *p, gsize len)
   return FALSE;
 }
 
+/* An H.265 payload holding a random access picture or its parameter sets
+ * (IRAP 16-21, VPS/SPS/PPS 32-34), alone, aggregated (48) or the first
+ * fragment of one (49). */
+static gboolean
+h265_key_type (guint type)
+{
+  return (type >= 16 && type <= 21) || (type >= 32 && type <= 34);
+}
+
+static gboolean
+h265_key (const guint8 *p, gsize len)
+{
+  guint type;
+
+  if (len < 2)
+    return FALSE;
+  type = (p[0] >> 1) & 0x3f;
+  if (type == 49)
+    return len >= 3 && (p[2] & 0x80) && h265_key_type (p[2] & 0x3f);
+  if (type == 48) {
+    for (gsize i = 2; i + 2 < len;) {
+      gsize n = (gsize) ((p[i] << 8) | p[i + 1]);
+      if (h265_key_type ((p[i + 2] >> 1) & 0x3f))
+        return TRUE;
+      i += 2 + n;
+    }
+    return FALSE;
+  }
+  return h265_key_type (type);
+}
+
 static void
 count_rtp (RtsReader *r, Track *t, const guint8 *p, gsize len)
 {
@@ -99,8 +131,11 @@ count_rtp (RtsReader *r, Track *t, const guint8 *p, gsize len)
     gsize start = 12 + 4 * (p[0] & 0x0f);
     if ((p[0] & 0x10) && start + 4 <= len)
       start += 4 + 4 * (gsize) ((p[start + 2] << 8) | p[start + 3]);
-    /* The video's pictures are H.264 (the default cameras' codec). */
-    if (t == &r->tracks[0] && start < len && h264_key (p + start, len - start))
+    /* The video's pictures: H.264 (the default cameras' codec) or H.265,
+     * as the SDP said. */
+    if (t == &r->tracks[0] && start < len
+        && (t->h265 ? h265_key (p + start, len - start)
+                    : h264_key (p + start, len - start)))
       t->frame_key = TRUE;
   }
   if (!t->have_seq) {
@@ -425,6 +460,7 @@ media_setup (RtsReader *r, Track *t, const char *head, const char *sdp,
     const char *eol = map + strcspn (map, "\r\n");
     if (slash && slash < eol)
       t->clock_rate = (guint) strtoul (slash + 1, NULL, 10);
+    t->h265 = g_strstr_len (map, eol - map, " H265/") != NULL;
   }
   if (t->clock_rate == 0)
     t->clock_rate = 90000;

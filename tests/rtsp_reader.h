@@ -40,7 +40,7 @@ typedef struct {
   guint64 rtcp;              /* RTCP packets (sender reports) */
   gint64 first_us; /* monotonic time of the first RTP packet, 0 if none */
   gint64 last_us;  /* of the last */
-  /* What the pictures were (H.264, the default cameras' codec): */
+  /* What the pictures were (H.264, or H.265 when the SDP says so): */
   guint64 keyframes;        /* frames with an IDR picture */
   gboolean first_frame_key; /* the first frame was one */
   guint64 delta_after_gap;  /* jumps after which the next frame was not:

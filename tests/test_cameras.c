@@ -1597,6 +1597,94 @@ test_check_config (void)
   }
 }
 
+/* Waits until R has received WANT frames of video, or TIMEOUT s. */
+static gboolean
+reader_frames (RtsReader *r, guint64 want, double timeout)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  RtsReaderStats st;
+
+  for (;;) {
+    rts_reader_stats (r, &st);
+    if (st.frames >= want)
+      return TRUE;
+    if (g_get_monotonic_time () > end || rts_reader_error (r))
+      return FALSE;
+    g_usleep (20 * 1000);
+  }
+}
+
+/* A live camera's joining reader starts on a keyframe: it was sent the
+ * rest of the frame being encoded, and the next, before the keyframe it
+ * asked for (H.265: "Could not find ref with POC", about every other
+ * join). Readers already watching lose nothing while others join; a
+ * reader that pauses and plays again resumes on a keyframe too. */
+static void
+test_live_join_keyframe (void)
+{
+  g_autofree char *cfg = write_config (
+      "cameras:\n"
+      "  - {name: l264, port: 0, source: live, codec: h264}\n"
+      "  - {name: l265, port: 0, source: live, codec: h265, audio: aac}\n");
+  g_autofree char *flag = g_strconcat ("--config=", cfg, NULL);
+  const char *args[] = { flag, NULL };
+  TsServer *s = ts_server_start (args);
+
+  g_assert_nonnull (s);
+  for (guint c = 0; c < 2; c++) {
+    g_autoptr (GError) err = NULL;
+    RtsReader *first =
+        rts_reader_play (s->rtsp_ports[c], "/stream", RTS_READER_TCP, 10, &err);
+    RtsReaderStats st;
+    guint bad = 0;
+
+    g_assert_no_error (err);
+    rts_reader_start_thread (first);
+    g_assert_true (reader_frames (first, 10, 10));
+    /* Spread over the GOP: joins land at every point of it. */
+    for (guint i = 0; i < 8; i++) {
+      RtsReaderTransport t = i % 2 ? RTS_READER_UDP : RTS_READER_TCP;
+      RtsReader *r;
+
+      g_usleep ((110 + 17 * i) * 1000);
+      r = rts_reader_play (s->rtsp_ports[c], "/stream", t, 10, &err);
+      g_assert_no_error (err);
+      /* Once: PAUSE and PLAY again, as a player's pause and resume. */
+      if (i == 2) {
+        g_assert_true (rts_reader_receive (r, 20, 10));
+        g_assert_true (rts_reader_replay (r, 10));
+      }
+      rts_reader_start_thread (r);
+      g_assert_true (reader_frames (r, 3, 10));
+      rts_reader_stats (r, &st);
+      /* The resumed stream: a few frames of it. */
+      if (i == 2) {
+        g_assert_true (reader_frames (r, st.frames + 3, 10));
+        rts_reader_stats (r, &st);
+        g_assert_true (st.have_replay_seq);
+      }
+      g_test_message ("camera %u joiner %u (%s): first frame %s, "
+                      "%" G_GUINT64_FORMAT " keyframes in %" G_GUINT64_FORMAT
+                      " frames, %" G_GUINT64_FORMAT " jumps, %" G_GUINT64_FORMAT
+                      " of them not followed by a keyframe",
+          c, i, t == RTS_READER_UDP ? "udp" : "tcp",
+          st.first_frame_key ? "key" : "delta", st.keyframes, st.frames,
+          st.gaps, st.delta_after_gap);
+      /* After the pause, the sequence jumps: the next frame is a key. */
+      bad += !st.first_frame_key + (guint) st.delta_after_gap;
+      g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
+      rts_reader_close (r, RTS_VANISH_TEARDOWN);
+    }
+    g_assert_cmpuint (bad, ==, 0);
+    rts_reader_stats (first, &st);
+    g_assert_true (st.first_frame_key);
+    g_assert_cmpuint (st.lost, ==, 0);
+    rts_reader_close (first, RTS_VANISH_TEARDOWN);
+  }
+  ts_server_free (s);
+  g_unlink (cfg);
+}
+
 /* A file's frames come as far apart as the file has them: a stall
  * threshold shorter than that is refused once the file is read, by the
  * check and the start alike (exit 2); readiness flapped at every frame. */
@@ -1717,6 +1805,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/file-damaged", test_file_damaged);
   g_test_add_func ("/cameras/check-config", test_check_config);
   g_test_add_func ("/cameras/file-stall-threshold", test_file_stall_threshold);
+  g_test_add_func ("/cameras/live-join-keyframe", test_live_join_keyframe);
   g_test_add_func ("/cameras/json-log-bytes", test_json_log_bytes);
   g_test_add_func ("/cameras/clip-progress", test_clip_progress);
   g_test_add_func ("/cameras/multicast", test_multicast);
