@@ -1152,6 +1152,10 @@ test_sigterm_with_readers (void)
   g_assert_true (ts_server_wait_log (s, "shutdown: done", 1, 0));
   /* Clients closed from the main thread once made their watches spin,
    * logging a GLib critical per turn (rts_rtsp_server_stop). */
+  if (ts_server_log_count (s, "assertion")) {
+    g_autofree char *tail = ts_server_log_tail (s, 60);
+    g_test_message ("the server's last log lines:\n%s", tail);
+  }
   g_assert_cmpuint (ts_server_log_count (s, "assertion"), ==, 0);
   g_subprocess_force_exit (tcp);
   g_subprocess_force_exit (udp);
