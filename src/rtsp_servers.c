@@ -313,6 +313,12 @@ struct RtsRtspServer {
    * sinks turn waiting readers on as that packet reaches them. */
   gint gate_seq;
   guint32 gate_ssrc; /* atomic */
+  /* PLAYs between gst-rtsp-server's turning their transport on and
+   * hold_until_keyframe's turning it off (atomic; changed under
+   * join_lock, with join_cond): the sinks wait for them. */
+  gint plays;
+  GCond join_cond;
+  gint64 plays_since; /* join_lock: monotonic us plays last left 0 */
   gboolean stopping;
 };
 
@@ -1029,6 +1035,24 @@ is_gate_packet (RtsRtspServer *srv, GstBuffer *buf, gint seq)
   return is;
 }
 
+/* How long the sinks wait for PLAYs being handled, all told, from the
+ * first of them (see sink_gate). */
+#define PLAY_HOLD_US (50 * 1000)
+
+/* A PLAY of a live camera begins (pre-play-request) or ends
+ * (hold_until_keyframe; an answer that is no 200). Client thread. */
+static void
+count_play (RtsRtspServer *srv, gint delta)
+{
+  g_mutex_lock (&srv->join_lock);
+  if (delta > 0 && !srv->plays)
+    srv->plays_since = g_get_monotonic_time ();
+  if (delta > 0 || srv->plays > 0)
+    g_atomic_int_add (&srv->plays, delta);
+  g_cond_broadcast (&srv->join_cond);
+  g_mutex_unlock (&srv->join_lock);
+}
+
 /* A sink of the camera's pipeline (TCP: the appsink gst-rtsp-server
  * sends interleaved data from; UDP: its multiudpsink), packet by packet:
  * when the keyframe's first packet reaches it, the readers waiting on
@@ -1048,6 +1072,18 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   gint seq;
   gboolean hit = FALSE;
 
+  /* A PLAY's transport is on from gst-rtsp-server's start of it until
+   * hold_until_keyframe turns it off: what went out meanwhile was the
+   * middle of a frame (on a loaded machine, now and then). Bounded: a
+   * PLAY held by the slow fault lets the others' packets go. */
+  if (g_atomic_int_get (&srv->plays)) {
+    g_mutex_lock (&srv->join_lock);
+    while (srv->plays
+        && g_cond_wait_until (&srv->join_cond, &srv->join_lock,
+            srv->plays_since + PLAY_HOLD_US))
+      ;
+    g_mutex_unlock (&srv->join_lock);
+  }
   if (!g_atomic_int_get (&srv->n_joiners)
       || (seq = g_atomic_int_get (&srv->gate_seq)) < 0)
     return GST_PAD_PROBE_OK;
@@ -1113,11 +1149,15 @@ hold_until_keyframe (RtsRtspServer *srv, GstRTSPContext *ctx)
       ? gst_rtsp_session_media_get_transport (ctx->sessmedia, 0)
       : NULL;
 
-  /* A multicast group is shared: one reader's turning it off is all's. */
-  if (!trans || !srv->joiners
-      || gst_rtsp_stream_transport_get_transport (trans)->lower_transport
-          == GST_RTSP_LOWER_TRANS_UDP_MCAST)
+  if (!srv->joiners)
     return;
+  /* A multicast group is shared: one reader's turning it off is all's. */
+  if (!trans
+      || gst_rtsp_stream_transport_get_transport (trans)->lower_transport
+          == GST_RTSP_LOWER_TRANS_UDP_MCAST) {
+    count_play (srv, -1);
+    return;
+  }
   g_mutex_lock (&srv->join_lock);
   if (gst_rtsp_stream_transport_set_active (trans, FALSE)) {
     Joiner *j = g_new (Joiner, 1);
@@ -1128,6 +1168,7 @@ hold_until_keyframe (RtsRtspServer *srv, GstRTSPContext *ctx)
     g_atomic_int_set (&srv->n_joiners, (gint) srv->joiners->len);
   }
   g_mutex_unlock (&srv->join_lock);
+  count_play (srv, -1);
 }
 
 /* A session going (TEARDOWN, PAUSE, its end) is no longer waited for: the
@@ -1359,6 +1400,12 @@ send_message (GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *msg,
       && gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_PUBLIC, -1)
           == GST_RTSP_OK)
     gst_rtsp_message_add_header (msg, GST_RTSP_HDR_PUBLIC, METHODS);
+  /* A live camera's PLAY that fails never reaches play-request. */
+  if (srv->joiners && ctx && ctx->request
+      && ctx->request->type_data.request.method == GST_RTSP_PLAY
+      && gst_rtsp_message_parse_response (msg, &code, NULL, NULL) == GST_RTSP_OK
+      && code != GST_RTSP_STS_OK)
+    count_play (srv, -1);
   if (!srv->feed || !ctx || !ctx->request || !ctx->sessmedia
       || ctx->request->type_data.request.method != GST_RTSP_PLAY
       || gst_rtsp_message_parse_response (msg, &code, NULL, NULL) != GST_RTSP_OK
@@ -1399,6 +1446,18 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
     play_request (client, ctx, srv);
     gate_leave (gate);
   }
+}
+
+static GstRTSPStatusCode
+on_pre_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
+{
+  RtsRtspServer *srv = gate_enter (gate);
+
+  if (srv) {
+    count_play (srv, 1);
+    gate_leave (gate);
+  }
+  return GST_RTSP_STS_OK;
 }
 
 /* Before gst-rtsp-server turns a session's transports off (PAUSE,
@@ -1512,6 +1571,8 @@ on_client_connected (GstRTSPServer *server, GstRTSPClient *client,
   connect_client (client, "send-message", G_CALLBACK (on_send_message),
       srv->gate);
   if (srv->joiners) {
+    connect_client (client, "pre-play-request",
+        G_CALLBACK (on_pre_play_request), srv->gate);
     connect_client (client, "pre-pause-request",
         G_CALLBACK (on_pre_stop_request), srv->gate);
     connect_client (client, "pre-teardown-request",
@@ -1589,6 +1650,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   g_mutex_init (&srv->snap_lock);
   g_mutex_init (&srv->delay_lock);
   g_mutex_init (&srv->join_lock);
+  g_cond_init (&srv->join_cond);
   g_cond_init (&srv->delay_cond);
   srv->cam = cam;
   srv->limits = *limits;
@@ -2746,6 +2808,7 @@ rts_rtsp_server_free (RtsRtspServer *srv)
   g_clear_pointer (&srv->snapshot, g_bytes_unref);
   g_clear_pointer (&srv->joiners, g_ptr_array_unref);
   g_mutex_clear (&srv->join_lock);
+  g_cond_clear (&srv->join_cond);
   g_mutex_clear (&srv->snap_lock);
   g_mutex_clear (&srv->delay_lock);
   g_cond_clear (&srv->delay_cond);
