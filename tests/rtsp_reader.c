@@ -949,6 +949,22 @@ rts_reader_stats (RtsReader *r, RtsReaderStats *out)
   rts_reader_stream_stats (r, 0, out);
 }
 
+gboolean
+rts_reader_wait_frames (RtsReader *r, guint64 want, double timeout)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
+  RtsReaderStats st;
+
+  for (;;) {
+    rts_reader_stats (r, &st);
+    if (st.frames >= want)
+      return TRUE;
+    if (g_get_monotonic_time () > end || rts_reader_error (r))
+      return FALSE;
+    g_usleep (20 * 1000);
+  }
+}
+
 /* Whether every stream set up has had a packet and a sender report of
  * its own. */
 static gboolean

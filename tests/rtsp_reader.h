@@ -137,6 +137,10 @@ void rts_reader_start_thread (RtsReader *r);
 /* A copy of the video's counters so far; safe while the thread runs. */
 void rts_reader_stats (RtsReader *r, RtsReaderStats *out);
 
+/* Waits until R's thread has counted WANT frames of video; FALSE after
+ * TIMEOUT seconds or once the reader failed. */
+gboolean rts_reader_wait_frames (RtsReader *r, guint64 want, double timeout);
+
 /* The same of STREAM: 0 the video, 1 the audio (rts_reader_play_av).
  * Keyframes are counted in the video only. */
 void rts_reader_stream_stats (RtsReader *r, guint stream, RtsReaderStats *out);

@@ -1597,23 +1597,6 @@ test_check_config (void)
   }
 }
 
-/* Waits until R has received WANT frames of video, or TIMEOUT s. */
-static gboolean
-reader_frames (RtsReader *r, guint64 want, double timeout)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
-  RtsReaderStats st;
-
-  for (;;) {
-    rts_reader_stats (r, &st);
-    if (st.frames >= want)
-      return TRUE;
-    if (g_get_monotonic_time () > end || rts_reader_error (r))
-      return FALSE;
-    g_usleep (20 * 1000);
-  }
-}
-
 /* A live camera's joining reader starts on a keyframe: it was sent the
  * rest of the frame being encoded, and the next, before the keyframe it
  * asked for (H.265: "Could not find ref with POC", about every other
@@ -1640,7 +1623,7 @@ test_live_join_keyframe (void)
 
     g_assert_no_error (err);
     rts_reader_start_thread (first);
-    g_assert_true (reader_frames (first, 10, 10));
+    g_assert_true (rts_reader_wait_frames (first, 10, 10));
     /* Spread over the GOP: joins land at every point of it. */
     for (guint i = 0; i < 8; i++) {
       RtsReaderTransport t = i % 2 ? RTS_READER_UDP : RTS_READER_TCP;
@@ -1655,11 +1638,11 @@ test_live_join_keyframe (void)
         g_assert_true (rts_reader_replay (r, 10));
       }
       rts_reader_start_thread (r);
-      g_assert_true (reader_frames (r, 3, 10));
+      g_assert_true (rts_reader_wait_frames (r, 3, 10));
       rts_reader_stats (r, &st);
       /* The resumed stream: a few frames of it. */
       if (i == 2) {
-        g_assert_true (reader_frames (r, st.frames + 3, 10));
+        g_assert_true (rts_reader_wait_frames (r, st.frames + 3, 10));
         rts_reader_stats (r, &st);
         g_assert_true (st.have_replay_seq);
       }

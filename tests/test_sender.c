@@ -12,23 +12,6 @@
 #define FPS 30
 #define GOP 30
 
-/* Waits until R has WANT frames; FALSE after TIMEOUT seconds. */
-static gboolean
-wait_frames (RtsReader *r, guint64 want, double timeout)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout * 1e6);
-  RtsReaderStats st;
-
-  for (;;) {
-    rts_reader_stats (r, &st);
-    if (st.frames >= want)
-      return TRUE;
-    if (g_get_monotonic_time () > end || rts_reader_error (r))
-      return FALSE;
-    g_usleep (20 * 1000);
-  }
-}
-
 /* R's counters so far in ST, said aloud as WHAT's. */
 static void
 stats_said (RtsReader *r, const char *what, RtsReaderStats *st)
@@ -70,7 +53,7 @@ join (gboolean slow)
 
   g_assert_nonnull (s);
   first = reader (s, RTS_READER_TCP);
-  g_assert_true (wait_frames (first, 10, 10));
+  g_assert_true (rts_reader_wait_frames (first, 10, 10));
   if (slow)
     g_assert_cmpuint (fault (s, "POST", "{\"type\":\"slow\",\"ms\":150}"), ==,
         200);
@@ -86,7 +69,7 @@ join (gboolean slow)
       g_assert_cmpint (g_get_monotonic_time () - t0, >=, 4 * 150 * 1000);
   }
   for (guint i = 0; i < G_N_ELEMENTS (joiners); i++) {
-    g_assert_true (wait_frames (joiners[i], 2 * GOP, 10));
+    g_assert_true (rts_reader_wait_frames (joiners[i], 2 * GOP, 10));
     rts_reader_stats (joiners[i], &st);
     g_test_message ("joiner %u (%s): first frame %s, %" G_GUINT64_FORMAT
                     " keyframes in %" G_GUINT64_FORMAT " frames; RTP-Info "
@@ -282,7 +265,7 @@ test_reports (void)
   g_usleep (400 * 1000);
   r[1] = reader (s, RTS_READER_UDP);
   for (guint i = 0; i < 2; i++) {
-    g_assert_true (wait_frames (r[i], GOP, 10));
+    g_assert_true (rts_reader_wait_frames (r[i], GOP, 10));
     rts_reader_stats (r[i], &st);
     g_test_message ("%s reader: %" G_GUINT64_FORMAT " sender reports, "
                     "largest skew %.2f ms",
@@ -410,7 +393,7 @@ test_slow_reader (void)
   g_test_message ("frames dropped for the slow reader: %.0f", dropped);
   g_assert_cmpfloat (dropped, >, 0);
   rts_reader_start_thread (slow);
-  g_assert_true (wait_frames (slow, 3 * GOP, 10));
+  g_assert_true (rts_reader_wait_frames (slow, 3 * GOP, 10));
   stats_said (slow, "slow reader", &st);
   g_assert_cmpuint (st.gaps, >=, 1);
   g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
@@ -453,7 +436,7 @@ test_short_stall (void)
       (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpfloat (waits, >=, 1);
   rts_reader_start_thread (r);
-  g_assert_true (wait_frames (r, 4 * GOP, 10));
+  g_assert_true (rts_reader_wait_frames (r, 4 * GOP, 10));
   stats_said (r, "after the pause", &st);
   g_assert_cmpuint (st.gaps, ==, 0);
   g_assert_cmpfloat (ts_metric_sum (s,
@@ -486,7 +469,7 @@ test_stall (void)
   g_assert_nonnull (s);
   for (guint i = 0; i < 2; i++) {
     r[i] = reader (s, i ? RTS_READER_UDP : RTS_READER_TCP);
-    g_assert_true (wait_frames (r[i], 10, 10));
+    g_assert_true (rts_reader_wait_frames (r[i], 10, 10));
   }
   g_assert_cmpuint (fault (s, "POST", "{\"type\":\"stall\"}"), ==, 200);
   g_usleep (300 * 1000);
@@ -501,7 +484,7 @@ test_stall (void)
   }
   g_assert_cmpuint (fault (s, "DELETE", NULL), ==, 200);
   for (guint i = 0; i < 2; i++) {
-    g_assert_true (wait_frames (r[i], before[i] + GOP, 10));
+    g_assert_true (rts_reader_wait_frames (r[i], before[i] + GOP, 10));
     rts_reader_stats (r[i], &st);
     g_assert_cmpuint (st.gaps, >=, 1);
     g_assert_cmpuint (st.gaps_mid_frame, ==, 0);
