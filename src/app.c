@@ -11,7 +11,6 @@
 #include "stills.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,9 +198,10 @@ stall_fits_file (const RtsConfig *cfg, const RtsCamera *cam, RtsClip *clip,
     GError **error)
 {
   double gap = rts_clip_longest_gap (clip) / 1e9;
-  double need = gap + RTS_STALL_WATCH_MS / 1000.0;
+  gboolean fits;
+  double need = rts_config_stall_need (cfg, gap, &fits);
 
-  if (cfg->stall_threshold >= need - 1e-9)
+  if (fits)
     return TRUE;
   if (!*error)
     g_set_error (error, RTS_CONFIG_ERROR, 0,
@@ -211,7 +211,7 @@ stall_fits_file (const RtsConfig *cfg, const RtsCamera *cam, RtsClip *clip,
         "least %.2f s",
         cam->name, cfg->stall_threshold,
         rts_config_origin (cfg, &cfg->stall_threshold), cam->file, gap,
-        RTS_STALL_WATCH_MS / 1000.0, ceil (need * 100 - 1e-9) / 100);
+        RTS_STALL_WATCH_MS / 1000.0, need);
   return FALSE;
 }
 

@@ -1433,21 +1433,31 @@ assign_groups (RtsConfig *cfg, GError **error)
  * late by up to a look. A shorter threshold flapped readiness at every
  * frame (--fps 1 --stall-threshold 0.5). A file camera's rate is the
  * file's, unknown until it is read: not checked here. */
+double
+rts_config_stall_need (const RtsConfig *cfg, double gap, gboolean *fits)
+{
+  double need = gap + RTS_STALL_WATCH_MS / 1000.0;
+
+  if (fits)
+    *fits = cfg->stall_threshold >= need - 1e-9;
+  return ceil (need * 100 - 1e-9) / 100;
+}
+
 static gboolean
 stall_fits (const RtsConfig *cfg, guint i, GError **error)
 {
   const RtsCameraConfig *cam = &cfg->cameras[i];
-  double need = 1.0 / cam->fps + RTS_STALL_WATCH_MS / 1000.0;
+  gboolean fits;
+  double need = rts_config_stall_need (cfg, 1.0 / cam->fps, &fits);
 
-  if (cam->file || cfg->stall_threshold >= need - 1e-9)
+  if (cam->file || fits)
     return TRUE;
   g_set_error (error, RTS_CONFIG_ERROR, 0,
       "%s: stall threshold %g s is too short for camera '%s' at %u fps (%s): "
       "it sends a frame every %.3g s and is looked at every %.2g s, so it "
       "would be called stalled between frames; use at least %.2f s",
       origin (&cfg->stall_threshold), cfg->stall_threshold, cam->name, cam->fps,
-      origin (&cam->fps), 1.0 / cam->fps, RTS_STALL_WATCH_MS / 1000.0,
-      ceil (need * 100 - 1e-9) / 100);
+      origin (&cam->fps), 1.0 / cam->fps, RTS_STALL_WATCH_MS / 1000.0, need);
   return FALSE;
 }
 

@@ -134,5 +134,11 @@ char *rts_config_clip_cache_dir (const RtsConfig *cfg);
  * "RTSP_TEST_SERVER_BIND", "cams.yaml:3: key 'bind'", or "default". */
 const char *rts_config_origin (const RtsConfig *cfg, const void *field);
 
+/* The shortest stall threshold that covers frames GAP seconds apart
+ * (a frame interval, or a file's longest gap between frames) and health's
+ * look every RTS_STALL_WATCH_MS, rounded up to the hundredth for messages;
+ * *FITS (may be NULL) says whether CFG's threshold is that long. */
+double rts_config_stall_need (const RtsConfig *cfg, double gap, gboolean *fits);
+
 /* Threshold in force: the configured one, or n-1 of n (at least 1). */
 guint rts_config_threshold (const RtsConfig *cfg);
