@@ -948,33 +948,27 @@ set_joiners_count (RtsRtspServer *srv)
     g_atomic_int_set (&srv->gate_seq, -1);
 }
 
-/* Whether the RTP packet BUF begins an access unit a decoder can start
+/* Whether the RTP packet RTP begins an access unit a decoder can start
  * from: with config-interval=-1 the payloader puts the parameter sets
  * before every keyframe, the first of them (SPS; VPS) alone or first in
  * an aggregation packet. */
 static gboolean
-starts_keyframe (GstBuffer *buf, gboolean h265)
+starts_keyframe (GstRTPBuffer *rtp, gboolean h265)
 {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  const guint8 *p;
-  guint len;
-  gboolean key = FALSE;
+  const guint8 *p = gst_rtp_buffer_get_payload (rtp);
+  guint len = gst_rtp_buffer_get_payload_len (rtp);
 
-  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
-    return FALSE;
-  p = gst_rtp_buffer_get_payload (&rtp);
-  len = gst_rtp_buffer_get_payload_len (&rtp);
   if (h265 && len >= 2) {
     guint type = (p[0] >> 1) & 0x3f;
     /* An aggregation packet (48): header, then size and unit. */
-    key = type == 32 || (type == 48 && len >= 5 && ((p[4] >> 1) & 0x3f) == 32);
-  } else if (!h265 && len >= 1) {
+    return type == 32 || (type == 48 && len >= 5 && ((p[4] >> 1) & 0x3f) == 32);
+  }
+  if (!h265 && len >= 1) {
     guint type = p[0] & 0x1f;
     /* STAP-A (24): header, then size and unit. */
-    key = type == 7 || (type == 24 && len >= 4 && (p[3] & 0x1f) == 7);
+    return type == 7 || (type == 24 && len >= 4 && (p[3] & 0x1f) == 7);
   }
-  gst_rtp_buffer_unmap (&rtp);
-  return key;
+  return FALSE;
 }
 
 /* Whether the joiner's session still plays that transport: a TEARDOWN or
@@ -995,6 +989,7 @@ keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   RtsRtspServer *srv = data;
   GstBuffer *first = NULL;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   if (!g_atomic_int_get (&srv->n_joiners))
     return GST_PAD_PROBE_OK;
@@ -1005,17 +1000,14 @@ keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   } else {
     first = GST_PAD_PROBE_INFO_BUFFER (info);
   }
-  if (!first || !starts_keyframe (first, srv->join_h265))
+  if (!first || !gst_rtp_buffer_map (first, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
-  {
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    if (gst_rtp_buffer_map (first, GST_MAP_READ, &rtp)) {
-      g_atomic_int_set ((gint *) &srv->gate_ssrc,
-          (gint) gst_rtp_buffer_get_ssrc (&rtp));
-      g_atomic_int_set (&srv->gate_seq, gst_rtp_buffer_get_seq (&rtp));
-      gst_rtp_buffer_unmap (&rtp);
-    }
+  if (starts_keyframe (&rtp, srv->join_h265)) {
+    g_atomic_int_set ((gint *) &srv->gate_ssrc,
+        (gint) gst_rtp_buffer_get_ssrc (&rtp));
+    g_atomic_int_set (&srv->gate_seq, gst_rtp_buffer_get_seq (&rtp));
   }
+  gst_rtp_buffer_unmap (&rtp);
   return GST_PAD_PROBE_OK;
 }
 
