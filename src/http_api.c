@@ -5,6 +5,7 @@
 #include "http_route.h"
 #include "log.h"
 #include "metrics.h"
+#include "nonces.h"
 #include "proc_self.h"
 #include "render.h"
 
@@ -46,7 +47,14 @@ struct RtsHttpApi {
   gint64 refused_logged_mono;
   guint64 refused_logged;
   GHashTable *snap_auth; /* camera name -> SoupAuthDomain, made when asked */
+  RtsNonces *nonces;     /* given out in snapshots' Digest challenges */
 };
+
+/* A snapshot's Digest nonce is good this long (a client told "stale"
+ * after it retries with a new one without asking its user), and so many
+ * are remembered at once (each about 100 bytes). */
+#define NONCE_LIFETIME_US (300 * G_USEC_PER_SEC)
+#define NONCE_MAX 4096
 
 #define SOCKET_KEY "rts-http-socket"
 
@@ -417,6 +425,45 @@ digest_secret (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user,
       cam->password);
 }
 
+/* The value of the Digest header parameter NAME in HEADER ("Digest a=b,
+ * ..."), or NULL. */
+static char *
+digest_param (const char *header, const char *name)
+{
+  GHashTable *params;
+  char *v;
+
+  if (!header || g_ascii_strncasecmp (header, "Digest ", 7) != 0)
+    return NULL;
+  params = soup_header_parse_param_list (header + 7);
+  v = g_strdup (g_hash_table_lookup (params, name));
+  soup_header_free_param_list (params);
+  return v;
+}
+
+static RtsNonces *
+api_nonces (RtsHttpApi *api)
+{
+  if (!api->nonces)
+    api->nonces = rts_nonces_new (NONCE_MAX, NONCE_LIFETIME_US);
+  return api->nonces;
+}
+
+/* libsoup checked the hash; the nonce must be one this server gave out,
+ * in time, its count unused (nonces.h). */
+static RtsNonceVerdict
+digest_nonce_ok (RtsHttpApi *api, SoupServerMessage *msg)
+{
+  const char *auth =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "Authorization");
+  g_autofree char *nonce = digest_param (auth, "nonce");
+  g_autofree char *nc = digest_param (auth, "nc");
+
+  return rts_nonces_use (api_nonces (api), nonce, nc, g_get_monotonic_time ());
+}
+
 /* A camera with credentials shows its picture only to who has them, the
  * way real cameras guard snapshot.jpg: the same user and password and the
  * same scheme as its RTSP. libsoup checks them (soup_auth_domain_accepts);
@@ -430,6 +477,7 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
   gboolean digest = g_strcmp0 (cam->auth, "digest") == 0;
   SoupAuthDomain *domain;
   g_autofree char *user = NULL;
+  RtsNonceVerdict nonce = RTS_NONCE_OK;
 
   if (!digest && g_strcmp0 (cam->auth, "basic") != 0)
     return TRUE;
@@ -446,9 +494,21 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
     g_hash_table_insert (api->snap_auth, (gpointer) cam->name, domain);
   }
   user = soup_auth_domain_accepts (domain, msg);
-  if (user)
+  if (user && digest)
+    nonce = digest_nonce_ok (api, msg);
+  if (user && nonce == RTS_NONCE_OK)
     return TRUE;
-  {
+  if (user) {
+    /* The password was right: say so with stale=TRUE (RFC 7616), and the
+     * client retries with the new nonce without asking its user again. */
+    rts_info ("http: camera %s's snapshot asked with %s from %s (user '%s'): "
+              "401, stale",
+        cam->name, rts_nonce_verdict_name (nonce),
+        soup_server_message_get_remote_host (msg)
+            ? soup_server_message_get_remote_host (msg)
+            : "?",
+        user);
+  } else {
     g_autofree char *who = rts_auth_header_user (
         soup_message_headers_get_one (soup_server_message_get_request_headers (
                                           msg),
@@ -466,6 +526,18 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
       digest ? "this camera's picture needs its user and password (Digest)"
              : "this camera's picture needs its user and password (Basic)");
   soup_auth_domain_challenge (domain, msg);
+  if (digest) {
+    SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+    const char *challenge =
+        soup_message_headers_get_one (h, "WWW-Authenticate");
+    g_autofree char *issued = digest_param (challenge, "nonce");
+
+    rts_nonces_issued (api_nonces (api), issued, g_get_monotonic_time ());
+    if (user && challenge) {
+      g_autofree char *stale = g_strconcat (challenge, ", stale=TRUE", NULL);
+      soup_message_headers_replace (h, "WWW-Authenticate", stale);
+    }
+  }
   return FALSE;
 }
 
@@ -940,6 +1012,7 @@ rts_http_api_free (RtsHttpApi *api)
   /* First: closing soup's connections would otherwise call back into it. */
   g_clear_pointer (&api->conns, g_hash_table_destroy);
   g_clear_pointer (&api->snap_auth, g_hash_table_destroy);
+  g_clear_pointer (&api->nonces, rts_nonces_free);
   if (api->soup)
     soup_server_disconnect (api->soup);
   g_clear_object (&api->soup);

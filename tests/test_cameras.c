@@ -1079,6 +1079,80 @@ session_needs_credentials (guint port, const char *userpass)
   }
 }
 
+/* The hex MD5 of the parts joined by ':'. */
+static char *
+md5_joined (const char *const *parts)
+{
+  g_autofree char *joined = g_strjoinv (":", (char **) parts);
+
+  return g_compute_checksum_for_string (G_CHECKSUM_MD5, joined, -1);
+}
+
+/* A snapshot's Digest credentials are good once, with a nonce the server
+ * gave out: curl's request replayed as it was, and a hash made with the
+ * right password for a nonce the server never gave, get 401 with
+ * stale=TRUE (the password was right); the same with a wrong password,
+ * 401 without it. libsoup alone took both (it checks the hash only). */
+static void
+digest_not_replayed (TsServer *s)
+{
+  const char *path = "/cameras/digest/snapshot.jpg";
+  g_autofree char *url =
+      g_strdup_printf ("http://127.0.0.1:%u%s", s->http_port, path);
+  const char *curl[] = { "curl", "-sv", "-o", "/dev/null", "--digest", "-u",
+    "admin:pw-digest-1", url, NULL };
+  g_autofree char *err = NULL;
+  g_autofree char *sent = NULL;
+  const char *line;
+
+  g_assert_cmpint (ts_run (curl, 10, NULL, &err, NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "< HTTP/1.1 200"));
+  line = strstr (err, "> Authorization: Digest ");
+  g_assert_nonnull (line);
+  line += strlen ("> Authorization: ");
+  sent = g_strndup (line, strcspn (line, "\r\n"));
+  for (guint i = 0; i < 3; i++) {
+    const char *a1[] = { "admin", "rtsp-test-server",
+      i == 2 ? "pw-digest-2" : "pw-digest-1", NULL };
+    const char *a2[] = { "GET", path, NULL };
+    g_autofree char *ha1 = md5_joined (a1);
+    g_autofree char *ha2 = md5_joined (a2);
+    const char *r[] = { ha1, "made-up-nonce", "00000001", "c0ffee", "auth", ha2,
+      NULL };
+    g_autofree char *response = md5_joined (r);
+    g_autofree char *made = g_strdup_printf (
+        "Digest username=\"admin\", realm=\"rtsp-test-server\", "
+        "nonce=\"made-up-nonce\", uri=\"%s\", cnonce=\"c0ffee\", "
+        "nc=00000001, qop=auth, response=\"%s\", algorithm=MD5",
+        path, response);
+    const char *headers[] = { "Authorization", i == 0 ? sent : made, NULL };
+    g_autoptr (SoupMessageHeaders) got = NULL;
+    const char *challenge;
+
+    g_assert_cmpuint (ts_http (s->http_port, "GET", path, headers, NULL, NULL,
+                          &got),
+        ==, 401);
+    challenge = soup_message_headers_get_one (got, "WWW-Authenticate");
+    g_test_message ("digest try %u: %s", i, challenge);
+    g_assert_nonnull (challenge);
+    g_assert_true (g_str_has_prefix (challenge, "Digest "));
+    if (i < 2)
+      g_assert_nonnull (strstr (challenge, "stale=TRUE"));
+    else
+      g_assert_null (strstr (challenge, "stale"));
+  }
+  g_assert_true (ts_server_wait_log (s,
+      "http: camera digest's snapshot asked with a nonce count already used "
+      "(a replay) from 127.0.0.1 (user 'admin'): 401, stale",
+      1, 5));
+  g_assert_true (ts_server_wait_log (s,
+      "asked with a nonce this server did not give out", 1, 5));
+  /* The next request of a client that was told stale plays. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ts_run (curl, 10, NULL, &err, NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "< HTTP/1.1 200"));
+}
+
 /* Right credentials play, wrong or none get 401, for Basic and Digest; the
  * log names the user, never the password; health still probes the camera
  * for real. Each transport a camera offers plays, the other gets 461. */
@@ -1139,6 +1213,7 @@ test_auth_transports (void)
       "http: wrong credentials for camera basic's snapshot from 127.0.0.1 "
       "(user 'admin'): 401",
       1, 5));
+  digest_not_replayed (s);
   {
     g_autofree char *html = NULL;
     g_assert_cmpuint (ts_http (s->http_port, "GET", "/", NULL, NULL, &html,
