@@ -91,22 +91,45 @@ reply_error (SoupServerMessage *msg, guint code, const char *message)
   reply_json (msg, code, rts_render_error (code, valid));
 }
 
-/* The host readers should use: --public-host, else the Host the request
- * came in on, else the address it reached us at. */
+/* Whether libsoup made URI's host from HOST_HEADER (as it does for an
+ * origin-form target), rather than from an absolute-form target. */
+static gboolean
+uri_from_host_header (GUri *uri, const char *host_header)
+{
+  g_autofree char *url = g_strconcat ("http://", host_header, "/", NULL);
+  g_autoptr (GUri) h =
+      g_uri_parse (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_PARSE_RELAXED, NULL);
+
+  return h && g_strcmp0 (g_uri_get_host (h), g_uri_get_host (uri)) == 0;
+}
+
+/* The host readers should use: --public-host, else the host the request
+ * was for, else the address it reached us at. The request's host is its
+ * Host header's, unless its target is in absolute form ("GET
+ * http://a/rtsp-urls"), whose host a server must take instead (RFC 9112
+ * 3.2.2); rts_host_from_header() checks either. */
 static char *
 url_host (RtsHttpApi *api, SoupServerMessage *msg)
 {
-  const char *header;
-  char *host;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *header =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "Host");
+  const char *target = uri ? g_uri_get_host (uri) : NULL;
+  char *host = NULL;
   GSocketAddress *local;
 
   if (api->public_host)
     return g_strdup (api->public_host);
-  header =
-      soup_message_headers_get_one (soup_server_message_get_request_headers (
-                                        msg),
-          "Host");
-  host = rts_host_from_header (header);
+  if (target && *target && !(header && uri_from_host_header (uri, header))) {
+    g_autofree char *authority = strchr (target, ':')
+        ? g_strdup_printf ("[%s]", target)
+        : g_strdup (target);
+    host = rts_host_from_header (authority);
+  } else {
+    host = rts_host_from_header (header);
+  }
   if (host)
     return host;
   local = soup_server_message_get_local_address (msg);
@@ -587,6 +610,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   RtsHttpApi *api = data;
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  const char *host;
   RtsRoute route;
 
   /* libsoup keeps a connection alive only for a server with listeners of
@@ -602,6 +626,14 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
    * libsoup answers a Range by itself (206) once the handler has set 200. */
   soup_message_headers_remove (req, "Range");
   soup_message_headers_remove (req, "If-Range");
+  /* Two Host headers (libsoup joins them with a comma, which no host
+   * has) leave the request's host to a guess, and libsoup would take the
+   * last: 400, as RFC 9112 3.2 has it. */
+  host = soup_message_headers_get_list (req, "Host");
+  if (host && strchr (host, ',')) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "more than one Host header");
+    return;
+  }
   rts_http_route (soup_server_message_get_method (msg), path,
       soup_message_headers_get_one (req, "Authorization"), api->control_token,
       &route);

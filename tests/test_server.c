@@ -94,6 +94,53 @@ test_rtsp_urls_host (void)
   g_assert_nonnull (strstr (body, want));
 }
 
+/* The host in the URLs is the one the request was for: an absolute-form
+ * target's, not its Host header's (RFC 9112 3.2.2); a Host that is no
+ * host gives the address the request reached; two Host headers get 400.
+ * libsoup's own pick was the last Host header, whatever the target. */
+static void
+test_rtsp_urls_request_host (void)
+{
+  struct {
+    const char *request, *want;
+  } cases[] = {
+    { "GET http://a.example.test/rtsp-urls HTTP/1.1\r\nHost: b.example.test"
+      "\r\n\r\n",
+        "200 rtsp://a.example.test:" },
+    { "GET http://a.example.test:99/rtsp-urls HTTP/1.1\r\n\r\n",
+        "200 rtsp://a.example.test:" },
+    { "GET http://[::1]:80/rtsp-urls HTTP/1.1\r\nHost: b\r\n\r\n",
+        "200 rtsp://[::1]:" },
+    { "GET /rtsp-urls HTTP/1.1\r\nHost: b.example.test:80\r\n\r\n",
+        "200 rtsp://b.example.test:" },
+    { "GET /rtsp-urls HTTP/1.1\r\nHost: a@b\r\n\r\n", "200 rtsp://127.0.0.1:" },
+    { "GET /rtsp-urls HTTP/1.0\r\n\r\n", "200 rtsp://127.0.0.1:" },
+    { "GET /rtsp-urls HTTP/1.1\r\nHost: a.example.test\r\nHost: "
+      "b.example.test\r\n\r\n",
+        "400 more than one Host header" },
+    { "GET /health HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+        "400 more than one Host header" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *answer = ts_http_raw (shared->http_port, cases[i].request);
+    g_autofree char *got = NULL;
+    const char *body, *found;
+
+    g_assert_nonnull (answer);
+    g_assert_true (g_str_has_prefix (answer, "HTTP/1."));
+    body = strstr (answer, "\r\n\r\n");
+    g_assert_nonnull (body);
+    found = strstr (body, "rtsp://");
+    if (!found)
+      found = strstr (body, "more than");
+    got = g_strdup_printf ("%.3s %.*s", answer + 9,
+        found ? (int) strlen (cases[i].want) - 4 : 0, found ? found : "");
+    g_test_message ("%s -> %s", cases[i].request, got);
+    g_assert_cmpstr (got, ==, cases[i].want);
+  }
+}
+
 static void
 test_public_host (void)
 {
@@ -1979,6 +2026,8 @@ main (int argc, char **argv)
   g_test_add_func ("/server/health-ok", test_health_ok);
   g_test_add_func ("/server/rtsp-urls", test_rtsp_urls);
   g_test_add_func ("/server/rtsp-urls-host", test_rtsp_urls_host);
+  g_test_add_func ("/server/rtsp-urls-request-host",
+      test_rtsp_urls_request_host);
   g_test_add_func ("/server/public-host", test_public_host);
   g_test_add_func ("/server/play-ffmpeg-tcp", test_play_tcp);
   g_test_add_func ("/server/play-ffmpeg-udp", test_play_udp);

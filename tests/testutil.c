@@ -375,6 +375,33 @@ ts_http (guint port, const char *method, const char *path,
   return soup_message_get_status (msg);
 }
 
+char *
+ts_http_raw (guint port, const char *request)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  GString *got = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+
+  g_socket_client_set_timeout (client, 5);
+  conn =
+      g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  if (!conn
+      || !g_output_stream_write_all (g_io_stream_get_output_stream (
+                                         G_IO_STREAM (conn)),
+          request, strlen (request), NULL, NULL, NULL)) {
+    g_string_free (got, TRUE);
+    return NULL;
+  }
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (
+                                       G_IO_STREAM (conn)),
+              buf, sizeof buf, NULL, NULL))
+      > 0)
+    g_string_append_len (got, buf, n);
+  return g_string_free (got, FALSE);
+}
+
 JsonObject *
 ts_http_json (guint port, const char *path, guint *status)
 {

@@ -63,6 +63,11 @@ guint ts_http (guint port, const char *method, const char *path,
     const char *const *req_headers, const char *req_body, char **body,
     SoupMessageHeaders **headers);
 
+/* REQUEST's bytes as they are, on a new connection to PORT; the whole
+ * answer, read until the server closes (at most 5 s), or NULL. For what a
+ * client library will not send: two Host headers, absolute-form targets. */
+char *ts_http_raw (guint port, const char *request);
+
 /* GET PATH and parse the JSON body; STATUS gets the status. */
 JsonObject *ts_http_json (guint port, const char *path, guint *status);
 
