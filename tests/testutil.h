@@ -21,9 +21,12 @@ typedef struct {
   guint n_ports;
 } TsServer;
 
-/* Starts the server with ARGS (NULL-terminated, may be NULL) after the test
- * defaults (--bind 127.0.0.1 --http-port 0 --rtsp-ports 0,0,0,0 --probe-interval 0.5;
- * no --rtsp-ports when ARGS hold --config); later flags win. Waits for the "started" line; NULL if it exits first. */
+/* Starts the server with ARGS (NULL-terminated, may be NULL) after the
+ * test defaults (--bind 127.0.0.1 --http-port 0 --rtsp-ports 0,0,0,0
+ * --probe-interval 0.5; no --rtsp-ports when ARGS hold --config); later
+ * flags win. Waits for the "started" line (at most 60 s: loop cameras'
+ * clips are made first); NULL, with its last log lines as a test message,
+ * if it exits first or does not start. */
 TsServer *ts_server_start (const char *const *args);
 
 /* The same, run by WRAPPER (NULL-terminated argv put before the server's:
