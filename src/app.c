@@ -244,11 +244,13 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
     job->jobs->counts.cached += o.from_cache;
     job->jobs->counts.saved += o.saved;
     if (job->cam->file) {
+      g_autofree char *rate = NULL;
       rts_camera_take_file_video (job->cam, clip);
-      rts_info ("camera %s: %s is %s %ux%u@%u fps (the file's own: codec, "
+      rate = rts_rate_text (job->cam->fps_n, job->cam->fps_d);
+      rts_info ("camera %s: %s is %s %ux%u@%s fps (the file's own: codec, "
                 "size and rate settings do not apply to it)",
           job->cam->name, job->cam->file, job->cam->codec, job->cam->width,
-          job->cam->height, job->cam->fps);
+          job->cam->height, rate);
       if (!stall_fits_file (job->jobs->cfg, job->cam, clip, &job->jobs->error))
         g_clear_pointer (&job->jobs->clips->pdata[job->index], rts_clip_unref);
       if (o.file_audio)
@@ -534,15 +536,16 @@ rts_app_run (const RtsConfig *cfg)
     RtsRtspServer *srv = g_ptr_array_index (app.servers, i);
     const RtsCamera *cam = rts_rtsp_server_camera (srv);
     rts_rtsp_server_start (srv);
+    g_autofree char *rate = rts_rate_text (cam->fps_n, cam->fps_d);
     g_autofree char *gop = cam->file
         ? g_strdup ("keyframes as in the file")
         : g_strdup_printf ("keyframe every %u frames, pattern %s", cam->gop,
             cam->pattern);
     rts_info ("camera %s ready on port %u: rtsp://%s%s%s:%u%s "
-              "(%s %s %ux%u@%u fps, %s)",
+              "(%s %s %ux%u@%s fps, %s)",
         cam->name, rts_rtsp_server_port (srv), v6host ? "[" : "", host,
         v6host ? "]" : "", rts_rtsp_server_port (srv), cam->path, cam->source,
-        cam->codec, cam->width, cam->height, cam->fps, gop);
+        cam->codec, cam->width, cam->height, rate, gop);
   }
   rts_info ("http api listening on port %u: http://%s%s%s:%u/health "
             "(control api %s)",
@@ -629,15 +632,15 @@ rts_app_check_config (const RtsConfig *cfg)
   for (guint i = 0; i < cameras->len; i++) {
     const RtsCamera *cam = g_ptr_array_index (cameras, i);
     RtsClip *clip = g_ptr_array_index (clips, i);
+    g_autofree char *rate = rts_rate_text (cam->fps_n, cam->fps_d);
     g_ptr_array_add (notes,
         cam->file && clip
-            ? g_strdup_printf ("the file holds %s%s%s %ux%u@%u fps video, %u "
+            ? g_strdup_printf ("the file holds %s%s%s %ux%u@%s fps video, %u "
                                "frames (%.2f s), looped from its first "
                                "keyframe",
                 cam->codec, cam->profile ? " " : "",
-                cam->profile ? cam->profile : "", cam->width, cam->height,
-                cam->fps, rts_clip_n_frames (clip),
-                rts_clip_duration (clip) / 1e9)
+                cam->profile ? cam->profile : "", cam->width, cam->height, rate,
+                rts_clip_n_frames (clip), rts_clip_duration (clip) / 1e9)
             : NULL);
   }
   summary = rts_config_summary (cfg, (const char *const *) notes->pdata);

@@ -31,6 +31,8 @@ rts_cameras_new (const RtsConfig *cfg)
     cam->width = c->width;
     cam->height = c->height;
     cam->fps = c->fps;
+    cam->fps_n = c->fps;
+    cam->fps_d = 1;
     cam->gop = c->gop;
     cam->bitrate = c->bitrate;
     cam->overlay = c->overlay;
@@ -274,6 +276,23 @@ rts_camera_launch (const RtsCamera *cam, RtsClip *clip)
       picture, video, audio);
 }
 
+char *
+rts_rate_text (guint n, guint d)
+{
+  char *text;
+  char *end;
+
+  if (d <= 1 || n % d == 0)
+    return g_strdup_printf ("%u", d ? n / d : n);
+  text = g_strdup_printf ("%.3f", (double) n / d);
+  end = text + strlen (text);
+  while (end[-1] == '0')
+    *--end = '\0';
+  if (end[-1] == '.')
+    end[-1] = '\0';
+  return text;
+}
+
 void
 rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip)
 {
@@ -303,10 +322,19 @@ rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip)
     cam->width = (guint) w;
   if (gst_structure_get_int (st, "height", &h) && h > 0)
     cam->height = (guint) h;
-  if (gst_structure_get_fraction (st, "framerate", &num, &den) && num > 0
-      && den > 0)
-    cam->fps = (guint) ((num + den / 2) / den);
-  else if (length > 0)
-    cam->fps =
-        (guint) ((rts_clip_n_frames (clip) * GST_SECOND + length / 2) / length);
+  if (!gst_structure_get_fraction (st, "framerate", &num, &den) || num <= 0
+      || den <= 0) {
+    num = den = 0;
+    /* No rate in the caps (a variable rate): the clip's frames over its
+     * length, as a fraction near enough. */
+    if (length > 0)
+      gst_util_double_to_fraction ((double) rts_clip_n_frames (clip)
+              * GST_SECOND / (double) length,
+          &num, &den);
+  }
+  if (num > 0 && den > 0) {
+    cam->fps_n = (guint) num;
+    cam->fps_d = (guint) den;
+    cam->fps = MAX ((guint) ((num + den / 2) / den), 1);
+  }
 }

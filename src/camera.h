@@ -24,9 +24,10 @@ typedef struct {
   const char *profile;
   guint width;
   guint height;
-  guint fps;
-  guint gop;     /* frames between keyframes */
-  guint bitrate; /* kbit/s */
+  guint fps;          /* whole: a file's own rate rounded, at least 1 */
+  guint fps_n, fps_d; /* exact: fps/1, or a file's own (30000/1001) */
+  guint gop;          /* frames between keyframes */
+  guint bitrate;      /* kbit/s */
   gboolean overlay;
   const char *audio; /* "none", "aac", "opus", "pcmu", "pcma" */
   const char *auth;  /* "none", "basic", "digest" */
@@ -44,6 +45,10 @@ typedef struct {
  * from its clip: /rtsp-urls and the log then say what readers get, not
  * settings that do not apply to a file. */
 void rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip);
+
+/* A frame rate N/D as people write it: "30", "29.97", "0.5" (at most
+ * three decimals); free with g_free(). */
+char *rts_rate_text (guint n, guint d);
 
 /* Cameras for CFG, one per RTSP port; free with rts_cameras_free(). */
 GPtrArray *rts_cameras_new (const RtsConfig *cfg);

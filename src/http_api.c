@@ -157,6 +157,8 @@ camera_views (RtsHttpApi *api)
     v[i].width = cam->width;
     v[i].height = cam->height;
     v[i].fps = cam->fps;
+    v[i].fps_n = cam->fps_n;
+    v[i].fps_d = cam->fps_d;
     v[i].transports = cam->transports;
     v[i].auth = cam->auth;
     v[i].readers = rts_rtsp_server_readers (srv);

@@ -1,6 +1,8 @@
 /* render: see render.h. */
 #include "render.h"
 
+#include "camera.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -184,6 +186,14 @@ rts_render_urls (const RtsCameraView *cams, guint n, const char *host)
     put_int (b, "width", c->width);
     put_int (b, "height", c->height);
     put_int (b, "fps", c->fps);
+    {
+      /* "fps" stays a whole number for the clients that read it as one;
+       * this is the exact rate, as ffprobe's r_frame_rate writes it. */
+      g_autofree char *exact = c->fps_n
+          ? g_strdup_printf ("%u/%u", c->fps_n, MAX (c->fps_d, 1))
+          : g_strdup_printf ("%u/1", c->fps);
+      put_str (b, "frame_rate", exact);
+    }
     json_builder_set_member_name (b, "transports");
     json_builder_begin_array (b);
     if (c->transports & RTS_TRANSPORT_TCP)
@@ -233,6 +243,8 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
     g_autofree char *url = rts_build_rtsp_url (host, c->port, c->path);
     g_autofree char *e_url = g_markup_escape_text (url, -1);
     g_autofree char *e_name = g_markup_escape_text (c->name, -1);
+    g_autofree char *rate = c->fps_n ? rts_rate_text (c->fps_n, c->fps_d)
+                                     : g_strdup_printf ("%u", c->fps);
     gboolean open = g_strcmp0 (c->listen, "open") == 0 && !c->fault;
     gboolean locked = c->auth
         && (g_str_equal (c->auth, "basic") || g_str_equal (c->auth, "digest"));
@@ -255,12 +267,12 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
           "data-src=\"/cameras/%s/snapshot.jpg\">",
           e_name, e_name, e_name);
     g_string_append_printf (out,
-        "<p><code>%s</code></p><p>%s %ux%u@%u &middot; "
+        "<p><code>%s</code></p><p>%s %ux%u@%s &middot; "
         "<span id=\"state-%s\" class=\"%s\">%s%s%s</span> &middot; "
         "<span id=\"readers-%s\">%u</span> reader(s)</p></div>\n",
-        e_url, c->codec, c->width, c->height, c->fps, e_name,
-        open ? "ok" : "bad", c->listen, c->fault ? ", fault " : "",
-        c->fault ? c->fault : "", e_name, c->readers);
+        e_url, c->codec, c->width, c->height, rate, e_name, open ? "ok" : "bad",
+        c->listen, c->fault ? ", fault " : "", c->fault ? c->fault : "", e_name,
+        c->readers);
   }
   /* Each picture reloads once it has loaded, about once a second; the
    * body counts pictures shown, for a headless browser to check. One that

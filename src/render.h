@@ -16,12 +16,13 @@ typedef struct {
   const char *codec;
   guint width;
   guint height;
-  guint fps;
+  guint fps; /* whole */
   guint readers;
   const char *listen; /* open, hung, closed */
   const char *fault;  /* NULL when none */
   guint transports;   /* RtsTransports the camera offers */
   const char *auth;   /* "none", "basic", "digest"; NULL: none */
+  guint fps_n, fps_d; /* exact (a file's may be 30000/1001); 0: fps/1 */
 } RtsCameraView;
 
 typedef struct {

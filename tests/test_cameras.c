@@ -655,6 +655,13 @@ test_file_source (void)
     "!", "h264parse", "!", "matroskamux", "name=m", "!", "filesink", locb,
     "audiotestsrc", "num-buffers=90", "!", "audioconvert", "!", "opusenc", "!",
     "m.", NULL };
+  g_autofree char *ntsc = g_build_filename (dir, "ntsc.mp4", NULL);
+  g_autofree char *locn = g_strdup_printf ("location=%s", ntsc);
+  const char *maken[] = { "gst-launch-1.0", "-q", "videotestsrc",
+    "num-buffers=30", "!",
+    "video/x-raw,width=160,height=120,framerate=30000/1001", "!", "x264enc",
+    "key-int-max=15", "!", "h264parse", "!", "mp4mux", "!", "filesink", locn,
+    NULL };
   g_autoptr (JsonObject) urls = NULL;
   JsonArray *streams;
   JsonObject *cam;
@@ -669,13 +676,15 @@ test_file_source (void)
   g_assert_cmpint (ts_run (make264, 30, NULL, NULL, NULL), ==, 0);
   g_assert_cmpint (ts_run (make265, 30, NULL, NULL, NULL), ==, 0);
   g_assert_cmpint (ts_run (makeb, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (maken, 30, NULL, NULL, NULL), ==, 0);
   yaml = g_strdup_printf ("cameras:\n  - {name: f, port: 0, source: file, "
                           "file: '%s', codec: h265, width: 1920, "
                           "height: 1080, fps: 60}\n"
                           "  - {name: g, port: 0, source: file, file: %s, "
                           "codec: h265, audio: aac}\n"
-                          "  - {name: b, port: 0, source: file, file: %s}\n",
-      mp4, mkv, bmkv);
+                          "  - {name: b, port: 0, source: file, file: %s}\n"
+                          "  - {name: n, port: 0, source: file, file: %s}\n",
+      mp4, mkv, bmkv, ntsc);
   s = start_with (yaml, &path, NULL);
   g_assert_nonnull (s);
   urls = ts_http_json (s->http_port, "/rtsp-urls", &status);
@@ -686,9 +695,21 @@ test_file_source (void)
   g_assert_cmpstr (json_object_get_string_member (cam, "resolution"), ==,
       "320x240");
   g_assert_cmpint (json_object_get_int_member (cam, "fps"), ==, 25);
+  g_assert_cmpstr (json_object_get_string_member (cam, "frame_rate"), ==,
+      "25/1");
   cam = json_array_get_object_element (streams, 1);
   g_assert_cmpstr (json_object_get_string_member (cam, "codec"), ==, "h265");
   g_assert_cmpint (json_object_get_int_member (cam, "fps"), ==, 20);
+  /* A 29.97 fps file: "fps" whole, "frame_rate" and the log exact (they
+   * said 30, and 0 for a file under 1 fps). */
+  cam = json_array_get_object_element (streams, 3);
+  g_assert_cmpint (json_object_get_int_member (cam, "fps"), ==, 30);
+  g_assert_cmpstr (json_object_get_string_member (cam, "frame_rate"), ==,
+      "30000/1001");
+  g_assert_true (ts_server_wait_log (s,
+      "is h264 160x120@29.97 fps (the file's own", 1, 1));
+  g_assert_true (ts_server_wait_log (s,
+      "(file h264 160x120@29.97 fps, keyframes as in the file)", 1, 1));
   {
     g_autofree char *url = ts_rtsp_url (s, 0);
     g_autofree char *err = NULL;

@@ -1,5 +1,7 @@
-/* Unit tests of render: response shapes, URL building, Host parsing. */
+/* Unit tests of render: response shapes, URL building, Host parsing, rates. */
 #include "render.h"
+
+#include "camera.h"
 
 #include <string.h>
 
@@ -171,11 +173,51 @@ test_urls_json (void)
   g_assert_cmpstr (json_object_get_string_member (s1, "resolution"), ==,
       "640x480");
   g_assert_cmpint (json_object_get_int_member (s1, "fps"), ==, 30);
+  g_assert_cmpstr (json_object_get_string_member (s1, "frame_rate"), ==,
+      "30/1");
   g_assert_cmpint (json_object_get_int_member (s1, "readers"), ==, 0);
   t = json_object_get_array_member (s1, "transports");
   g_assert_cmpuint (json_array_get_length (t), ==, 2);
   g_assert_cmpstr (json_array_get_string_element (t, 0), ==, "tcp");
   g_assert_cmpstr (json_array_get_string_element (t, 1), ==, "multicast");
+  /* A file's own rate: "fps" whole, "frame_rate" exact. */
+  g_clear_object (&keep);
+  cams[0].fps = 30;
+  cams[0].fps_n = 30000;
+  cams[0].fps_d = 1001;
+  o = parse (rts_render_urls (cams, 2, "h.test"), &keep);
+  s1 = json_array_get_object_element (json_object_get_array_member (o,
+                                          "streams"),
+      0);
+  g_assert_cmpint (json_object_get_int_member (s1, "fps"), ==, 30);
+  g_assert_cmpstr (json_object_get_string_member (s1, "frame_rate"), ==,
+      "30000/1001");
+}
+
+/* Rates as people write them. */
+static void
+test_rate_text (void)
+{
+  struct {
+    guint n, d;
+    const char *want;
+  } cases[] = {
+    { 30, 1, "30" },
+    { 30000, 1001, "29.97" },
+    { 60000, 1001, "59.94" },
+    { 24000, 1001, "23.976" },
+    { 25, 2, "12.5" },
+    { 1, 2, "0.5" },
+    { 1, 3, "0.333" },
+    { 50, 5, "10" },
+    { 100001, 10000, "10" },
+    { 0, 1, "0" },
+    { 7, 0, "7" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *got = rts_rate_text (cases[i].n, cases[i].d);
+    g_assert_cmpstr (got, ==, cases[i].want);
+  }
 }
 
 static void
@@ -314,6 +356,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/health-json", test_health_json);
   g_test_add_func ("/render/health-json-unprobed", test_health_json_unprobed);
   g_test_add_func ("/render/urls-json", test_urls_json);
+  g_test_add_func ("/render/rate-text", test_rate_text);
   g_test_add_func ("/render/index-html", test_index_html);
   g_test_add_func ("/render/index-html-locked", test_index_html_locked);
   g_test_add_func ("/render/check-json", test_check_json);
