@@ -23,6 +23,25 @@ write_config (const char *text)
   return path;
 }
 
+/* Writes PATH: an H.264 MP4 of FRAMES frames of videotestsrc, WIDTH x
+ * HEIGHT at RATE ("25/1"), a keyframe every GOP frames. */
+static void
+make_mp4 (const char *path, guint frames, guint width, guint height,
+    const char *rate, guint gop)
+{
+  g_autofree char *buffers = g_strdup_printf ("num-buffers=%u", frames);
+  g_autofree char *caps =
+      g_strdup_printf ("video/x-raw,width=%u,height=%u,framerate=%s", width,
+          height, rate);
+  g_autofree char *keyint = g_strdup_printf ("key-int-max=%u", gop);
+  g_autofree char *location = g_strdup_printf ("location=%s", path);
+  const char *argv[] = { "gst-launch-1.0", "-q", "videotestsrc", buffers, "!",
+    caps, "!", "x264enc", keyint, "!", "h264parse", "!", "mp4mux", "!",
+    "filesink", location, NULL };
+
+  g_assert_cmpint (ts_run (argv, 30, NULL, NULL, NULL), ==, 0);
+}
+
 /* EXTRA: one more flag, or NULL. */
 static TsServer *
 start_with (const char *yaml, char **path, const char *extra)
@@ -632,12 +651,7 @@ test_file_source (void)
   /* A space: the stills' pipeline takes the file by URI. */
   g_autofree char *mp4 = g_build_filename (dir, "in put.mp4", NULL);
   g_autofree char *mkv = g_build_filename (dir, "in.mkv", NULL);
-  g_autofree char *loc264 = g_strdup_printf ("location=%s", mp4);
   g_autofree char *loc265 = g_strdup_printf ("location=%s", mkv);
-  const char *make264[] = { "gst-launch-1.0", "-q", "videotestsrc",
-    "num-buffers=50", "!", "video/x-raw,width=320,height=240,framerate=25/1",
-    "!", "x264enc", "key-int-max=25", "!", "h264parse", "!", "mp4mux", "!",
-    "filesink", loc264, NULL };
   const char *make265[] = { "gst-launch-1.0", "-q", "videotestsrc",
     "num-buffers=40", "!",
     "video/x-raw,format=I420,width=320,height=240,framerate=20/1", "!",
@@ -656,12 +670,6 @@ test_file_source (void)
     "audiotestsrc", "num-buffers=90", "!", "audioconvert", "!", "opusenc", "!",
     "m.", NULL };
   g_autofree char *ntsc = g_build_filename (dir, "ntsc.mp4", NULL);
-  g_autofree char *locn = g_strdup_printf ("location=%s", ntsc);
-  const char *maken[] = { "gst-launch-1.0", "-q", "videotestsrc",
-    "num-buffers=30", "!",
-    "video/x-raw,width=160,height=120,framerate=30000/1001", "!", "x264enc",
-    "key-int-max=15", "!", "h264parse", "!", "mp4mux", "!", "filesink", locn,
-    NULL };
   g_autoptr (JsonObject) urls = NULL;
   JsonArray *streams;
   JsonObject *cam;
@@ -673,10 +681,10 @@ test_file_source (void)
     g_test_skip ("needs gst-launch-1.0 and ffprobe");
     return;
   }
-  g_assert_cmpint (ts_run (make264, 30, NULL, NULL, NULL), ==, 0);
+  make_mp4 (mp4, 50, 320, 240, "25/1", 25);
   g_assert_cmpint (ts_run (make265, 30, NULL, NULL, NULL), ==, 0);
   g_assert_cmpint (ts_run (makeb, 30, NULL, NULL, NULL), ==, 0);
-  g_assert_cmpint (ts_run (maken, 30, NULL, NULL, NULL), ==, 0);
+  make_mp4 (ntsc, 30, 160, 120, "30000/1001", 15);
   yaml = g_strdup_printf ("cameras:\n  - {name: f, port: 0, source: file, "
                           "file: '%s', codec: h265, width: 1920, "
                           "height: 1080, fps: 60}\n"
@@ -925,12 +933,7 @@ test_file_damaged (void)
   g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
   g_autofree char *whole = g_build_filename (dir, "whole.mp4", NULL);
   g_autofree char *cut = g_build_filename (dir, "cut.mp4", NULL);
-  g_autofree char *loc = g_strdup_printf ("location=%s", whole);
   g_autofree char *file_flag = g_strconcat ("--file=", cut, NULL);
-  const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
-    "num-buffers=150", "!", "video/x-raw,width=320,height=240,framerate=30/1",
-    "!", "x264enc", "key-int-max=30", "!", "h264parse", "!", "mp4mux", "!",
-    "filesink", loc, NULL };
   const char *argv[] = { g_getenv ("RTS_SERVER"), "--bind=127.0.0.1",
     "--http-port=0", "--rtsp-ports=0,0,0", "--source=file", file_flag, NULL };
   DamagedRun runs[4];
@@ -941,7 +944,7 @@ test_file_damaged (void)
 
   if (!ts_have_program ("gst-launch-1.0"))
     return;
-  g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+  make_mp4 (whole, 150, 320, 240, "30/1", 30);
   g_assert_true (g_file_get_contents (whole, &data, &len, NULL));
   g_assert_true (g_file_set_contents (cut, data, len / 2, NULL));
   for (guint t = 0; t < 4; t++) {
@@ -1649,11 +1652,6 @@ test_check_config (void)
     /* A space: the stills' pipeline takes the file by URI. */
     g_autofree char *mp4 = g_build_filename (dir, "in put.mp4", NULL);
     g_autofree char *junk = g_build_filename (dir, "junk.mp4", NULL);
-    g_autofree char *loc = g_strdup_printf ("location=%s", mp4);
-    const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
-      "num-buffers=25", "!", "video/x-raw,width=320,height=240,framerate=25/1",
-      "!", "x264enc", "key-int-max=25", "!", "h264parse", "!", "mp4mux", "!",
-      "filesink", loc, NULL };
     g_autofree char *yaml = g_strdup_printf (
         "cameras:\n  - {name: f, port: 0, source: file, file: %s}\n", mp4);
     g_autofree char *yaml_junk = g_strdup_printf (
@@ -1667,7 +1665,7 @@ test_check_config (void)
     const char *file_args[] = { flag, "--check-config", NULL };
     const char *junk_args[] = { flag_junk, "--check-config", NULL };
 
-    g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+    make_mp4 (mp4, 25, 320, 240, "25/1", 25);
     g_assert_true (g_file_set_contents (junk, "not a video", -1, NULL));
     g_assert_cmpint (run_server (file_args, &out, &err), ==, 0);
     g_test_message ("--check-config of a file camera:\n%s", out);
@@ -1772,12 +1770,7 @@ test_file_stall_threshold (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
   g_autofree char *mp4 = g_build_filename (dir, "slow.mp4", NULL);
-  g_autofree char *loc = g_strdup_printf ("location=%s", mp4);
   g_autofree char *file = g_strconcat ("--file=", mp4, NULL);
-  const char *make[] = { "gst-launch-1.0", "-q", "videotestsrc",
-    "num-buffers=4", "!", "video/x-raw,width=320,height=240,framerate=1/1", "!",
-    "x264enc", "key-int-max=1", "!", "h264parse", "!", "mp4mux", "!",
-    "filesink", loc, NULL };
   const char *check[] = { "--rtsp-ports=0", "--source=file", file,
     "--stall-threshold=0.5", "--check-config", NULL };
   const char *start[] = { "--bind=127.0.0.1", "--http-port=0", "--rtsp-ports=0",
@@ -1788,7 +1781,7 @@ test_file_stall_threshold (void)
 
   if (!ts_have_program ("gst-launch-1.0"))
     return;
-  g_assert_cmpint (ts_run (make, 30, NULL, NULL, NULL), ==, 0);
+  make_mp4 (mp4, 4, 320, 240, "1/1", 1);
   for (guint i = 0; i < 2; i++) {
     g_assert_cmpint (run_server (i ? start : check, &out, &err), ==, 2);
     g_test_message ("%s", err);
