@@ -503,6 +503,7 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
   SoupAuthDomain *domain;
   g_autofree char *user = NULL;
   RtsNonceVerdict nonce = RTS_NONCE_OK;
+  gboolean stale;
 
   if (!digest && g_strcmp0 (cam->auth, "basic") != 0)
     return TRUE;
@@ -523,16 +524,19 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
     nonce = digest_nonce_ok (api, msg);
   if (user && nonce == RTS_NONCE_OK)
     return TRUE;
+  /* The password was right but the nonce will not do: say so with
+   * stale=TRUE (RFC 7616), and the client retries with the new nonce
+   * without asking its user again; a count that is no count is no such
+   * mistake. */
+  stale = user && nonce != RTS_NONCE_BAD_NC;
   if (user) {
-    /* The password was right: say so with stale=TRUE (RFC 7616), and the
-     * client retries with the new nonce without asking its user again. */
     rts_info ("http: camera %s's snapshot asked with %s from %s (user '%s'): "
-              "401, stale",
+              "401%s",
         cam->name, rts_nonce_verdict_name (nonce),
         soup_server_message_get_remote_host (msg)
             ? soup_server_message_get_remote_host (msg)
             : "?",
-        user);
+        user, stale ? ", stale" : "");
   } else {
     g_autofree char *who = rts_auth_header_user (
         soup_message_headers_get_one (soup_server_message_get_request_headers (
@@ -550,18 +554,20 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
   reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
       digest ? "this camera's picture needs its user and password (Digest)"
              : "this camera's picture needs its user and password (Basic)");
-  soup_auth_domain_challenge (domain, msg);
   if (digest) {
-    SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-    const char *challenge =
-        soup_message_headers_get_one (h, "WWW-Authenticate");
-    g_autofree char *issued = digest_param (challenge, "nonce");
+    /* libsoup's challenge with a nonce of ours (nonces.h says why). */
+    g_autofree char *fresh =
+        rts_nonces_issue (api_nonces (api), g_get_monotonic_time ());
+    g_autofree char *challenge =
+        g_strdup_printf ("Digest realm=\"%s\", nonce=\"%s\", qop=\"auth\", "
+                         "algorithm=MD5%s",
+            RTS_AUTH_REALM, fresh, stale ? ", stale=TRUE" : "");
 
-    rts_nonces_issued (api_nonces (api), issued, g_get_monotonic_time ());
-    if (user && challenge) {
-      g_autofree char *stale = g_strconcat (challenge, ", stale=TRUE", NULL);
-      soup_message_headers_replace (h, "WWW-Authenticate", stale);
-    }
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      msg),
+        "WWW-Authenticate", challenge);
+  } else {
+    soup_auth_domain_challenge (domain, msg);
   }
   return FALSE;
 }

@@ -1,7 +1,9 @@
 /* nonces: see nonces.h. */
 #include "nonces.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 typedef struct {
   char *nonce;
@@ -55,13 +57,36 @@ drop_oldest (RtsNonces *n)
   nonce_free (e);
 }
 
-void
-rts_nonces_issued (RtsNonces *n, const char *nonce, gint64 now_us)
+/* 128 bits from the kernel's generator; GLib's g_random is predictable
+ * from its output. */
+static void
+random_bytes (guint8 *buf, gsize len)
 {
+  gsize got = 0;
+
+  while (got < len) {
+    ssize_t n = getrandom (buf + got, len - got, 0);
+    if (n > 0) {
+      got += (gsize) n;
+    } else if (n < 0 && errno != EINTR) {
+      /* No getrandom (a kernel before 3.17): GLib's, seeded from
+       * /dev/urandom, is better than nothing. */
+      for (; got < len; got++)
+        buf[got] = (guint8) g_random_int ();
+    }
+  }
+}
+
+char *
+rts_nonces_issue (RtsNonces *n, gint64 now_us)
+{
+  guint8 raw[16];
+  char *nonce = g_malloc (2 * sizeof raw + 1);
   Nonce *e;
 
-  if (!nonce || !*nonce || g_hash_table_contains (n->by_nonce, nonce))
-    return;
+  random_bytes (raw, sizeof raw);
+  for (gsize i = 0; i < sizeof raw; i++)
+    g_snprintf (nonce + 2 * i, 3, "%02x", raw[i]);
   /* Expired ones first (they are the oldest: one lifetime for all), then
    * the oldest living one if the table is still full. */
   while (n->order.head && ((Nonce *) n->order.head->data)->expires_us <= now_us)
@@ -74,6 +99,7 @@ rts_nonces_issued (RtsNonces *n, const char *nonce, gint64 now_us)
   e->top = -1;
   g_queue_push_tail (&n->order, e);
   g_hash_table_insert (n->by_nonce, e->nonce, e);
+  return nonce;
 }
 
 /* RFC 7616: nc is exactly 8 hex digits; 0 stands for "no count". */

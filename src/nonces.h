@@ -1,15 +1,20 @@
-/* nonces: the Digest nonces the HTTP API handed out in its challenges.
+/* nonces: the Digest nonces the HTTP API hands out in its challenges.
  *
- * Owns which nonces were issued, until when each is good, and which nonce
- * counts (nc) each has been used with. libsoup's SoupAuthDomainDigest
- * checks that a response hash fits the password, but not that the server
- * issued the nonce nor that the count is new: a captured request for a
- * snapshot could be replayed for ever. The HTTP API asks here after libsoup
- * accepted the hash, so only the password's holder can use up a count.
+ * Owns making them, which were issued, until when each is good, and which
+ * nonce counts (nc) each has been used with. libsoup's
+ * SoupAuthDomainDigest checks that a response hash fits the password, but
+ * not that the server issued the nonce nor that the count is new: a
+ * captured request for a snapshot could be replayed for ever. Nor are its
+ * own nonces fit to be kept: the message's address and the second, the
+ * same for clients that follow each other within a second. So the HTTP
+ * API challenges with nonces made here, 128 random bits each, and asks
+ * here after libsoup accepted the hash, so only the password's holder can
+ * use up a count.
  *
  * A count may arrive out of order (a browser's parallel requests): any
  * count not yet used is taken, within the last 64 below the highest seen.
- * A request without a count (no qop, RFC 2069) uses its nonce once. The
+ * A request without a count (no qop, RFC 2069, which libsoup refuses
+ * before this is asked) would use its nonce once. The
  * table holds at most a fixed number of nonces: a flood of challenges
  * evicts the oldest, whose holders are then told "stale" and retry. */
 #pragma once
@@ -28,8 +33,9 @@ typedef enum {
 
 RtsNonces *rts_nonces_new (guint max, gint64 lifetime_us);
 void rts_nonces_free (RtsNonces *n);
-/* A challenge gave out NONCE at NOW_US (monotonic). */
-void rts_nonces_issued (RtsNonces *n, const char *nonce, gint64 now_us);
+/* A new nonce (32 hex digits), given out at NOW_US (monotonic); g_free()
+ * it. */
+char *rts_nonces_issue (RtsNonces *n, gint64 now_us);
 /* A request whose hash is right came with NONCE and count NC (NULL when
  * it has none); OK marks the count used. */
 RtsNonceVerdict
