@@ -642,6 +642,14 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
     reply_error (msg, SOUP_STATUS_BAD_REQUEST, "more than one Host header");
     return;
   }
+  /* libsoup reads the path from "http://" Host path: a Host with '?' or
+   * '#' ends its host there and hid the path asked for (GET /health with
+   * "Host: a?" was answered as GET /). */
+  if (host && strpbrk (host, "?#")) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "the Host header is no host (it holds '?' or '#')");
+    return;
+  }
   rts_http_route (soup_server_message_get_method (msg), path,
       soup_message_headers_get_one (req, "Authorization"), api->control_token,
       &route);

@@ -44,6 +44,48 @@ rts_build_rtsp_url (const char *host, guint port, const char *path)
       v6 ? "]" : "", port, path);
 }
 
+/* A port after a host: nothing, or up to five digits (RFC 3986 allows an
+ * empty one). */
+static gboolean
+port_ok (const char *p)
+{
+  return !*p || (strlen (p) <= 5 && strspn (p, "0123456789") == strlen (p));
+}
+
+/* A host name readers can resolve: at most 253 characters, labels of 1 to
+ * 63 letters, digits, '-' or '_', none starting or ending with '-', a
+ * final dot allowed; one of digits and dots only is an IPv4 address. */
+static gboolean
+host_name_ok (const char *name, gsize len)
+{
+  gsize label = 0;
+  gboolean digits_only = TRUE;
+
+  if (len && name[len - 1] == '.')
+    len--;
+  if (len == 0 || len > 253)
+    return FALSE;
+  for (gsize i = 0; i <= len; i++) {
+    char c = i < len ? name[i] : '.';
+    if (c == '.') {
+      if (label == 0 || label > 63 || name[i - label] == '-'
+          || name[i - 1] == '-')
+        return FALSE;
+      label = 0;
+      continue;
+    }
+    if (!g_ascii_isalnum (c) && c != '-' && c != '_')
+      return FALSE;
+    digits_only &= g_ascii_isdigit (c);
+    label++;
+  }
+  if (digits_only) {
+    g_autofree char *v4 = g_strndup (name, len);
+    return g_hostname_is_ip_address (v4) && !strchr (v4, ':');
+  }
+  return TRUE;
+}
+
 char *
 rts_host_from_header (const char *host_header)
 {
@@ -55,7 +97,8 @@ rts_host_from_header (const char *host_header)
     g_autofree char *v6 = NULL;
 
     end = strchr (host_header, ']');
-    if (!end || end == host_header + 1 || (end[1] != '\0' && end[1] != ':'))
+    if (!end || end == host_header + 1 || (end[1] != '\0' && end[1] != ':')
+        || (end[1] == ':' && !port_ok (end + 2)))
       return NULL;
     /* An IPv6 address and nothing else: libsoup lets "[a@b]" through, and
      * "rtsp://a@b:8554/" would send readers to host b. Zone ids ("%eth0")
@@ -67,17 +110,15 @@ rts_host_from_header (const char *host_header)
     return g_steal_pointer (&v6);
   }
   end = strchr (host_header, ':');
-  if (end && strchr (end + 1, ':'))
-    return NULL; /* bare IPv6 is not a valid Host */
-  if (end == host_header)
+  if (!end)
+    end = host_header + strlen (host_header);
+  else if (!port_ok (end + 1))
+    return NULL; /* bare IPv6, "a:80@b", "a:x" */
+  /* A Host we hand back inside URLs must not smuggle anything else in,
+   * nor be made to repeat a long one in every camera's URL. */
+  if (!host_name_ok (host_header, (gsize) (end - host_header)))
     return NULL;
-  /* A Host we hand back inside URLs must not smuggle anything else in. */
-  for (const char *c = host_header; *c && c != end; c++) {
-    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_')
-      return NULL;
-  }
-  return end ? g_strndup (host_header, end - host_header)
-             : g_strdup (host_header);
+  return g_strndup (host_header, end - host_header);
 }
 
 static void

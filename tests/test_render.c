@@ -57,7 +57,45 @@ test_host_header (void)
     { "[fe80::1%25eth0]:80", NULL },
     { "[::ffff:10.1.2.3]", "::ffff:10.1.2.3" },
     { "[:::]", NULL },
+    /* Found in review: no host names, a port that is not one (libsoup
+     * takes "a:80@b" for host b), and names long enough to make every
+     * camera's URL a kilobyte. */
+    { ".", NULL },
+    { "..", NULL },
+    { "-", NULL },
+    { "a..b", NULL },
+    { "-a.test", NULL },
+    { "a-.test", NULL },
+    { "0", NULL },
+    { "999.999.999.999", NULL },
+    { "10.1.2", NULL },
+    { "a.example:80@evil.example", NULL },
+    { "a.example:8x", NULL },
+    { "a.example:123456", NULL },
+    { "[::1]:80@b", NULL },
+    { "[::1]x", NULL },
+    { "a.example:", "a.example" },
+    { "a.example.:80", "a.example." },
+    { "CAMS.Example", "CAMS.Example" },
+    { "under_score.test", "under_score.test" },
+    { "1a.test", "1a.test" },
+    { "localhost", "localhost" },
   };
+  g_autofree char *label63 = g_strnfill (63, 'a');
+  g_autofree char *label64 = g_strnfill (64, 'a');
+  g_autofree char *name253 = g_strdup_printf ("%s.%s.%s.%s", label63, label63,
+      label63, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  g_autofree char *name254 = g_strconcat (name253, "a", NULL);
+  g_autofree char *long_ok = NULL;
+  g_autofree char *longest_ok = NULL;
+
+  g_assert_cmpuint (strlen (name253), ==, 253);
+  long_ok = rts_host_from_header (label63);
+  g_assert_cmpstr (long_ok, ==, label63);
+  longest_ok = rts_host_from_header (name253);
+  g_assert_cmpstr (longest_ok, ==, name253);
+  g_assert_null (rts_host_from_header (label64));
+  g_assert_null (rts_host_from_header (name254));
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *host = rts_host_from_header (cases[i].in);
