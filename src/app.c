@@ -262,8 +262,15 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
                 : "none set");
     }
   } else if (!job->jobs->error) {
-    job->jobs->error = g_error_new (err->domain, err->code, "camera %s: %s",
-        job->cam->name, err->message);
+    /* A file the camera cannot serve is a bad setting, at the start as in
+     * --check-config (exit 2: no restart mends it); a loop camera's
+     * encoder failing is not. */
+    gboolean bad_file = job->cam->file
+        && (g_error_matches (err, RTS_CLIP_ERROR, RTS_CLIP_ERROR_FILE)
+            || g_error_matches (err, RTS_CLIP_ERROR, RTS_CLIP_ERROR_BITSTREAM));
+    job->jobs->error = g_error_new (bad_file ? RTS_CONFIG_ERROR : err->domain,
+        bad_file ? 0 : err->code, "camera %s: %s", job->cam->name,
+        err->message);
   }
   job->jobs->pending--;
   g_free (job);

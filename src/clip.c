@@ -808,8 +808,16 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
     while (first < in->len && !check_au (in->pdata[first], codec, &bad))
       first++;
     if (first == in->len) {
-      make_fail (m, RTS_CLIP_ERROR_BITSTREAM, "%s: no keyframe in the %s", name,
-          m->file ? "file" : "clip");
+      /* Players may call a recovery point a keyframe; a reader can start
+       * cleanly only at an IDR (H.265: an IRAP picture). */
+      make_fail (m, RTS_CLIP_ERROR_BITSTREAM,
+          "%s: no keyframe in the %s (%s)%s", name, m->file ? "file" : "clip",
+          g_str_equal (codec, "h265") ? "no IDR, CRA or BLA picture"
+                                      : "no IDR frame",
+          m->file ? ": an open-GOP cut (its I-frames recovery points) has "
+                    "none; cut it at an IDR frame or re-encode it with "
+                    "closed GOPs"
+                  : "");
       return FALSE;
     }
   }
