@@ -247,12 +247,14 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
       g_autofree char *rate = NULL;
       rts_camera_take_file_video (job->cam, clip);
       rate = rts_rate_text (job->cam->fps_n, job->cam->fps_d);
-      rts_info ("camera %s: %s is %s %ux%u@%s fps (the file's own: codec, "
+      rts_info ("camera %s: %s is %s %ux%u@%s fps%s (the file's own: codec, "
                 "size and rate settings do not apply to it)",
           job->cam->name, job->cam->file, job->cam->codec, job->cam->width,
-          job->cam->height, rate);
+          job->cam->height, rate, job->cam->fps_average ? " on average" : "");
       if (!stall_fits_file (job->jobs->cfg, job->cam, clip, &job->jobs->error))
         g_clear_pointer (&job->jobs->clips->pdata[job->index], rts_clip_unref);
+      if (o.file_start)
+        rts_info ("camera %s: %s", job->cam->name, o.file_start);
       if (o.file_audio)
         rts_info ("camera %s: the file's own audio (%s) is not sent; "
                   "'audio' adds a test tone (%s)",

@@ -4,6 +4,7 @@
 #include "sender.h"
 
 #include <gst/gst.h>
+#include <math.h>
 
 static void
 camera_free (gpointer data)
@@ -322,15 +323,35 @@ rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip)
     cam->width = (guint) w;
   if (gst_structure_get_int (st, "height", &h) && h > 0)
     cam->height = (guint) h;
-  if (!gst_structure_get_fraction (st, "framerate", &num, &den) || num <= 0
-      || den <= 0) {
+  /* The rate the clip has: its frames over its loop's length. The caps'
+   * rate is exact (30000/1001) where it agrees; where it does not (a
+   * variable rate, which Matroska calls its first frame's; an MP4's edit
+   * list, by which qtdemux counted frames it then dropped: 94/3 for 30),
+   * the measured one is told, as an average. */
+  double measured = length > 0
+      ? (double) rts_clip_n_frames (clip) * GST_SECOND / (double) length
+      : 0;
+  gboolean caps_rate = gst_structure_get_fraction (st, "framerate", &num, &den)
+      && num > 0 && den > 0;
+
+  cam->fps_average = FALSE;
+  if (measured > 0
+      && (!caps_rate
+          || fabs ((double) num / den - measured) > 0.01 * measured)) {
+    /* Frames over milliseconds, reduced: 52 frames in 3.9 s are 40/3. */
+    guint64 a = (guint64) rts_clip_n_frames (clip) * 1000;
+    guint64 b = MAX ((length + GST_MSECOND / 2) / GST_MSECOND, 1);
+    guint64 g = a, r = b;
+    while (r) {
+      guint64 t = g % r;
+      g = r;
+      r = t;
+    }
+    num = (gint) MIN (a / g, G_MAXINT);
+    den = (gint) MIN (b / g, G_MAXINT);
+    cam->fps_average = TRUE;
+  } else if (!caps_rate) {
     num = den = 0;
-    /* No rate in the caps (a variable rate): the clip's frames over its
-     * length, as a fraction near enough. */
-    if (length > 0)
-      gst_util_double_to_fraction ((double) rts_clip_n_frames (clip)
-              * GST_SECOND / (double) length,
-          &num, &den);
   }
   if (num > 0 && den > 0) {
     cam->fps_n = (guint) num;

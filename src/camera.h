@@ -26,8 +26,10 @@ typedef struct {
   guint height;
   guint fps;          /* whole: a file's own rate rounded, at least 1 */
   guint fps_n, fps_d; /* exact: fps/1, or a file's own (30000/1001) */
-  guint gop;          /* frames between keyframes */
-  guint bitrate;      /* kbit/s */
+  gboolean
+      fps_average; /* a file's rate, measured: its caps said none or another */
+  guint gop;       /* frames between keyframes */
+  guint bitrate;   /* kbit/s */
   gboolean overlay;
   const char *audio; /* "none", "aac", "opus", "pcmu", "pcma" */
   const char *auth;  /* "none", "basic", "digest" */

@@ -38,6 +38,7 @@ rts_clip_unref (RtsClip *clip)
   track_clear (&clip->audio);
   g_free (clip->cache_file);
   g_free (clip->cache_problem);
+  g_free (clip->file_start);
   g_free (clip->file_audio);
   g_free (clip);
 }
@@ -107,6 +108,7 @@ rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin)
   origin->saved = clip->saved;
   origin->cache_file = clip->cache_file;
   origin->cache_problem = clip->cache_problem;
+  origin->file_start = clip->file_start;
   origin->file_audio = clip->file_audio;
   origin->ms = clip->make_us / 1e3;
 }
@@ -146,6 +148,7 @@ struct Make {
   char *cache_key;     /* NULL: no cache (off, or a file's clip) */
   char *cache_file;    /* where the clip is read from or written to */
   char *cache_problem; /* why the cache could not be used, for the log */
+  char *file_start;    /* store_track(): how a file's start was made clean */
 };
 
 static void
@@ -194,6 +197,7 @@ make_free (Make *m)
   g_free (m->cache_key);
   g_free (m->cache_file);
   g_free (m->cache_problem);
+  g_free (m->file_start);
   g_free (m);
 }
 
@@ -215,6 +219,7 @@ make_return (Make *m, RtsClip *clip, GError *error)
   if (clip) {
     clip->cache_file = g_strdup (m->cache_file);
     clip->cache_problem = g_strdup (m->cache_problem);
+    clip->file_start = g_strdup (m->file_start);
     g_mutex_lock (&m->video.lock);
     clip->file_audio = g_strdup (m->video.audio_left);
     g_mutex_unlock (&m->video.lock);
@@ -754,15 +759,15 @@ cmp_time (const void *a, const void *b)
 }
 
 /* Decode times for buffers FIRST.. of IN, which come without (an MKV's
- * video: Matroska stores presentation times only), or NULL when they have
- * them. With B-frames the presentation times in decode order go back and
+ * video: Matroska stores presentation times only) or whose own have a
+ * hole (FORCE), or NULL when they have them. With B-frames the presentation times in decode order go back and
  * forth: taken as decode times, the loop's length came from a B-frame's
  * (a frame short: "non monotonically increasing dts" at every loop point)
  * and frames were sent in bursts. The Kth decode time is the Kth smallest
  * presentation time; *DELAY is what every presentation time must then be
  * moved by to come no earlier than its frame's decode time. */
 static GstClockTime *
-decode_times (GPtrArray *in, guint first, GstClockTime *delay)
+decode_times (GPtrArray *in, guint first, gboolean force, GstClockTime *delay)
 {
   guint n = in->len - first;
   gboolean missing = FALSE;
@@ -775,7 +780,7 @@ decode_times (GPtrArray *in, guint first, GstClockTime *delay)
       return NULL;
     missing |= !GST_BUFFER_DTS_IS_VALID (buf);
   }
-  if (!missing || n == 0)
+  if ((!missing && !force) || n == 0)
     return NULL;
   dts = g_new (GstClockTime, n);
   for (guint k = 0; k < n; k++)
@@ -789,6 +794,84 @@ decode_times (GPtrArray *in, guint first, GstClockTime *delay)
   return dts;
 }
 
+/* H.265 NAL unit types: leading pictures that need what came before
+ * their IRAP (RASL), and the IRAPs a clean start can take. */
+#define H265_RASL_N 8
+#define H265_RASL_R 9
+#define H265_BLA_W_RADL 17
+#define H265_CRA 21
+
+/* Rewrites every NAL unit of type FROM in BUF (writable) to type TO. */
+static void
+retype_nals (GstBuffer *buf, guint from, guint to)
+{
+  GstMapInfo map;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READWRITE))
+    return;
+  for (gsize i = 0; i + 3 < map.size; i++) {
+    if (map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1) {
+      guint8 *b = &map.data[i + 3];
+      if (((*b >> 1) & 0x3f) == from)
+        *b = (guint8) ((*b & 0x81) | (to << 1));
+      i += 3;
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+}
+
+static gboolean
+au_has (GstBuffer *buf, gboolean h265, guint type1, guint type2)
+{
+  GstMapInfo map;
+  guint seen[64] = { 0 };
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return FALSE;
+  nal_types (map.data, map.size, h265, seen);
+  gst_buffer_unmap (buf, &map);
+  return seen[type1] || seen[type2];
+}
+
+/* An H.265 file that starts on a CRA picture (a cut of an open-GOP
+ * stream, x265's default) loops only if its first picture is made a BLA
+ * and the leading pictures that need what came before it (RASL) go: a
+ * CRA does not restart picture order counts, and at every loop point
+ * decoders met "Duplicate POC" and undecodable pictures. The two have
+ * the same slice header syntax; a BLA_W_RADL may be followed by the
+ * leading pictures that need nothing before it (RADL), which stay. IN's
+ * buffers from FIRST on, so made (the first a copy); *DROPPED says how
+ * many went. */
+static GPtrArray *
+clean_start (GPtrArray *in, guint first, const char *codec, guint *dropped)
+{
+  GPtrArray *use =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  gboolean cra = g_str_equal (codec, "h265")
+      && au_has (in->pdata[first], TRUE, H265_CRA, H265_CRA);
+  gboolean bad = FALSE;
+
+  *dropped = 0;
+  for (guint i = first; i < in->len; i++) {
+    GstBuffer *buf = in->pdata[i];
+    if (cra && i == first) {
+      buf = gst_buffer_copy_deep (buf);
+      retype_nals (buf, H265_CRA, H265_BLA_W_RADL);
+      g_ptr_array_add (use, buf);
+      continue;
+    }
+    /* The first CRA's leading pictures come before the next IRAP. */
+    if (cra && check_au (buf, codec, &bad))
+      cra = FALSE;
+    if (cra && au_has (buf, TRUE, H265_RASL_N, H265_RASL_R)) {
+      (*dropped)++;
+      continue;
+    }
+    g_ptr_array_add (use, gst_buffer_ref (buf));
+  }
+  return use;
+}
+
 /* Makes JOB's buffers into TRACK: drops what comes before the first
  * keyframe, makes timestamps offsets from the start, fills in durations.
  * DEFAULT_DURATION is used where a buffer has none. */
@@ -799,6 +882,7 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
   GPtrArray *in = job->buffers;
   GstClockTime origin = GST_CLOCK_TIME_NONE;
   g_autofree GstClockTime *made_dts = NULL;
+  g_autoptr (GPtrArray) use = NULL;
   GstClockTime delay = 0;
   guint first = 0;
   gboolean bad = FALSE;
@@ -823,11 +907,31 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
   }
   track->frames =
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  made_dts = codec ? decode_times (in, first, &delay) : NULL;
-  for (guint i = first; i < in->len; i++) {
-    GstBuffer *buf = gst_buffer_make_writable (gst_buffer_ref (in->pdata[i]));
-    GstClockTime dts =
-        made_dts ? made_dts[i - first] : GST_BUFFER_DTS_OR_PTS (buf);
+  if (codec) {
+    gboolean from_cra = g_str_equal (codec, "h265")
+        && au_has (in->pdata[first], TRUE, H265_CRA, H265_CRA);
+    guint dropped = 0;
+
+    use = clean_start (in, first, codec, &dropped);
+    if (from_cra)
+      m->file_start = g_strdup_printf ("the file starts on a CRA picture "
+                                       "(an open-GOP cut): served from it "
+                                       "as a BLA, %u leading picture(s) "
+                                       "that need what came before it "
+                                       "left out",
+          dropped);
+    /* Leading pictures left out, by this or by the demuxer (an MP4's edit
+     * list), leave a hole in the decode times that the loop would keep:
+     * they are made anew from the presentation times. */
+    made_dts = decode_times (use, 0, from_cra, &delay);
+  } else {
+    use = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+    for (guint i = first; i < in->len; i++)
+      g_ptr_array_add (use, gst_buffer_ref (in->pdata[i]));
+  }
+  for (guint i = 0; i < use->len; i++) {
+    GstBuffer *buf = gst_buffer_make_writable (gst_buffer_ref (use->pdata[i]));
+    GstClockTime dts = made_dts ? made_dts[i] : GST_BUFFER_DTS_OR_PTS (buf);
     GstClockTime pts = GST_BUFFER_PTS (buf);
 
     if (made_dts)
@@ -835,7 +939,7 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
 
     /* Marked, so a player can find the next keyframe at once. */
     if (codec) {
-      if (i == first || check_au (buf, codec, &bad))
+      if (i == 0 || check_au (buf, codec, &bad))
         GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
       else
         GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);

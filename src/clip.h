@@ -112,6 +112,9 @@ typedef struct {
   /* A file's own audio, which is not sent (its caps' name, e.g.
    * "audio/mpeg"); NULL when it has none or the clip is no file's. */
   const char *file_audio;
+  /* How a file's start was made one a reader and the loop can start at
+   * (an H.265 CRA made a BLA); NULL when it was one. */
+  const char *file_start;
   double ms; /* from the make's start to its end */
 } RtsClipOrigin;
 void rts_clip_get_origin (RtsClip *clip, RtsClipOrigin *origin);

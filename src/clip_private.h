@@ -24,6 +24,7 @@ struct RtsClip {
   gboolean saved;
   char *cache_file;
   char *cache_problem;
+  char *file_start; /* how a file's start was made clean, or NULL */
   char *file_audio; /* a file's own audio, left out: its caps' name */
   gint64 make_us;
 };

@@ -897,6 +897,98 @@ test_snapshot_spacing (void)
   g_unlink (path);
 }
 
+/* Files as people cut them: an H.265 stream copy cut from an open-GOP
+ * x265 file starts on a CRA picture with leading pictures that need what
+ * was cut away (in the MKV; the MP4's edit list hides them, and qtdemux
+ * then called the rate 94/3 for 30); and a variable-rate MKV, whose caps
+ * say its first frame's rate. The CRA clips loop with no decoder error
+ * across three loop points ("Duplicate POC" and undecodable pictures at
+ * each before), 30 fps; the variable one says its average. */
+static void
+test_file_open_gop (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test_cameras_XXXXXX", NULL);
+  g_autofree char *whole = g_build_filename (dir, "open.mp4", NULL);
+  g_autofree char *cut_mp4 = g_build_filename (dir, "cut.mp4", NULL);
+  g_autofree char *cut_mkv = g_build_filename (dir, "cut.mkv", NULL);
+  g_autofree char *vfr = g_build_filename (dir, "vfr.mkv", NULL);
+  const char *make[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+    "testsrc2=size=160x120:rate=30", "-t", "2.5", "-c:v", "libx265",
+    "-x265-params",
+    "keyint=15:min-keyint=15:open-gop=1:bframes=4:log-level=error", whole,
+    NULL };
+  const char *cut[] = { "ffmpeg", "-v", "error", "-ss", "0.5", "-i", whole,
+    "-c", "copy", cut_mp4, NULL };
+  const char *cut2[] = { "ffmpeg", "-v", "error", "-ss", "0.5", "-i", whole,
+    "-c", "copy", cut_mkv, NULL };
+  const char *make_vfr[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+    "testsrc2=size=160x120:rate=30", "-t", "4", "-vf",
+    "select='lt(n,30)+not(mod(n,4))'", "-vsync", "vfr", "-c:v", "libx264", "-g",
+    "30", vfr, NULL };
+  g_autofree char *yaml = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (JsonObject) urls = NULL;
+  JsonArray *streams;
+  TsServer *s;
+
+  if (!ts_have_program ("ffmpeg")) {
+    g_test_skip ("needs ffmpeg");
+    ts_remove_dir (dir);
+    return;
+  }
+  g_assert_cmpint (ts_run (make, 60, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (cut, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (cut2, 30, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (ts_run (make_vfr, 30, NULL, NULL, NULL), ==, 0);
+  yaml = g_strdup_printf ("defaults: {source: file}\n"
+                          "cameras:\n  - {name: mp4, port: 0, file: %s}\n"
+                          "  - {name: mkv, port: 0, file: %s}\n"
+                          "  - {name: vfr, port: 0, file: %s}\n",
+      cut_mp4, cut_mkv, vfr);
+  s = start_with (yaml, &path, NULL);
+  g_assert_nonnull (s);
+  g_assert_true (ts_server_wait_log (s,
+      "camera mkv: the file starts on a CRA picture (an open-GOP cut): served "
+      "from it as a BLA, ",
+      1, 1));
+  /* The MKV holds the leading pictures (x265: as many as its B-frames
+   * allow); they are left out. */
+  g_assert_cmpuint (ts_server_log_count (s,
+                        "camera mkv: the file starts on "
+                        "a CRA picture (an open-GOP "
+                        "cut): served from it as a BLA, "
+                        "0 leading"),
+      ==, 0);
+  g_assert_true (ts_server_wait_log (s,
+      "camera mp4: the file starts on a CRA picture", 1, 1));
+  g_assert_true (ts_server_wait_log (s,
+      "vfr.mkv is h264 160x120@13.333 fps "
+      "on average",
+      1, 1));
+  urls = ts_http_json (s->http_port, "/rtsp-urls", NULL);
+  streams = json_object_get_array_member (urls, "streams");
+  for (guint i = 0; i < 3; i++) {
+    JsonObject *cam = json_array_get_object_element (streams, i);
+    g_assert_cmpstr (json_object_get_string_member (cam, "frame_rate"), ==,
+        i < 2 ? "30/1" : "40/3");
+  }
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *url = ts_rtsp_url (s, i);
+    const char *play[] = { "ffmpeg", "-nostdin", "-v", "warning",
+      "-rtsp_transport", "tcp", "-i", url, "-t", "7", "-f", "null", "-", NULL };
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (ts_run (play, 30, NULL, &err, NULL), ==, 0);
+    g_test_message ("%s, three loop points: '%s'", url, g_strstrip (err));
+    if (*err)
+      g_error ("%s: ffmpeg warned across its loop points: %s", url, err);
+  }
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+  g_unlink (path);
+  ts_remove_dir (dir);
+}
+
 /* Starts of a server on a cut MP4 (DamagedRun), one thread's worth. */
 typedef struct {
   const char *const *argv;
@@ -1904,6 +1996,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cameras/live-reports", test_live_reports);
   g_test_add_func ("/cameras/auth-transports", test_auth_transports);
   g_test_add_func ("/cameras/file-source", test_file_source);
+  g_test_add_func ("/cameras/file-open-gop", test_file_open_gop);
   g_test_add_func ("/cameras/snapshot-spacing", test_snapshot_spacing);
   g_test_add_func ("/cameras/audio-seamless", test_audio_seamless);
   g_test_add_func ("/cameras/file-damaged", test_file_damaged);
