@@ -168,6 +168,7 @@ typedef struct {
 
 typedef struct {
   const RtsConfig *cfg;
+  GPtrArray *cameras; /* RtsCamera* */
   guint pending;
   GPtrArray *clips; /* RtsClip* or NULL, per camera */
   GError *error;    /* the first failure */
@@ -186,6 +187,9 @@ typedef struct {
   ClipJobs *jobs;
   guint index;
   RtsCamera *cam; /* a file camera's codec, size and rate come from its clip */
+  /* Cameras of the same file (and tone) that take this clip too: a file's
+   * video is held in memory whole, and was held once per camera. */
+  GArray *sharers; /* guint indexes */
 } ClipJob;
 
 /* config.c checks the stall threshold against a camera's frame interval;
@@ -215,6 +219,61 @@ stall_fits_file (const RtsConfig *cfg, const RtsCamera *cam, RtsClip *clip,
   return FALSE;
 }
 
+/* CAM (camera INDEX) has its CLIP (a reference given): logged, and a file
+ * camera takes its file's codec, size and rate. OWNER: the camera whose
+ * job made it, when CAM shares another's. */
+static void
+took_clip (ClipJobs *jobs, guint index, RtsCamera *cam, RtsClip *clip,
+    const RtsCamera *owner)
+{
+  RtsClipOrigin o;
+
+  rts_clip_get_origin (clip, &o);
+  jobs->clips->pdata[index] = clip;
+  if (owner) {
+    rts_info ("camera %s: clip of camera %s, of the same file, shared (%u "
+              "frames, %.2f s)",
+        cam->name, owner->name, rts_clip_n_frames (clip),
+        rts_clip_duration (clip) / 1e9);
+  } else {
+    if (o.cache_problem) {
+      rts_warn ("camera %s: %s", cam->name, o.cache_problem);
+      jobs->counts.problems++;
+    }
+    if (o.from_cache)
+      rts_info ("camera %s: clip of %u frames (%.2f s) from cache %s in "
+                "%.1f ms",
+          cam->name, rts_clip_n_frames (clip), rts_clip_duration (clip) / 1e9,
+          o.cache_file, o.ms);
+    else
+      rts_info ("camera %s: clip of %u frames (%.2f s) %s in %.0f ms%s%s",
+          cam->name, rts_clip_n_frames (clip), rts_clip_duration (clip) / 1e9,
+          cam->file ? "read from its file" : "encoded", o.ms,
+          o.saved ? ", saved to cache " : "", o.saved ? o.cache_file : "");
+    jobs->counts.cached += o.from_cache;
+    jobs->counts.saved += o.saved;
+  }
+  if (cam->file) {
+    g_autofree char *rate = NULL;
+    rts_camera_take_file_video (cam, clip);
+    rate = rts_rate_text (cam->fps_n, cam->fps_d);
+    rts_info ("camera %s: %s is %s %ux%u@%s fps%s (the file's own: codec, "
+              "size and rate settings do not apply to it)",
+        cam->name, cam->file, cam->codec, cam->width, cam->height, rate,
+        cam->fps_average ? " on average" : "");
+    if (!stall_fits_file (jobs->cfg, cam, clip, &jobs->error))
+      g_clear_pointer (&jobs->clips->pdata[index], rts_clip_unref);
+    if (o.file_start && !owner)
+      rts_info ("camera %s: %s", cam->name, o.file_start);
+    if (o.file_audio && !owner)
+      rts_info ("camera %s: the file's own audio (%s) is not sent; "
+                "'audio' adds a test tone (%s)",
+          cam->name, o.file_audio,
+          g_strcmp0 (cam->audio, "none") && cam->audio ? cam->audio
+                                                       : "none set");
+  }
+}
+
 static void
 on_clip (GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -223,45 +282,16 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
   RtsClip *clip = rts_clip_make_finish (res, &err);
 
   if (clip) {
-    RtsClipOrigin o;
-    rts_clip_get_origin (clip, &o);
-    job->jobs->clips->pdata[job->index] = clip;
-    if (o.cache_problem) {
-      rts_warn ("camera %s: %s", job->cam->name, o.cache_problem);
-      job->jobs->counts.problems++;
-    }
-    if (o.from_cache)
-      rts_info ("camera %s: clip of %u frames (%.2f s) from cache %s in "
-                "%.1f ms",
-          job->cam->name, rts_clip_n_frames (clip),
-          rts_clip_duration (clip) / 1e9, o.cache_file, o.ms);
-    else
-      rts_info ("camera %s: clip of %u frames (%.2f s) %s in %.0f ms%s%s",
-          job->cam->name, rts_clip_n_frames (clip),
-          rts_clip_duration (clip) / 1e9,
-          job->cam->file ? "read from its file" : "encoded", o.ms,
-          o.saved ? ", saved to cache " : "", o.saved ? o.cache_file : "");
-    job->jobs->counts.cached += o.from_cache;
-    job->jobs->counts.saved += o.saved;
-    if (job->cam->file) {
-      g_autofree char *rate = NULL;
-      rts_camera_take_file_video (job->cam, clip);
-      rate = rts_rate_text (job->cam->fps_n, job->cam->fps_d);
-      rts_info ("camera %s: %s is %s %ux%u@%s fps%s (the file's own: codec, "
-                "size and rate settings do not apply to it)",
-          job->cam->name, job->cam->file, job->cam->codec, job->cam->width,
-          job->cam->height, rate, job->cam->fps_average ? " on average" : "");
-      if (!stall_fits_file (job->jobs->cfg, job->cam, clip, &job->jobs->error))
-        g_clear_pointer (&job->jobs->clips->pdata[job->index], rts_clip_unref);
-      if (o.file_start)
-        rts_info ("camera %s: %s", job->cam->name, o.file_start);
-      if (o.file_audio)
-        rts_info ("camera %s: the file's own audio (%s) is not sent; "
-                  "'audio' adds a test tone (%s)",
-            job->cam->name, o.file_audio,
-            g_strcmp0 (job->cam->audio, "none") && job->cam->audio
-                ? job->cam->audio
-                : "none set");
+    guint n = job->sharers ? job->sharers->len : 0;
+    /* Their references first: the owner's may go (a stall threshold its
+     * file does not fit). */
+    for (guint k = 0; k < n; k++)
+      rts_clip_ref (clip);
+    took_clip (job->jobs, job->index, job->cam, clip, NULL);
+    for (guint k = 0; k < n; k++) {
+      guint i = g_array_index (job->sharers, guint, k);
+      took_clip (job->jobs, i, g_ptr_array_index (job->jobs->cameras, i), clip,
+          job->cam);
     }
   } else if (!job->jobs->error) {
     /* A file the camera cannot serve is a bad setting, at the start as in
@@ -275,6 +305,8 @@ on_clip (GObject *src, GAsyncResult *res, gpointer data)
         err->message);
   }
   job->jobs->pending--;
+  if (job->sharers)
+    g_array_unref (job->sharers);
   g_free (job);
 }
 
@@ -305,6 +337,12 @@ watch_clips (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static const char *
+audio_or_none (const char *audio)
+{
+  return audio ? audio : "none";
+}
+
 /* Loop and file cameras' clips (FILES_ONLY: file cameras' only), made in
  * parallel (encoding runs on GStreamer's threads, cache reads on GLib's)
  * before anything is served. Start-up waits here. COUNTS (may be NULL)
@@ -313,7 +351,9 @@ static GPtrArray *
 make_clips (const RtsConfig *cfg, GPtrArray *cameras, gboolean files_only,
     RtsClipCounts *counts, GError **error)
 {
-  ClipJobs jobs = { .cfg = cfg };
+  ClipJobs jobs = { .cfg = cfg, .cameras = cameras };
+  g_autofree ClipJob **job_of = g_new0 (ClipJob *, cameras->len);
+  g_autoptr (GPtrArray) specs = g_ptr_array_new_full (cameras->len, g_free);
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   g_autofree char *cache_dir = rts_config_clip_cache_dir (cfg);
 
@@ -325,13 +365,37 @@ make_clips (const RtsConfig *cfg, GPtrArray *cameras, gboolean files_only,
     g_autofree RtsClipSpec *spec = rts_camera_clip_spec (cam);
     if (!spec || (files_only && !spec->file))
       continue;
+    /* A camera of a file an earlier one reads, with the same tone, takes
+     * that one's clip. */
+    if (spec->file) {
+      ClipJob *owner = NULL;
+      for (guint j = 0; j < i && !owner; j++) {
+        const RtsCamera *o = job_of[j] ? job_of[j]->cam : NULL;
+        if (o && o->file && g_str_equal (o->file, spec->file)
+            && g_strcmp0 (audio_or_none (o->audio), audio_or_none (cam->audio))
+                == 0)
+          owner = job_of[j];
+      }
+      if (owner) {
+        if (!owner->sharers)
+          owner->sharers = g_array_new (FALSE, FALSE, sizeof (guint));
+        g_array_append_val (owner->sharers, i);
+        continue;
+      }
+    }
     spec->cache_dir = cache_dir;
     ClipJob *job = g_new0 (ClipJob, 1);
+    job_of[i] = job;
     job->jobs = &jobs;
     job->index = i;
     job->cam = cam;
     jobs.pending++;
-    rts_clip_make_async (spec, cancel, on_clip, job);
+    g_ptr_array_add (specs, g_steal_pointer (&spec));
+  }
+  /* Started once every camera knows whose clip it takes. */
+  for (guint i = 0, k = 0; i < cameras->len; i++) {
+    if (job_of[i])
+      rts_clip_make_async (specs->pdata[k++], cancel, on_clip, job_of[i]);
   }
   if (jobs.pending)
     rts_info ("making %u clip(s) for loop and file cameras", jobs.pending);
@@ -374,13 +438,20 @@ warm_up (RtsApp *app, GError **error)
   guint ready = 0;
   g_autoptr (GPtrArray) clips =
       make_clips (app->cfg, app->cameras, FALSE, NULL, error);
+  /* RtsClip -> the RtsRtpClip made of it: cameras of one file share it. */
+  g_autoptr (GHashTable) rtp_of = g_hash_table_new (NULL, NULL);
 
   if (!clips)
     return FALSE;
   for (guint i = 0; i < app->servers->len; i++) {
-    if (!rts_rtsp_server_warm_up (g_ptr_array_index (app->servers, i),
-            g_ptr_array_index (clips, i), error))
+    RtsRtspServer *srv = g_ptr_array_index (app->servers, i);
+    RtsClip *clip = g_ptr_array_index (clips, i);
+    RtsRtpClip *shared = clip ? g_hash_table_lookup (rtp_of, clip) : NULL;
+
+    if (!rts_rtsp_server_warm_up (srv, clip, shared, error))
       return FALSE;
+    if (clip && !shared)
+      g_hash_table_insert (rtp_of, clip, rts_rtsp_server_rtp_clip (srv));
   }
   while (ready < app->servers->len) {
     ready = 0;

@@ -170,7 +170,9 @@ static const RtsSetting rts_settings[] = {
       "whole GOPs)",
       0 },
   { "file", "file", CAM (file), SET_STRING, NULL, 0, 0, NULL, "PATH",
-      "source: file - the MP4 or MKV file (H.264 or H.265) to loop", PATH },
+      "source: file - the video file (MP4, MKV, MOV or MPEG-TS; H.264 or "
+      "H.265) to loop",
+      PATH },
   { "codec", "codec", CAM (codec), SET_CHOICE, "h264", 0, 0, "h264|h265|mjpeg",
       "CODEC", "video codec", 0 },
   { "profile", "profile", CAM (profile), SET_CHOICE, NULL, 0, 0,

@@ -2331,8 +2331,15 @@ start_feed (RtsRtspServer *srv, const guint32 ssrc[2])
   srv->feed = rts_feed_new (&setup);
 }
 
+RtsRtpClip *
+rts_rtsp_server_rtp_clip (RtsRtspServer *srv)
+{
+  return srv->rtp;
+}
+
 gboolean
-rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
+rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, RtsRtpClip *rtp,
+    GError **error)
 {
   g_autofree char *launch = NULL;
   g_autofree char *uri =
@@ -2347,7 +2354,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error)
   if (clip) {
     g_autoptr (GError) err = NULL;
     rts_feed_src_register ();
-    srv->rtp = rts_rtp_clip_new (clip, &err);
+    srv->rtp = rtp ? rts_rtp_clip_ref (rtp) : rts_rtp_clip_new (clip, &err);
     if (!srv->rtp) {
       g_set_error (error, RTS_CLIP_ERROR, err->code, "camera %s: %s",
           srv->cam->name, err->message);

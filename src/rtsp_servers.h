@@ -9,6 +9,7 @@
 
 #include "camera.h"
 #include "clip.h"
+#include "rtp_clip.h"
 
 #include <gio/gio.h>
 
@@ -49,9 +50,16 @@ void rts_rtsp_server_free (RtsRtspServer *srv);
  * prepared or torn down and the next reader (a PLAY before the first buffer
  * aborts in gst_rtsp_media_get_rates; a DESCRIBE right after the last reader
  * left gets 503). Does not wait for data: see rts_rtsp_server_has_data().
- * CLIP (loop and file sources; NULL for live) is what the camera replays. */
-gboolean
-rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, GError **error);
+ * CLIP (loop and file sources; NULL for live) is what the camera replays;
+ * RTP, when not NULL, its packets as another camera of the same clip has
+ * them (one copy of a file's video for all its cameras), else they are
+ * made here. */
+gboolean rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip,
+    RtsRtpClip *rtp, GError **error);
+
+/* The packets a loop or file camera replays (NULL for live), for another
+ * camera of the same clip to share. */
+RtsRtpClip *rts_rtsp_server_rtp_clip (RtsRtspServer *srv);
 
 /* TRUE once the first RTP packet has left the camera's payloader. Safe from
  * any thread. (Not the house reader's count: that packet arrives about
