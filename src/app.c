@@ -257,12 +257,21 @@ took_clip (ClipJobs *jobs, guint index, RtsCamera *cam, RtsClip *clip,
     g_autofree char *rate = NULL;
     rts_camera_take_file_video (cam, clip);
     rate = rts_rate_text (cam->fps_n, cam->fps_d);
-    rts_info ("camera %s: %s is %s %ux%u@%s fps%s (the file's own: codec, "
+    rts_info ("camera %s: %s is %s%s%s %ux%u@%s fps%s (the file's own: codec, "
               "size and rate settings do not apply to it)",
-        cam->name, cam->file, cam->codec, cam->width, cam->height, rate,
+        cam->name, cam->file, cam->codec, cam->profile ? " " : "",
+        cam->profile ? cam->profile : "", cam->width, cam->height, rate,
         cam->fps_average ? " on average" : "");
     if (!stall_fits_file (jobs->cfg, cam, clip, &jobs->error))
       g_clear_pointer (&jobs->clips->pdata[index], rts_clip_unref);
+    if (cam->profile && !g_str_equal (cam->profile, "constrained-baseline")
+        && !g_str_equal (cam->profile, "baseline")
+        && !g_str_equal (cam->profile, "main")
+        && !g_str_equal (cam->profile, "high"))
+      rts_info ("camera %s: its file's video is %s %s: ffmpeg and "
+                "GStreamer play it, many recorders and hardware decoders do "
+                "not (they take up to H.264 High, H.265 Main)",
+          cam->name, cam->codec, cam->profile);
     if (o.file_start && !owner)
       rts_info ("camera %s: %s", cam->name, o.file_start);
     if (o.file_audio && !owner)

@@ -236,7 +236,8 @@ rts_camera_clip_spec (const RtsCamera *cam)
     return NULL;
   spec = g_new0 (RtsClipSpec, 1);
   spec->codec = cam->codec;
-  spec->profile = cam->profile;
+  /* A file's profile is the file's: not one to make. */
+  spec->profile = g_strcmp0 (cam->source, "file") == 0 ? NULL : cam->profile;
   spec->width = cam->width;
   spec->height = cam->height;
   spec->fps = cam->fps;
@@ -311,14 +312,10 @@ rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip)
     cam->codec = "h264";
   else if (gst_structure_has_name (st, "video/x-h265"))
     cam->codec = "h265";
-  /* The camera's strings live as long as it does; the caps' may not. */
+  /* Any profile the file has (high-10, main-10...), for the log; the
+   * camera's strings live as long as it does, the caps' may not. */
   profile = gst_structure_get_string (st, "profile");
-  cam->profile = NULL;
-  for (guint i = 0; profile && i < 3; i++) {
-    static const char *const known[] = { "baseline", "main", "high" };
-    if (g_str_equal (profile, known[i]))
-      cam->profile = known[i];
-  }
+  cam->profile = profile ? g_intern_string (profile) : NULL;
   if (gst_structure_get_int (st, "width", &w) && w > 0)
     cam->width = (guint) w;
   if (gst_structure_get_int (st, "height", &h) && h > 0)

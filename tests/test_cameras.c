@@ -24,15 +24,16 @@ write_config (const char *text)
 }
 
 /* Writes PATH: an H.264 MP4 of FRAMES frames of videotestsrc, WIDTH x
- * HEIGHT at RATE ("25/1"), a keyframe every GOP frames. */
+ * HEIGHT at RATE ("25/1"), a keyframe every GOP frames, 4:2:0 (High) as
+ * cameras make them, or 4:4:4 (High 4:4:4) with FORMAT Y444. */
 static void
-make_mp4 (const char *path, guint frames, guint width, guint height,
-    const char *rate, guint gop)
+make_mp4_format (const char *path, guint frames, guint width, guint height,
+    const char *rate, guint gop, const char *format)
 {
   g_autofree char *buffers = g_strdup_printf ("num-buffers=%u", frames);
   g_autofree char *caps =
-      g_strdup_printf ("video/x-raw,width=%u,height=%u,framerate=%s", width,
-          height, rate);
+      g_strdup_printf ("video/x-raw,format=%s,width=%u,height=%u,framerate=%s",
+          format, width, height, rate);
   g_autofree char *keyint = g_strdup_printf ("key-int-max=%u", gop);
   g_autofree char *location = g_strdup_printf ("location=%s", path);
   const char *argv[] = { "gst-launch-1.0", "-q", "videotestsrc", buffers, "!",
@@ -40,6 +41,13 @@ make_mp4 (const char *path, guint frames, guint width, guint height,
     "filesink", location, NULL };
 
   g_assert_cmpint (ts_run (argv, 30, NULL, NULL, NULL), ==, 0);
+}
+
+static void
+make_mp4 (const char *path, guint frames, guint width, guint height,
+    const char *rate, guint gop)
+{
+  make_mp4_format (path, frames, width, height, rate, gop, "I420");
 }
 
 /* EXTRA: one more flag, or NULL. */
@@ -681,7 +689,7 @@ test_file_source (void)
     g_test_skip ("needs gst-launch-1.0 and ffprobe");
     return;
   }
-  make_mp4 (mp4, 50, 320, 240, "25/1", 25);
+  make_mp4_format (mp4, 50, 320, 240, "25/1", 25, "Y444");
   g_assert_cmpint (ts_run (make265, 30, NULL, NULL, NULL), ==, 0);
   g_assert_cmpint (ts_run (makeb, 30, NULL, NULL, NULL), ==, 0);
   make_mp4 (ntsc, 30, 160, 120, "30000/1001", 15);
@@ -715,7 +723,13 @@ test_file_source (void)
   g_assert_cmpstr (json_object_get_string_member (cam, "frame_rate"), ==,
       "30000/1001");
   g_assert_true (ts_server_wait_log (s,
-      "is h264 160x120@29.97 fps (the file's own", 1, 1));
+      "is h264 high 160x120@29.97 fps (the file's own", 1, 1));
+  /* A profile many recorders refuse is named, and said to be one. */
+  g_assert_true (ts_server_wait_log (s,
+      "camera f: its file's video is h264 high-4:4:4: ffmpeg and GStreamer "
+      "play it, many recorders and hardware decoders do not",
+      1, 1));
+  g_assert_cmpuint (ts_server_log_count (s, "its file's video is"), ==, 1);
   g_assert_true (ts_server_wait_log (s,
       "(file h264 160x120@29.97 fps, keyframes as in the file)", 1, 1));
   {
@@ -969,7 +983,7 @@ test_file_open_gop (void)
   g_assert_true (ts_server_wait_log (s,
       "camera mp4: the file starts on a CRA picture", 1, 1));
   g_assert_true (ts_server_wait_log (s,
-      "vfr.mkv is h264 160x120@13.333 fps "
+      "vfr.mkv is h264 high 160x120@13.333 fps "
       "on average",
       1, 1));
   g_assert_true (ts_server_wait_log (s,
@@ -1809,7 +1823,7 @@ test_check_config (void)
     g_assert_cmpint (run_server (file_args, &out, &err), ==, 0);
     g_test_message ("--check-config of a file camera:\n%s", out);
     g_assert_nonnull (strstr (out, expect));
-    g_assert_nonnull (strstr (out, "the file holds h264"));
+    g_assert_nonnull (strstr (out, "the file holds h264 high"));
     g_assert_nonnull (strstr (out, " 320x240@25 fps video, 25 frames"));
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
