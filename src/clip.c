@@ -760,8 +760,9 @@ cmp_time (const void *a, const void *b)
 
 /* Decode times for buffers FIRST.. of IN, which come without (an MKV's
  * video: Matroska stores presentation times only) or whose own have a
- * hole (FORCE), or NULL when they have them. With B-frames the presentation times in decode order go back and
- * forth: taken as decode times, the loop's length came from a B-frame's
+ * hole (FORCE), or NULL when they have them. With B-frames the
+ * presentation times in decode order go back and forth: taken as decode
+ * times, the loop's length came from a B-frame's
  * (a frame short: "non monotonically increasing dts" at every loop point)
  * and frames were sent in bursts. The Kth decode time is the Kth smallest
  * presentation time; *DELAY is what every presentation time must then be

@@ -199,7 +199,8 @@ ts_server_start_in (const char *const *wrapper, const char *const *args)
   /* Start-up waits for the loop cameras' clips, made anew in each test
    * process (ts_clip_cache): the matrix's 25 under ASan take 7.1 s on an
    * idle machine, and once took over 10 s, the wait this was, beside the
-   * other tests of a fresh clone's suite. A server that exits ends the wait at once. */
+   * other tests of a fresh clone's suite. A server that exits ends the
+   * wait at once. */
   if (!ts_server_wait_log (s, "started in", 1, 60)) {
     g_autofree char *tail = ts_server_log_tail (s, 20);
     g_test_message ("the server did not start; its last log lines:\n%s", tail);
