@@ -674,8 +674,13 @@ setup_allowed (RtsRtspServer *srv, GstRTSPContext *ctx)
       || !ctx->session)
     return TRUE;
   gst_rtsp_session_filter (ctx->session, note_playing, &playing);
-  if (!playing)
+  if (!playing) {
+    /* The SETUP goes on to replace a paused transport's description,
+     * which a send under way may still read (sender.h). */
+    if (srv->feed)
+      rts_feed_sync (srv->feed);
     return TRUE;
+  }
   rts_warn ("camera %s port %u: SETUP from %s refused: session %s is "
             "playing (a transport can change after PAUSE), 455",
       srv->cam->name, srv->port,

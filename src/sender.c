@@ -1001,6 +1001,13 @@ rts_feed_set_stalled (RtsFeed *f, gboolean stalled)
 }
 
 void
+rts_feed_sync (RtsFeed *f)
+{
+  g_mutex_lock (&f->lock);
+  g_mutex_unlock (&f->lock);
+}
+
+void
 rts_feed_kick (RtsFeed *f)
 {
   g_mutex_lock (&S.lock);

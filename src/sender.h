@@ -71,6 +71,16 @@ void rts_feed_plan_play (RtsFeed *feed, GstRTSPClient *client,
 /* Serve FEED now rather than at its next due packet: a reader was added. */
 void rts_feed_kick (RtsFeed *feed);
 
+/* Returns once no send of FEED is under way. Called by a SETUP of a
+ * session that is not playing, before gst-rtsp-server replaces its
+ * transport's description (gst_rtsp_stream_transport_set_transport frees
+ * the old one): the sender reads the descriptions of the transports it
+ * found in the stream, and a send that began before the session's PAUSE
+ * took its transport out of the stream could read one freed (ASan, 2 of
+ * 15 runs of /sender/setup-while-playing on a busy machine). Sends that
+ * begin later no longer find the transport. */
+void rts_feed_sync (RtsFeed *feed);
+
 typedef struct {
   /* The camera's own timeline, whether or not anyone reads it (the
    * readiness watchdog watches it): video RTP packets, frames and bytes
