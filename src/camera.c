@@ -338,12 +338,8 @@ rts_camera_take_file_video (RtsCamera *cam, RtsClip *clip)
     /* Frames over milliseconds, reduced: 52 frames in 3.9 s are 40/3. */
     guint64 a = (guint64) rts_clip_n_frames (clip) * 1000;
     guint64 b = MAX ((length + GST_MSECOND / 2) / GST_MSECOND, 1);
-    guint64 g = a, r = b;
-    while (r) {
-      guint64 t = g % r;
-      g = r;
-      r = t;
-    }
+    guint64 g = (guint64) gst_util_greatest_common_divisor_int64 ((gint64) a,
+        (gint64) b);
     num = (gint) MIN (a / g, G_MAXINT);
     den = (gint) MIN (b / g, G_MAXINT);
     cam->fps_average = TRUE;

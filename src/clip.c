@@ -841,10 +841,11 @@ au_has (GstBuffer *buf, gboolean h265, guint type1, guint type2)
  * decoders met "Duplicate POC" and undecodable pictures. The two have
  * the same slice header syntax; a BLA_W_RADL may be followed by the
  * leading pictures that need nothing before it (RADL), which stay. IN's
- * buffers from FIRST on, so made (the first a copy); *DROPPED says how
- * many went. */
+ * buffers from FIRST on, so made (the first a copy); *FROM_CRA says
+ * whether it was one, *DROPPED how many went. */
 static GPtrArray *
-clean_start (GPtrArray *in, guint first, const char *codec, guint *dropped)
+clean_start (GPtrArray *in, guint first, const char *codec, gboolean *from_cra,
+    guint *dropped)
 {
   GPtrArray *use =
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
@@ -852,6 +853,7 @@ clean_start (GPtrArray *in, guint first, const char *codec, guint *dropped)
       && au_has (in->pdata[first], TRUE, H265_CRA, H265_CRA);
   gboolean bad = FALSE;
 
+  *from_cra = cra;
   *dropped = 0;
   for (guint i = first; i < in->len; i++) {
     GstBuffer *buf = in->pdata[i];
@@ -909,11 +911,10 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
   track->frames =
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   if (codec) {
-    gboolean from_cra = g_str_equal (codec, "h265")
-        && au_has (in->pdata[first], TRUE, H265_CRA, H265_CRA);
+    gboolean from_cra = FALSE;
     guint dropped = 0;
 
-    use = clean_start (in, first, codec, &dropped);
+    use = clean_start (in, first, codec, &from_cra, &dropped);
     if (from_cra)
       m->file_start = g_strdup_printf ("the file starts on a CRA picture "
                                        "(an open-GOP cut): served from it "

@@ -450,22 +450,6 @@ digest_secret (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user,
       cam->password);
 }
 
-/* The value of the Digest header parameter NAME in HEADER ("Digest a=b,
- * ..."), or NULL. */
-static char *
-digest_param (const char *header, const char *name)
-{
-  GHashTable *params;
-  char *v;
-
-  if (!header || g_ascii_strncasecmp (header, "Digest ", 7) != 0)
-    return NULL;
-  params = soup_header_parse_param_list (header + 7);
-  v = g_strdup (g_hash_table_lookup (params, name));
-  soup_header_free_param_list (params);
-  return v;
-}
-
 static RtsNonces *
 api_nonces (RtsHttpApi *api)
 {
@@ -483,10 +467,17 @@ digest_nonce_ok (RtsHttpApi *api, SoupServerMessage *msg)
       soup_message_headers_get_one (soup_server_message_get_request_headers (
                                         msg),
           "Authorization");
-  g_autofree char *nonce = digest_param (auth, "nonce");
-  g_autofree char *nc = digest_param (auth, "nc");
+  GHashTable *params;
+  RtsNonceVerdict v;
 
-  return rts_nonces_use (api_nonces (api), nonce, nc, g_get_monotonic_time ());
+  /* libsoup took it: "Digest " and its parameters, parsed once. */
+  if (!auth || g_ascii_strncasecmp (auth, "Digest ", 7) != 0)
+    return RTS_NONCE_UNKNOWN;
+  params = soup_header_parse_param_list (auth + 7);
+  v = rts_nonces_use (api_nonces (api), g_hash_table_lookup (params, "nonce"),
+      g_hash_table_lookup (params, "nc"), g_get_monotonic_time ());
+  soup_header_free_param_list (params);
+  return v;
 }
 
 /* A camera with credentials shows its picture only to who has them, the
