@@ -138,8 +138,8 @@ video_chain (const RtsCamera *cam)
         "! rtph265pay name=pay0 pt=96 config-interval=-1",
         cam->gop, cam->bitrate);
   if (g_strcmp0 (cam->codec, "mjpeg") == 0)
-    return g_strdup (
-        RTS_JPEG_INPUT " ! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26");
+    return g_strdup (RTS_JPEG_INPUT " ! jpegenc quality=" G_STRINGIFY (
+        RTS_MJPEG_QUALITY) " ! rtpjpegpay name=pay0 pt=26");
   /* The ultrafast preset turns CABAC off, which is what makes a stream
    * baseline: main needs it back, high also the 8x8 transform; x264
    * writes the profile the tools it used allow, whatever the caps say. */

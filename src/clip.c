@@ -3,6 +3,7 @@
 
 #include "clip_cache.h"
 #include "clip_private.h"
+#include "config.h"
 
 #include <gst/app/gstappsink.h>
 #include <math.h>
@@ -354,7 +355,8 @@ video_encoder (Make *m)
         "key-int-max=%u bitrate=%u option-string=repeat-headers=1 "
         "! video/x-h265,stream-format=byte-stream,alignment=au",
         m->gop, m->bitrate);
-  return g_strdup (RTS_JPEG_INPUT " ! jpegenc quality=85");
+  return g_strdup (
+      RTS_JPEG_INPUT " ! jpegenc quality=" G_STRINGIFY (RTS_MJPEG_QUALITY));
 }
 
 /* The whole video pipeline but for the pattern and the text, which are

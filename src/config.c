@@ -41,6 +41,10 @@ enum {
   /* A file or directory: Linux allows any bytes but / and NUL in a name,
    * so it need not be UTF-8 (the JSON log escapes what is not). */
   PATH = 1 << 4,
+  /* FILE_ONLY, yet per camera a variable too: a camera's port, for a
+   * task definition to move one camera (a flag or a global variable would
+   * give every camera the same). */
+  CAMERA_VAR = 1 << 5,
 };
 
 typedef struct {
@@ -156,7 +160,7 @@ static const RtsSetting rts_settings[] = {
       FILE_ONLY },
   { "port", "port", CAM (port), SET_UINT, NULL, 0, 65535, NULL, "PORT",
       "camera's RTSP port; 0 or left out: any free port (see /rtsp-urls)",
-      FILE_ONLY },
+      FILE_ONLY | CAMERA_VAR },
   { "path", "path", CAM (path), SET_STRING, "/stream", 0, 0, NULL, "PATH",
       "mount path of every camera's stream", 0 },
   { "source", "source", CAM (source), SET_CHOICE, "loop", 0, 0,
@@ -468,6 +472,25 @@ spaced (const char *text)
       : "";
 }
 
+/* TEXT as a message quotes it: controls escaped (and any byte, in text
+ * that is not UTF-8), cut to its first 100 characters (a value can be
+ * kilobytes, and a person reads the line). */
+static char *
+shorten (const char *text)
+{
+  char high[129] = { 0 };
+  g_autofree char *escaped = NULL;
+  g_autofree char *head = NULL;
+
+  for (guint i = 0; i < 128; i++)
+    high[i] = (char) (0x80 + i);
+  escaped = g_strescape (text, g_utf8_validate (text, -1, NULL) ? high : NULL);
+  if (g_utf8_strlen (escaped, -1) <= 100)
+    return g_steal_pointer (&escaped);
+  head = g_utf8_substring (escaped, 0, 100);
+  return g_strdup_printf ("%s... (%zu bytes)", head, strlen (text));
+}
+
 /* Applies TEXT to setting S of the struct at BASE (RtsConfig or
  * RtsCameraConfig, as S's scope says). SOURCE names where TEXT came from:
  * "--http-port", "RTSP_TEST_SERVER_HTTP_PORT" or "cams.yaml:3: key
@@ -484,7 +507,7 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
    * into a path, a name or a credential, or split a log line. */
   for (const char *c = text; *c; c++) {
     if ((guchar) *c < 0x20 || *c == 0x7f) {
-      g_autofree char *shown = g_strescape (text, NULL);
+      g_autofree char *shown = shorten (text);
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "%s: bad value '%s': holds a control character (\\x%02x)", source,
           s->flags & SECRET ? "(hidden)" : shown, (guchar) *c);
@@ -499,6 +522,21 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
         "%s: bad value '%s': not valid UTF-8", source,
         s->flags & SECRET ? "(hidden)" : shown);
     return FALSE;
+  }
+  /* The same in UTF-8: a C1 control (U+0080 to U+009F: U+0085 is a line
+   * end to some readers of the log) or a direction override or isolate,
+   * which shows a log line or a name in an order other than its bytes'. */
+  for (const char *c = text; !(s->flags & PATH) && *c;
+       c = g_utf8_next_char (c)) {
+    gunichar u = g_utf8_get_char (c);
+    if ((u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e)
+        || (u >= 0x2066 && u <= 0x2069)) {
+      g_autofree char *shown = shorten (text);
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "%s: bad value '%s': holds the control character U+%04X", source,
+          s->flags & SECRET ? "(hidden)" : shown, u);
+      return FALSE;
+    }
   }
   switch (s->type) {
     case SET_UINT:
@@ -572,8 +610,11 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
     case SET_PORT_LIST:
       g_assert_not_reached ();
   }
-  g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
-      s->flags & SECRET ? "(hidden)" : text, why);
+  {
+    g_autofree char *shown = shorten (text);
+    g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
+        s->flags & SECRET ? "(hidden)" : shown, why);
+  }
   return FALSE;
 done:
   set_origin (field, source);
@@ -1017,8 +1058,24 @@ parse_argv (RtsConfig *cfg, char **argv, GArray *flags, GError **error)
           s->metavar);
       return FALSE;
     }
+    /* Two files were not read as one: the first was left out unread. */
+    for (guint j = 0; g_str_equal (s->name, "config") && j < flags->len; j++) {
+      if (g_array_index (flags, Flag, j).setting == s) {
+        g_set_error (error, RTS_CONFIG_ERROR, 0,
+            "--config given twice ('%s', then '%s'): the server reads one "
+            "file; put the cameras of both in one",
+            g_array_index (flags, Flag, j).value, value);
+        return FALSE;
+      }
+    }
     Flag f = { s, value, g_strconcat ("--", name, NULL) };
     g_array_append_val (flags, f);
+  }
+  if (cfg->check_config && cfg->prepare_cache) {
+    g_set_error (error, RTS_CONFIG_ERROR, 0,
+        "--check-config and --prepare-cache: give one (the check alone "
+        "would run)");
+    return FALSE;
   }
   return TRUE;
 }
@@ -1027,6 +1084,15 @@ static void
 flag_clear (gpointer data)
 {
   g_free (((Flag *) data)->flag);
+}
+
+/* Whether S can be set for one camera by
+ * RTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>. */
+static gboolean
+per_camera_var (const RtsSetting *s)
+{
+  return s->scope == SCOPE_CAMERA
+      && (!(s->flags & FILE_ONLY) || (s->flags & CAMERA_VAR));
 }
 
 /* Every RTSP_TEST_SERVER_ variable must mean something: a typo would
@@ -1056,7 +1122,7 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
       for (gsize j = 0; j < N_SETTINGS && !known; j++) {
         const RtsSetting *s = &rts_settings[j];
         g_autofree char *name = env_name (s->name);
-        known = s->scope == SCOPE_CAMERA && !(s->flags & FILE_ONLY)
+        known = per_camera_var (s)
             && strcmp (name + strlen (RTS_ENV_PREFIX), var + strlen (prefix))
                 == 0;
       }
@@ -1069,7 +1135,7 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
         for (gsize j = 0; j < N_SETTINGS; j++) {
           const RtsSetting *s = &rts_settings[j];
           g_autofree char *name = NULL;
-          if (s->scope != SCOPE_CAMERA || s->flags & FILE_ONLY)
+          if (!per_camera_var (s))
             continue;
           name = env_name (s->name);
           g_ptr_array_add (names,
@@ -1120,8 +1186,11 @@ apply_env (RtsConfig *cfg, char **envp, GArray *flags, gboolean ports_done,
     g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
     for (gsize i = 0; i < N_SETTINGS; i++) {
       const RtsSetting *s = &rts_settings[i];
-      if (s->scope != SCOPE_CAMERA || s->flags & FILE_ONLY
-          || flag_given (flags, s))
+      /* --rtsp-ports numbers every camera, above any variable. */
+      if (!per_camera_var (s) || flag_given (flags, s)
+          || (s->type == SET_UINT
+              && s->offset == offsetof (RtsCameraConfig, port)
+              && flag_given (flags, find_setting ("rtsp-ports"))))
         continue;
       g_autofree char *name = env_name (s->name);
       g_autofree char *var =
@@ -1204,6 +1273,15 @@ unset (char **field)
   g_hash_table_remove (origins, field);
 }
 
+/* FIELD back to setting NAME's default. */
+static void
+unset_uint (guint *field, const char *name)
+{
+  *field =
+      (guint) g_ascii_strtoull (find_setting (name)->default_value, NULL, 10);
+  g_hash_table_remove (origins, field);
+}
+
 /* Values a higher layer made moot go: "--auth none" over a file's
  * credentials, "--source loop" over its file, "--codec h265" over its
  * profile, a camera's "auth: {type: none}" over the defaults' user, as
@@ -1229,6 +1307,13 @@ drop_moot (RtsCameraConfig *cam)
   if (!g_str_equal (cam->codec, "h264")
       && layer (&cam->codec) > layer (&cam->profile))
     unset (&cam->profile);
+  /* Every MJPEG frame is a whole picture, a JPEG of fixed quality. */
+  if (g_str_equal (cam->codec, "mjpeg")) {
+    if (layer (&cam->codec) > layer (&cam->bitrate))
+      unset_uint (&cam->bitrate, "bitrate");
+    if (layer (&cam->codec) > layer (&cam->gop))
+      unset_uint (&cam->gop, "gop");
+  }
 }
 
 static gboolean
@@ -1236,6 +1321,8 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
 {
   RtsCameraConfig *cam = &cfg->cameras[i];
   const char *n = cam->name;
+
+#define MAX_CREDENTIAL_BYTES 1024
 
 /* A message about FIELD's value, and where that value came from. */
 #define CAM_ERROR(field, ...)                                                  \
@@ -1302,6 +1389,17 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
         "%ux%u: codec mjpeg (%s) over RTP needs width and height in "
         "multiples of 8 up to 2040",
         cam->width, cam->height, origin (&cam->codec));
+  if (strcmp (cam->codec, "mjpeg") == 0 && layer (&cam->bitrate))
+    CAM_ERROR (&cam->bitrate,
+        "bitrate applies to codec h264 and h265, not mjpeg (%s), whose "
+        "frames are each a JPEG of fixed quality (%d), as large as the "
+        "picture makes them",
+        origin (&cam->codec), RTS_MJPEG_QUALITY);
+  if (strcmp (cam->codec, "mjpeg") == 0 && layer (&cam->gop))
+    CAM_ERROR (&cam->gop,
+        "gop applies to codec h264 and h265, not mjpeg (%s), whose "
+        "frames are each a whole picture",
+        origin (&cam->codec));
   if (cam->profile && strcmp (cam->codec, "h264") != 0)
     CAM_ERROR (&cam->profile, "profile '%s' applies to codec h264, not %s (%s)",
         cam->profile, cam->codec, origin (&cam->codec));
@@ -1335,6 +1433,19 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   if (strcmp (cam->auth, "none") != 0 && (!cam->user || !cam->password))
     CAM_ERROR (&cam->auth, "auth %s needs auth.user and auth.password",
         cam->auth);
+  /* A client sends them in one header line (Basic: both, in base64),
+   * which gst-rtsp-server reads up to 4 KiB: a longer one never got
+   * past 401. */
+  if (cam->user && strlen (cam->user) > MAX_CREDENTIAL_BYTES)
+    CAM_ERROR (&cam->user,
+        "auth.user is %zu bytes; at most %d (a client sends it in a header "
+        "line, which the server reads up to 4 KiB)",
+        strlen (cam->user), MAX_CREDENTIAL_BYTES);
+  if (cam->password && strlen (cam->password) > MAX_CREDENTIAL_BYTES)
+    CAM_ERROR (&cam->password,
+        "auth.password is %zu bytes; at most %d (a client sends it in a "
+        "header line, which the server reads up to 4 KiB)",
+        strlen (cam->password), MAX_CREDENTIAL_BYTES);
   if (strcmp (cam->auth, "none") != 0 && strchr (cam->user, ':'))
     CAM_ERROR (&cam->user, "auth.user must not contain ':'");
   /* Digest sends the name as a quoted string (username="..."): with a " or
@@ -1463,6 +1574,40 @@ stall_fits (const RtsConfig *cfg, guint i, GError **error)
   return FALSE;
 }
 
+/* A host name readers can resolve: at most 253 characters, labels of 1 to
+ * 63 letters, digits, '-' or '_', none starting or ending with '-', a
+ * final dot allowed; one of digits and dots only is an IPv4 address. */
+gboolean
+rts_config_host_name_ok (const char *name, gsize len)
+{
+  gsize label = 0;
+  gboolean digits_only = TRUE;
+
+  if (len && name[len - 1] == '.')
+    len--;
+  if (len == 0 || len > 253)
+    return FALSE;
+  for (gsize i = 0; i <= len; i++) {
+    char c = i < len ? name[i] : '.';
+    if (c == '.') {
+      if (label == 0 || label > 63 || name[i - label] == '-'
+          || name[i - 1] == '-')
+        return FALSE;
+      label = 0;
+      continue;
+    }
+    if (!g_ascii_isalnum (c) && c != '-' && c != '_')
+      return FALSE;
+    digits_only &= g_ascii_isdigit (c);
+    label++;
+  }
+  if (digits_only) {
+    g_autofree char *v4 = g_strndup (name, len);
+    return g_hostname_is_ip_address (v4) && !strchr (v4, ':');
+  }
+  return TRUE;
+}
+
 #define MAX_TOKEN_BYTES 4096
 
 /* Checks that concern more than one setting. */
@@ -1491,22 +1636,28 @@ validate (RtsConfig *cfg, GError **error)
         g_inet_address_get_is_multicast (bind) ? "multicast" : "broadcast");
     return FALSE;
   }
-  /* It goes verbatim into every URL we hand out: a name, or an address
-   * (an IPv6 one is the only place a ':' may be; a port is not). */
-  /* A DNS name is at most 253 characters, an IPv6 address far less. */
-  if (cfg->public_host && strlen (cfg->public_host) > 253) {
-    g_set_error (error, RTS_CONFIG_ERROR, 0,
-        "%s: %zu characters: a host name is at most 253",
-        origin (&cfg->public_host), strlen (cfg->public_host));
-    return FALSE;
-  }
-  for (const char *c = cfg->public_host; c && *c; c++) {
-    if ((!g_ascii_isalnum (*c) && !strchr (".-_:", *c))
-        || (*c == ':' && !g_hostname_is_ip_address (cfg->public_host))) {
+  /* It goes verbatim into every URL we hand out: a name readers can
+   * resolve, or an address (an IPv6 one is the only place a ':' may be;
+   * a port is not, and a scope means nothing on another host). */
+  if (cfg->public_host) {
+    const char *h = cfg->public_host;
+    gboolean v6 = strchr (h, ':') != NULL;
+    if (v6 ? !g_hostname_is_ip_address (h) || strchr (h, '%')
+           : !rts_config_host_name_ok (h, strlen (h))) {
+      g_autofree char *shown = g_strescape (h, NULL);
+      const char *why = v6 && !strchr (h, '%')
+          ? "no port: each URL has its camera's"
+          : v6               ? "no scope: it means nothing to a reader"
+          : strlen (h) > 253 ? "a host name is at most 253 characters"
+          : strspn (h, "0123456789.") == strlen (h)
+          ? "digits and dots alone must be an IPv4 address"
+          : "labels of 1 to 63 letters, digits, - or _, not starting or "
+            "ending with -";
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "%s: '%s' is not a host name or IP address%s",
-          origin (&cfg->public_host), cfg->public_host,
-          *c == ':' ? " (no port: each URL has its camera's)" : "");
+          "%s: '%.300s%s' (%zu characters) is not a host name or IP address "
+          "(%s)",
+          origin (&cfg->public_host), shown, strlen (shown) > 300 ? "..." : "",
+          strlen (h), why);
       return FALSE;
     }
   }
@@ -1740,7 +1891,8 @@ rts_config_help (void)
       camera_heading = TRUE;
       g_string_append (out,
           "\nCamera settings (for every camera; per camera in the file, or "
-          "as\nRTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>):\n");
+          "as\nRTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>, which also takes "
+          "PORT):\n");
     }
     g_autofree char *flag = g_strdup_printf ("--%s %s", s->name, s->metavar);
     g_autofree char *var = env_name (s->name);
@@ -1779,10 +1931,14 @@ rts_config_help_markdown (void)
         : s->scope == SCOPE_CAMERA ? g_strdup_printf ("`cameras[].%s`", s->key)
                                    : g_strdup_printf ("`%s`", s->key);
     g_autofree char *choices = s->choices ? choices_text (s->choices) : NULL;
-    if (s->flags & FILE_ONLY)
-      g_string_append_printf (out, "| | | %s | %s | %s |\n", key,
+    if (s->flags & FILE_ONLY) {
+      g_autofree char *camera_var = s->flags & CAMERA_VAR
+          ? g_strdup_printf ("`" RTS_ENV_PREFIX "CAMERA_<NAME>_%s` ",
+              var + strlen (RTS_ENV_PREFIX))
+          : g_strdup ("");
+      g_string_append_printf (out, "| | %s| %s | %s | %s |\n", camera_var, key,
           s->default_value ? s->default_value : "(none)", s->help);
-    else
+    } else
       g_string_append_printf (out, "| `--%s %s` | `%s` | %s | %s | %s%s%s |\n",
           s->name, s->metavar, var, key,
           s->default_value ? s->default_value : "(none)", s->help,
@@ -1826,8 +1982,11 @@ rts_config_summary (const RtsConfig *cfg, const char *const *notes)
         : g_strdup ("");
     /* A file camera's codec, size and rate are the file's: the settings
      * would only mislead here. */
-    g_autofree char *video = c->file
-        ? g_strdup_printf ("file %s", c->file)
+    g_autofree char *video = c->file ? g_strdup_printf ("file %s", c->file)
+        : g_str_equal (c->codec, "mjpeg")
+        ? g_strdup_printf ("%s mjpeg %ux%u@%u JPEG quality %d, pattern %s",
+            c->source, c->width, c->height, c->fps, RTS_MJPEG_QUALITY,
+            c->pattern)
         : g_strdup_printf ("%s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s",
             c->source, c->codec, c->profile ? " " : "",
             c->profile ? c->profile : "", c->width, c->height, c->fps, c->gop,

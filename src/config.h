@@ -20,6 +20,10 @@
 /* How often health.c looks whether each camera sent video; a stall
  * threshold must cover a frame interval and one such period. */
 #define RTS_STALL_WATCH_MS 250
+/* An MJPEG camera's JPEG quality (jpegenc's 0-100): every frame a whole
+ * picture, its size what the picture makes it; bitrate and gop do not
+ * apply. */
+#define RTS_MJPEG_QUALITY 85
 
 /* Transports a camera offers; a SETUP asking for another gets 461. */
 typedef enum {
@@ -142,3 +146,9 @@ double rts_config_stall_need (const RtsConfig *cfg, double gap, gboolean *fits);
 
 /* Threshold in force: the configured one, or n-1 of n (at least 1). */
 guint rts_config_threshold (const RtsConfig *cfg);
+
+/* Whether the LEN bytes at NAME are a host name readers can resolve: at
+ * most 253 characters, labels of 1 to 63 letters, digits, '-' or '_', none
+ * starting or ending with '-', a final dot allowed; digits and dots alone
+ * must be an IPv4 address. */
+gboolean rts_config_host_name_ok (const char *name, gsize len);

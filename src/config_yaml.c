@@ -9,6 +9,12 @@
 /* An alias can make a small file describe a huge tree: bound the walk. */
 #define MAX_DEPTH 8
 #define MAX_ENTRIES 10000
+/* A value longer than any setting takes (a path, a token: 4 KiB), and
+ * all values together no more than a file may hold: a list of aliases
+ * of one long text multiplied it (100,000 aliases of 500 KB, a 900 KB
+ * file, asked for 2 GiB and crashed). */
+#define MAX_VALUE_BYTES 8192
+#define MAX_TOTAL_BYTES (1024 * 1024)
 /* Brackets or indentation deeper than any configuration: libyaml's loader
  * takes time in the square of the depth (100,000 brackets, a 100 KB file:
  * 9.5 s, with SIGTERM not yet taken), so a linear pass over the events
@@ -20,6 +26,7 @@ typedef struct {
   yaml_document_t *doc;
   GPtrArray *entries;
   GHashTable *seen; /* "scope/key", "top/key" -> first line (a pointer) */
+  gsize bytes;      /* of the values added so far */
   GError **error;
 } Walk;
 
@@ -133,6 +140,13 @@ add (Walk *w, int scope, const char *key, char *value, gboolean list,
     g_free (value);
     return fail (w, node, "too many settings (aliases expanding?)");
   }
+  w->bytes += value ? strlen (value) : 0;
+  if (w->bytes > MAX_TOTAL_BYTES) {
+    g_free (value);
+    return fail (w, node,
+        "the values add up to over 1 MiB (aliases expanding?); a "
+        "configuration is far less");
+  }
   g_autofree char *shown = shown_key (scope, key);
   if (!first_time (w, g_strdup_printf ("%d/%s", scope, key), shown, node)) {
     g_free (value);
@@ -165,10 +179,30 @@ add_shape (Walk *w, int scope, const char *key, const char *shape,
 }
 
 static gboolean walk_map (Walk *w, int scope, const char *prefix,
-    yaml_node_t *map, guint depth);
+    yaml_node_t *map, const yaml_node_t *at, guint depth);
 
+/* A value longer than MAX_VALUE_BYTES fails, saying so at AT. */
 static gboolean
-walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
+short_enough (Walk *w, int scope, const char *key, gsize len,
+    const yaml_node_t *at)
+{
+  g_autofree char *shown = NULL;
+  g_autofree char *what = NULL;
+
+  if (len <= MAX_VALUE_BYTES)
+    return TRUE;
+  shown = shown_key (scope, key);
+  what = g_strdup_printf ("key '%s': the value is over %d bytes; no setting "
+                          "takes so long a one",
+      shown, MAX_VALUE_BYTES);
+  return fail (w, at, what);
+}
+
+/* NODE, the value of KEY, written at AT (its key: an alias's value is
+ * the anchor's node, a block list's starts a line lower). */
+static gboolean
+walk_value (Walk *w, int scope, const char *key, yaml_node_t *node,
+    const yaml_node_t *at, guint depth)
 {
   if (!node)
     return FALSE;
@@ -180,7 +214,7 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
             g_strdup_printf ("key '%s' has no value (YAML null): leave the key "
                              "out for its default",
                 shown);
-        return fail (w, node, what);
+        return fail (w, at, what);
       }
       if (has_nul (node)) {
         g_autofree char *shown = shown_key (scope, key);
@@ -188,9 +222,11 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
             g_strdup_printf ("key '%s': the value holds a NUL character "
                              "(\\0), which no setting may",
                 shown);
-        return fail (w, node, what);
+        return fail (w, at, what);
       }
-      return add (w, scope, key, scalar (node), FALSE, node);
+      if (!short_enough (w, scope, key, node->data.scalar.length, at))
+        return FALSE;
+      return add (w, scope, key, scalar (node), FALSE, at);
     case YAML_SEQUENCE_NODE: {
       GString *joined = g_string_new (NULL);
       for (yaml_node_item_t *i = node->data.sequence.items.start;
@@ -199,8 +235,7 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
         if (!item || item->type != YAML_SCALAR_NODE) {
           g_string_free (joined, TRUE);
           return add_shape (w, scope, key,
-              "a list here holds plain values, not maps or lists",
-              item ? item : node);
+              "a list here holds plain values, not maps or lists", at);
         }
         if (has_nul (item)) {
           g_autofree char *shown = shown_key (scope, key);
@@ -226,14 +261,18 @@ walk_value (Walk *w, int scope, const char *key, yaml_node_t *node, guint depth)
         if (joined->len)
           g_string_append_c (joined, ',');
         g_string_append (joined, text);
+        if (!short_enough (w, scope, key, joined->len, at)) {
+          g_string_free (joined, TRUE);
+          return FALSE;
+        }
       }
-      return add (w, scope, key, g_string_free (joined, FALSE), TRUE, node);
+      return add (w, scope, key, g_string_free (joined, FALSE), TRUE, at);
     }
     case YAML_MAPPING_NODE:
-      return walk_map (w, scope, key, node, depth + 1);
+      return walk_map (w, scope, key, node, at, depth + 1);
     case YAML_NO_NODE:
     default:
-      return fail (w, node, "unexpected YAML node");
+      return fail (w, at, "unexpected YAML node");
   }
 }
 
@@ -255,7 +294,7 @@ walk_cameras (Walk *w, yaml_node_t *list, guint *n)
               RTS_MAX_CAMERAS);
       return fail (w, cam, what);
     }
-    if (!walk_map (w, (int) *n, NULL, cam, 1))
+    if (!walk_map (w, (int) *n, NULL, cam, cam, 1))
       return FALSE;
     (*n)++;
   }
@@ -263,12 +302,13 @@ walk_cameras (Walk *w, yaml_node_t *list, guint *n)
 }
 
 static gboolean
-walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
+walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map,
+    const yaml_node_t *at, guint depth)
 {
   if (depth > MAX_DEPTH)
-    return fail (w, map, "nested too deeply");
+    return fail (w, at, "nested too deeply");
   if (prefix && map->data.mapping.pairs.start == map->data.mapping.pairs.top)
-    return add_shape (w, scope, prefix, NULL, map);
+    return add_shape (w, scope, prefix, NULL, at);
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
        p < map->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node (w->doc, p->key);
@@ -280,7 +320,7 @@ walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map, guint depth)
     g_autofree char *name = scalar (k);
     g_autofree char *key =
         prefix ? g_strconcat (prefix, ".", name, NULL) : g_strdup (name);
-    if (!walk_value (w, scope, key, v, depth))
+    if (!walk_value (w, scope, key, v, k, depth))
       return FALSE;
   }
   return TRUE;
@@ -364,7 +404,7 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
   g_autoptr (GHashTable) seen =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Walk w = { name, &doc, entries, seen, error };
+  Walk w = { name, &doc, entries, seen, 0, error };
   gboolean ok = TRUE;
 
   *n_cameras = 0;
@@ -412,10 +452,10 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
         ok = walk_cameras (&w, v, n_cameras);
       } else if (g_strcmp0 (key, "defaults") == 0) {
         ok = v->type == YAML_MAPPING_NODE
-            ? walk_map (&w, RTS_YAML_DEFAULTS, NULL, v, 1)
+            ? walk_map (&w, RTS_YAML_DEFAULTS, NULL, v, k, 1)
             : fail (&w, v, "key 'defaults': expects a map of camera settings");
       } else {
-        ok = walk_value (&w, RTS_YAML_SERVER, key, v, 1);
+        ok = walk_value (&w, RTS_YAML_SERVER, key, v, k, 1);
       }
     }
   }

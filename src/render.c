@@ -52,40 +52,6 @@ port_ok (const char *p)
   return !*p || (strlen (p) <= 5 && strspn (p, "0123456789") == strlen (p));
 }
 
-/* A host name readers can resolve: at most 253 characters, labels of 1 to
- * 63 letters, digits, '-' or '_', none starting or ending with '-', a
- * final dot allowed; one of digits and dots only is an IPv4 address. */
-static gboolean
-host_name_ok (const char *name, gsize len)
-{
-  gsize label = 0;
-  gboolean digits_only = TRUE;
-
-  if (len && name[len - 1] == '.')
-    len--;
-  if (len == 0 || len > 253)
-    return FALSE;
-  for (gsize i = 0; i <= len; i++) {
-    char c = i < len ? name[i] : '.';
-    if (c == '.') {
-      if (label == 0 || label > 63 || name[i - label] == '-'
-          || name[i - 1] == '-')
-        return FALSE;
-      label = 0;
-      continue;
-    }
-    if (!g_ascii_isalnum (c) && c != '-' && c != '_')
-      return FALSE;
-    digits_only &= g_ascii_isdigit (c);
-    label++;
-  }
-  if (digits_only) {
-    g_autofree char *v4 = g_strndup (name, len);
-    return g_hostname_is_ip_address (v4) && !strchr (v4, ':');
-  }
-  return TRUE;
-}
-
 char *
 rts_host_from_header (const char *host_header)
 {
@@ -116,7 +82,7 @@ rts_host_from_header (const char *host_header)
     return NULL; /* bare IPv6, "a:80@b", "a:x" */
   /* A Host we hand back inside URLs must not smuggle anything else in,
    * nor be made to repeat a long one in every camera's URL. */
-  if (!host_name_ok (host_header, (gsize) (end - host_header)))
+  if (!rts_config_host_name_ok (host_header, (gsize) (end - host_header)))
     return NULL;
   return g_strndup (host_header, end - host_header);
 }

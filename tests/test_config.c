@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static char *write_config (const char *text);
+
 static gboolean
 load (RtsConfig *cfg, const char *const *args, const char *const *env,
     GError **err)
@@ -129,6 +131,45 @@ test_env_precedence (void)
     g_assert_cmpuint (cfg.cameras[1].fps, ==, 12);
     rts_config_clear (&cfg);
   }
+  /* One camera's port as a variable (a task definition moving one):
+   * above RTSP_TEST_SERVER_RTSP_PORTS and the file, below --rtsp-ports. */
+  {
+    g_autofree char *path =
+        write_config ("cameras:\n  - {name: lobby, port: 9001}\n"
+                      "  - {name: yard, port: 9002}\n");
+    g_autofree char *file = g_strconcat ("--config=", path, NULL);
+    const char *one[] = { "RTSP_TEST_SERVER_CAMERA_CAM2_PORT=9102", NULL };
+    const char *both[] = { "RTSP_TEST_SERVER_RTSP_PORTS=9201,9202,9203,9204",
+      "RTSP_TEST_SERVER_CAMERA_CAM2_PORT=9102", NULL };
+    const char *lobby[] = { "RTSP_TEST_SERVER_CAMERA_LOBBY_PORT=9301", NULL };
+    const char *with_file[] = { file, NULL };
+    const char *with_flag[] = { file, "--rtsp-ports=9401,9402", NULL };
+    const char *typo[] = { "RTSP_TEST_SERVER_CAMERA_LOBBY_PORTS=9301", NULL };
+    g_autoptr (GError) err = NULL;
+
+    g_assert_true (load (&cfg, NULL, one, NULL));
+    g_assert_cmpuint (cfg.cameras[0].port, ==, 8554);
+    g_assert_cmpuint (cfg.cameras[1].port, ==, 9102);
+    g_assert_cmpstr (rts_config_origin (&cfg, &cfg.cameras[1].port), ==,
+        "RTSP_TEST_SERVER_CAMERA_CAM2_PORT");
+    rts_config_clear (&cfg);
+    g_assert_true (load (&cfg, NULL, both, NULL));
+    g_assert_cmpuint (cfg.cameras[0].port, ==, 9201);
+    g_assert_cmpuint (cfg.cameras[1].port, ==, 9102);
+    rts_config_clear (&cfg);
+    g_assert_true (load (&cfg, with_file, lobby, NULL));
+    g_assert_cmpuint (cfg.cameras[0].port, ==, 9301);
+    g_assert_cmpuint (cfg.cameras[1].port, ==, 9002);
+    rts_config_clear (&cfg);
+    g_assert_true (load (&cfg, with_flag, lobby, NULL));
+    g_assert_cmpuint (cfg.cameras[0].port, ==, 9401);
+    g_assert_cmpuint (cfg.cameras[1].port, ==, 9402);
+    rts_config_clear (&cfg);
+    g_assert_false (load (&cfg, with_file, typo, &err));
+    g_assert_nonnull (strstr (err->message,
+        "did you mean 'RTSP_TEST_SERVER_CAMERA_LOBBY_PORT'"));
+    rts_config_clear (&cfg);
+  }
 }
 
 static void
@@ -222,6 +263,26 @@ test_errors (void)
     g_assert_null (strchr (err->message, '\n'));
     rts_config_clear (&cfg);
   }
+  /* Two files were not read as one (the first was left out unread); a
+   * check and a cache preparation in one run did the check alone. */
+  {
+    const char *const pairs[][2] = {
+      { "--config=a.yaml", "--config=b.yaml" },
+      { "--check-config", "--prepare-cache" },
+    };
+    const char *says[] = { "--config given twice ('a.yaml', then 'b.yaml')",
+      "--check-config and --prepare-cache: give one" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (pairs); i++) {
+      RtsConfig cfg;
+      g_autoptr (GError) err = NULL;
+      const char *args[] = { pairs[i][0], pairs[i][1], NULL };
+
+      g_assert_false (load (&cfg, args, NULL, &err));
+      g_assert_nonnull (strstr (err->message, says[i]));
+      rts_config_clear (&cfg);
+    }
+  }
   /* "--clip-cache --check-config": the next option is no value (the
    * check silently did not run, and the server started). */
   {
@@ -235,20 +296,60 @@ test_errors (void)
     g_assert_nonnull (strstr (err->message, "'--check-config'"));
     rts_config_clear (&cfg);
   }
-  /* A DNS name is at most 253 characters. */
+  /* A DNS name is at most 253 characters, in labels of at most 63. */
   {
     RtsConfig cfg;
     g_autoptr (GError) err = NULL;
-    g_autofree char *host = g_strnfill (254, 'a');
-    g_autofree char *arg = g_strconcat ("--public-host=", host, NULL);
+    g_autofree char *label = g_strnfill (63, 'a');
+    g_autofree char *last = g_strnfill (61, 'a');
+    g_autofree char *arg = g_strdup_printf ("--public-host=%s.%s.%s.%sb", label,
+        label, label, last);
     const char *args[] = { arg, NULL };
 
+    g_assert_cmpuint (strlen (arg + strlen ("--public-host=")), ==, 254);
     g_assert_false (load (&cfg, args, NULL, &err));
-    g_assert_nonnull (strstr (err->message, "--public-host: 254 characters"));
+    g_assert_nonnull (strstr (err->message, "(254 characters)"));
+    g_assert_nonnull (strstr (err->message, "at most 253"));
     rts_config_clear (&cfg);
     arg[strlen (arg) - 1] = '\0';
     g_assert_true (load (&cfg, args, NULL, NULL));
     rts_config_clear (&cfg);
+  }
+  /* Nothing readers could not resolve goes into every URL. */
+  {
+    struct {
+      const char *host, *why;
+    } bad[] = {
+      { "a..b", "labels of 1 to 63" },
+      { "-bad-", "labels of 1 to 63" },
+      { "cam\xc3\xa9.local", "labels of 1 to 63" },
+      { "999", "IPv4" },
+      { "1.2.3.4.5", "IPv4" },
+      { "host:8554", "no port" },
+      { "fe80::1%lo", "no scope" },
+    };
+    const char *good[] = { "example.com", "cam_1.local.", "10.0.0.1", "::1" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      RtsConfig cfg;
+      g_autoptr (GError) err = NULL;
+      g_autofree char *arg = g_strconcat ("--public-host=", bad[i].host, NULL);
+      const char *args[] = { arg, NULL };
+
+      g_assert_false (load (&cfg, args, NULL, &err));
+      g_test_message ("%s: %s", bad[i].host, err->message);
+      g_assert_nonnull (strstr (err->message, "not a host name or IP address"));
+      g_assert_nonnull (strstr (err->message, bad[i].why));
+      rts_config_clear (&cfg);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+      RtsConfig cfg;
+      g_autofree char *arg = g_strconcat ("--public-host=", good[i], NULL);
+      const char *args[] = { arg, NULL };
+
+      g_assert_true (load (&cfg, args, NULL, NULL));
+      rts_config_clear (&cfg);
+    }
   }
 }
 
@@ -500,7 +601,7 @@ test_file_errors (void)
     { "cameras:\n  - {name: a, extra: {}}\n",
         { ":2:", "unknown key 'cameras[0].extra'" } },
     { "camera:\n  - {name: a, port: 8554}\n",
-        { ":2:", "unknown key 'camera'", "did you mean 'cameras'" } },
+        { ":1:", "unknown key 'camera'", "did you mean 'cameras'" } },
     { "http: {port: {a: 1}}\n",
         { ":1:", "'http.port' takes a value, not a map" } },
     { "cameras:\n  - {name: a, transports: [{tcp: 1}]}\n",
@@ -563,6 +664,28 @@ test_file_errors (void)
     { "cameras:\n  - {name: a, auth: {type: digest, user: 'a\\b', "
       "password: p}}\n",
         { ":2: key 'cameras[0].auth.user'", "quoted string" } },
+    /* An alias's value was placed at its anchor's line, in another
+     * camera; a block list's at its first item's. */
+    { "cameras:\n  - {name: a, fps: &f 100}\n  - name: c\n"
+      "    clip_seconds: *f\n",
+        { ":4:", "'cameras[1].clip_seconds'", "'100'" } },
+    { "cameras:\n  - name: a\n    transports:\n      - tcp\n"
+      "    transports:\n      - udp\n",
+        { ":5:", "'cameras[0].transports' given twice", "first on line 3" } },
+    /* Controls past ASCII: U+0085 ends a line to some readers of the log,
+     * U+202E shows it backwards. */
+    { "cameras:\n  - {name: a, auth: {type: basic, user: \"a\\Nb\", "
+      "password: p}}\n",
+        { ":2:", "auth.user", "U+0085" } },
+    { "cameras:\n  - {name: a, auth: {type: basic, user: u, password: "
+      "\"hunter2\\u202e\"}}\n",
+        { ":2:", "auth.password", "(hidden)", "U+202E" } },
+    /* MJPEG frames are JPEGs of fixed quality, each a whole picture. */
+    { "cameras:\n  - {name: a, codec: mjpeg, bitrate: 500}\n",
+        { "camera 'a'", ":2: key 'cameras[0].bitrate'", "not mjpeg",
+            "quality" } },
+    { "cameras:\n  - {name: a, codec: mjpeg, gop: 10}\n",
+        { "camera 'a'", ":2: key 'cameras[0].gop'", "not mjpeg" } },
     /* A merge key was read as a key named "<<". */
     { "defaults: &d {fps: 10}\ncameras:\n  - name: a\n    <<: *d\n",
         { ":4:", "merge keys", "not supported", "defaults" } },
@@ -634,6 +757,86 @@ test_file_errors (void)
           err->message);
     g_assert_null (strstr (err->message, "hunter2"));
     g_assert_null (strchr (err->message, '\n'));
+    rts_config_clear (&cfg);
+  }
+}
+
+/* Long values: a credential a client cannot send in one header line is
+ * refused (one of 3,100 bytes was taken, and every login got 401); a
+ * value longer than any setting takes is refused before it is copied
+ * around, however many aliases repeat it (100,000 aliases of 500 KB, a
+ * 900 KB file, asked for 2 GiB and crashed); a message quotes no more
+ * than the start of a value. */
+static void
+test_long_values (void)
+{
+  g_autofree char *pw_ok = g_strnfill (1024, 'p');
+  g_autofree char *pw_long = g_strnfill (1025, 'p');
+  g_autofree char *user_long = g_strnfill (1025, 'u');
+  g_autofree char *value = g_strnfill (8193, 'x');
+  g_autofree char *bad_codec = g_strnfill (5000, 'h');
+  struct {
+    char *text;
+    const char *mentions[3];
+  } cases[] = {
+    { g_strdup_printf ("cameras:\n  - {name: a, auth: {type: basic, user: u, "
+                       "password: %s}}\n",
+          pw_long),
+        { "auth.password is 1025 bytes; at most 1024", "header" } },
+    { g_strdup_printf ("cameras:\n  - {name: a, auth: {type: digest, user: "
+                       "%s, password: p}}\n",
+          user_long),
+        { "auth.user is 1025 bytes; at most 1024" } },
+    { g_strdup_printf ("cameras:\n  - {name: a, pattern: %s}\n", value),
+        { ":2: key 'cameras[0].pattern'", "over 8192 bytes" } },
+    { g_strdup_printf ("cameras:\n  - {name: a, transports: [&t %s, *t]}\n",
+          bad_codec),
+        { ":2: key 'cameras[0].transports'", "over 8192 bytes" } },
+    { g_strdup_printf ("cameras:\n  - {name: a, codec: %s}\n", bad_codec),
+        { ":2: key 'cameras[0].codec'", "hhhh... (5000 bytes)",
+            "expects one of" } },
+  };
+  GString *bomb = g_string_new ("defaults: {pattern: &p ");
+
+  /* 8,000 bytes, repeated by 200 cameras: 1.6 MB of values. */
+  for (guint i = 0; i < 8000; i++)
+    g_string_append_c (bomb, 'x');
+  g_string_append (bomb, "}\ncameras:\n");
+  for (guint i = 0; i < 200; i++)
+    g_string_append_printf (bomb, "  - {name: c%u, pattern: *p}\n", i);
+
+  for (guint i = 0; i <= G_N_ELEMENTS (cases); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    g_autofree char *path =
+        write_config (i < G_N_ELEMENTS (cases) ? cases[i].text : bomb->str);
+    const char *args[] = { "--config", path, NULL };
+    const char *const *mentions = i < G_N_ELEMENTS (cases)
+        ? cases[i].mentions
+        : (const char *const[]){ "over 1 MiB", "aliases", NULL };
+
+    g_assert_false (load (&cfg, args, NULL, &err));
+    g_test_message ("%u: %s", i, err->message);
+    for (guint j = 0; j < 3 && mentions[j]; j++)
+      g_assert_nonnull (strstr (err->message, mentions[j]));
+    g_assert_cmpuint (strlen (err->message), <, 500);
+    rts_config_clear (&cfg);
+    if (i < G_N_ELEMENTS (cases))
+      g_free (cases[i].text);
+  }
+  g_string_free (bomb, TRUE);
+  {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    g_autofree char *text =
+        g_strdup_printf ("cameras:\n  - {name: a, auth: {type: basic, user: "
+                         "u, password: %s}}\n",
+            pw_ok);
+    g_autofree char *path = write_config (text);
+    const char *args[] = { "--config", path, NULL };
+
+    g_assert_true (load (&cfg, args, NULL, &err));
+    g_assert_no_error (err);
     rts_config_clear (&cfg);
   }
 }
@@ -1037,6 +1240,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/errors", test_errors);
   g_test_add_func ("/config/too-many-ports", test_too_many_ports);
   g_test_add_func ("/config/token-length", test_token_length);
+  g_test_add_func ("/config/long-values", test_long_values);
   g_test_add_func ("/config/path-bytes", test_path_bytes);
   g_test_add_func ("/config/file", test_file);
   g_test_add_func ("/config/file-precedence", test_file_precedence);
