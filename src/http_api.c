@@ -48,6 +48,9 @@ struct RtsHttpApi {
   guint64 refused_logged;
   GHashTable *snap_auth; /* camera name -> SoupAuthDomain, made when asked */
   RtsNonces *nonces;     /* given out in snapshots' Digest challenges */
+  /* Wrong passwords for a snapshot, which anyone can send at will (log.h);
+   * a nonce that will not do comes with the right one, and is logged. */
+  RtsLogLimit log_snap_401;
 };
 
 /* A snapshot's Digest nonce is good this long (a client told "stale"
@@ -534,8 +537,9 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
                                           msg),
             "Authorization"));
     if (who)
-      rts_warn ("http: wrong credentials for camera %s's snapshot from %s "
-                "(user '%s'): 401",
+      rts_warn_limited (&api->log_snap_401,
+          "http: wrong credentials for camera %s's snapshot from %s "
+          "(user '%s'): 401",
           cam->name,
           soup_server_message_get_remote_host (msg)
               ? soup_server_message_get_remote_host (msg)
@@ -558,7 +562,11 @@ snapshot_allowed (RtsHttpApi *api, SoupServerMessage *msg, const RtsCamera *cam)
                                       msg),
         "WWW-Authenticate", challenge);
   } else {
-    soup_auth_domain_challenge (domain, msg);
+    /* libsoup 3.2's own Basic challenge leaves the realm unquoted
+     * (realm=rtsp-test-server), which RFC 7235 2.2 has no sender make. */
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      msg),
+        "WWW-Authenticate", "Basic realm=\"" RTS_AUTH_REALM "\"");
   }
   return FALSE;
 }
@@ -585,12 +593,20 @@ handle_snapshot (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
   if (!snapshot_allowed (api, msg, rts_rtsp_server_camera (srv)))
     return;
   jpeg = rts_rtsp_server_snapshot (srv, &taken);
-  if (!jpeg) {
+  if (!jpeg && rts_rtsp_server_snapshots_failed (srv)) {
     reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        rts_rtsp_server_snapshots_failed (srv)
-            ? "no picture from this camera: its snapshots could not be made "
-              "(the server's log says why)"
-            : "no picture yet from this camera");
+        "no picture from this camera: its snapshots could not be made "
+        "(the server's log says why)");
+    return;
+  }
+  if (!jpeg) {
+    /* The first picture comes within a second of start (more for many
+     * cameras): a client told when to ask again need not guess. */
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      msg),
+        "Retry-After", "1");
+    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "no picture yet from this camera");
     return;
   }
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
@@ -957,16 +973,17 @@ check_body_size (SoupServer *server, SoupServerMessage *msg, const char *path,
         return;
       if (*len && strspn (len, "0123456789") == strlen (len)) {
         status = "413 Payload Too Large";
-        body = "{\"error\":\"request body over 65536 bytes\"}";
+        body = "{\"error\":\"request body over 65536 bytes\",\"status\":413}";
       } else {
         status = "400 Bad Request";
-        body = "{\"error\":\"invalid Content-Length\"}";
+        body = "{\"error\":\"invalid Content-Length\",\"status\":400}";
       }
       break;
     }
     case SOUP_ENCODING_CHUNKED:
       status = "411 Length Required";
-      body = "{\"error\":\"a request body needs a Content-Length\"}";
+      body = "{\"error\":\"a request body needs a Content-Length\","
+             "\"status\":411}";
       break;
     default:
       return;
@@ -978,10 +995,16 @@ check_body_size (SoupServer *server, SoupServerMessage *msg, const char *path,
   conn = soup_server_message_steal_connection (msg);
   if (!conn)
     return;
-  answer = g_strdup_printf ("HTTP/1.1 %s\r\nConnection: close\r\n"
-                            "Content-Type: application/json\r\n"
-                            "Content-Length: %zu\r\n\r\n%s",
-      status, strlen (body), body);
+  {
+    /* As libsoup's answers have them: Date is a MUST (RFC 9110 6.6.1). */
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    g_autofree char *date = soup_date_time_to_string (now, SOUP_DATE_HTTP);
+    answer = g_strdup_printf ("HTTP/1.1 %s\r\nDate: %s\r\n"
+                              "Connection: close\r\nCache-Control: no-store\r\n"
+                              "Content-Type: application/json\r\n"
+                              "Content-Length: %zu\r\n\r\n%s",
+        status, date, strlen (body), body);
+  }
   /* A few bytes into an empty send buffer: written at once. */
   g_output_stream_write_all (g_io_stream_get_output_stream (conn), answer,
       strlen (answer), NULL, NULL, NULL);

@@ -116,3 +116,47 @@ rts_log_event (const char *level, const char *fmt, ...)
   fprintf (stderr, "%s.%03dZ %-5s %s\n", stamp,
       g_date_time_get_microsecond (now) / 1000, level, text);
 }
+
+gboolean
+rts_log_limit (RtsLogLimit *limit, gint64 now_us, guint64 *held)
+{
+  static GMutex lock;
+  gboolean pass;
+
+  g_mutex_lock (&lock);
+  /* The generic cell rate algorithm: each line that goes moves DUE a
+   * second on from now or from where it was, whichever is later; a line
+   * goes while DUE is under a burst's worth of seconds ahead. */
+  pass = limit->due_us
+      <= now_us + (gint64) (RTS_LOG_LIMIT_BURST - 1) * G_USEC_PER_SEC;
+  if (pass) {
+    *held = limit->held;
+    limit->held = 0;
+    limit->due_us = MAX (limit->due_us, now_us) + G_USEC_PER_SEC;
+  } else {
+    limit->held++;
+  }
+  g_mutex_unlock (&lock);
+  return pass;
+}
+
+void
+rts_log_limited (RtsLogLimit *limit, const char *level, const char *fmt, ...)
+{
+  guint64 held = 0;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (!rts_log_limit (limit, g_get_monotonic_time (), &held))
+    return;
+  va_start (args, fmt);
+  text = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  if (held)
+    rts_log_event (level,
+        "%s (and %" G_GUINT64_FORMAT " more like it since the last such "
+        "line, not logged: after ten in a row, one a second)",
+        text, held);
+  else
+    rts_log_event (level, "%s", text);
+}

@@ -20,3 +20,29 @@ rts_log_event (const char *level, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 #define rts_info(...) rts_log_event ("info", __VA_ARGS__)
 #define rts_warn(...) rts_log_event ("warn", __VA_ARGS__)
 #define rts_error(...) rts_log_event ("error", __VA_ARGS__)
+
+/* Lines a client can cause at will (each wrong password, each refused
+ * request): ten in a row go, then one a second, so that a flood neither
+ * drowns the log nor fills a collector's quota while a few mistakes are
+ * each seen; the line that goes after some were held back says how many.
+ * Zero-initialised. */
+typedef struct {
+  gint64 due_us; /* monotonic: when the burst is whole again (GCRA) */
+  guint64 held;  /* lines held back since the last that went */
+} RtsLogLimit;
+
+#define RTS_LOG_LIMIT_BURST 10
+
+/* TRUE if a line may go at NOW_US (monotonic), with *HELD set to the lines
+ * held back before it; FALSE (counted) if it must not. Any thread. */
+gboolean rts_log_limit (RtsLogLimit *limit, gint64 now_us, guint64 *held);
+
+/* rts_log_event() through LIMIT at the monotonic time now: a line that
+ * goes after others were held back says how many. */
+void rts_log_limited (RtsLogLimit *limit, const char *level, const char *fmt,
+    ...) G_GNUC_PRINTF (3, 4);
+
+#define rts_warn_limited(limit, ...)                                           \
+  rts_log_limited ((limit), "warn", __VA_ARGS__)
+#define rts_info_limited(limit, ...)                                           \
+  rts_log_limited ((limit), "info", __VA_ARGS__)

@@ -96,6 +96,12 @@ idle_closed (const RtsMetricsCamera *c, RtsNow now)
 }
 
 static double
+auth_failures (const RtsMetricsCamera *c, RtsNow now)
+{
+  return c->counters.auth_failures;
+}
+
+static double
 reader_waits (const RtsMetricsCamera *c, RtsNow now)
 {
   return c->counters.reader_waits;
@@ -207,6 +213,10 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
   per_camera (out, "idle_closed_total", "counter",
       "Connections closed for holding no session past the idle timeout.", cams,
       n, now, idle_closed);
+  per_camera (out, "auth_failures_total", "counter",
+      "RTSP requests that named a user with a wrong password (answered 401; "
+      "logged at most once a second).",
+      cams, n, now, auth_failures);
   per_camera (out, "reader_waits_total", "counter",
       "Times a TCP reader's connection was full and its stream waited for it, "
       "losing nothing (loop and file cameras).",
@@ -229,8 +239,8 @@ rts_metrics_render (const RtsMetricsProcess *p, const RtsMetricsCamera *cams,
       "1 when the port's last probe got RTSP/1.0 200 in time.", cams, n, now,
       port_up);
   per_camera (out, "probe_latency_seconds", "gauge",
-      "Duration of the port's last RTSP OPTIONS probe.", cams, n, now,
-      probe_latency);
+      "Duration of the port's last probe (RTSP OPTIONS, then DESCRIBE).", cams,
+      n, now, probe_latency);
 
   header (out, "probes_total", "counter",
       "RTSP OPTIONS probes of the port, by result.");

@@ -287,6 +287,9 @@ struct RtsRtspServer {
   RtsRtspLimits limits;
   guint64 refused;
   guint64 idle_closed;
+  guint64 auth_failures; /* atomic: wrong credentials, answered 401 */
+  /* Warnings a client can cause at will, at most one a second each. */
+  RtsLogLimit log_no_port, log_453, log_455, log_413, log_401;
   /* Loop and file sources: the clip as RTP packets, and what sends them
    * (the media's pipeline carries none). */
   RtsRtpClip *rtp;
@@ -581,8 +584,9 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
     }
     udp = usable_udp (o);
     if (!udp) {
-      rts_warn ("camera %s port %u: SETUP from %s: transport \"%s\" names "
-                "no client_port to send to; left out",
+      rts_warn_limited (&srv->log_no_port,
+          "camera %s port %u: SETUP from %s: transport \"%s\" names "
+          "no client_port to send to; left out",
           srv->cam->name, srv->port,
           (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
           o);
@@ -625,7 +629,8 @@ within_limits (RtsRtspServer *srv, GstRTSPContext *ctx)
   else
     return TRUE;
   __atomic_fetch_add (&srv->refused, 1, __ATOMIC_RELAXED);
-  rts_warn ("camera %s port %u: SETUP from %s refused: %s (%u) reached, 453",
+  rts_warn_limited (&srv->log_453,
+      "camera %s port %u: SETUP from %s refused: %s (%u) reached, 453",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
       which,
@@ -681,8 +686,9 @@ setup_allowed (RtsRtspServer *srv, GstRTSPContext *ctx)
       rts_feed_sync (srv->feed);
     return TRUE;
   }
-  rts_warn ("camera %s port %u: SETUP from %s refused: session %s is "
-            "playing (a transport can change after PAUSE), 455",
+  rts_warn_limited (&srv->log_455,
+      "camera %s port %u: SETUP from %s refused: session %s is "
+      "playing (a transport can change after PAUSE), 455",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
       gst_rtsp_session_get_sessionid (ctx->session));
@@ -709,8 +715,9 @@ within_request_caps (RtsRtspServer *srv, GstRTSPContext *ctx)
   if (n <= srv->limits.max_request_headers)
     return TRUE;
   __atomic_fetch_add (&srv->refused, 1, __ATOMIC_RELAXED);
-  rts_warn ("camera %s port %u: request from %s refused: %u header lines "
-            "(max-request-headers %u), 413",
+  rts_warn_limited (&srv->log_413,
+      "camera %s port %u: request from %s refused: %u header lines "
+      "(max-request-headers %u), 413",
       srv->cam->name, srv->port,
       (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"), n,
       srv->limits.max_request_headers);
@@ -825,12 +832,15 @@ auth_check (RtsRtspServer *srv, GstRTSPAuth *auth, GstRTSPContext *ctx,
   }
   {
     g_autofree char *user = auth_user (ctx);
-    if (user)
-      rts_warn ("camera %s port %u: wrong credentials from %s (user '%s'): "
-                "401",
+    if (user) {
+      __atomic_fetch_add (&srv->auth_failures, 1, __ATOMIC_RELAXED);
+      rts_warn_limited (&srv->log_401,
+          "camera %s port %u: wrong credentials from %s (user '%s'): "
+          "401",
           srv->cam->name, srv->port,
           (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
           user);
+    }
   }
   return FALSE;
 }
@@ -2498,6 +2508,7 @@ rts_rtsp_server_counters (RtsRtspServer *srv, RtsCameraCounters *c)
   c->sessions = __atomic_load_n (&srv->sessions_total, __ATOMIC_RELAXED);
   c->refused = __atomic_load_n (&srv->refused, __ATOMIC_RELAXED);
   c->idle_closed = __atomic_load_n (&srv->idle_closed, __ATOMIC_RELAXED);
+  c->auth_failures = __atomic_load_n (&srv->auth_failures, __ATOMIC_RELAXED);
 }
 
 void

@@ -91,6 +91,7 @@ typedef struct {
   guint64 reader_waits;   /* loop cameras: times a reader's connection was
                            * full and its stream waited */
   guint64 frames_dropped; /* loop cameras: frames a full reader missed */
+  guint64 auth_failures;  /* requests with wrong credentials (401) */
 } RtsCameraCounters;
 
 /* Counters since start. Safe from the main loop. */

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* log.h's RTS_LOG_LIMIT_BURST: lines in a row before the limit holds. */
+#define LOG_BURST 10
+
 static char *
 write_config (const char *text)
 {
@@ -873,24 +876,64 @@ out:
   g_unlink (path);
 }
 
+/* Asked at once after the start, a camera whose pictures are still being
+ * made answers 503 with Retry-After: 1 ("no picture yet"), until its
+ * first: a client need not guess when to ask again. Returns the 503s. */
+static guint
+first_picture (TsServer *s, const char *camera)
+{
+  g_autofree char *path = g_strdup_printf ("/cameras/%s/snapshot.jpg", camera);
+  guint waits = 0;
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end) {
+    g_autofree char *body = NULL;
+    g_autoptr (SoupMessageHeaders) h = NULL;
+    guint status = ts_http (s->http_port, "GET", path, NULL, NULL, &body, &h);
+
+    if (status == 200)
+      return waits;
+    g_assert_cmpuint (status, ==, 503);
+    g_assert_nonnull (strstr (body, "no picture yet"));
+    g_assert_cmpstr (soup_message_headers_get_one (h, "Retry-After"), ==, "1");
+    waits++;
+  }
+  g_error ("no picture of camera %s after %u tries", camera, waits);
+}
+
 /* A loop camera's snapshot is at most a second old even when its GOP is
  * longer (stills used to be one per GOP: 3 s old here at worst), and
  * shows the clip's place: three distinct pictures over its three
- * seconds. */
+ * seconds. Four large cameras before it make its first picture come a
+ * while after the start (80 ms here: 40 to 80 answers 503 before it
+ * when the test runs alone), and asked before, it says when to ask
+ * again. */
 static void
 test_snapshot_spacing (void)
 {
   g_autofree char *path = NULL;
-  TsServer *s = start_with ("cameras:\n"
-                            "  - {name: slow, port: 0, width: 160, height: 120,"
-                            " fps: 30, gop: 90, clip_seconds: 3, "
-                            "pattern: ball}\n",
-      &path, NULL);
+  TsServer *s =
+      start_with ("defaults: {codec: mjpeg, width: 1920, height: 1080}\n"
+                  "cameras:\n"
+                  "  - {name: big1, port: 0}\n"
+                  "  - {name: big2, port: 0}\n"
+                  "  - {name: big3, port: 0}\n"
+                  "  - {name: big4, port: 0}\n"
+                  "  - {name: slow, port: 0, codec: h264, width: 160, "
+                  "height: 120, fps: 30, gop: 90, clip_seconds: 3, "
+                  "pattern: ball}\n",
+          &path, NULL);
   g_autoptr (GHashTable) seen =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   double oldest = 0;
+  guint waits;
 
   g_assert_nonnull (s);
+  /* Not asserted above 0: beside the other tests of the suite, this one
+   * once asked only after the pictures were made (0 answers 503). */
+  waits = first_picture (s, "slow");
+  g_test_message ("camera slow: %u answers 'no picture yet' before its first",
+      waits);
   g_assert_true (ts_wait_snapshot (s->http_port, "slow", 10));
   /* 16 looks over 4 s: more than a loop of the clip. */
   for (guint i = 0; i < 16; i++) {
@@ -1330,6 +1373,73 @@ digest_not_replayed (TsServer *s)
   }
 }
 
+/* The wrong-credentials lines of LOG holding NEEDLE, and the counts of lines they say were
+ * held back ("and N more like it"), added up. */
+static guint
+held_back (const char *log, const char *needle, guint64 *held)
+{
+  g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+  guint n = 0;
+
+  *held = 0;
+  for (guint i = 0; lines[i]; i++) {
+    const char *more = strstr (lines[i], "(and ");
+    if (!strstr (lines[i], needle) || !strstr (lines[i], "wrong credentials"))
+      continue;
+    n++;
+    if (more && strstr (more, " more like it"))
+      *held += g_ascii_strtoull (more + strlen ("(and "), NULL, 10);
+  }
+  return n;
+}
+
+/* A flood of wrong passwords is counted one by one (/metrics) and logged
+ * ten in a row, then once a second; the next line says how many were held
+ * back, so the lines and their counts add up to the requests. */
+static void
+wrong_password_flood (TsServer *s)
+{
+  const char *metric = "rtsp_test_server_auth_failures_total{camera=\"basic\"";
+  const char *needle = "camera basic port";
+  g_autofree char *basic = g_base64_encode ((const guchar *) "admin:nope", 10);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree char *log = NULL;
+  double before = ts_metric_sum (s, metric);
+  guint64 held_before, held_after;
+  guint lines_before, lines_after;
+  const guint flood = 40;
+
+  g_assert_cmpfloat (before, >=, 1);
+  log = ts_server_log_tail (s, 100000);
+  lines_before = held_back (log, needle, &held_before);
+  g_socket_client_set_timeout (client, 5);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", s->rtsp_ports[0],
+      NULL, NULL);
+  g_assert_nonnull (conn);
+  for (guint i = 0; i <= flood; i++) {
+    g_autofree char *req =
+        g_strdup_printf ("DESCRIBE rtsp://127.0.0.1:%u/stream RTSP/1.0\r\n"
+                         "CSeq: %u\r\nAuthorization: Basic %s\r\n\r\n",
+            s->rtsp_ports[0], i + 1, basic);
+    /* The last after a pause, which the limit lets through. */
+    if (i == flood)
+      g_usleep (1100 * 1000);
+    g_assert_cmpint (rtsp_request (conn, req, NULL, NULL), ==, 401);
+  }
+  g_assert_cmpfloat (ts_metric_sum (s, metric) - before, ==, flood + 1);
+  g_assert_true (ts_server_wait_log (s, "more like it since the last", 1, 5));
+  g_clear_pointer (&log, g_free);
+  log = ts_server_log_tail (s, 100000);
+  lines_after = held_back (log, needle, &held_after);
+  g_test_message ("%u wrong passwords: %u lines, %" G_GUINT64_FORMAT
+                  " held back",
+      flood + 1, lines_after - lines_before, held_after - held_before);
+  g_assert_cmpuint (lines_after - lines_before, <=, LOG_BURST + 5);
+  g_assert_cmpuint ((lines_after - lines_before) + (held_after - held_before),
+      ==, flood + 1);
+}
+
 /* Right credentials play, wrong or none get 401, for Basic and Digest; the
  * log names the user, never the password; health still probes the camera
  * for real. Each transport a camera offers plays, the other gets 461. */
@@ -1383,7 +1493,8 @@ test_auth_transports (void)
       g_test_message ("snapshot of %s, try %u: %s", name, t, got);
       g_assert_true (g_str_has_prefix (got, tries[t].want));
       if (tries[t].want[0] == '4')
-        g_assert_nonnull (strstr (got, i == 0 ? "Basic realm=" : "Digest "));
+        g_assert_nonnull (strstr (got,
+            i == 0 ? "Basic realm=\"rtsp-test-server\"" : "Digest "));
     }
   }
   g_assert_true (ts_server_wait_log (s,
@@ -1421,6 +1532,7 @@ test_auth_transports (void)
   }
   g_assert_true (ts_server_wait_log (s, "wrong credentials", 2, 5));
   g_assert_true (ts_server_wait_log (s, "(user 'admin')", 2, 1));
+  wrong_password_flood (s);
   g_assert_cmpuint (ts_server_log_count (s, "pw-basic-1"), ==, 0);
   g_assert_cmpuint (ts_server_log_count (s, "pw-digest-1"), ==, 0);
   /* Nor anywhere the HTTP API shows cameras. */

@@ -590,12 +590,22 @@ ts_wait_snapshot (guint port, const char *camera, double timeout)
   g_autofree char *path = g_strdup_printf ("/cameras/%s/snapshot.jpg", camera);
   gint64 end = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
 
-  while (ts_http (port, "GET", path, NULL, NULL, NULL, NULL) != 200) {
+  for (;;) {
+    g_autofree char *body = NULL;
+    g_autoptr (SoupMessageHeaders) h = NULL;
+    guint status = ts_http (port, "GET", path, NULL, NULL, &body, &h);
+
+    if (status == 200)
+      return TRUE;
+    /* Every wait after a start sees this answer now and then: a picture
+     * still to come says when to ask again. */
+    if (status == 503 && body && strstr (body, "no picture yet"))
+      g_assert_cmpstr (soup_message_headers_get_one (h, "Retry-After"), ==,
+          "1");
     if (g_get_monotonic_time () >= end)
       return FALSE;
     g_usleep (100 * 1000);
   }
-  return TRUE;
 }
 
 GSocket *

@@ -1,0 +1,70 @@
+/* log: the limit on lines a client can cause at will. */
+#include "log.h"
+
+#define S G_USEC_PER_SEC
+
+/* Ten lines in a row go; then one a second, each saying how many were
+ * held back before it. */
+static void
+test_limit_burst_then_rate (void)
+{
+  RtsLogLimit limit = { 0 };
+  gint64 t = 1000 * S;
+  guint64 held = 99;
+
+  for (guint i = 0; i < RTS_LOG_LIMIT_BURST; i++) {
+    g_assert_true (rts_log_limit (&limit, t, &held));
+    g_assert_cmpuint (held, ==, 0);
+  }
+  for (guint i = 0; i < 25; i++)
+    g_assert_false (rts_log_limit (&limit, t + i * 1000, &held));
+  g_assert_false (rts_log_limit (&limit, t + S - 1, &held));
+  g_assert_true (rts_log_limit (&limit, t + S, &held));
+  g_assert_cmpuint (held, ==, 26);
+  g_assert_false (rts_log_limit (&limit, t + S, &held));
+  g_assert_true (rts_log_limit (&limit, t + 2 * S, &held));
+  g_assert_cmpuint (held, ==, 1);
+  /* Silence lets the burst fill again, a second a line, no more than
+   * ten. */
+  t += 100 * S;
+  for (guint i = 0; i < RTS_LOG_LIMIT_BURST; i++)
+    g_assert_true (rts_log_limit (&limit, t, &held));
+  g_assert_false (rts_log_limit (&limit, t, &held));
+}
+
+/* A line a second or fewer never waits, however long it goes on. */
+static void
+test_limit_steady (void)
+{
+  RtsLogLimit limit = { 0 };
+  guint64 held;
+
+  for (gint64 i = 0; i < 1000; i++) {
+    g_assert_true (rts_log_limit (&limit, 5 * S + i * S, &held));
+    g_assert_cmpuint (held, ==, 0);
+  }
+}
+
+/* Each limiter counts for itself: one flood holds back no other line. */
+static void
+test_limit_separate (void)
+{
+  RtsLogLimit a = { 0 }, b = { 0 };
+  guint64 held;
+
+  for (guint i = 0; i < 50; i++)
+    rts_log_limit (&a, S, &held);
+  g_assert_false (rts_log_limit (&a, S, &held));
+  g_assert_true (rts_log_limit (&b, S, &held));
+  g_assert_cmpuint (held, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/log/limit-burst-then-rate", test_limit_burst_then_rate);
+  g_test_add_func ("/log/limit-steady", test_limit_steady);
+  g_test_add_func ("/log/limit-separate", test_limit_separate);
+  return g_test_run ();
+}
