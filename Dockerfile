@@ -121,11 +121,11 @@ EXPOSE 8554 8555 8556 8557 8080
 STOPSIGNAL SIGTERM
 
 # Exec form: no shell, no Python; rtsp-health-check is a libc-only program.
-# Liveness (GET /health/live): healthy while the process and its event loop
-# answer. A camera that is down or stalled shows in /health, /health/ready
-# and /health/PORT (for load balancers and dependants), but does not get the
-# whole server restarted. If you move the HTTP port, override this.
+# GET /health: the server's own verdict, healthy while at least 3 of the 4
+# cameras answer RTSP (one dead or faulted camera is not a reason to
+# replace the other three; two are). A stuck process answers nothing and
+# fails it too. If you move the HTTP port, override this.
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
-  CMD ["rtsp-health-check", "--url", "http://127.0.0.1:8080/health/live", "--timeout", "5"]
+  CMD ["rtsp-health-check", "--url", "http://127.0.0.1:8080/health", "--timeout", "5"]
 
 ENTRYPOINT ["rtsp-test-server"]

@@ -8,8 +8,8 @@
 // camera (or one a fault was injected into) stays dead to its clients, as a
 // real camera would, and does not get the task and its three good cameras
 // replaced; two do. The ECS container health check runs rtsp-health-check
-// (exec form: no shell, no Python) against GET /health/live: a stuck process
-// gets the task replaced.
+// (exec form: no shell, no Python) against the same GET /health, as the
+// image's HEALTHCHECK does: a stuck process fails it too.
 //
 // Design notes and the reasons for each value: docs/deployment.md.
 import * as path from 'node:path';
@@ -27,9 +27,15 @@ export const RTSP_PORTS = [8554, 8555, 8556, 8557] as const;
 export const HTTP_PORT = 8080;
 export const CONTAINER_NAME = 'rtsp-test-server';
 
+/**
+ * The server's own verdict: 200 while at least 3 of the 4 cameras answer
+ * RTSP. The camera target groups and the container health check ask it.
+ */
+export const HEALTH_PATH = '/health';
+
 /** The container health check: the design note's documented default profile. */
 export const CONTAINER_HEALTH_CHECK = {
-  command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health/live`, '--timeout', '5'],
+  command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}${HEALTH_PATH}`, '--timeout', '5'],
   intervalSeconds: 30,
   timeoutSeconds: 10,
   retries: 5,
@@ -369,7 +375,7 @@ export class RtspTestServerStack extends Stack {
         healthCheck: {
           protocol: elbv2.Protocol.HTTP,
           port: String(HTTP_PORT),
-          path: '/health',
+          path: HEALTH_PATH,
           healthyHttpCodes: '200',
           interval: Duration.seconds(10),
           timeout: Duration.seconds(5),

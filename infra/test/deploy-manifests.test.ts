@@ -17,7 +17,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments, parseDocument } from 'yaml';
-import { CONTAINER_HEALTH_CHECK, HTTP_PORT, RTSP_PORTS } from '../lib/rtsp-test-server-stack';
+import { CONTAINER_HEALTH_CHECK, HEALTH_PATH, HTTP_PORT, RTSP_PORTS } from '../lib/rtsp-test-server-stack';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const K8S_DIR = path.join(REPO, 'deploy', 'kubernetes');
@@ -73,11 +73,11 @@ describe('Kubernetes manifests', () => {
     assert.equal(kust.images[0].name, podContainer.image.split(':')[0]);
   });
 
-  test('startup, liveness and readiness probes: httpGet on /health/live and /health/ready, port 8080', () => {
+  test('startup, liveness and readiness probes: httpGet on /health/live and /health (3 of 4), port 8080', () => {
     assert.deepEqual(probes(), [
       ['startupProbe', '/health/live', HTTP_PORT],
       ['livenessProbe', '/health/live', HTTP_PORT],
-      ['readinessProbe', '/health/ready', HTTP_PORT],
+      ['readinessProbe', HEALTH_PATH, HTTP_PORT],
     ]);
     // Startup allows far more than the server needs (it answers within a second).
     const s = podContainer.startupProbe;
@@ -123,6 +123,12 @@ describe('Kubernetes manifests', () => {
     for (const [k, v] of Object.entries(deployment.spec.selector.matchLabels)) {
       assert.equal(deployment.spec.template.metadata.labels[k], v);
     }
+  });
+
+  test('the HTTP API Service keeps a pod that is not ready: /health says why', () => {
+    const http = services.find((s) => s.spec.ports.some((p: any) => containerPort(p.targetPort) === HTTP_PORT));
+    assert.ok(http);
+    assert.equal(http.spec.publishNotReadyAddresses, true);
   });
 });
 
@@ -284,13 +290,17 @@ describe('health endpoints named by the manifests exist on the real server', () 
     }
   });
 
-  test('the NLB target groups\' /health/PORT paths answer 200 for each camera port, 404 for a foreign one', { skip }, async () => {
+  test('the NLB target groups\' paths answer 200: /health for the cameras, /health/live for the HTTP API', { skip }, async () => {
+    assert.equal(await get(httpPort, HEALTH_PATH), 200, "the camera target groups' path");
+    assert.equal(await get(httpPort, '/health/live'), 200, "the HTTP API target group's path");
+  });
+
+  test('/health/PORT answers 200 for each camera port, 404 for a foreign one', { skip }, async () => {
     for (const port of rtspPorts) {
       assert.equal(await get(httpPort, `/health/${port}`), 200, `/health/${port}`);
     }
     const foreign = rtspPorts.includes(1) ? 2 : 1;
     assert.equal(await get(httpPort, `/health/${foreign}`), 404);
-    assert.equal(await get(httpPort, '/health/live'), 200, "the HTTP API target group's path");
   });
 
   test('the exec-form checks of the Dockerfile, the ECS task and compose.yaml pass', { skip }, async () => {

@@ -199,10 +199,10 @@ describe('ECS cluster and task definition', () => {
     assert.equal(groups[groupRef].Properties.RetentionInDays, 30);
   });
 
-  test('container health check: rtsp-health-check on /health/live in exec form, 30 s / 10 s / 5 retries / 90 s start', () => {
+  test('container health check: rtsp-health-check on /health (3 of 4 answer RTSP) in exec form, 30 s / 10 s / 5 retries / 90 s start', () => {
     const c = container(def.template);
     assert.deepEqual(c.HealthCheck, {
-      Command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health/live`, '--timeout', '5'],
+      Command: ['CMD', 'rtsp-health-check', '--url', `http://127.0.0.1:${HTTP_PORT}/health`, '--timeout', '5'],
       Interval: 30,
       Timeout: 10,
       Retries: 5,
