@@ -803,6 +803,9 @@ decode_times (GPtrArray *in, guint first, gboolean force, GstClockTime *delay)
 #define H265_RASL_R 9
 #define H265_BLA_W_RADL 17
 #define H265_CRA 21
+#define H265_IRAP_FIRST 16
+#define H265_IRAP_LAST 23
+#define H265_VPS 32
 
 /* Rewrites every NAL unit of type FROM in BUF (writable) to type TO. */
 static void
@@ -877,6 +880,52 @@ clean_start (GPtrArray *in, guint first, const char *codec, gboolean *from_cra,
   return use;
 }
 
+/* GStreamer 1.22's x265enc puts the stream's headers in front of the first
+ * picture's own: parameter sets and info SEIs, the last of them with bytes
+ * of uninitialised memory after its text, start codes among them. Sent at
+ * every loop point (to every reader, and kept in the clip cache), they
+ * made ffmpeg log "Illegal temporal ID" or "Overread SPS" and GStreamer's
+ * h265parse "couldn't find associated sequence parameter set" each time.
+ * Returns BUF from the VPS right before its IRAP picture on, if another
+ * VPS came before that one, else NULL (BUF is clean). */
+static GstBuffer *
+h265_drop_stray_headers (GstBuffer *buf)
+{
+  GstMapInfo map;
+  gssize first_vps = -1, vps = -1, cut = -1;
+  gsize size;
+  GstBuffer *clean;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return NULL;
+  size = map.size;
+  for (gsize i = 0; i + 3 < map.size; i++) {
+    if (map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1) {
+      guint type = (map.data[i + 3] >> 1) & 0x3f;
+      gssize at = i > 0 && map.data[i - 1] == 0 ? (gssize) i - 1 : (gssize) i;
+      if (type == H265_VPS) {
+        vps = at;
+        if (first_vps < 0)
+          first_vps = at;
+      } else if (type >= H265_IRAP_FIRST && type <= H265_IRAP_LAST
+          && vps >= 0) {
+        cut = vps;
+      }
+      i += 3;
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+  if (cut <= first_vps)
+    return NULL;
+  clean = gst_buffer_copy_region (buf, GST_BUFFER_COPY_ALL, (gsize) cut,
+      size - (gsize) cut);
+  /* A region from past the start gets no timestamps of its own. */
+  GST_BUFFER_PTS (clean) = GST_BUFFER_PTS (buf);
+  GST_BUFFER_DTS (clean) = GST_BUFFER_DTS (buf);
+  GST_BUFFER_DURATION (clean) = GST_BUFFER_DURATION (buf);
+  return clean;
+}
+
 /* Makes JOB's buffers into TRACK: drops what comes before the first
  * keyframe, makes timestamps offsets from the start, fills in durations.
  * DEFAULT_DURATION is used where a buffer has none. */
@@ -917,6 +966,13 @@ store_track (Make *m, Job *job, Track *track, const char *codec,
     guint dropped = 0;
 
     use = clean_start (in, first, codec, &from_cra, &dropped);
+    if (g_str_equal (codec, "h265") && use->len) {
+      GstBuffer *clean = h265_drop_stray_headers (use->pdata[0]);
+      if (clean) {
+        gst_buffer_unref (use->pdata[0]);
+        use->pdata[0] = clean;
+      }
+    }
     if (from_cra)
       m->file_start = g_strdup_printf ("the file starts on a CRA picture "
                                        "(an open-GOP cut): served from it "
@@ -1133,6 +1189,11 @@ on_cache_read (GObject *source, GAsyncResult *res, gpointer data)
   start_encoding (m);
 }
 
+/* Bumped when what store_track() keeps of the same encoders' output
+ * changes, so that clips cached before are made again: 2, x265's stray
+ * headers left out (h265_drop_stray_headers). */
+#define CLIP_MADE 2
+
 /* Everything that shapes the clip's bytes: the launch lines (size, rate,
  * GOP, encoder and its settings, audio), what is set beside them, and the
  * GStreamer that runs them. A change to any makes another file. */
@@ -1146,9 +1207,9 @@ cache_key (Make *m)
   g_autofree char *text = g_strescape (m->text ? m->text : "", NULL);
   g_autofree char *gst = gst_version_string ();
   g_autofree char *all = g_strdup_printf ("rtsp-test-server clip, cache "
-                                          "format %d\n%s\nvideo: %s\n"
+                                          "format %d, made %d\n%s\nvideo: %s\n"
                                           "pattern: %s\ntext: %s\naudio: %s\n",
-      RTS_CLIP_CACHE_FORMAT, gst, video, m->pattern, text, audio);
+      RTS_CLIP_CACHE_FORMAT, CLIP_MADE, gst, video, m->pattern, text, audio);
 
   return rts_clip_cache_key (all);
 }

@@ -2,6 +2,7 @@
  * real, made into RTP packets, depayloaded and decoded across several loop
  * points, and every promise of the loop is checked on the way. */
 #include "clip.h"
+#include "clip_private.h"
 #include "clipmake.h"
 #include "rtp_clip.h"
 
@@ -453,6 +454,45 @@ test_codec (gconstpointer data)
   play_clip (clip, c->video_tail, c->audio_tail, 320, 240, FALSE);
 }
 
+/* An H.265 clip's first access unit is one picture with its parameter
+ * sets: GStreamer 1.22's x265enc put its stream headers in front (a
+ * second VPS, SPS and PPS, and an info SEI with uninitialised memory after
+ * its text, start codes among it), sent at every loop point. So: one VPS,
+ * and no NAL unit of a reserved or unspecified type. */
+static void
+test_h265_first_au (void)
+{
+  RtsClipSpec spec = small_spec ("h265");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RtsClip) clip = make (&spec, &error);
+  GstMapInfo map;
+  guint vps = 0, irap = 0;
+  GString *types = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  g_assert_true (gst_buffer_map (g_ptr_array_index (clip->video.frames, 0),
+      &map, GST_MAP_READ));
+  for (gsize i = 0; i + 3 < map.size; i++) {
+    if (map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1) {
+      guint type = (map.data[i + 3] >> 1) & 0x3f;
+      g_string_append_printf (types, " %u", type);
+      vps += type == 32;
+      irap += type >= 16 && type <= 21;
+      /* Reserved: 10-15, 22-31, 41-47; unspecified: 48-63. */
+      if ((type >= 10 && type <= 15) || (type >= 22 && type <= 31)
+          || type >= 41)
+        g_error ("NAL unit of type %u in the first access unit:%s", type,
+            types->str);
+      i += 3;
+    }
+  }
+  gst_buffer_unmap (g_ptr_array_index (clip->video.frames, 0), &map);
+  g_test_message ("first access unit's NAL unit types:%s", types->str);
+  g_assert_cmpuint (vps, ==, 1);
+  g_assert_cmpuint (irap, >=, 1);
+  g_string_free (types, TRUE);
+}
+
 /* Runs DESC (a gst-launch line ending in a filesink to PATH) to EOS. */
 static void
 write_file (const char *desc)
@@ -682,6 +722,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/clip/play/file-mp4", test_file);
   g_test_add_func ("/clip/file-h265", test_file_h265);
+  g_test_add_func ("/clip/h265-first-au", test_h265_first_au);
   g_test_add_func ("/clip/file-vfr", test_file_vfr);
   g_test_add_func ("/clip/errors", test_errors);
   g_test_add_func ("/clip/cancel", test_cancel);
