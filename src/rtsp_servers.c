@@ -2608,6 +2608,15 @@ rts_rtsp_server_has_data (RtsRtspServer *srv)
  * 250 ms without video the house reader reports one: the thread wakes,
  * finds the RTP sample and the stream flows again. Harmless otherwise (an
  * empty backlog is looked at, the thread finds nothing). */
+/* How long without video before the send thread is woken: 250 ms, or two
+ * frames' time for a camera slower than 8 fps (at 1 fps every look found
+ * it "silent" and woke it, three times a frame, logged every 10 s). */
+static guint
+nudge_ms (const RtsRtspServer *srv)
+{
+  return MAX (250u, 2000u / MAX (srv->cam->fps, 1u));
+}
+
 static gboolean
 nudge_send_thread (gpointer data)
 {
@@ -2626,9 +2635,9 @@ nudge_send_thread (gpointer data)
     gst_rtsp_stream_transport_message_sent (srv->house_audio);
   if (g_get_monotonic_time () - srv->nudge_logged_us > 10 * G_USEC_PER_SEC) {
     srv->nudge_logged_us = g_get_monotonic_time ();
-    rts_info ("camera %s: no video for 250 ms; waking gst-rtsp-server's "
+    rts_info ("camera %s: no video for %u ms; waking gst-rtsp-server's "
               "send thread (%" G_GUINT64_FORMAT " time(s) so far)",
-        srv->cam->name, srv->nudges);
+        srv->cam->name, nudge_ms (srv), srv->nudges);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -2643,7 +2652,7 @@ rts_rtsp_server_start (RtsRtspServer *srv)
   if (!srv->cleanup_id)
     srv->cleanup_id = g_timeout_add_seconds (2, cleanup_sessions, srv);
   if (!srv->nudge_id)
-    srv->nudge_id = g_timeout_add (250, nudge_send_thread, srv);
+    srv->nudge_id = g_timeout_add (nudge_ms (srv), nudge_send_thread, srv);
 }
 
 const RtsCamera *

@@ -40,6 +40,8 @@ typedef struct {
   gint64 delta;         /* ns */
   gboolean resync;      /* go on from the next keyframe */
   gboolean full;        /* TCP: its connection refused the last write */
+  guint64 sent_to;      /* the packet after the last one it was sent */
+  gboolean in_frame;    /* that last one did not end its frame */
   GstClockTime held_at; /* when its client was last held (see hold()) */
   guint plan;           /* bumped at each PLAY; ARMED != PLAN: set up again */
   guint armed;
@@ -672,6 +674,7 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
   GstClockTime due;
   guint64 first;
   guint n = 0;
+  gboolean finish;
 
   if (!group && rd->armed != rd->plan)
     arm (rd, tr, tt);
@@ -695,7 +698,14 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
   due = reader_due (f, st, rd);
   if (due + MAX_BEHIND < now)
     rd->resync = TRUE;
-  if (rd->resync && can_send) {
+  /* A frame a full reader was sent the start of goes out whole before
+   * the skip: its packets go 64 at a time, and a reader full in the
+   * middle of a large frame (over 88 KB) went on from the next keyframe
+   * without the rest (ffmpeg: "corrupt decoded frame"). They are due
+   * already. */
+  finish = rd->resync && can_send && index == 0 && rd->full && rd->in_frame
+      && rd->next == rd->sent_to;
+  if (rd->resync && can_send && !finish) {
     GstClockTime was = due;
     resync (f, st, rd, index == 0, now);
     due = reader_due (f, st, rd);
@@ -718,7 +728,9 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
     }
     n++;
     due = reader_due (f, st, rd);
-    if (n == BATCH || due > now + SLACK) {
+    gboolean frame_end =
+        finish && rts_rtp_track_packet (st->track, rd->next - 1)->marker;
+    if (n == BATCH || due > now + SLACK || frame_end) {
       gboolean ok = tcp ? send_tcp (st, rd, tr, first, n)
                         : send_udp (st, rd, first, n, group);
       if (ok) {
@@ -726,6 +738,19 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
         for (guint i = 0; i < n; i++)
           rd->octets += rts_rtp_track_packet (st->track, first + i)->size - 12;
         rd->full = FALSE;
+        rd->sent_to = rd->next;
+        rd->in_frame = !rts_rtp_track_packet (st->track, rd->next - 1)->marker;
+        if (frame_end) {
+          /* The frame is whole: now the skip. */
+          GstClockTime was = due;
+          finish = FALSE;
+          resync (f, st, rd, TRUE, now);
+          due = reader_due (f, st, rd);
+          if (due > was)
+            count (&f->frames_dropped,
+                gst_util_uint64_scale (due - was, st->track->frames,
+                    st->track->length));
+        }
       } else if (tcp) {
         /* Refused again and again while it stays full: held anew often
          * enough that every refusal is covered for most of HOLD. */

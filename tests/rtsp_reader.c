@@ -155,6 +155,8 @@ count_rtp (RtsReader *r, Track *t, const guint8 *p, gsize len)
     t->stats.ts_backwards++;
   if (t->have_seq && !t->in_frame && ts == t->last_ts && t == &r->tracks[0])
     t->stats.ts_repeated++;
+  if (t->have_seq && t->in_frame && ts != t->last_ts)
+    t->stats.frames_cut++;
   if (t->have_seq && seq != t->next_seq) {
     guint16 skipped = (guint16) (seq - t->next_seq);
     t->stats.gaps++;

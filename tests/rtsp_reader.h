@@ -34,6 +34,9 @@ typedef struct {
   guint64 lost;              /* packets the jumps skipped */
   guint64 gaps_mid_frame;    /* jumps inside one frame (same timestamp on
                            * both sides): a frame arrived broken */
+  guint64 frames_cut;        /* a frame's end never came: a packet of a
+                              * new timestamp followed one without the
+                              * marker bit */
   guint32 last_gap_ts_delta; /* RTP timestamp step across the last jump */
   guint64 ts_backwards;      /* packets whose timestamp went back */
   guint64 ts_repeated;       /* video: frames with the previous one's */

@@ -545,8 +545,8 @@ out:
   g_unlink (path);
 }
 
-/* A live camera with audio: its sender reports map RTP time to the wall
- * clock as its packets do, and ffmpeg, which takes both streams' times
+/* A live camera with audio (beside a live one of 1 fps): its sender
+ * reports map RTP time to the wall clock as its packets do, and ffmpeg, which takes both streams' times
  * from those reports, sees the video's timestamps rise frame by frame.
  * (Reports with zero timestamps, as ONVIF replay sends them, made ffmpeg
  * jump the video back by hours at the first one.) */
@@ -556,7 +556,9 @@ test_live_reports (void)
   g_autofree char *path = NULL;
   TsServer *s = start_with ("cameras:\n"
                             "  - {name: live, port: 0, source: live, "
-                            "audio: aac}\n",
+                            "audio: aac}\n"
+                            "  - {name: slow1, port: 0, source: live, fps: 1, "
+                            "codec: mjpeg, width: 160, height: 120}\n",
       &path, NULL);
   g_autoptr (GError) err = NULL;
   g_autofree char *url = NULL;
@@ -587,6 +589,10 @@ test_live_reports (void)
    * tells the two apart. (Loop cameras' reports: /sender/reports, 50 ms.) */
   g_assert_cmpfloat (st.report_skew_ms, <, 250);
   rts_reader_close (r, RTS_VANISH_TEARDOWN);
+  /* A camera of 1 fps is not "silent" between its frames: its send thread
+   * was woken three times a frame, and that logged every 10 s. */
+  g_assert_cmpuint (ts_server_log_count (s, "camera slow1: no video for"), ==,
+      0);
 
   if (ts_have_program ("ffprobe")) {
     g_auto (GStrv) lines = NULL;

@@ -407,6 +407,51 @@ test_slow_reader (void)
   ts_server_free (s);
 }
 
+/* The same with frames of a few hundred packets (MJPEG, 1280x720 of
+ * noise, about 300 KB each): the sender writes a reader's packets 64 at a
+ * time, and a reader full in the middle of a frame then went on from the
+ * next keyframe without the rest of that frame (ffmpeg: "corrupt decoded
+ * frame"). It finishes the frame first. */
+static void
+test_slow_reader_big_frames (void)
+{
+  const char *args[] = { "--rtsp-ports=0", "--codec=mjpeg", "--width=1280",
+    "--height=720", "--pattern=snow", NULL };
+  TsServer *s = ts_server_start (args);
+  RtsReaderStats st;
+  guint64 cut = 0, gaps = 0;
+  double dropped;
+
+  g_assert_nonnull (s);
+  for (guint round = 0; round < 3; round++) {
+    g_autoptr (GError) err = NULL;
+    RtsReader *slow = rts_reader_play_rcvbuf (s->rtsp_ports[0], "/stream",
+        RTS_READER_TCP, 4096, 10, &err);
+
+    g_assert_no_error (err);
+    g_assert_true (rts_reader_receive (slow, 1, 10));
+    /* Not reading for longer than the sender waits for a full reader. */
+    g_usleep (2500 * 1000);
+    rts_reader_start_thread (slow);
+    g_assert_true (rts_reader_wait_frames (slow, 45, 20));
+    stats_said (slow, "slow reader of big frames", &st);
+    cut += st.frames_cut;
+    gaps += st.gaps;
+    rts_reader_close (slow, RTS_VANISH_RST);
+  }
+  dropped = ts_metric_sum (s, "rtsp_test_server_reader_frames_dropped_total");
+  g_test_message ("3 readers, each not reading for 2.5 s: %.0f frames' time "
+                  "skipped, %" G_GUINT64_FORMAT " jumps, %" G_GUINT64_FORMAT
+                  " frames cut",
+      dropped, gaps, cut);
+  /* Each went on from a later frame (every MJPEG frame a keyframe: after
+   * the one it was sent part of, with no jump in sequence numbers). */
+  g_assert_cmpfloat (dropped, >, 0);
+  g_assert_cmpuint (cut, ==, 0);
+  g_assert_cmpint (ts_server_stop (s, 10, NULL), ==, 0);
+  ts_server_free (s);
+}
+
 /* A reader that stops reading only for a moment (a busy machine): once
  * its connection is full its stream waits for it, and when it reads again
  * it catches up, every frame there, nothing skipped. */
@@ -506,6 +551,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sender/reports", test_reports);
   g_test_add_func ("/sender/av-timeline", test_av_timeline);
   g_test_add_func ("/sender/slow-reader", test_slow_reader);
+  g_test_add_func ("/sender/slow-reader-big-frames",
+      test_slow_reader_big_frames);
   g_test_add_func ("/sender/short-stall", test_short_stall);
   g_test_add_func ("/sender/stall", test_stall);
   return g_test_run ();
