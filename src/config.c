@@ -517,7 +517,7 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
   /* A name or a credential in bytes no reader of the logs, the JSON log
    * or a client can be sure to take alike. */
   if (!(s->flags & PATH) && !g_utf8_validate (text, -1, NULL)) {
-    g_autofree char *shown = g_strescape (text, NULL);
+    g_autofree char *shown = shorten (text);
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "%s: bad value '%s': not valid UTF-8", source,
         s->flags & SECRET ? "(hidden)" : shown);
@@ -997,6 +997,17 @@ unknown_option (const char *name)
   return g_strdup_printf ("unknown option '%s'%s (try --help)", dashed, hint);
 }
 
+/* The first flag in FLAGS that gives S, or NULL. */
+static const Flag *
+flag_of (GArray *flags, const RtsSetting *s)
+{
+  for (guint i = 0; i < flags->len; i++) {
+    if (g_array_index (flags, Flag, i).setting == s)
+      return &g_array_index (flags, Flag, i);
+  }
+  return NULL;
+}
+
 /* The command line, checked before anything is applied (--config must be
  * known first, and a flag must win over the file). */
 static gboolean
@@ -1059,14 +1070,12 @@ parse_argv (RtsConfig *cfg, char **argv, GArray *flags, GError **error)
       return FALSE;
     }
     /* Two files were not read as one: the first was left out unread. */
-    for (guint j = 0; g_str_equal (s->name, "config") && j < flags->len; j++) {
-      if (g_array_index (flags, Flag, j).setting == s) {
-        g_set_error (error, RTS_CONFIG_ERROR, 0,
-            "--config given twice ('%s', then '%s'): the server reads one "
-            "file; put the cameras of both in one",
-            g_array_index (flags, Flag, j).value, value);
-        return FALSE;
-      }
+    if (s == &rts_settings[0] && flag_of (flags, s)) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "--config given twice ('%s', then '%s'): the server reads one "
+          "file; put the cameras of both in one",
+          flag_of (flags, s)->value, value);
+      return FALSE;
     }
     Flag f = { s, value, g_strconcat ("--", name, NULL) };
     g_array_append_val (flags, f);
@@ -1156,11 +1165,7 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
 static gboolean
 flag_given (GArray *flags, const RtsSetting *s)
 {
-  for (guint i = 0; i < flags->len; i++) {
-    if (g_array_index (flags, Flag, i).setting == s)
-      return TRUE;
-  }
-  return FALSE;
+  return flag_of (flags, s) != NULL;
 }
 
 /* PORTS_DONE: the cameras were made from --rtsp-ports already. A variable
@@ -1188,8 +1193,7 @@ apply_env (RtsConfig *cfg, char **envp, GArray *flags, gboolean ports_done,
       const RtsSetting *s = &rts_settings[i];
       /* --rtsp-ports numbers every camera, above any variable. */
       if (!per_camera_var (s) || flag_given (flags, s)
-          || (s->type == SET_UINT
-              && s->offset == offsetof (RtsCameraConfig, port)
+          || (s == find_setting ("port")
               && flag_given (flags, find_setting ("rtsp-ports"))))
         continue;
       g_autofree char *name = env_name (s->name);

@@ -2595,6 +2595,15 @@ rts_rtsp_server_has_data (RtsRtspServer *srv)
   return g_atomic_pointer_get (&srv->first_data_us) != NULL;
 }
 
+/* How long without video before the send thread is woken: 250 ms, or two
+ * frames' time for a camera slower than 8 fps (at 1 fps every look found
+ * it "silent" and woke it, three times a frame, logged every 10 s). */
+static guint
+nudge_ms (const RtsRtspServer *srv)
+{
+  return MAX (250u, 2000u / MAX (srv->cam->fps, 1u));
+}
+
 /* gst-rtsp-server 1.22's TCP send thread (rtsp-stream.c, send_func) can
  * sleep for good with an RTP sample waiting: it takes one message per
  * wake-up, RTCP first, so when an RTP and an RTCP sample arrive between
@@ -2608,15 +2617,6 @@ rts_rtsp_server_has_data (RtsRtspServer *srv)
  * 250 ms without video the house reader reports one: the thread wakes,
  * finds the RTP sample and the stream flows again. Harmless otherwise (an
  * empty backlog is looked at, the thread finds nothing). */
-/* How long without video before the send thread is woken: 250 ms, or two
- * frames' time for a camera slower than 8 fps (at 1 fps every look found
- * it "silent" and woke it, three times a frame, logged every 10 s). */
-static guint
-nudge_ms (const RtsRtspServer *srv)
-{
-  return MAX (250u, 2000u / MAX (srv->cam->fps, 1u));
-}
-
 static gboolean
 nudge_send_thread (gpointer data)
 {

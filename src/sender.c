@@ -660,6 +660,24 @@ resync (RtsFeed *f, Stream *st, Reader *rd, gboolean video, GstClockTime now)
   count (&f->resyncs, 1);
 }
 
+/* Under F's lock: resync(), counting what a reader whose connection was
+ * FULL skips of the video, in frames (a full connection's cost); returns
+ * when its next packet is due. */
+static GstClockTime
+skip_ahead (RtsFeed *f, Stream *st, Reader *rd, gboolean video, gboolean full,
+    GstClockTime now)
+{
+  GstClockTime was = reader_due (f, st, rd), due;
+
+  resync (f, st, rd, video, now);
+  due = reader_due (f, st, rd);
+  if (full && video && due > was)
+    count (&f->frames_dropped,
+        gst_util_uint64_scale (due - was, st->track->frames,
+            st->track->length));
+  return due;
+}
+
 /* Under F's lock: what is due to RD (the transport TR, NULL for the group),
  * sent; returns when its next packet is due. */
 static GstClockTime
@@ -705,17 +723,8 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
    * already. */
   finish = rd->resync && can_send && index == 0 && rd->full && rd->in_frame
       && rd->next == rd->sent_to;
-  if (rd->resync && can_send && !finish) {
-    GstClockTime was = due;
-    resync (f, st, rd, index == 0, now);
-    due = reader_due (f, st, rd);
-    /* A full connection's cost: the stretch of its stream the reader
-     * skips, in frames. */
-    if (rd->full && index == 0 && due > was)
-      count (&f->frames_dropped,
-          gst_util_uint64_scale (due - was, st->track->frames,
-              st->track->length));
-  }
+  if (rd->resync && can_send && !finish)
+    due = skip_ahead (f, st, rd, index == 0, rd->full, now);
   first = rd->next;
   while (due <= now + SLACK) {
     rd->next++;
@@ -742,14 +751,8 @@ serve (RtsFeed *f, guint index, Reader *rd, GstRTSPStreamTransport *tr,
         rd->in_frame = !rts_rtp_track_packet (st->track, rd->next - 1)->marker;
         if (frame_end) {
           /* The frame is whole: now the skip. */
-          GstClockTime was = due;
           finish = FALSE;
-          resync (f, st, rd, TRUE, now);
-          due = reader_due (f, st, rd);
-          if (due > was)
-            count (&f->frames_dropped,
-                gst_util_uint64_scale (due - was, st->track->frames,
-                    st->track->length));
+          due = skip_ahead (f, st, rd, TRUE, TRUE, now);
         }
       } else if (tcp) {
         /* Refused again and again while it stays full: held anew often

@@ -198,6 +198,20 @@ test_errors (void)
     { "--bind=ff02::1", NULL, { "--bind", "'ff02::1'", "multicast" } },
     { "--bind=255.255.255.255", NULL, { "--bind", "broadcast" } },
     { "--public-host=a/b", NULL, { "--public-host", "a/b" } },
+    /* Nothing readers could not resolve goes into every URL. */
+    { "--public-host=a..b", NULL,
+        { "not a host name or IP address", "labels of 1 to 63" } },
+    { "--public-host=-bad-", NULL,
+        { "not a host name or IP address", "labels of 1 to 63" } },
+    { "--public-host=cam\xc3\xa9.local", NULL,
+        { "not a host name or IP address", "labels of 1 to 63" } },
+    { "--public-host=999", NULL, { "not a host name or IP address", "IPv4" } },
+    { "--public-host=1.2.3.4.5", NULL,
+        { "not a host name or IP address", "IPv4" } },
+    { "--public-host=host:8554", NULL,
+        { "not a host name or IP address", "no port" } },
+    { "--public-host=fe80::1%lo", NULL,
+        { "not a host name or IP address", "no scope" } },
     { "--healthy-threshold=5", NULL, { "--healthy-threshold", "4" } },
     { "--height=481", NULL, { "481", "even" } },
     { "--wat", NULL, { "unknown option", "--wat" } },
@@ -315,33 +329,11 @@ test_errors (void)
     g_assert_true (load (&cfg, args, NULL, NULL));
     rts_config_clear (&cfg);
   }
-  /* Nothing readers could not resolve goes into every URL. */
+  /* Names and addresses readers can resolve (the bad ones: the table
+   * above). */
   {
-    struct {
-      const char *host, *why;
-    } bad[] = {
-      { "a..b", "labels of 1 to 63" },
-      { "-bad-", "labels of 1 to 63" },
-      { "cam\xc3\xa9.local", "labels of 1 to 63" },
-      { "999", "IPv4" },
-      { "1.2.3.4.5", "IPv4" },
-      { "host:8554", "no port" },
-      { "fe80::1%lo", "no scope" },
-    };
     const char *good[] = { "example.com", "cam_1.local.", "10.0.0.1", "::1" };
 
-    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
-      RtsConfig cfg;
-      g_autoptr (GError) err = NULL;
-      g_autofree char *arg = g_strconcat ("--public-host=", bad[i].host, NULL);
-      const char *args[] = { arg, NULL };
-
-      g_assert_false (load (&cfg, args, NULL, &err));
-      g_test_message ("%s: %s", bad[i].host, err->message);
-      g_assert_nonnull (strstr (err->message, "not a host name or IP address"));
-      g_assert_nonnull (strstr (err->message, bad[i].why));
-      rts_config_clear (&cfg);
-    }
     for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
       RtsConfig cfg;
       g_autofree char *arg = g_strconcat ("--public-host=", good[i], NULL);
