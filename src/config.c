@@ -95,7 +95,7 @@ static const RtsSetting rts_settings[] = {
   { "stall-threshold", "health.stall_threshold", SRV (stall_threshold),
       SET_DOUBLE, "2", 0.26, 600, NULL, "SECONDS",
       "a camera with no video for this long is stalled (not ready); at "
-      "least a frame interval (1/fps) and 0.25 s",
+      "least a frame interval (1/fps) plus 0.25 s",
       0 },
   { "shutdown-timeout", "shutdown_timeout", SRV (shutdown_timeout), SET_DOUBLE,
       "5", 0.1, 60, NULL, "SECONDS",
@@ -111,7 +111,8 @@ static const RtsSetting rts_settings[] = {
   { "session-timeout", "limits.session_timeout", SRV (session_timeout),
       SET_UINT, "60", 5, 3600, NULL, "SECONDS",
       "a UDP reader's session without keep-alive (any request, or RTCP) for "
-      "this long is closed; a TCP reader's lasts while its connection does "
+      "this long, and gst-rtsp-server's 5 s of grace, is closed; a TCP "
+      "reader's lasts while its connection does "
       "(gst-rtsp-server counts data it sends as keep-alive)",
       0 },
   { "idle-timeout", "limits.idle_timeout", SRV (idle_timeout), SET_UINT, "30",
@@ -127,7 +128,7 @@ static const RtsSetting rts_settings[] = {
       0 },
   { "max-request-headers", "limits.max_request_headers",
       SRV (max_request_headers), SET_UINT, "100", 8, 10000, NULL, "N",
-      "most header lines an RTSP request may have (each at most 4 KiB); "
+      "most header lines an RTSP request may have (each cut at 4 KiB); "
       "more get 413 and the connection closed",
       0 },
   { "max-http-connections", "limits.max_http_connections",
@@ -313,6 +314,50 @@ choices_text (const char *choices)
   return g_strjoinv (", ", all);
 }
 
+/* TEXT as a message quotes it: controls escaped (and any byte, in text
+ * that is not UTF-8; in UTF-8, C1 controls and the invisible format
+ * characters, direction overrides among them, as \uXXXX: shown as they
+ * are, they would reorder or split the line that quotes them), cut to its
+ * first 100 characters (a value can be kilobytes, and a person reads the
+ * line). */
+static char *
+shorten (const char *text)
+{
+  g_autofree char *escaped = NULL;
+  g_autofree char *head = NULL;
+
+  if (!g_utf8_validate (text, -1, NULL)) {
+    escaped = g_strescape (text, NULL);
+  } else {
+    GString *out = g_string_new (NULL);
+
+    for (const char *c = text; *c; c = g_utf8_next_char (c)) {
+      gunichar u = g_utf8_get_char (c);
+      GUnicodeType t = g_unichar_type (u);
+
+      if (*c == '"') {
+        /* Quoted with ', a " needs no escape. */
+        g_string_append_c (out, '"');
+      } else if (u < 0x80) {
+        char one[2] = { *c, '\0' };
+        g_autofree char *e = g_strescape (one, NULL);
+        g_string_append (out, e);
+      } else if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT
+          || t == G_UNICODE_LINE_SEPARATOR
+          || t == G_UNICODE_PARAGRAPH_SEPARATOR) {
+        g_string_append_printf (out, "\\u%04X", u);
+      } else {
+        g_string_append_len (out, c, g_utf8_next_char (c) - c);
+      }
+    }
+    escaped = g_string_free (out, FALSE);
+  }
+  if (g_utf8_strlen (escaped, -1) <= 100)
+    return g_steal_pointer (&escaped);
+  head = g_utf8_substring (escaped, 0, 100);
+  return g_strdup_printf ("%s... (%zu bytes)", head, strlen (text));
+}
+
 /* PORTS gets the list; N its length. */
 static gboolean
 parse_port_list (const char *text, guint *ports, guint *n, char **why)
@@ -329,7 +374,8 @@ parse_port_list (const char *text, guint *ports, guint *n, char **why)
       return FALSE;
     }
     if (!parse_uint (parts[i], 0, 65535, &port)) {
-      *why = g_strdup_printf ("'%s' is not a port number (0-65535)", parts[i]);
+      g_autofree char *shown = shorten (parts[i]);
+      *why = g_strdup_printf ("'%s' is not a port number (0-65535)", shown);
       return FALSE;
     }
     for (guint j = 0; j < *n; j++) {
@@ -380,7 +426,8 @@ parse_mcast_range (const char *text, guint32 *first, guint32 *last, char **why)
     const char *one = g_strstrip (ends[ends[1] ? i : 0]);
     struct in_addr a;
     if (inet_pton (AF_INET, one, &a) != 1) {
-      *why = g_strdup_printf ("'%s' is not an IPv4 address", one);
+      g_autofree char *shown = shorten (one);
+      *why = g_strdup_printf ("'%s' is not an IPv4 address", shown);
       return FALSE;
     }
     v[i] = ntohl (a.s_addr);
@@ -472,25 +519,6 @@ spaced (const char *text)
       : "";
 }
 
-/* TEXT as a message quotes it: controls escaped (and any byte, in text
- * that is not UTF-8), cut to its first 100 characters (a value can be
- * kilobytes, and a person reads the line). */
-static char *
-shorten (const char *text)
-{
-  char high[129] = { 0 };
-  g_autofree char *escaped = NULL;
-  g_autofree char *head = NULL;
-
-  for (guint i = 0; i < 128; i++)
-    high[i] = (char) (0x80 + i);
-  escaped = g_strescape (text, g_utf8_validate (text, -1, NULL) ? high : NULL);
-  if (g_utf8_strlen (escaped, -1) <= 100)
-    return g_steal_pointer (&escaped);
-  head = g_utf8_substring (escaped, 0, 100);
-  return g_strdup_printf ("%s... (%zu bytes)", head, strlen (text));
-}
-
 /* Applies TEXT to setting S of the struct at BASE (RtsConfig or
  * RtsCameraConfig, as S's scope says). SOURCE names where TEXT came from:
  * "--http-port", "RTSP_TEST_SERVER_HTTP_PORT" or "cams.yaml:3: key
@@ -574,13 +602,15 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
         for (guint i = 0; items[i]; i++) {
           g_strstrip (items[i]);
           if (!is_choice (s->choices, items[i])) {
+            g_autofree char *shown = shorten (items[i]);
             /* The first bad item is the one the message names. */
-            why = g_strdup_printf ("'%s' is not one of: %s", items[i], all);
+            why = g_strdup_printf ("'%s' is not one of: %s", shown, all);
             break;
           }
           for (guint j = 0; j < i; j++) {
             if (g_str_equal (items[j], items[i])) {
-              why = g_strdup_printf ("'%s' is listed twice", items[i]);
+              g_autofree char *shown = shorten (items[i]);
+              why = g_strdup_printf ("'%s' is listed twice", shown);
               break;
             }
           }
@@ -942,8 +972,9 @@ apply_everywhere (RtsConfig *cfg, const RtsSetting *s, const char *text,
     guint n = 0;
     g_autofree char *why = NULL;
     if (!parse_port_list (text, ports, &n, &why)) {
+      g_autofree char *shown = shorten (text);
       g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
-          text, why);
+          shown, why);
       return FALSE;
     }
     if (cfg->config_file && n != cfg->n_cameras) {
@@ -1325,6 +1356,10 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
 {
   RtsCameraConfig *cam = &cfg->cameras[i];
   const char *n = cam->name;
+  g_autofree char *shown = shorten (n ? n : "");
+  g_autofree char *path_shown = cam->path ? shorten (cam->path) : NULL;
+  g_autofree char *file_shown = cam->file ? shorten (cam->file) : NULL;
+  g_autofree char *user_shown = cam->user ? shorten (cam->user) : NULL;
 
 #define MAX_CREDENTIAL_BYTES 1024
 
@@ -1342,7 +1377,7 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   if (!valid_name (n)) {
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "cameras[%u] (%s): name '%s' must be 1-32 letters, digits, - or _", i,
-        origin (&cam->name), n ? n : "");
+        origin (&cam->name), shown);
     return FALSE;
   }
   g_autofree char *mine = camera_env_prefix (n);
@@ -1374,10 +1409,10 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
     CAM_ERROR (&cam->path,
         "path '%s' must start with / and hold only letters, digits, /, -, _ "
         "and .",
-        cam->path);
+        path_shown);
   /* gst-rtsp-server matches "/x" and answers 404 to both /x and /x/. */
   if (strlen (cam->path) > 1 && g_str_has_suffix (cam->path, "/"))
-    CAM_ERROR (&cam->path, "path '%s' must not end with /", cam->path);
+    CAM_ERROR (&cam->path, "path '%s' must not end with /", path_shown);
   if (cam->width % 2 || cam->height % 2)
     CAM_ERROR (cam->width % 2 ? (void *) &cam->width : (void *) &cam->height,
         "%ux%u: width and height must be even for 4:2:0 video", cam->width,
@@ -1414,7 +1449,7 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
     CAM_ERROR (&cam->file, "'file' is set but source is %s (set source: file)",
         cam->source);
   if (cam->file && !g_file_test (cam->file, G_FILE_TEST_IS_REGULAR))
-    CAM_ERROR (&cam->file, "file '%s' %s", cam->file,
+    CAM_ERROR (&cam->file, "file '%s' %s", file_shown,
         g_file_test (cam->file, G_FILE_TEST_EXISTS)
             ? "is not a regular file (an MP4 or MKV)"
             : "does not exist");
@@ -1460,7 +1495,7 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
         "auth.user '%s' must not contain '\"' or '\\' with auth digest "
         "(%s): the name travels as a quoted string, and no client tried "
         "(ffmpeg, GStreamer) authenticates with one",
-        cam->user, origin (&cam->auth));
+        user_shown, origin (&cam->auth));
   cam->transport_mask = transport_mask (cam->transports);
   if (cam->transport_mask & RTS_TRANSPORT_MULTICAST) {
     guint need = strcmp (cam->audio, "none") ? 4 : 2;
@@ -1530,8 +1565,8 @@ assign_groups (RtsConfig *cfg, GError **error)
           || cam->mcast_port_max < o->mcast_port_min)
         continue;
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "camera '%s': multicast group %s ports %u-%u collide with "
-          "camera '%s''s (%s ports %u-%u): their multicast.addresses '%s' "
+          "camera '%s': multicast group %s and ports %u-%u overlap "
+          "camera '%s''s (%s, ports %u-%u): their multicast.addresses '%s' "
           "(%s) and '%s' (%s) overlap",
           cam->name, cam->mcast_group, cam->mcast_port_min, cam->mcast_port_max,
           o->name, o->mcast_group, o->mcast_port_min, o->mcast_port_max,
@@ -1623,9 +1658,10 @@ validate (RtsConfig *cfg, GError **error)
    * and failed the start. */
   g_autoptr (GInetAddress) bind = g_inet_address_new_from_string (cfg->bind);
   if (!bind) {
+    g_autofree char *shown = shorten (cfg->bind);
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "%s: '%s' is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)%s",
-        origin (&cfg->bind), cfg->bind,
+        origin (&cfg->bind), shown,
         strchr (cfg->bind, '%') ? "; a scope (%NAME) is not taken" : "");
     return FALSE;
   }
@@ -1645,23 +1681,33 @@ validate (RtsConfig *cfg, GError **error)
    * a port is not, and a scope means nothing on another host). */
   if (cfg->public_host) {
     const char *h = cfg->public_host;
+    gsize len = strlen (h);
     gboolean v6 = strchr (h, ':') != NULL;
+
+    /* An IPv6 address as a URL writes it: the URLs add the brackets. */
+    if (len > 2 && h[0] == '[' && h[len - 1] == ']') {
+      g_autofree char *inner = g_strndup (h + 1, len - 2);
+      if (strchr (inner, ':') && g_hostname_is_ip_address (inner)
+          && !strchr (inner, '%')) {
+        g_free (cfg->public_host);
+        cfg->public_host = g_steal_pointer (&inner);
+        h = cfg->public_host;
+      }
+    }
     if (v6 ? !g_hostname_is_ip_address (h) || strchr (h, '%')
            : !rts_config_host_name_ok (h, strlen (h))) {
-      g_autofree char *shown = g_strescape (h, NULL);
-      const char *why = v6 && !strchr (h, '%')
-          ? "no port: each URL has its camera's"
-          : v6               ? "no scope: it means nothing to a reader"
-          : strlen (h) > 253 ? "a host name is at most 253 characters"
+      g_autofree char *shown = shorten (h);
+      const char *why = h[0] == '[' ? "brackets hold an IPv6 address alone"
+          : v6 && !strchr (h, '%')  ? "no port: each URL has its camera's"
+          : v6                      ? "no scope: it means nothing to a reader"
+          : strlen (h) > 253        ? "a host name is at most 253 characters"
           : strspn (h, "0123456789.") == strlen (h)
           ? "digits and dots alone must be an IPv4 address"
           : "labels of 1 to 63 letters, digits, - or _, not starting or "
             "ending with -";
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "%s: '%.300s%s' (%zu characters) is not a host name or IP address "
-          "(%s)",
-          origin (&cfg->public_host), shown, strlen (shown) > 300 ? "..." : "",
-          strlen (h), why);
+          "%s: '%s' (%zu characters) is not a host name or IP address (%s)",
+          origin (&cfg->public_host), shown, strlen (h), why);
       return FALSE;
     }
   }
@@ -1789,8 +1835,9 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error)
     guint p[RTS_MAX_CAMERAS], n = 0;
     g_autofree char *why = NULL;
     if (!parse_port_list (list, p, &n, &why)) {
+      g_autofree char *shown = shorten (list);
       g_set_error (error, RTS_CONFIG_ERROR, 0, "%s: bad value '%s': %s", source,
-          list, why);
+          shown, why);
       goto out;
     }
     cfg->n_cameras = n;

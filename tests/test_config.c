@@ -212,6 +212,10 @@ test_errors (void)
         { "not a host name or IP address", "no port" } },
     { "--public-host=fe80::1%lo", NULL,
         { "not a host name or IP address", "no scope" } },
+    /* As a URL writes it, the brackets are taken; anything else in them is
+     * no host (it read "no port"). */
+    { "--public-host=[::1", NULL, { "'[::1'", "brackets" } },
+    { "--public-host=[cam.local]", NULL, { "'[cam.local]'", "brackets" } },
     { "--healthy-threshold=5", NULL, { "--healthy-threshold", "4" } },
     { "--height=481", NULL, { "481", "even" } },
     { "--wat", NULL, { "unknown option", "--wat" } },
@@ -332,7 +336,8 @@ test_errors (void)
   /* Names and addresses readers can resolve (the bad ones: the table
    * above). */
   {
-    const char *good[] = { "example.com", "cam_1.local.", "10.0.0.1", "::1" };
+    const char *good[] = { "example.com", "cam_1.local.", "10.0.0.1", "::1",
+      "[::1]" };
 
     for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
       RtsConfig cfg;
@@ -727,7 +732,7 @@ test_file_errors (void)
       "     multicast: {addresses: 239.1.1.1-239.1.1.5}}\n"
       "  - {name: b, transports: [multicast],\n"
       "     multicast: {addresses: 239.1.1.1, ports: 5002-5005}}\n",
-        { "camera 'b'", "239.1.1.1 ports 5002-5005", "camera 'a''s",
+        { "camera 'b'", "239.1.1.1 and ports 5002-5005", "camera 'a''s",
             "5000-5003" } },
   };
 
@@ -817,6 +822,54 @@ test_long_values (void)
       g_free (cases[i].text);
   }
   g_string_free (bomb, TRUE);
+  /* Flags and variables quote at most 100 characters too: these quoted
+   * the whole value, some twice (a 257-port list: 1,605 bytes). */
+  {
+    g_autofree char *z = g_strnfill (500, 'z');
+    const char *flags[] = { "--rtsp-ports", "--bind", "--public-host",
+      "--transports", "--multicast-addresses", "--path" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (flags); i++) {
+      RtsConfig cfg;
+      g_autoptr (GError) err = NULL;
+      g_autofree char *arg = g_strdup_printf ("%s=%s", flags[i], z);
+      const char *args[] = { arg, NULL };
+      const char *env[] = { NULL };
+
+      g_assert_false (load (&cfg, args, env, &err));
+      g_test_message ("%s: %s", flags[i], err->message);
+      g_assert_nonnull (strstr (err->message, flags[i]));
+      g_assert_nonnull (strstr (err->message, "... (500 bytes)"));
+      g_assert_cmpuint (strlen (err->message), <, 500);
+      rts_config_clear (&cfg);
+    }
+  }
+  /* A control or a direction override past ASCII is refused, and quoted
+   * escaped: printed as it is, U+202E turned the rest of the line
+   * around. */
+  {
+    const char *values[] = { "--path=/a\xe2\x80\xae"
+                             "b",
+      "--path=/a\xc2\x85"
+      "b",
+      "--pattern=\xe2\x81\xa6"
+      "x" };
+    const char *codes[] = { "\\u202E", "\\u0085", "\\u2066" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (values); i++) {
+      RtsConfig cfg;
+      g_autoptr (GError) err = NULL;
+      const char *args[] = { values[i], NULL };
+      const char *env[] = { NULL };
+
+      g_assert_false (load (&cfg, args, env, &err));
+      g_test_message ("%s", err->message);
+      g_assert_nonnull (strstr (err->message, codes[i]));
+      for (const char *c = err->message; *c; c = g_utf8_next_char (c))
+        g_assert_cmpuint (g_utf8_get_char (c), <, 0x80);
+      rts_config_clear (&cfg);
+    }
+  }
   {
     RtsConfig cfg;
     g_autoptr (GError) err = NULL;
