@@ -3,6 +3,11 @@
 
 #include <stdio.h>
 
+/* The libraries' warnings (GStreamer, GLib, GIO), unlike our own events,
+ * can come once per client: each GStreamer UDP reader of a live camera
+ * brings eight "Sticky event misordering" lines. They share one limit. */
+static RtsLogLimit library_limit;
+
 static GLogWriterOutput
 write_glib_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
     gpointer user_data)
@@ -25,8 +30,12 @@ write_glib_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
       ? "error"
       : (level & G_LOG_LEVEL_WARNING) ? "warn"
                                       : "info";
-  rts_log_event (lvl, "%s%s%s", domain ? domain : "", domain ? ": " : "",
-      message ? message : "");
+  if (g_strcmp0 (domain, G_LOG_DOMAIN) != 0 && !(level & G_LOG_LEVEL_ERROR))
+    rts_log_limited (&library_limit, lvl, "%s%s%s", domain ? domain : "",
+        domain ? ": " : "", message ? message : "");
+  else
+    rts_log_event (lvl, "%s%s%s", domain ? domain : "", domain ? ": " : "",
+        message ? message : "");
   return G_LOG_WRITER_HANDLED;
 }
 

@@ -59,6 +59,27 @@ test_limit_separate (void)
   g_assert_cmpuint (held, ==, 0);
 }
 
+/* A library's warnings go through a limit (a GStreamer UDP reader of a
+ * live camera brought eight lines each); our own events never do. */
+static void
+test_library_warnings (void)
+{
+  if (g_test_subprocess ()) {
+    g_log_set_always_fatal (G_LOG_FATAL_MASK);
+    rts_log_init ();
+    for (guint i = 0; i < 30; i++)
+      g_log ("GStreamer", G_LOG_LEVEL_WARNING, "sticky %u", i);
+    for (guint i = 0; i < 30; i++)
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "ours %u", i);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*GStreamer: sticky 9\n*");
+  g_test_trap_assert_stderr_unmatched ("*sticky 10*");
+  g_test_trap_assert_stderr ("*ours 29\n*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -66,5 +87,6 @@ main (int argc, char **argv)
   g_test_add_func ("/log/limit-burst-then-rate", test_limit_burst_then_rate);
   g_test_add_func ("/log/limit-steady", test_limit_steady);
   g_test_add_func ("/log/limit-separate", test_limit_separate);
+  g_test_add_func ("/log/library-warnings", test_library_warnings);
   return g_test_run ();
 }
