@@ -1524,6 +1524,14 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
  * range takes its k-th address, so the defaults (one range for all) give
  * every camera its own group with the same ports. Cameras whose ranges
  * overlap must not end up sending to the same group and port. */
+/* The last port a multicast camera sends on: the range's first pair for
+ * video, the next for audio (the rest of its range stays unused). */
+static guint
+mcast_last_port (const RtsCameraConfig *cam)
+{
+  return cam->mcast_port_min + (strcmp (cam->audio, "none") ? 3 : 1);
+}
+
 static gboolean
 assign_groups (RtsConfig *cfg, GError **error)
 {
@@ -1561,17 +1569,18 @@ assign_groups (RtsConfig *cfg, GError **error)
       const RtsCameraConfig *o = &cfg->cameras[j];
       if (!(o->transport_mask & RTS_TRANSPORT_MULTICAST)
           || strcmp (o->mcast_group, cam->mcast_group) != 0
-          || o->mcast_port_max < cam->mcast_port_min
-          || cam->mcast_port_max < o->mcast_port_min)
+          || mcast_last_port (o) < cam->mcast_port_min
+          || mcast_last_port (cam) < o->mcast_port_min)
         continue;
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "camera '%s': multicast group %s and ports %u-%u overlap "
           "camera '%s''s (%s, ports %u-%u): their multicast.addresses '%s' "
           "(%s) and '%s' (%s) overlap",
-          cam->name, cam->mcast_group, cam->mcast_port_min, cam->mcast_port_max,
-          o->name, o->mcast_group, o->mcast_port_min, o->mcast_port_max,
-          cam->mcast_addresses, origin (&cam->mcast_addresses),
-          o->mcast_addresses, origin (&o->mcast_addresses));
+          cam->name, cam->mcast_group, cam->mcast_port_min,
+          mcast_last_port (cam), o->name, o->mcast_group, o->mcast_port_min,
+          mcast_last_port (o), cam->mcast_addresses,
+          origin (&cam->mcast_addresses), o->mcast_addresses,
+          origin (&o->mcast_addresses));
       return FALSE;
     }
   }
@@ -2027,8 +2036,7 @@ rts_config_summary (const RtsConfig *cfg, const char *const *notes)
         /* The ports it sends on, as the start-up log says: a pair per
          * stream from the range's first. */
         ? g_strdup_printf (", multicast group %s ports %u-%u ttl %u",
-            c->mcast_group, c->mcast_port_min,
-            c->mcast_port_min + (strcmp (c->audio, "none") ? 3 : 1),
+            c->mcast_group, c->mcast_port_min, mcast_last_port (c),
             c->mcast_ttl)
         : g_strdup ("");
     /* A file camera's codec, size and rate are the file's: the settings

@@ -727,12 +727,14 @@ test_file_errors (void)
       "239.1.1.1}}\n"
       "cameras:\n  - name: a\n  - name: b\n",
         { "camera 'b'", "'239.1.1.1' holds 1 group(s)", "own" } },
+    /* Ports the cameras send on: a's audio takes 5002-5003, b's video
+     * 5002-5003 of the same group. */
     { "cameras:\n"
-      "  - {name: a, transports: [multicast],\n"
+      "  - {name: a, transports: [multicast], audio: opus,\n"
       "     multicast: {addresses: 239.1.1.1-239.1.1.5}}\n"
       "  - {name: b, transports: [multicast],\n"
       "     multicast: {addresses: 239.1.1.1, ports: 5002-5005}}\n",
-        { "camera 'b'", "239.1.1.1 and ports 5002-5005", "camera 'a''s",
+        { "camera 'b'", "239.1.1.1 and ports 5002-5003", "camera 'a''s",
             "5000-5003" } },
   };
 
@@ -1138,6 +1140,22 @@ test_multicast_groups (void)
     g_assert_nonnull (
         strstr (summary, "multicast group 239.255.42.0 ports 5000-5001 ttl 1"));
   }
+  rts_config_clear (&cfg);
+  g_unlink (path);
+  /* Overlapping ranges whose ports in use do not meet: video-only a sends
+   * on 5000-5001 of its 5000-5003, b on 5002-5003 (it was refused). */
+  g_free (path);
+  path = write_config ("cameras:\n"
+                       "  - {name: a, transports: [multicast],\n"
+                       "     multicast: {addresses: 239.1.1.1-239.1.1.5}}\n"
+                       "  - {name: b, transports: [multicast],\n"
+                       "     multicast: {addresses: 239.1.1.1, ports: "
+                       "5002-5005}}\n");
+  args[1] = path;
+  g_assert_true (load (&cfg, args, NULL, &err));
+  g_assert_no_error (err);
+  g_assert_cmpstr (cfg.cameras[0].mcast_group, ==, "239.1.1.1");
+  g_assert_cmpstr (cfg.cameras[1].mcast_group, ==, "239.1.1.1");
   rts_config_clear (&cfg);
   g_unlink (path);
 }
