@@ -175,6 +175,15 @@ export class RtspTestServerStack extends Stack {
     if (clientCidrs.length === 0) {
       throw new Error('clientCidrs: empty; name at least one CIDR block');
     }
+    // A public NLB is reached from public addresses only (even from inside
+    // the VPC, by way of the NAT gateway): the VPC's own block would let
+    // nobody in.
+    if (internetFacing && !props.clientCidrs) {
+      throw new Error(
+        'internetFacing: an internet-facing NLB open to the VPC\'s own CIDR block (the default) ' +
+          'reaches no client; name the clients with clientCidrs (context clientCidr)',
+      );
+    }
 
     // Security groups. CDK adds no rules for an NLB: all of them are here.
     // Clients -> NLB: the RTSP ports (and 8080 when the HTTP API is published).
@@ -184,7 +193,7 @@ export class RtspTestServerStack extends Stack {
       allowAllOutbound: false,
     });
     for (const cidr of clientCidrs) {
-      const peer = ec2.Peer.ipv4(cidr);
+      const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
       nlbSecurityGroup.addIngressRule(peer, ec2.Port.tcpRange(RTSP_PORTS[0], RTSP_PORTS[3]), 'RTSP clients');
       if (httpApiListener) {
         nlbSecurityGroup.addIngressRule(peer, ec2.Port.tcp(HTTP_PORT), 'HTTP API clients (/health, /rtsp-urls)');
@@ -275,6 +284,11 @@ export class RtspTestServerStack extends Stack {
       environment: {
         // URLs in /rtsp-urls name the NLB, not the task's private IP.
         RTSP_TEST_SERVER_PUBLIC_HOST: loadBalancer.loadBalancerDnsName,
+        // Only TCP passes the NLB: a UDP SETUP would succeed and its RTP go
+        // to the NLB node's private address, dropped there, while ffmpeg,
+        // VLC and GStreamer wait seconds before trying TCP (and some NVRs
+        // never do). Refused with 461, every client goes to TCP at once.
+        RTSP_TEST_SERVER_TRANSPORTS: 'tcp',
       },
       // Non-blocking: a slow CloudWatch never stalls the server's event loop
       // (a blocked stderr would stall every camera and fail every health
@@ -305,8 +319,8 @@ export class RtspTestServerStack extends Stack {
     this.acknowledge(taskDefinition, {
       id: 'AwsSolutions-ECS2',
       reason:
-        'The only environment variable is RTSP_TEST_SERVER_PUBLIC_HOST, the public DNS name of ' +
-        'the NLB: not a secret. No control token is configured.',
+        'The environment variables are RTSP_TEST_SERVER_PUBLIC_HOST, the public DNS name of ' +
+        'the NLB, and RTSP_TEST_SERVER_TRANSPORTS (tcp): not secrets. No control token is configured.',
     });
 
     const service = new ecs.FargateService(this, 'Service', {

@@ -217,7 +217,7 @@ describe('ECS cluster and task definition', () => {
     assert.deepEqual(imageCheck, c.HealthCheck.Command.slice(1));
   });
 
-  test('init process, stop timeout, the four RTSP ports and 8080, public host = the NLB', () => {
+  test('init process, stop timeout, the four RTSP ports and 8080, public host = the NLB, TCP only', () => {
     const c = container(def.template);
     assert.equal(c.LinuxParameters.InitProcessEnabled, true);
     assert.equal(c.StopTimeout, 10);
@@ -227,6 +227,8 @@ describe('ECS cluster and task definition', () => {
     );
     assert.deepEqual(c.Environment, [
       { Name: 'RTSP_TEST_SERVER_PUBLIC_HOST', Value: { 'Fn::GetAtt': [nlbLogicalId(def.template), 'DNSName'] } },
+      // RTP over UDP never gets through the NLB: refused (461), not lost.
+      { Name: 'RTSP_TEST_SERVER_TRANSPORTS', Value: 'tcp' },
     ]);
     assert.equal(c.Essential, true);
   });
@@ -385,6 +387,14 @@ describe('Network Load Balancer', () => {
     const sgs = office.template.findResources('AWS::EC2::SecurityGroup') as any;
     const rules = sgs[sgLogicalId(office.template, 'rtsp-test-server NLB')].Properties.SecurityGroupIngress;
     assert.deepEqual([...new Set(rules.map((r: any) => r.CidrIp))], ['203.0.113.0/24', '198.51.100.7/32']);
+    // IPv6 clients: an IPv6 rule (the '::/0' case threw "Invalid IPv4 CIDR").
+    const v6 = synth({ internetFacing: 'true', clientCidr: '::/0' });
+    const v6Rules = (v6.template.findResources('AWS::EC2::SecurityGroup') as any)[sgLogicalId(v6.template, 'rtsp-test-server NLB')]
+      .Properties.SecurityGroupIngress;
+    assert.deepEqual([...new Set(v6Rules.map((r: any) => r.CidrIpv6))], ['::/0']);
+    assert.ok(v6.stack.nagAcknowledgements.some((a) => a.id === 'AwsSolutions-EC23'));
+    // Public, but open to the VPC's block alone: no client could reach it.
+    assert.throws(() => synth({ internetFacing: 'true' }), /internetFacing: .*clientCidr/);
   });
 });
 
