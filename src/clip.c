@@ -706,18 +706,25 @@ start_audio (Make *m, GstClockTime length)
 /* ------------------------------------------------------------------------ */
 /* Checking and storing what the encoders made. */
 
-/* Calls FN for each NAL unit type in the Annex B byte stream MAP. */
+/* In the Annex B byte stream DATA, the offset of the header byte of the
+ * first NAL unit whose start code (00 00 01) begins at FROM or after; SIZE
+ * if there is none. The next one's search begins at that offset. */
+static gsize
+next_nal (const guint8 *data, gsize size, gsize from)
+{
+  for (gsize i = from; i + 3 < size; i++)
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1)
+      return i + 3;
+  return size;
+}
+
+/* Sets SEEN[type] for each NAL unit type in the Annex B byte stream DATA. */
 static void
 nal_types (const guint8 *data, gsize size, gboolean h265, guint *seen)
 {
-  for (gsize i = 0; i + 3 < size; i++) {
-    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
-      guint8 b = data[i + 3];
-      guint type = h265 ? (b >> 1) & 0x3f : b & 0x1f;
-      seen[type] = 1;
-      i += 3;
-    }
-  }
+  for (gsize h = next_nal (data, size, 0); h < size;
+       h = next_nal (data, size, h + 1))
+    seen[h265 ? (data[h] >> 1) & 0x3f : data[h] & 0x1f] = 1;
 }
 
 /* A keyframe must be an IDR/IRAP picture with its parameter sets, so a
@@ -815,13 +822,11 @@ retype_nals (GstBuffer *buf, guint from, guint to)
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READWRITE))
     return;
-  for (gsize i = 0; i + 3 < map.size; i++) {
-    if (map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1) {
-      guint8 *b = &map.data[i + 3];
-      if (((*b >> 1) & 0x3f) == from)
-        *b = (guint8) ((*b & 0x81) | (to << 1));
-      i += 3;
-    }
+  for (gsize h = next_nal (map.data, map.size, 0); h < map.size;
+       h = next_nal (map.data, map.size, h + 1)) {
+    guint8 *b = &map.data[h];
+    if (((*b >> 1) & 0x3f) == from)
+      *b = (guint8) ((*b & 0x81) | (to << 1));
   }
   gst_buffer_unmap (buf, &map);
 }
@@ -899,19 +904,17 @@ h265_drop_stray_headers (GstBuffer *buf)
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return NULL;
   size = map.size;
-  for (gsize i = 0; i + 3 < map.size; i++) {
-    if (map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1) {
-      guint type = (map.data[i + 3] >> 1) & 0x3f;
-      gssize at = i > 0 && map.data[i - 1] == 0 ? (gssize) i - 1 : (gssize) i;
-      if (type == H265_VPS) {
-        vps = at;
-        if (first_vps < 0)
-          first_vps = at;
-      } else if (type >= H265_IRAP_FIRST && type <= H265_IRAP_LAST
-          && vps >= 0) {
-        cut = vps;
-      }
-      i += 3;
+  for (gsize h = next_nal (map.data, map.size, 0); h < map.size;
+       h = next_nal (map.data, map.size, h + 1)) {
+    guint type = (map.data[h] >> 1) & 0x3f;
+    /* Where its start code begins, with a fourth byte (00 00 00 01). */
+    gssize at = h > 3 && map.data[h - 4] == 0 ? (gssize) h - 4 : (gssize) h - 3;
+    if (type == H265_VPS) {
+      vps = at;
+      if (first_vps < 0)
+        first_vps = at;
+    } else if (type >= H265_IRAP_FIRST && type <= H265_IRAP_LAST && vps >= 0) {
+      cut = vps;
     }
   }
   gst_buffer_unmap (buf, &map);
