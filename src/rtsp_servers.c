@@ -1963,18 +1963,6 @@ count_audio_list (GstBufferList *list, guint8 channel, gpointer data)
   return TRUE;
 }
 
-static gboolean
-drop_rtp (GstBuffer *buffer, guint8 channel, gpointer data)
-{
-  return TRUE;
-}
-
-static gboolean
-drop_rtp_list (GstBufferList *list, guint8 channel, gpointer data)
-{
-  return TRUE;
-}
-
 /* The house transport of stream INDEX, its sinks plugged; counting on the
  * video stream and, apart, on the audio one. */
 static GstRTSPStreamTransport *
@@ -2007,10 +1995,10 @@ house_transport (RtsRtspServer *srv, guint index)
     gst_rtsp_stream_transport_set_list_callbacks (house, house_send_rtp_list,
         house_send_rtcp_list, srv, NULL);
   } else {
-    gst_rtsp_stream_transport_set_callbacks (house, count_audio, drop_rtp, srv,
-        NULL);
+    gst_rtsp_stream_transport_set_callbacks (house, count_audio,
+        house_send_rtcp, srv, NULL);
     gst_rtsp_stream_transport_set_list_callbacks (house, count_audio_list,
-        drop_rtp_list, srv, NULL);
+        house_send_rtcp_list, srv, NULL);
   }
   if (!gst_rtsp_stream_add_transport (stream, house)) {
     g_object_unref (house);
