@@ -1351,15 +1351,25 @@ drop_moot (RtsCameraConfig *cam)
   }
 }
 
+/* Ports a multicast camera sends on: an RTP/RTCP pair per stream, video
+ * then audio, from the start of its range (the rest stays unused). */
+static guint
+mcast_ports_needed (const RtsCameraConfig *cam)
+{
+  return strcmp (cam->audio, "none") ? 4 : 2;
+}
+
+static guint
+mcast_last_port (const RtsCameraConfig *cam)
+{
+  return cam->mcast_port_min + mcast_ports_needed (cam) - 1;
+}
+
 static gboolean
 validate_camera (RtsConfig *cfg, guint i, GError **error)
 {
   RtsCameraConfig *cam = &cfg->cameras[i];
   const char *n = cam->name;
-  g_autofree char *shown = shorten (n ? n : "");
-  g_autofree char *path_shown = cam->path ? shorten (cam->path) : NULL;
-  g_autofree char *file_shown = cam->file ? shorten (cam->file) : NULL;
-  g_autofree char *user_shown = cam->user ? shorten (cam->user) : NULL;
 
 #define MAX_CREDENTIAL_BYTES 1024
 
@@ -1375,6 +1385,7 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   G_STMT_END
 
   if (!valid_name (n)) {
+    g_autofree char *shown = shorten (n ? n : "");
     g_set_error (error, RTS_CONFIG_ERROR, 0,
         "cameras[%u] (%s): name '%s' must be 1-32 letters, digits, - or _", i,
         origin (&cam->name), shown);
@@ -1405,14 +1416,18 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
             : " http port: move it with --http-port or http.port, or give "
               "the camera another");
   drop_moot (cam);
-  if (!valid_path (cam->path))
+  if (!valid_path (cam->path)) {
+    g_autofree char *shown = shorten (cam->path);
     CAM_ERROR (&cam->path,
         "path '%s' must start with / and hold only letters, digits, /, -, _ "
         "and .",
-        path_shown);
+        shown);
+  }
   /* gst-rtsp-server matches "/x" and answers 404 to both /x and /x/. */
-  if (strlen (cam->path) > 1 && g_str_has_suffix (cam->path, "/"))
-    CAM_ERROR (&cam->path, "path '%s' must not end with /", path_shown);
+  if (strlen (cam->path) > 1 && g_str_has_suffix (cam->path, "/")) {
+    g_autofree char *shown = shorten (cam->path);
+    CAM_ERROR (&cam->path, "path '%s' must not end with /", shown);
+  }
   if (cam->width % 2 || cam->height % 2)
     CAM_ERROR (cam->width % 2 ? (void *) &cam->width : (void *) &cam->height,
         "%ux%u: width and height must be even for 4:2:0 video", cam->width,
@@ -1448,11 +1463,13 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   if (cam->file && strcmp (cam->source, "file") != 0)
     CAM_ERROR (&cam->file, "'file' is set but source is %s (set source: file)",
         cam->source);
-  if (cam->file && !g_file_test (cam->file, G_FILE_TEST_IS_REGULAR))
-    CAM_ERROR (&cam->file, "file '%s' %s", file_shown,
+  if (cam->file && !g_file_test (cam->file, G_FILE_TEST_IS_REGULAR)) {
+    g_autofree char *shown = shorten (cam->file);
+    CAM_ERROR (&cam->file, "file '%s' %s", shown,
         g_file_test (cam->file, G_FILE_TEST_EXISTS)
             ? "is not a regular file (an MP4 or MKV)"
             : "does not exist");
+  }
   if (strcmp (cam->source, "file") == 0 && strcmp (cam->codec, "mjpeg") == 0)
     CAM_ERROR (&cam->codec,
         "source file (%s) is remuxed, not re-encoded: codec h264 or h265",
@@ -1490,15 +1507,17 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
   /* Digest sends the name as a quoted string (username="..."): with a " or
    * \ in it, neither ffmpeg nor GStreamer's rtspsrc got past 401. Basic
    * sends it base64-encoded, and ffmpeg gets in with either. */
-  if (strcmp (cam->auth, "digest") == 0 && strpbrk (cam->user, "\"\\"))
+  if (strcmp (cam->auth, "digest") == 0 && strpbrk (cam->user, "\"\\")) {
+    g_autofree char *shown = shorten (cam->user);
     CAM_ERROR (&cam->user,
         "auth.user '%s' must not contain '\"' or '\\' with auth digest "
         "(%s): the name travels as a quoted string, and no client tried "
         "(ffmpeg, GStreamer) authenticates with one",
-        user_shown, origin (&cam->auth));
+        shown, origin (&cam->auth));
+  }
   cam->transport_mask = transport_mask (cam->transports);
   if (cam->transport_mask & RTS_TRANSPORT_MULTICAST) {
-    guint need = strcmp (cam->audio, "none") ? 4 : 2;
+    guint need = mcast_ports_needed (cam);
     g_autofree char *why = NULL;
     const RtsSetting *ports = find_setting ("multicast-ports");
     if (!parse_port_range (cam->mcast_ports, ports->min, ports->max,
@@ -1524,14 +1543,6 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
  * range takes its k-th address, so the defaults (one range for all) give
  * every camera its own group with the same ports. Cameras whose ranges
  * overlap must not end up sending to the same group and port. */
-/* The last port a multicast camera sends on: the range's first pair for
- * video, the next for audio (the rest of its range stays unused). */
-static guint
-mcast_last_port (const RtsCameraConfig *cam)
-{
-  return cam->mcast_port_min + (strcmp (cam->audio, "none") ? 3 : 1);
-}
-
 static gboolean
 assign_groups (RtsConfig *cfg, GError **error)
 {
