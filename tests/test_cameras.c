@@ -546,8 +546,9 @@ out:
 }
 
 /* A live camera with audio (beside a live one of 1 fps): its sender
- * reports map RTP time to the wall clock as its packets do, and ffmpeg, which takes both streams' times
- * from those reports, sees the video's timestamps rise frame by frame.
+ * reports map RTP time to the wall clock as its packets do, and ffmpeg,
+ * which takes both streams' times from those reports, sees the video's
+ * timestamps rise frame by frame.
  * (Reports with zero timestamps, as ONVIF replay sends them, made ffmpeg
  * jump the video back by hours at the first one.) */
 static void
