@@ -361,9 +361,46 @@ rts_render_error (guint code, const char *message)
   return json_builder_get_root (b);
 }
 
+/* V from its whole number of millionths, when it is one: every time and
+ * latency here is, and printing digits of an integer is a fraction of the
+ * cost of printing a double and reading it back. While a millionth is
+ * wider than the spacing of doubles around V (|V| < 2^33), this decimal is
+ * the shortest that reads back as V, so it is what the search below finds;
+ * from 1e-4, where "%g" would write an exponent, to 2^33. FALSE for
+ * anything else. */
+static gboolean
+format_millionths (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
+{
+  double a = fabs (v);
+  gint64 k, whole, frac;
+  int len, digits = 6;
+
+  if (!(a >= 1e-4 && a < 8589934592.0))
+    return FALSE;
+  k = llround (a * 1e6);
+  if ((double) k / 1e6 != a)
+    return FALSE;
+  whole = k / 1000000;
+  frac = k % 1000000;
+  if (!frac)
+    return g_snprintf (buf, G_ASCII_DTOSTR_BUF_SIZE, "%s%" G_GINT64_FORMAT,
+               v < 0 ? "-" : "", whole)
+        > 0;
+  while (frac % 10 == 0) {
+    frac /= 10;
+    digits--;
+  }
+  len = g_snprintf (buf, G_ASCII_DTOSTR_BUF_SIZE,
+      "%s%" G_GINT64_FORMAT ".%0*" G_GINT64_FORMAT, v < 0 ? "-" : "", whole,
+      digits, frac);
+  return len > 0;
+}
+
 const char *
 rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
 {
+  if (format_millionths (buf, v))
+    return buf;
   /* The fewest digits that read back as V: "%.17g" alone prints 2.67 as
    * 2.6699999999999999. */
   for (int digits = 15; digits <= 17; digits++) {
@@ -377,53 +414,131 @@ rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
   return buf;
 }
 
-/* json-glib prints every double with "%.17g"; each number token with a
- * fraction or exponent is printed again with rts_format_number. Outside
- * strings a JSON text's numbers are the only runs of these characters. */
-static char *
-shorten_numbers (const char *json)
+/* As json-glib writes a string, but every control character escaped (it
+ * leaves U+001F bare, which JSON does not allow). */
+static void
+write_string (GString *out, const char *s)
 {
-  GString *out = g_string_sized_new (strlen (json));
-  gboolean in_string = FALSE;
+  static const char hex[] = "0123456789abcdef";
 
-  for (const char *c = json; *c;) {
-    if (in_string) {
-      if (*c == '\\' && c[1])
-        g_string_append_c (out, *c++);
-      else if (*c == '"')
-        in_string = FALSE;
-      g_string_append_c (out, *c++);
-    } else if (*c == '"') {
-      in_string = TRUE;
-      g_string_append_c (out, *c++);
-    } else if (*c == '-' || g_ascii_isdigit (*c)) {
-      size_t n = strspn (c, "+-0123456789.eE");
+  g_string_append_c (out, '"');
+  for (const char *run = s;; s++) {
+    unsigned char c = (unsigned char) *s;
 
-      if (strcspn (c, ".eE") < n) {
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_autofree char *token = g_strndup (c, n);
-        const char *shorter =
-            rts_format_number (buf, g_ascii_strtod (token, NULL));
-
-        g_string_append (out, shorter);
-        /* A double stays one to a client that checks ("4.0", not "4"). */
-        if (!shorter[strcspn (shorter, ".eEni")])
-          g_string_append (out, ".0");
-      } else {
-        g_string_append_len (out, c, n);
-      }
-      c += n;
-    } else {
-      g_string_append_c (out, *c++);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+      continue;
+    g_string_append_len (out, run, s - run);
+    run = s + 1;
+    switch (c) {
+      case 0:
+        g_string_append_c (out, '"');
+        return;
+      case '"':
+      case '\\':
+        g_string_append_c (out, '\\');
+        g_string_append_c (out, (char) c);
+        break;
+      case '\b':
+        g_string_append (out, "\\b");
+        break;
+      case '\f':
+        g_string_append (out, "\\f");
+        break;
+      case '\n':
+        g_string_append (out, "\\n");
+        break;
+      case '\r':
+        g_string_append (out, "\\r");
+        break;
+      case '\t':
+        g_string_append (out, "\\t");
+        break;
+      default:
+        g_string_append (out, "\\u00");
+        g_string_append_c (out, hex[c >> 4]);
+        g_string_append_c (out, hex[c & 0xf]);
     }
   }
-  return g_string_free (out, FALSE);
+}
+
+static void
+write_node (GString *out, JsonNode *node)
+{
+  switch (json_node_get_node_type (node)) {
+    case JSON_NODE_OBJECT: {
+      JsonObjectIter it;
+      const char *name;
+      JsonNode *member;
+      gboolean first = TRUE;
+
+      g_string_append_c (out, '{');
+      json_object_iter_init_ordered (&it, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&it, &name, &member)) {
+        if (!first)
+          g_string_append_c (out, ',');
+        first = FALSE;
+        write_string (out, name);
+        g_string_append_c (out, ':');
+        write_node (out, member);
+      }
+      g_string_append_c (out, '}');
+      break;
+    }
+    case JSON_NODE_ARRAY: {
+      JsonArray *a = json_node_get_array (node);
+      guint n = json_array_get_length (a);
+
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < n; i++) {
+        if (i)
+          g_string_append_c (out, ',');
+        write_node (out, json_array_get_element (a, i));
+      }
+      g_string_append_c (out, ']');
+      break;
+    }
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node)) {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT,
+              json_node_get_int (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out,
+              json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_STRING:
+          if (json_node_get_string (node))
+            write_string (out, json_node_get_string (node));
+          else
+            g_string_append (out, "null");
+          break;
+        case G_TYPE_DOUBLE: {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+          const char *text =
+              rts_format_number (buf, json_node_get_double (node));
+
+          g_string_append (out, text);
+          /* A double stays one to a client that checks ("4.0", not "4"). */
+          if (!text[strcspn (text, ".eEni")])
+            g_string_append (out, ".0");
+          break;
+        }
+        default:
+          g_string_append (out, "null");
+      }
+      break;
+  }
 }
 
 char *
 rts_json_to_string (JsonNode *node)
 {
-  g_autofree char *text = json_to_string (node, FALSE);
+  GString *out = g_string_sized_new (1024);
 
-  return shorten_numbers (text);
+  write_node (out, node);
+  return g_string_free (out, FALSE);
 }

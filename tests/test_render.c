@@ -3,6 +3,7 @@
 
 #include "camera.h"
 
+#include <math.h>
 #include <string.h>
 
 static JsonObject *
@@ -385,6 +386,102 @@ test_numbers (void)
       "\"list\":[-0.5,12345678901234,1e-07,4.0]}");
 }
 
+/* The digits "%.15g" to "%.17g" give, the fewest that read back: what
+ * rts_format_number printed for every value before it printed whole
+ * millionths from an integer, and must print still. */
+static const char *
+fewest_digits (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
+{
+  for (int digits = 15; digits <= 17; digits++) {
+    char format[8];
+
+    g_snprintf (format, sizeof format, "%%.%dg", digits);
+    g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, format, v);
+    if (g_ascii_strtod (buf, NULL) == v)
+      break;
+  }
+  return buf;
+}
+
+static void
+test_numbers_millionths (void)
+{
+  char fast[G_ASCII_DTOSTR_BUF_SIZE], slow[G_ASCII_DTOSTR_BUF_SIZE];
+  double edges[] = { 1e-4, 0.000123, 0.9999995, 1.000001, 8589934591.999999,
+    8589934592.0, 4294967295.5, 1796638685.875362, 1796638685.87536, -0.000101,
+    -12.5, 0.0, 3e-5, 9.99999e-5, 1e9 };
+  g_autoptr (GRand) r = g_rand_new_with_seed (6);
+
+  for (guint i = 0; i < G_N_ELEMENTS (edges); i++)
+    g_assert_cmpstr (rts_format_number (fast, edges[i]), ==,
+        fewest_digits (slow, edges[i]));
+  for (int i = 0; i < 200000; i++) {
+    /* Whole millionths of every size up to 2^34, and doubles of any kind. */
+    double m = (double) (g_rand_int (r) % 35);
+    gint64 k = (gint64) (g_rand_double (r) * exp2 (m) * 1e6);
+    double v = (i % 2 ? (double) k / 1e6 : g_rand_double (r) * exp2 (m));
+
+    if (i % 3 == 0)
+      v = -v;
+    g_assert_cmpstr (rts_format_number (fast, v), ==, fewest_digits (slow, v));
+  }
+}
+
+/* Strings as json-glib writes them, except U+001F, which it leaves bare;
+ * objects keep their members' order. */
+static void
+test_json_strings (void)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  GString *all = g_string_new (NULL);
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *ours = NULL, *theirs = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  for (int c = 1; c < 256; c++)
+    g_string_append_c (all, (char) c);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "z \"quoted\"\n");
+  json_builder_add_string_value (b, "caf\xc3\xa9 \xe2\x80\xa8 \\ \x7f");
+  json_builder_set_member_name (b, "a");
+  json_builder_begin_array (b);
+  json_builder_add_boolean_value (b, TRUE);
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_add_null_value (b);
+  json_builder_add_int_value (b, G_MININT64);
+  json_builder_begin_object (b);
+  json_builder_end_object (b);
+  json_builder_begin_array (b);
+  json_builder_end_array (b);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "all");
+  json_builder_add_string_value (b, all->str);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  ours = rts_json_to_string (root);
+  theirs = json_to_string (root, FALSE);
+  g_assert_nonnull (strstr (ours, "\\u001e\\u001f !"));
+  g_assert_nonnull (strstr (theirs, "\\u001e\x1f !"));
+  {
+    /* json-glib's text with its one bare control character escaped. */
+    g_auto (GStrv) parts = g_strsplit (theirs, "\x1f", -1);
+    g_autofree char *fixed = g_strjoinv ("\\u001f", parts);
+    g_assert_cmpstr (ours, ==, fixed);
+  }
+  /* What is valid UTF-8 (below 0x80 here) reads back as it was. */
+  g_string_truncate (all, 127);
+  {
+    g_autoptr (JsonNode) ascii =
+        json_node_init_string (json_node_alloc (), all->str);
+    g_autofree char *text = rts_json_to_string (ascii);
+
+    g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+    g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==,
+        all->str);
+  }
+  g_string_free (all, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -400,5 +497,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/check-json", test_check_json);
   g_test_add_func ("/render/error-json", test_error_json);
   g_test_add_func ("/render/numbers", test_numbers);
+  g_test_add_func ("/render/numbers-millionths", test_numbers_millionths);
+  g_test_add_func ("/render/json-strings", test_json_strings);
   return g_test_run ();
 }
