@@ -827,6 +827,14 @@ replay (RtsReader *r, gboolean pause, double timeout)
   if (pause
       && request (r, "PAUSE", r->url, NULL, timeout, NULL, NULL, NULL) != 200)
     return FALSE;
+  /* What was sent before the PAUSE was answered: over UDP nothing orders
+   * it before the answer, and it may still wait in the socket (the
+   * packets of a frame sent after the last receive, about once in thirty
+   * pauses). Read now, it counts where it belongs; anything read after the
+   * PLAY that is not the packet its RTP-Info names was sent after the
+   * PAUSE was answered. */
+  if (pause && r->transport == RTS_READER_UDP)
+    drain_udp (r);
   if (request (r, "PLAY", r->url, NULL, timeout, &head, NULL, NULL) != 200)
     return FALSE;
   note_replay (r, head);
