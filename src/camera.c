@@ -44,6 +44,7 @@ rts_cameras_new (const RtsConfig *cfg)
     cam->transports = c->transport_mask;
     cam->mcast_group = c->mcast_group;
     cam->mcast_port_min = c->mcast_port_min;
+    cam->mcast_port_last = rts_config_mcast_last_port (c);
     cam->mcast_port_max = c->mcast_port_max;
     cam->mcast_ttl = c->mcast_ttl;
     cam->clip_seconds = c->clip_seconds;

@@ -38,6 +38,7 @@ typedef struct {
   guint transports;        /* RtsTransports */
   const char *mcast_group; /* with multicast: the camera's own group */
   guint mcast_port_min;    /* its RTP/RTCP pairs, video then audio */
+  guint mcast_port_last;   /* the last of them it uses */
   guint mcast_port_max;
   guint mcast_ttl;
   double clip_seconds; /* loop: length of the clip */

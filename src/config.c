@@ -1359,8 +1359,8 @@ mcast_ports_needed (const RtsCameraConfig *cam)
   return strcmp (cam->audio, "none") ? 4 : 2;
 }
 
-static guint
-mcast_last_port (const RtsCameraConfig *cam)
+guint
+rts_config_mcast_last_port (const RtsCameraConfig *cam)
 {
   return cam->mcast_port_min + mcast_ports_needed (cam) - 1;
 }
@@ -1580,18 +1580,18 @@ assign_groups (RtsConfig *cfg, GError **error)
       const RtsCameraConfig *o = &cfg->cameras[j];
       if (!(o->transport_mask & RTS_TRANSPORT_MULTICAST)
           || strcmp (o->mcast_group, cam->mcast_group) != 0
-          || mcast_last_port (o) < cam->mcast_port_min
-          || mcast_last_port (cam) < o->mcast_port_min)
+          || rts_config_mcast_last_port (o) < cam->mcast_port_min
+          || rts_config_mcast_last_port (cam) < o->mcast_port_min)
         continue;
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "camera '%s': multicast group %s and ports %u-%u overlap "
           "camera '%s''s (%s, ports %u-%u): their multicast.addresses '%s' "
           "(%s) and '%s' (%s) overlap",
           cam->name, cam->mcast_group, cam->mcast_port_min,
-          mcast_last_port (cam), o->name, o->mcast_group, o->mcast_port_min,
-          mcast_last_port (o), cam->mcast_addresses,
-          origin (&cam->mcast_addresses), o->mcast_addresses,
-          origin (&o->mcast_addresses));
+          rts_config_mcast_last_port (cam), o->name, o->mcast_group,
+          o->mcast_port_min, rts_config_mcast_last_port (o),
+          cam->mcast_addresses, origin (&cam->mcast_addresses),
+          o->mcast_addresses, origin (&o->mcast_addresses));
       return FALSE;
     }
   }
@@ -2047,7 +2047,7 @@ rts_config_summary (const RtsConfig *cfg, const char *const *notes)
         /* The ports it sends on, as the start-up log says: a pair per
          * stream from the range's first. */
         ? g_strdup_printf (", multicast group %s ports %u-%u ttl %u",
-            c->mcast_group, c->mcast_port_min, mcast_last_port (c),
+            c->mcast_group, c->mcast_port_min, rts_config_mcast_last_port (c),
             c->mcast_ttl)
         : g_strdup ("");
     /* A file camera's codec, size and rate are the file's: the settings

@@ -152,3 +152,7 @@ guint rts_config_threshold (const RtsConfig *cfg);
  * starting or ending with '-', a final dot allowed; digits and dots alone
  * must be an IPv4 address. */
 gboolean rts_config_host_name_ok (const char *name, gsize len);
+
+/* The last port a multicast camera sends on: an RTP/RTCP pair per stream
+ * (video, then audio) from its mcast_port_min. */
+guint rts_config_mcast_last_port (const RtsCameraConfig *cam);

@@ -2463,9 +2463,7 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, RtsRtpClip *rtp,
   if (srv->cam->transports & RTS_TRANSPORT_MULTICAST)
     rts_info ("camera %s: multicast group %s ports %u-%u ttl %u",
         srv->cam->name, srv->cam->mcast_group, srv->cam->mcast_port_min,
-        srv->cam->mcast_port_min
-            + (gst_rtsp_media_n_streams (srv->media) > 1 ? 3 : 1),
-        srv->cam->mcast_ttl);
+        srv->cam->mcast_port_last, srv->cam->mcast_ttl);
   return TRUE;
 
   /* ERRORS */
