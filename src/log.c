@@ -1,6 +1,8 @@
 /* log: see log.h. */
 #include "log.h"
 
+#include "json_text.h"
+
 #include <stdio.h>
 
 /* The libraries' warnings (GStreamer, GLib, GIO), unlike our own events,
@@ -56,50 +58,13 @@ rts_log_set_json (gboolean json)
   log_json = json;
 }
 
-/* TEXT's bytes from START to END, valid UTF-8, as a JSON string's. */
-static void
-append_json_run (GString *out, const char *start, const char *end)
-{
-  for (const unsigned char *c = (const unsigned char *) start;
-       c < (const unsigned char *) end; c++) {
-    switch (*c) {
-      case '"':
-        g_string_append (out, "\\\"");
-        break;
-      case '\\':
-        g_string_append (out, "\\\\");
-        break;
-      default:
-        if (*c < 0x20)
-          g_string_append_printf (out, "\\u%04x", *c);
-        else
-          g_string_append_c (out, *c);
-    }
-  }
-}
-
-static void
-append_json_string (GString *out, const char *text)
-{
-  const char *end;
-
-  g_string_append_c (out, '"');
-  /* A byte that is not UTF-8 (a file's name may hold any) is written as
-   * the text \xNN: copied, it made the line invalid JSON. */
-  while (!g_utf8_validate (text, -1, &end)) {
-    append_json_run (out, text, end);
-    g_string_append_printf (out, "\\\\x%02x", (guchar) *end);
-    text = end + 1;
-  }
-  append_json_run (out, text, end);
-  g_string_append_c (out, '"');
-}
-
 void
 rts_log_event (const char *level, const char *fmt, ...)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  g_autofree char *second = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  g_autofree char *stamp = g_strdup_printf ("%s.%03dZ", second,
+      g_date_time_get_microsecond (now) / 1000);
   g_autofree char *text = NULL;
   va_list args;
 
@@ -109,21 +74,18 @@ rts_log_event (const char *level, const char *fmt, ...)
 
   if (log_json) {
     g_autoptr (GString) line = g_string_new ("{\"time\":");
-    g_autofree char *t = g_strdup_printf ("%s.%03dZ", stamp,
-        g_date_time_get_microsecond (now) / 1000);
-    append_json_string (line, t);
+    rts_json_append_string (line, stamp);
     g_string_append (line, ",\"level\":");
-    append_json_string (line, level);
+    rts_json_append_string (line, level);
     g_string_append (line, ",\"msg\":");
-    append_json_string (line, text);
+    rts_json_append_string (line, text);
     g_string_append (line, "}\n");
     fputs (line->str, stderr);
     return;
   }
   /* Newlines inside a message would split one event across lines. */
   g_strdelimit (text, "\r\n", ' ');
-  fprintf (stderr, "%s.%03dZ %-5s %s\n", stamp,
-      g_date_time_get_microsecond (now) / 1000, level, text);
+  fprintf (stderr, "%s %-5s %s\n", stamp, level, text);
 }
 
 gboolean

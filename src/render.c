@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include "camera.h"
+#include "json_text.h"
 
 #include <math.h>
 #include <string.h>
@@ -414,53 +415,6 @@ rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
   return buf;
 }
 
-/* As json-glib writes a string, but every control character escaped (it
- * leaves U+001F bare, which JSON does not allow). */
-static void
-write_string (GString *out, const char *s)
-{
-  static const char hex[] = "0123456789abcdef";
-
-  g_string_append_c (out, '"');
-  for (const char *run = s;; s++) {
-    unsigned char c = (unsigned char) *s;
-
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-      continue;
-    g_string_append_len (out, run, s - run);
-    run = s + 1;
-    switch (c) {
-      case 0:
-        g_string_append_c (out, '"');
-        return;
-      case '"':
-      case '\\':
-        g_string_append_c (out, '\\');
-        g_string_append_c (out, (char) c);
-        break;
-      case '\b':
-        g_string_append (out, "\\b");
-        break;
-      case '\f':
-        g_string_append (out, "\\f");
-        break;
-      case '\n':
-        g_string_append (out, "\\n");
-        break;
-      case '\r':
-        g_string_append (out, "\\r");
-        break;
-      case '\t':
-        g_string_append (out, "\\t");
-        break;
-      default:
-        g_string_append (out, "\\u00");
-        g_string_append_c (out, hex[c >> 4]);
-        g_string_append_c (out, hex[c & 0xf]);
-    }
-  }
-}
-
 static void
 write_node (GString *out, JsonNode *node)
 {
@@ -477,7 +431,7 @@ write_node (GString *out, JsonNode *node)
         if (!first)
           g_string_append_c (out, ',');
         first = FALSE;
-        write_string (out, name);
+        rts_json_append_string (out, name);
         g_string_append_c (out, ':');
         write_node (out, member);
       }
@@ -512,7 +466,7 @@ write_node (GString *out, JsonNode *node)
           break;
         case G_TYPE_STRING:
           if (json_node_get_string (node))
-            write_string (out, json_node_get_string (node));
+            rts_json_append_string (out, json_node_get_string (node));
           else
             g_string_append (out, "null");
           break;

@@ -64,7 +64,7 @@ JsonNode *rts_render_error (guint code, const char *message);
 const char *rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v);
 
 /* NODE as compact JSON, its doubles printed by rts_format_number (and
- * ending ".0" when whole). Written here rather than by json-glib's
+ * ending ".0" when whole), its strings by rts_json_append_string. Written here rather than by json-glib's
  * generator, which prints every double with "%.17g": reading those back
  * and printing them again made up most of the cost of a /health answer. */
 char *rts_json_to_string (JsonNode *node);

@@ -427,16 +427,19 @@ test_numbers_millionths (void)
   }
 }
 
-/* Strings as json-glib writes them, except U+001F, which it leaves bare;
- * objects keep their members' order. */
+/* Strings as json-glib writes them, except U+001F, which it leaves bare,
+ * and bytes that are not UTF-8, which it copied (invalid JSON) and are
+ * written as the text \\xNN; objects keep their members' order. */
 static void
 test_json_strings (void)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   GString *all = g_string_new (NULL);
+  GString *expect = g_string_new (NULL);
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *ours = NULL, *theirs = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
 
   for (int c = 1; c < 256; c++)
     g_string_append_c (all, (char) c);
@@ -460,26 +463,35 @@ test_json_strings (void)
   root = json_builder_get_root (b);
   ours = rts_json_to_string (root);
   theirs = json_to_string (root, FALSE);
-  g_assert_nonnull (strstr (ours, "\\u001e\\u001f !"));
-  g_assert_nonnull (strstr (theirs, "\\u001e\x1f !"));
   {
-    /* json-glib's text with its one bare control character escaped. */
+    /* json-glib's text, its bare U+001F escaped and each byte from 0x80
+     * on (none of them UTF-8 in this order) written as \\xNN. */
     g_auto (GStrv) parts = g_strsplit (theirs, "\x1f", -1);
     g_autofree char *fixed = g_strjoinv ("\\u001f", parts);
-    g_assert_cmpstr (ours, ==, fixed);
-  }
-  /* What is valid UTF-8 (below 0x80 here) reads back as it was. */
-  g_string_truncate (all, 127);
-  {
-    g_autoptr (JsonNode) ascii =
-        json_node_init_string (json_node_alloc (), all->str);
-    g_autofree char *text = rts_json_to_string (ascii);
+    char *high = strstr (fixed, "~\\u007f\x80");
 
-    g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
-    g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==,
-        all->str);
+    g_assert_nonnull (high);
+    high += strlen ("~\\u007f");
+    g_string_append_len (expect, fixed, high - fixed);
+    for (int c = 0x80; c < 256; c++)
+      g_string_append_printf (expect, "\\\\x%02x", c);
+    g_string_append (expect, high + 128);
+    g_assert_cmpstr (ours, ==, expect->str);
   }
+  /* Valid JSON throughout, and UTF-8 text reads back as it was. */
+  g_assert_true (json_parser_load_from_data (parser, ours, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (
+      g_str_has_prefix (json_object_get_string_member (o, "all"), "\x01\x02"));
+  g_assert_true (
+      g_str_has_suffix (json_object_get_string_member (o, "all"), "\\xff"));
+  g_string_truncate (all, 127);
+  g_assert_true (
+      g_str_has_prefix (json_object_get_string_member (o, "all"), all->str));
+  g_assert_cmpstr (json_object_get_string_member (o, "z \"quoted\"\n"), ==,
+      "caf\xc3\xa9 \xe2\x80\xa8 \\ \x7f");
   g_string_free (all, TRUE);
+  g_string_free (expect, TRUE);
 }
 
 int
