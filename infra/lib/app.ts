@@ -10,6 +10,7 @@
 //   internetFacing  true for an internet-facing NLB (default: internal)
 //   clientCidr      comma-separated CIDR blocks allowed to the NLB (default: the VPC's)
 //   httpApiListener false to keep the HTTP API off the NLB
+//   cpu, memoryMiB  the task's size (default 256 and 512: 0.25 vCPU, 512 MiB)
 //   stackName       default RtspTestServer
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -54,6 +55,8 @@ export function buildApp(props?: AppProps, options: BuildOptions = {}): { app: A
     vpcId,
     internetFacing: boolFrom(app, 'internetFacing'),
     httpApiListener: boolFrom(app, 'httpApiListener'),
+    cpu: intFrom(app, 'cpu'),
+    memoryLimitMiB: intFrom(app, 'memoryMiB'),
     clientCidrs: clientCidr ? String(clientCidr).split(',').map((c) => c.trim()) : undefined,
     // A VPC lookup needs a concrete environment; otherwise the template stays
     // environment-agnostic and synthesizes with no AWS account at all.

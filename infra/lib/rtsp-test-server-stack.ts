@@ -58,6 +58,37 @@ export const PROFILES = {
 } as const;
 export type ProfileName = keyof typeof PROFILES;
 
+/**
+ * The task sizes Fargate runs on Linux: per CPU value, the memory it allows
+ * (MiB, from `min` to `max` in steps of `step`). Anything else fails only
+ * at deploy time, in CloudFormation; refused here at synth, with the choices.
+ */
+const FARGATE_SIZES: Record<number, { min: number; max: number; step: number; list?: number[] }> = {
+  256: { min: 512, max: 2048, step: 512, list: [512, 1024, 2048] },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+  8192: { min: 16384, max: 61440, step: 4096 },
+  16384: { min: 32768, max: 122880, step: 8192 },
+};
+
+function checkFargateSize(cpu: number, memory: number): void {
+  const size = FARGATE_SIZES[cpu];
+  if (!size) {
+    throw new Error(`cpu: ${cpu}; Fargate runs ${Object.keys(FARGATE_SIZES).join(', ')} CPU units`);
+  }
+  const ok = size.list
+    ? size.list.includes(memory)
+    : memory >= size.min && memory <= size.max && (memory - size.min) % size.step === 0;
+  if (!ok) {
+    const allowed = size.list
+      ? size.list.join(', ')
+      : `${size.min} to ${size.max} in steps of ${size.step}`;
+    throw new Error(`memoryLimitMiB: ${memory} with cpu ${cpu}; Fargate allows ${allowed} MiB`);
+  }
+}
+
 export interface RtspTestServerStackProps extends StackProps {
   /**
    * Deploy into this existing VPC (looked up by id: the stack then needs an
@@ -90,9 +121,18 @@ export interface RtspTestServerStackProps extends StackProps {
    * @default true
    */
   readonly httpApiListener?: boolean;
-  /** Fargate task CPU units. @default 1024 */
+  /**
+   * Fargate task CPU units. Four loop cameras (the default) use about 1 % of
+   * a core, and 400 readers of them about 20 %: 0.25 vCPU carries them. A
+   * live camera (`RTSP_TEST_SERVER_SOURCE=live`) runs an x264 encoder, about
+   * 5 % of a core each: give four of them 1024.
+   * @default 256
+   */
   readonly cpu?: number;
-  /** Fargate task memory. @default 2048 */
+  /**
+   * Fargate task memory, one Fargate allows with `cpu`. The server stays
+   * near 35 MiB with 400 readers. @default 512
+   */
   readonly memoryLimitMiB?: number;
   /** Directory holding the Dockerfile. @default - the repository root */
   readonly imageDirectory?: string;
@@ -143,6 +183,9 @@ export class RtspTestServerStack extends Stack {
     if (desiredCount < 1) {
       throw new Error(`desiredCount: ${desiredCount}; want at least 1`);
     }
+    const cpu = props.cpu ?? 256;
+    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
+    checkFargateSize(cpu, memoryLimitMiB);
 
     // ------------------------------------------------------------- network
     let vpc: ec2.IVpc;
@@ -258,8 +301,8 @@ export class RtspTestServerStack extends Stack {
     });
 
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: props.cpu ?? 1024,
-      memoryLimitMiB: props.memoryLimitMiB ?? 2048,
+      cpu,
+      memoryLimitMiB,
       runtimePlatform: {
         cpuArchitecture: ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,

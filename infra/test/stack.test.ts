@@ -162,8 +162,8 @@ describe('ECS cluster and task definition', () => {
     def.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       RequiresCompatibilities: ['FARGATE'],
       NetworkMode: 'awsvpc',
-      Cpu: '1024',
-      Memory: '2048',
+      Cpu: '256',
+      Memory: '512',
       RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
     });
   });
@@ -268,6 +268,17 @@ describe('Fargate service', () => {
       DesiredCount: 3,
       DeploymentConfiguration: { MinimumHealthyPercent: 100 },
     });
+  });
+
+  test('task size from context, checked against what Fargate runs', () => {
+    synth({ cpu: '1024', memoryMiB: '3072' }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '3072',
+    });
+    assert.throws(() => synth({ cpu: '300' }), /cpu: 300; Fargate runs 256, 512/);
+    assert.throws(() => synth({ cpu: '256', memoryMiB: '4096' }), /memoryLimitMiB: 4096 with cpu 256; Fargate allows 512, 1024, 2048 MiB/);
+    assert.throws(() => synth({ cpu: '1024', memoryMiB: '2500' }), /Fargate allows 2048 to 8192 in steps of 1024 MiB/);
+    assert.throws(() => synth({ memoryMiB: 'lots' }), /memoryMiB: "lots"/);
   });
 
   test('bad context is refused with a message', () => {
