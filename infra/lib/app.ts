@@ -11,6 +11,8 @@
 //   clientCidr      comma-separated CIDR blocks allowed to the NLB (default: the VPC's)
 //   httpApiListener false to keep the HTTP API off the NLB
 //   cpu, memoryMiB  the task's size (default 256 and 512: 0.25 vCPU, 512 MiB)
+//   controlApi      true to turn the control API on, its token generated in Secrets Manager
+//   controlTokenSecretArn  the same with your own secret (its complete ARN)
 //   stackName       default RtspTestServer
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -56,6 +58,8 @@ export function buildApp(props?: AppProps, options: BuildOptions = {}): { app: A
     internetFacing: boolFrom(app, 'internetFacing'),
     httpApiListener: boolFrom(app, 'httpApiListener'),
     cpu: intFrom(app, 'cpu'),
+    controlApi: boolFrom(app, 'controlApi'),
+    controlTokenSecretArn: app.node.tryGetContext('controlTokenSecretArn') as string | undefined,
     memoryLimitMiB: intFrom(app, 'memoryMiB'),
     clientCidrs: clientCidr ? String(clientCidr).split(',').map((c) => c.trim()) : undefined,
     // A VPC lookup needs a concrete environment; otherwise the template stays

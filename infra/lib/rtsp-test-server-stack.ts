@@ -19,6 +19,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 
 /** The cameras' RTSP ports (cam1..cam4), as the image serves them. */
@@ -121,6 +122,22 @@ export interface RtspTestServerStackProps extends StackProps {
    * @default true
    */
   readonly httpApiListener?: boolean;
+  /**
+   * Turn the control API on (fault injection: POST/DELETE
+   * /control/cameras/NAME/faults) behind a bearer token the stack generates
+   * in Secrets Manager (40 letters and digits) and hands the container as
+   * RTSP_TEST_SERVER_CONTROL_TOKEN. Anyone who can reach the HTTP API and
+   * read the secret can then stop the cameras: off by default.
+   * @default false
+   */
+  readonly controlApi?: boolean;
+  /**
+   * The same with a token of your own: the complete ARN of a Secrets Manager
+   * secret whose string is the token (ASCII, no space at either end, at
+   * most 4096 bytes). Implies controlApi.
+   * @default - none
+   */
+  readonly controlTokenSecretArn?: string;
   /**
    * Fargate task CPU units. Four loop cameras (the default) use about 1 % of
    * a core, and 400 readers of them about 20 %: 0.25 vCPU carries them. A
@@ -314,6 +331,26 @@ export class RtspTestServerStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // The control API's token, if asked for: generated here, or the user's.
+    let controlToken: secretsmanager.ISecret | undefined;
+    if (props.controlTokenSecretArn) {
+      controlToken = secretsmanager.Secret.fromSecretCompleteArn(this, 'ControlToken', props.controlTokenSecretArn);
+    } else if (props.controlApi) {
+      const generated = new secretsmanager.Secret(this, 'ControlToken', {
+        description: 'rtsp-test-server control API bearer token (RTSP_TEST_SERVER_CONTROL_TOKEN)',
+        generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false },
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      this.acknowledge(generated, {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The control token of a test rig, read by the task at start: rotating it means ' +
+          'restarting the tasks (a deploy, or ECS UpdateService --force-new-deployment), ' +
+          'which a rotation Lambda would not do.',
+      });
+      controlToken = generated;
+    }
+
     const imageDirectory = props.imageDirectory ?? path.resolve(__dirname, '..', '..', '..');
     const container = taskDefinition.addContainer(CONTAINER_NAME, {
       containerName: CONTAINER_NAME,
@@ -333,6 +370,11 @@ export class RtspTestServerStack extends Stack {
         // never do). Refused with 461, every client goes to TCP at once.
         RTSP_TEST_SERVER_TRANSPORTS: 'tcp',
       },
+      // Read by ECS at the task's start, never in the template or the
+      // task definition.
+      secrets: controlToken
+        ? { RTSP_TEST_SERVER_CONTROL_TOKEN: ecs.Secret.fromSecretsManager(controlToken) }
+        : undefined,
       // Non-blocking: a slow CloudWatch never stalls the server's event loop
       // (a blocked stderr would stall every camera and fail every health
       // check); a full 25 MB buffer drops log lines instead.
@@ -363,7 +405,8 @@ export class RtspTestServerStack extends Stack {
       id: 'AwsSolutions-ECS2',
       reason:
         'The environment variables are RTSP_TEST_SERVER_PUBLIC_HOST, the public DNS name of ' +
-        'the NLB, and RTSP_TEST_SERVER_TRANSPORTS (tcp): not secrets. No control token is configured.',
+        'the NLB, and RTSP_TEST_SERVER_TRANSPORTS (tcp): not secrets. The control token, when ' +
+        'there is one, is a container secret from Secrets Manager, not a variable.',
     });
 
     const service = new ecs.FargateService(this, 'Service', {
@@ -480,6 +523,14 @@ export class RtspTestServerStack extends Stack {
         : 'GET /health inside a task (ECS Exec); the HTTP API is not published on the NLB',
       value: httpApiListener ? `http://${host}:${HTTP_PORT}/health` : `http://127.0.0.1:${HTTP_PORT}/health`,
     });
+    if (controlToken) {
+      new CfnOutput(this, 'ControlTokenSecretArn', {
+        value: controlToken.secretArn,
+        description:
+          'The control API token: aws secretsmanager get-secret-value --secret-id ARN ' +
+          '--query SecretString --output text',
+      });
+    }
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: service.serviceName });
     new CfnOutput(this, 'LogGroupName', { value: logGroup.logGroupName });

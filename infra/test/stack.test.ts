@@ -464,3 +464,75 @@ describe('cdk-nag', () => {
     );
   });
 });
+
+describe('control API', () => {
+  const containerSecrets = (t: Template) => {
+    const [, td] = only(t.findResources('AWS::ECS::TaskDefinition'));
+    return (td as any).Properties.ContainerDefinitions[0].Secrets;
+  };
+
+  test('off by default: no token, no secret', () => {
+    def.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    assert.equal(containerSecrets(def.template), undefined);
+    assert.equal(Object.keys(def.template.findOutputs('ControlTokenSecretArn')).length, 0);
+  });
+
+  test('controlApi: a generated token, handed over as a container secret', () => {
+    const s = synth({ controlApi: 'true' });
+    s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 40, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    const [secretId] = only(s.template.findResources('AWS::SecretsManager::Secret'));
+    assert.deepEqual(containerSecrets(s.template), [
+      { Name: 'RTSP_TEST_SERVER_CONTROL_TOKEN', ValueFrom: { Ref: secretId } },
+    ]);
+    // Not an environment variable: the template never holds the token.
+    const [, td] = only(s.template.findResources('AWS::ECS::TaskDefinition'));
+    const env = (td as any).Properties.ContainerDefinitions[0].Environment.map((e: any) => e.Name);
+    assert.ok(!env.includes('RTSP_TEST_SERVER_CONTROL_TOKEN'));
+    // The execution role reads that one secret, and the output names it.
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
+            Resource: { Ref: secretId },
+          }),
+        ]),
+      },
+    });
+    s.template.hasOutput('ControlTokenSecretArn', { Value: { Ref: secretId } });
+  });
+
+  test('controlTokenSecretArn: the user\'s own secret, none created', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rts-control-AbCdEf';
+    const s = synth({ controlTokenSecretArn: arn });
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    assert.deepEqual(containerSecrets(s.template), [{ Name: 'RTSP_TEST_SERVER_CONTROL_TOKEN', ValueFrom: arn }]);
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: arn }),
+        ]),
+      },
+    });
+  });
+
+  test('cdk-nag: the generated secret\'s one finding (no rotation) is acknowledged, and real', () => {
+    assert.doesNotThrow(() => synth({ controlApi: 'true' }));
+    let threw: unknown;
+    try {
+      synth({ controlApi: 'true' }, { acknowledgeNagFindings: false });
+    } catch (e) {
+      threw = e;
+    }
+    assert.ok(threw instanceof Error && /Validation failed/.test(threw.message));
+    const outdir = outdirs[outdirs.length - 1];
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const found = report.pluginReports
+      .flatMap((r: any) => r.violations)
+      .flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} @ ${c.constructPath}`));
+    assert.ok(found.some((f: string) => /^AwsSolutions-SMG4 @ .*\/ControlToken/.test(f)), found.join('\n'));
+    assert.throws(() => synth({ controlApi: 'yes' }), /controlApi: "yes"/);
+  });
+});
