@@ -334,6 +334,14 @@ export class RtspTestServerStack extends Stack {
     // The control API's token, if asked for: generated here, or the user's.
     let controlToken: secretsmanager.ISecret | undefined;
     if (props.controlTokenSecretArn) {
+      // A partial ARN (no random suffix) would be granted and resolved as
+      // the wrong resource: the task would fail to start, at deploy time.
+      if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/.test(props.controlTokenSecretArn)) {
+        throw new Error(
+          `controlTokenSecretArn: "${props.controlTokenSecretArn}"; want a secret's complete ARN, ` +
+            'arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (its six-character suffix included)',
+        );
+      }
       controlToken = secretsmanager.Secret.fromSecretCompleteArn(this, 'ControlToken', props.controlTokenSecretArn);
     } else if (props.controlApi) {
       const generated = new secretsmanager.Secret(this, 'ControlToken', {

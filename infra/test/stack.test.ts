@@ -509,6 +509,10 @@ describe('control API', () => {
     const s = synth({ controlTokenSecretArn: arn });
     s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     assert.deepEqual(containerSecrets(s.template), [{ Name: 'RTSP_TEST_SERVER_CONTROL_TOKEN', ValueFrom: arn }]);
+    assert.throws(
+      () => synth({ controlTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rts-control' }),
+      /controlTokenSecretArn: .*complete ARN/,
+    );
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
