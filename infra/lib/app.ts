@@ -13,6 +13,8 @@
 //   cpu, memoryMiB  the task's size (default 256 and 512: 0.25 vCPU, 512 MiB)
 //   controlApi      true to turn the control API on, its token generated in Secrets Manager
 //   controlTokenSecretArn  the same with your own secret (its complete ARN)
+//   controlTokenKmsKeyArn  the customer-managed KMS key of that secret, if any
+//   controlApiPublic true to accept the control API on an NLB open to the whole internet
 //   stackName       default RtspTestServer
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -22,7 +24,9 @@ function intFrom(app: App, key: string): number | undefined {
   const v = app.node.tryGetContext(key);
   if (v === undefined || v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`context ${key}: "${v}" is not a whole number`);
+  if (!/^\d+$/.test(String(v).trim()) || !Number.isSafeInteger(n)) {
+    throw new Error(`context ${key}: "${v}" is not a whole number`);
+  }
   return n;
 }
 
@@ -60,6 +64,8 @@ export function buildApp(props?: AppProps, options: BuildOptions = {}): { app: A
     cpu: intFrom(app, 'cpu'),
     controlApi: boolFrom(app, 'controlApi'),
     controlTokenSecretArn: app.node.tryGetContext('controlTokenSecretArn') as string | undefined,
+    controlTokenKmsKeyArn: app.node.tryGetContext('controlTokenKmsKeyArn') as string | undefined,
+    controlApiPublic: boolFrom(app, 'controlApiPublic'),
     memoryLimitMiB: intFrom(app, 'memoryMiB'),
     clientCidrs: clientCidr ? String(clientCidr).split(',').map((c) => c.trim()) : undefined,
     // A VPC lookup needs a concrete environment; otherwise the template stays

@@ -18,6 +18,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
@@ -74,10 +75,19 @@ const FARGATE_SIZES: Record<number, { min: number; max: number; step: number; li
   16384: { min: 32768, max: 122880, step: 8192 },
 };
 
-function checkFargateSize(cpu: number, memory: number): void {
+/** The least memory Fargate allows with CPU (512 MiB when CPU is not a Fargate size). */
+function smallestMemory(cpu: number): number {
+  const size = FARGATE_SIZES[cpu];
+  return size ? (size.list?.[0] ?? size.min) : 512;
+}
+
+function checkFargateSize(cpu: number, memory: number, memoryGiven: boolean): void {
   const size = FARGATE_SIZES[cpu];
   if (!size) {
-    throw new Error(`cpu: ${cpu}; Fargate runs ${Object.keys(FARGATE_SIZES).join(', ')} CPU units`);
+    throw new Error(
+      `cpu (context cpu): ${cpu}; Fargate runs ${Object.keys(FARGATE_SIZES).join(', ')} CPU units ` +
+        '(1024 units = 1 vCPU)',
+    );
   }
   const ok = size.list
     ? size.list.includes(memory)
@@ -86,7 +96,10 @@ function checkFargateSize(cpu: number, memory: number): void {
     const allowed = size.list
       ? size.list.join(', ')
       : `${size.min} to ${size.max} in steps of ${size.step}`;
-    throw new Error(`memoryLimitMiB: ${memory} with cpu ${cpu}; Fargate allows ${allowed} MiB`);
+    throw new Error(
+      `memoryLimitMiB (context memoryMiB): ${memory}${memoryGiven ? '' : ', the default,'} with cpu ${cpu}; ` +
+        `Fargate allows ${allowed} MiB`,
+    );
   }
 }
 
@@ -116,7 +129,8 @@ export interface RtspTestServerStackProps extends StackProps {
    */
   readonly clientCidrs?: string[];
   /**
-   * Also publish the HTTP API (GET /health, /rtsp-urls) on the NLB, port
+   * Also publish the HTTP API (GET /health, /rtsp-urls; with `controlApi`,
+   * /control behind its token) on the NLB, port
    * 8080, to the same clients. The tasks' own 8080 stays reachable from the
    * NLB only either way. Uses the 5th (last) target group ECS allows per service.
    * @default true
@@ -139,6 +153,22 @@ export interface RtspTestServerStackProps extends StackProps {
    */
   readonly controlTokenSecretArn?: string;
   /**
+   * The customer-managed KMS key that encrypts `controlTokenSecretArn`, if
+   * not the account's default one: the execution role is let decrypt with
+   * it. (A secret in another account also needs a resource policy that lets
+   * this stack's execution role read it.)
+   * @default - the secret uses the AWS-managed key
+   */
+  readonly controlTokenKmsKeyArn?: string;
+  /**
+   * Accept the control API on an internet-facing NLB open to the whole
+   * internet (clientCidrs 0.0.0.0/0 or ::/0): its bearer token then
+   * crosses the internet in cleartext (port 8080 is plain HTTP), and anyone
+   * may try it. Refused at synth without this.
+   * @default false
+   */
+  readonly controlApiPublic?: boolean;
+  /**
    * Fargate task CPU units. Four loop cameras (the default) use about 1 % of
    * a core, and 400 readers of them about 20 %: 0.25 vCPU carries them. A
    * live camera (`RTSP_TEST_SERVER_SOURCE=live`) runs an x264 encoder, about
@@ -148,7 +178,8 @@ export interface RtspTestServerStackProps extends StackProps {
   readonly cpu?: number;
   /**
    * Fargate task memory, one Fargate allows with `cpu`. The server stays
-   * near 35 MiB with 400 readers. @default 512
+   * near 35 MiB with 400 readers.
+   * @default - the least Fargate allows with `cpu`: 512 with 256, 2048 with 1024
    */
   readonly memoryLimitMiB?: number;
   /** Directory holding the Dockerfile. @default - the repository root */
@@ -201,8 +232,15 @@ export class RtspTestServerStack extends Stack {
       throw new Error(`desiredCount: ${desiredCount}; want at least 1`);
     }
     const cpu = props.cpu ?? 256;
-    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
-    checkFargateSize(cpu, memoryLimitMiB);
+    const memoryLimitMiB = props.memoryLimitMiB ?? smallestMemory(cpu);
+    checkFargateSize(cpu, memoryLimitMiB, props.memoryLimitMiB !== undefined);
+    if (props.controlApi === false && props.controlTokenSecretArn) {
+      throw new Error('controlApi: false, but controlTokenSecretArn turns the control API on; drop one of them');
+    }
+    if (props.controlTokenKmsKeyArn && !props.controlTokenSecretArn) {
+      throw new Error('controlTokenKmsKeyArn: the key of your own secret; name the secret with controlTokenSecretArn');
+    }
+    const controlApi = props.controlApi === true || props.controlTokenSecretArn !== undefined;
 
     // ------------------------------------------------------------- network
     let vpc: ec2.IVpc;
@@ -256,15 +294,31 @@ export class RtspTestServerStack extends Stack {
       const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
       nlbSecurityGroup.addIngressRule(peer, ec2.Port.tcpRange(RTSP_PORTS[0], RTSP_PORTS[3]), 'RTSP clients');
       if (httpApiListener) {
-        nlbSecurityGroup.addIngressRule(peer, ec2.Port.tcp(HTTP_PORT), 'HTTP API clients (/health, /rtsp-urls)');
+        nlbSecurityGroup.addIngressRule(
+          peer,
+          ec2.Port.tcp(HTTP_PORT),
+          controlApi ? 'HTTP API clients (/health, /rtsp-urls, /control with its token)' : 'HTTP API clients (/health, /rtsp-urls)',
+        );
       }
     }
-    if (clientCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
+    const worldOpen = clientCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0');
+    if (worldOpen && internetFacing && controlApi && httpApiListener && !props.controlApiPublic) {
+      throw new Error(
+        'controlApi on an NLB open to the whole internet: its bearer token would cross the internet ' +
+          'in cleartext (8080 is plain HTTP) and anyone could try it. Name narrower clientCidrs, ' +
+          'keep the HTTP API off the NLB (httpApiListener false: reach /control with ECS Exec), ' +
+          'or accept it with controlApiPublic (context controlApiPublic=true)',
+      );
+    }
+    if (worldOpen) {
       this.acknowledge(nlbSecurityGroup, {
         id: 'AwsSolutions-EC23',
         reason:
           'The deployer asked for this: clientCidrs names the whole internet, so anyone may play ' +
-          'the test cameras. Only the RTSP ports and the read-only HTTP API are open.',
+          'the test cameras. Only the RTSP ports and the HTTP API are open' +
+          (controlApi && httpApiListener
+            ? ', the control API behind its token, in cleartext, as the deployer accepted (controlApiPublic).'
+            : ', read-only (no control API).'),
       });
     }
     // NLB -> tasks: the RTSP ports and 8080 (target group health checks).
@@ -334,8 +388,10 @@ export class RtspTestServerStack extends Stack {
     // The control API's token, if asked for: generated here, or the user's.
     let controlToken: secretsmanager.ISecret | undefined;
     if (props.controlTokenSecretArn) {
-      // A partial ARN (no random suffix) would be granted and resolved as
-      // the wrong resource: the task would fail to start, at deploy time.
+      // A partial ARN (no random suffix) names no secret ECS can read: the
+      // task would fail to start, found only at deploy. (A name that itself
+      // ends in '-' and six letters or digits cannot be told from a
+      // complete ARN.)
       if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/.test(props.controlTokenSecretArn)) {
         throw new Error(
           `controlTokenSecretArn: "${props.controlTokenSecretArn}"; want a secret's complete ARN, ` +
@@ -343,7 +399,7 @@ export class RtspTestServerStack extends Stack {
         );
       }
       controlToken = secretsmanager.Secret.fromSecretCompleteArn(this, 'ControlToken', props.controlTokenSecretArn);
-    } else if (props.controlApi) {
+    } else if (controlApi) {
       const generated = new secretsmanager.Secret(this, 'ControlToken', {
         description: 'rtsp-test-server control API bearer token (RTSP_TEST_SERVER_CONTROL_TOKEN)',
         generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false },
@@ -409,6 +465,19 @@ export class RtspTestServerStack extends Stack {
         { containerPort: HTTP_PORT, protocol: ecs.Protocol.TCP, name: 'http' },
       ],
     });
+    if (props.controlTokenKmsKeyArn) {
+      // ECS reads the secret as the execution role, and Secrets Manager
+      // decrypts it with the user's key on that role's behalf: that key,
+      // through Secrets Manager only. (CDK's grant on an imported key adds
+      // nothing: it cannot change the key's policy, and left the role out.)
+      taskDefinition.obtainExecutionRole().addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.controlTokenKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
     this.acknowledge(taskDefinition, {
       id: 'AwsSolutions-ECS2',
       reason:

@@ -275,10 +275,18 @@ describe('Fargate service', () => {
       Cpu: '1024',
       Memory: '3072',
     });
-    assert.throws(() => synth({ cpu: '300' }), /cpu: 300; Fargate runs 256, 512/);
-    assert.throws(() => synth({ cpu: '256', memoryMiB: '4096' }), /memoryLimitMiB: 4096 with cpu 256; Fargate allows 512, 1024, 2048 MiB/);
+    // cpu alone: the least memory Fargate allows with it.
+    synth({ cpu: '1024' }).template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '2048' });
+    assert.throws(() => synth({ cpu: '300' }), /cpu \(context cpu\): 300; Fargate runs 256, 512/);
+    assert.throws(
+      () => synth({ cpu: '256', memoryMiB: '4096' }),
+      /memoryLimitMiB \(context memoryMiB\): 4096 with cpu 256; Fargate allows 512, 1024, 2048 MiB/,
+    );
     assert.throws(() => synth({ cpu: '1024', memoryMiB: '2500' }), /Fargate allows 2048 to 8192 in steps of 1024 MiB/);
     assert.throws(() => synth({ memoryMiB: 'lots' }), /memoryMiB: "lots"/);
+    for (const bad of ['0x100', '1e3', ' ', '-256', '256.0']) {
+      assert.throws(() => synth({ cpu: bad }), /context cpu: .* is not a whole number/, bad);
+    }
   });
 
   test('bad context is refused with a message', () => {
@@ -477,6 +485,18 @@ describe('control API', () => {
     assert.equal(Object.keys(def.template.findOutputs('ControlTokenSecretArn')).length, 0);
   });
 
+  // The statements that read secrets, and the roles their policies belong to.
+  const secretReads = (t: Template) =>
+    Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) =>
+      p.Properties.PolicyDocument.Statement.filter((st: any) =>
+        [st.Action].flat().includes('secretsmanager:GetSecretValue'),
+      ).map((st: any) => ({ statement: st, roles: p.Properties.Roles.map((r: any) => r.Ref) })),
+    );
+  const roleOf = (t: Template, key: 'ExecutionRoleArn' | 'TaskRoleArn') => {
+    const [, td] = only(t.findResources('AWS::ECS::TaskDefinition'));
+    return (td as any).Properties[key]['Fn::GetAtt'][0];
+  };
+
   test('controlApi: a generated token, handed over as a container secret', () => {
     const s = synth({ controlApi: 'true' });
     s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -490,17 +510,13 @@ describe('control API', () => {
     const [, td] = only(s.template.findResources('AWS::ECS::TaskDefinition'));
     const env = (td as any).Properties.ContainerDefinitions[0].Environment.map((e: any) => e.Name);
     assert.ok(!env.includes('RTSP_TEST_SERVER_CONTROL_TOKEN'));
-    // The execution role reads that one secret, and the output names it.
-    s.template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
-            Resource: { Ref: secretId },
-          }),
-        ]),
-      },
-    });
+    // The execution role reads that one secret (ECS does, at the task's
+    // start), the task role nothing; and the output names it.
+    const reads = secretReads(s.template);
+    assert.equal(reads.length, 1);
+    assert.deepEqual(reads[0].statement.Resource, { Ref: secretId });
+    assert.deepEqual(reads[0].roles, [roleOf(s.template, 'ExecutionRoleArn')]);
+    assert.notEqual(roleOf(s.template, 'TaskRoleArn'), roleOf(s.template, 'ExecutionRoleArn'));
     s.template.hasOutput('ControlTokenSecretArn', { Value: { Ref: secretId } });
   });
 
@@ -513,13 +529,58 @@ describe('control API', () => {
       () => synth({ controlTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rts-control' }),
       /controlTokenSecretArn: .*complete ARN/,
     );
+    const reads = secretReads(s.template);
+    assert.equal(reads.length, 1);
+    assert.equal(reads[0].statement.Resource, arn);
+    assert.deepEqual(reads[0].roles, [roleOf(s.template, 'ExecutionRoleArn')]);
+    // Other partitions, and names with every character a secret's name may hold.
+    for (const ok of [
+      'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:team/rts_ctl+a=b.c@d-Ab12Cd',
+      'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:rts-Zz9Yy8',
+    ]) {
+      assert.deepEqual(containerSecrets(synth({ controlTokenSecretArn: ok }).template), [
+        { Name: 'RTSP_TEST_SERVER_CONTROL_TOKEN', ValueFrom: ok },
+      ]);
+    }
+    for (const bad of [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rts',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rts-control-AbCdEf:token::',
+      'rts-control-AbCdEf',
+    ]) {
+      assert.throws(() => synth({ controlTokenSecretArn: bad }), /controlTokenSecretArn: .*complete ARN/, bad);
+    }
+  });
+
+  test('a secret under a key of your own: the execution role may decrypt with it', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rts-control-AbCdEf';
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const s = synth({ controlTokenSecretArn: arn, controlTokenKmsKeyArn: key });
     s.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleOf(s.template, 'ExecutionRoleArn') }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: arn }),
+          Match.objectLike({
+            Action: 'kms:Decrypt',
+            Resource: key,
+            Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+          }),
         ]),
       },
     });
+    assert.throws(() => synth({ controlTokenKmsKeyArn: key }), /controlTokenKmsKeyArn: .*controlTokenSecretArn/);
+    assert.throws(() => synth({ controlApi: 'false', controlTokenSecretArn: arn }), /controlApi: false, but controlTokenSecretArn/);
+  });
+
+  test('on an NLB open to the whole internet, only when the deployer accepts it', () => {
+    const world = { internetFacing: 'true', clientCidr: '0.0.0.0/0', controlApi: 'true' };
+    assert.throws(() => synth(world), /cleartext.*controlApiPublic=true/);
+    assert.doesNotThrow(() => synth({ ...world, httpApiListener: 'false' }));
+    const s = synth({ ...world, controlApiPublic: 'true' });
+    const acks = s.stack.nagAcknowledgements.filter((a) => a.id === 'AwsSolutions-EC23');
+    assert.equal(acks.length, 1);
+    assert.match(acks[0].reason, /control API behind its token, in cleartext/);
+    // Open to a narrower block, nothing to accept.
+    assert.doesNotThrow(() => synth({ ...world, clientCidr: '203.0.113.0/24' }));
   });
 
   test('cdk-nag: the generated secret\'s one finding (no rotation) is acknowledged, and real', () => {
