@@ -283,10 +283,9 @@ rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
     h->ports[i].port = rts_rtsp_server_port (srv);
     h->ports[i].camera = rts_rtsp_server_camera (srv)->name;
     h->ports[i].status = -1;
-    /* Cameras start streaming before the ports open (app.c's warm-up). */
-    h->ports[i].streaming = TRUE;
-    h->ports[i].data_mono = g_get_monotonic_time ();
-    h->ports[i].last_packets = rts_rtsp_server_packets (srv);
+    /* No video yet: /health may be asked while the cameras warm up
+     * (data_mono 0 is "none", rendered null). */
+    h->ports[i].streaming = FALSE;
   }
   h->heartbeat_mono = g_get_monotonic_time ();
   return h;
@@ -295,6 +294,14 @@ rts_health_new (GPtrArray *servers, const char *probe_host, guint threshold,
 void
 rts_health_start (RtsHealth *h)
 {
+  /* Started only once every camera has sent video (app.c's warm-up): from
+   * now on the stall watch says whether it still does. */
+  for (guint i = 0; i < h->n; i++) {
+    h->ports[i].streaming = TRUE;
+    h->ports[i].data_mono = g_get_monotonic_time ();
+    h->ports[i].last_packets =
+        rts_rtsp_server_packets (g_ptr_array_index (h->servers, i));
+  }
   probe_round (h, FALSE);
   h->timer_id = g_timeout_add ((guint) (h->interval * 1000), on_timer, h);
   h->watch_id = g_timeout_add (RTS_STALL_WATCH_MS, on_watch, h);

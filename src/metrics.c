@@ -1,6 +1,8 @@
 /* metrics: see metrics.h. */
 #include "metrics.h"
 
+#include <math.h>
+
 #define PREFIX "rtsp_test_server_"
 
 /* Label values: backslash, double quote and newline are escaped, as the
@@ -32,7 +34,9 @@ value (GString *out, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-  g_string_append_printf (out, " %s\n", rts_format_number (buf, v));
+  /* The exposition format's own spelling; printf's is "nan". */
+  g_string_append_printf (out, " %s\n",
+      isnan (v) ? "NaN" : rts_format_number (buf, v));
 }
 
 static void
@@ -128,7 +132,8 @@ streaming (const RtsMetricsCamera *c, RtsNow now)
 static double
 video_age (const RtsMetricsCamera *c, RtsNow now)
 {
-  return (now.mono_us - c->port->data_mono) / 1e6;
+  /* Unknown while the cameras warm up (no video seen yet). */
+  return c->port->data_mono ? (now.mono_us - c->port->data_mono) / 1e6 : NAN;
 }
 
 static double

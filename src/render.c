@@ -123,8 +123,11 @@ add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
     json_builder_add_null_value (b);
   /* Whole microseconds, as measured: the seconds' double times 1e3 came
    * out as 1.4729999999999999. */
-  put_double (b, "probe_latency_ms",
-      p->probed ? round (p->latency * 1e6) / 1e3 : 0);
+  json_builder_set_member_name (b, "probe_latency_ms");
+  if (p->probed)
+    json_builder_add_double_value (b, round (p->latency * 1e6) / 1e3);
+  else
+    json_builder_add_null_value (b);
   json_builder_set_member_name (b, "checked_at");
   if (p->probed)
     json_builder_add_double_value (b, p->checked_at / 1e6);
@@ -136,7 +139,11 @@ add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
   else
     json_builder_add_null_value (b);
   put_bool (b, "streaming", p->streaming);
-  put_double (b, "video_age_seconds", (now.mono_us - p->data_mono) / 1e6);
+  json_builder_set_member_name (b, "video_age_seconds");
+  if (p->data_mono)
+    json_builder_add_double_value (b, (now.mono_us - p->data_mono) / 1e6);
+  else
+    json_builder_add_null_value (b); /* no video seen yet */
 }
 
 JsonNode *

@@ -1665,7 +1665,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   srv->limits = *limits;
   srv->bind = g_strdup (bind);
   srv->socket = sock;
-  srv->state = RTS_LISTEN_HUNG; /* listening, not answering yet */
+  srv->state = RTS_LISTEN_STARTING;
   local = g_socket_get_local_address (sock, NULL);
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
@@ -2704,6 +2704,8 @@ rts_listen_state_name (RtsListenState state)
       return "hung";
     case RTS_LISTEN_CLOSED:
       return "closed";
+    case RTS_LISTEN_STARTING:
+      return "starting";
   }
   return "unknown";
 }

@@ -23,6 +23,9 @@ typedef enum {
   RTS_LISTEN_OPEN,   /* accepting and answering */
   RTS_LISTEN_HUNG,   /* kernel accepts, nobody answers */
   RTS_LISTEN_CLOSED, /* port closed: connections refused */
+  /* Bound and listening while the cameras start: the kernel accepts,
+   * nobody answers yet. */
+  RTS_LISTEN_STARTING,
 } RtsListenState;
 
 /* What one client may hold, and for how long. */

@@ -3,6 +3,7 @@
 #include "metrics.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <string.h>
 
 static double
@@ -67,6 +68,11 @@ test_render_parses (void)
                          "rtsp_test_server_last_frame_age_seconds{camera="
                          "\"cam1\",port=\"8554\"}"),
       ==, 1);
+  /* No video seen yet (while the cameras warm up): unknown, not the time
+   * since the monotonic clock's origin. */
+  g_assert_true (isnan (sample (samples,
+      "rtsp_test_server_last_frame_age_seconds{camera="
+      "\"we\\\"ird\\\\na\\nme\",port=\"8555\"}")));
   g_assert_cmpfloat (sample (samples,
                          "rtsp_test_server_fault_active{camera="
                          "\"we\\\"ird\\\\na\\nme\",port=\"8555\"}"),

@@ -185,6 +185,10 @@ test_health_json_unprobed (void)
   g_assert_true (json_object_get_null_member (o, "probe_age_seconds"));
   g_assert_cmpstr (json_object_get_string_member (p, "error"), ==,
       "not probed yet");
+  /* Nothing measured yet is null, not 0. */
+  g_assert_true (json_object_get_null_member (p, "probe_latency_ms"));
+  g_assert_true (json_object_get_null_member (p, "video_age_seconds"));
+  g_assert_false (json_object_get_boolean_member (p, "streaming"));
 }
 
 static void

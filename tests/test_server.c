@@ -1915,6 +1915,80 @@ test_port_in_use (void)
   check_port_in_use (TRUE);
 }
 
+/* /health while the cameras warm up (it answers from the first moment,
+ * and must not make up what it has not seen): a port not yet answering
+ * is "starting", not "hung" (that is a hang-port fault); no camera is
+ * "streaming" before its first video, and what was not measured yet is
+ * null; the status is 503 until every port answers. Polled as fast as it
+ * answers from the spawn on; live cameras, whose encoders take the
+ * longest to start, widen the window. Before the fix: "hung", streaming
+ * true with a video age of a few ms, probe latency 0.0. */
+static void
+test_health_while_starting (void)
+{
+  g_autoptr (GSocket) probe =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autofree char *port_arg = NULL;
+  g_autoptr (GSubprocess) p = NULL;
+  g_autoptr (GError) err = NULL;
+  guint port, answers = 0, starting = 0;
+  gint64 end;
+  gboolean healthy = FALSE;
+
+  /* A free port for the HTTP API, known before the server starts. */
+  g_assert_true (g_socket_bind (probe, any, FALSE, NULL));
+  bound = g_socket_get_local_address (probe, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (probe, NULL);
+  port_arg = g_strdup_printf ("--http-port=%u", port);
+  {
+    const char *argv[] = { g_getenv ("RTS_SERVER"), "--bind=127.0.0.1",
+      port_arg, "--rtsp-ports=0,0", "--source=live", NULL };
+    p = ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err);
+  }
+  g_assert_no_error (err);
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!healthy && g_get_monotonic_time () < end) {
+    guint status = 0;
+    g_autoptr (JsonObject) h = ts_http_json (port, "/health", &status);
+    JsonArray *ports;
+
+    if (!h) {
+      g_usleep (1000);
+      continue;
+    }
+    answers++;
+    healthy = status == 200;
+    ports = json_object_get_array_member (h, "ports");
+    for (guint i = 0; i < json_array_get_length (ports); i++) {
+      JsonObject *pt = json_array_get_object_element (ports, i);
+      const char *listen = json_object_get_string_member (pt, "listen");
+
+      g_assert_cmpstr (listen, !=, "hung");
+      if (!json_object_get_boolean_member (pt, "streaming"))
+        g_assert_true (json_object_get_null_member (pt, "video_age_seconds")
+            || json_object_get_double_member (pt, "video_age_seconds") > 0);
+      if (g_str_equal (listen, "starting")) {
+        starting++;
+        g_assert_cmpuint (status, ==, 503);
+        g_assert_false (json_object_get_boolean_member (pt, "streaming"));
+        g_assert_true (json_object_get_null_member (pt, "video_age_seconds"));
+        g_assert_true (json_object_get_null_member (pt, "probe_latency_ms"));
+        g_assert_true (json_object_get_null_member (pt, "rtsp_status"));
+      }
+    }
+  }
+  g_test_message ("%u answers before healthy, %u port entries starting",
+      answers, starting);
+  g_assert_true (healthy);
+  g_subprocess_send_signal (p, SIGTERM);
+  g_assert_true (g_subprocess_wait (p, NULL, NULL));
+}
+
 static void
 test_env_config (void)
 {
@@ -2077,6 +2151,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/help-version", test_help_version);
   g_test_add_func ("/server/port-in-use", test_port_in_use);
   g_test_add_func ("/server/env-config", test_env_config);
+  g_test_add_func ("/server/health-while-starting", test_health_while_starting);
 
   shared = ts_server_start (NULL);
   g_assert_nonnull (shared);

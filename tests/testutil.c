@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -670,7 +671,7 @@ prom_value (const char *s, double *out)
   char *end = NULL;
 
   if (!strcmp (s, "+Inf") || !strcmp (s, "-Inf") || !strcmp (s, "NaN")) {
-    *out = 0;
+    *out = s[0] == 'N' ? NAN : s[0] == '+' ? INFINITY : -INFINITY;
     return TRUE;
   }
   *out = g_ascii_strtod (s, &end);
