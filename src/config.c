@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "config_yaml.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -314,48 +315,12 @@ choices_text (const char *choices)
   return g_strjoinv (", ", all);
 }
 
-/* TEXT as a message quotes it: controls escaped (and any byte, in text
- * that is not UTF-8; in UTF-8, C1 controls and the invisible format
- * characters, direction overrides among them, as \uXXXX: shown as they
- * are, they would reorder or split the line that quotes them), cut to its
- * first 100 characters (a value can be kilobytes, and a person reads the
- * line). */
+/* TEXT as a message quotes it (see rts_log_quote), its first 100
+ * characters. */
 static char *
 shorten (const char *text)
 {
-  g_autofree char *escaped = NULL;
-  g_autofree char *head = NULL;
-
-  if (!g_utf8_validate (text, -1, NULL)) {
-    escaped = g_strescape (text, NULL);
-  } else {
-    GString *out = g_string_new (NULL);
-
-    for (const char *c = text; *c; c = g_utf8_next_char (c)) {
-      gunichar u = g_utf8_get_char (c);
-      GUnicodeType t = g_unichar_type (u);
-
-      if (*c == '"') {
-        /* Quoted with ', a " needs no escape. */
-        g_string_append_c (out, '"');
-      } else if (u < 0x80) {
-        char one[2] = { *c, '\0' };
-        g_autofree char *e = g_strescape (one, NULL);
-        g_string_append (out, e);
-      } else if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT
-          || t == G_UNICODE_LINE_SEPARATOR
-          || t == G_UNICODE_PARAGRAPH_SEPARATOR) {
-        g_string_append_printf (out, "\\u%04X", u);
-      } else {
-        g_string_append_len (out, c, g_utf8_next_char (c) - c);
-      }
-    }
-    escaped = g_string_free (out, FALSE);
-  }
-  if (g_utf8_strlen (escaped, -1) <= 100)
-    return g_steal_pointer (&escaped);
-  head = g_utf8_substring (escaped, 0, 100);
-  return g_strdup_printf ("%s... (%zu bytes)", head, strlen (text));
+  return rts_log_quote (text, 100);
 }
 
 /* PORTS gets the list; N its length. */

@@ -1,6 +1,8 @@
 /* http_route: see http_route.h. */
 #include "http_route.h"
 
+#include "log.h"
+
 #include <string.h>
 
 #define READ_ONLY "GET, HEAD"
@@ -236,16 +238,19 @@ rts_auth_header_user (const char *value)
   } else {
     const char *u = strstr (value, "username=\"");
     if (u) {
-      u += strlen ("username=\"");
-      user = g_strndup (u, strcspn (u, "\""));
+      /* A quoted-string: \" and \\ stand for " and \ (RFC 7616 3.4;
+       * 'a\"b' was logged as 'a\'). */
+      GString *name = g_string_new (NULL);
+
+      for (u += strlen ("username=\""); *u && *u != '"'; u++) {
+        if (*u == '\\' && u[1])
+          u++;
+        g_string_append_c (name, *u);
+      }
+      user = g_string_free (name, FALSE);
     }
   }
   if (!user)
     return g_strdup ("?");
-  if (strlen (user) > 64)
-    user[64] = '\0';
-  for (char *c = user; *c; c++)
-    if (!g_ascii_isprint (*c))
-      *c = '?';
-  return g_steal_pointer (&user);
+  return rts_log_quote (user, 64);
 }

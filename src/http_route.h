@@ -59,7 +59,8 @@ gboolean rts_http_bearer_ok (const char *authorization, const char *token);
 gboolean rts_http_wants_json (const char *accept);
 
 /* The user name an Authorization header's value (Basic or Digest, as RTSP
- * and HTTP send them) gives, for a log line: at most 64 characters,
- * anything but printable ASCII shown as '?', so a client cannot forge a
- * line. "?" when the header names none; NULL for no header. */
+ * and HTTP send them) gives, for a log line: quoted by rts_log_quote (UTF-8
+ * kept, controls and direction overrides escaped, so a client cannot
+ * forge or reorder a line), at most 64 characters. "?" when the header
+ * names none; NULL for no header. */
 char *rts_auth_header_user (const char *authorization);

@@ -131,3 +131,41 @@ rts_log_limited (RtsLogLimit *limit, const char *level, const char *fmt, ...)
   else
     rts_log_event (level, "%s", text);
 }
+
+char *
+rts_log_quote (const char *text, guint max_chars)
+{
+  g_autofree char *escaped = NULL;
+  g_autofree char *head = NULL;
+
+  if (!g_utf8_validate (text, -1, NULL)) {
+    escaped = g_strescape (text, NULL);
+  } else {
+    GString *out = g_string_new (NULL);
+
+    for (const char *c = text; *c; c = g_utf8_next_char (c)) {
+      gunichar u = g_utf8_get_char (c);
+      GUnicodeType t = g_unichar_type (u);
+
+      if (*c == '"') {
+        /* Quoted with ', a " needs no escape. */
+        g_string_append_c (out, '"');
+      } else if (u < 0x80) {
+        char one[2] = { *c, '\0' };
+        g_autofree char *e = g_strescape (one, NULL);
+        g_string_append (out, e);
+      } else if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT
+          || t == G_UNICODE_LINE_SEPARATOR
+          || t == G_UNICODE_PARAGRAPH_SEPARATOR) {
+        g_string_append_printf (out, "\\u%04X", u);
+      } else {
+        g_string_append_len (out, c, g_utf8_next_char (c) - c);
+      }
+    }
+    escaped = g_string_free (out, FALSE);
+  }
+  if (g_utf8_strlen (escaped, -1) <= (glong) max_chars)
+    return g_steal_pointer (&escaped);
+  head = g_utf8_substring (escaped, 0, max_chars);
+  return g_strdup_printf ("%s... (%zu bytes)", head, strlen (text));
+}
