@@ -119,7 +119,7 @@ route_port (RtsRoute *route, const char *method, const char *digits)
 
   if (!check_method (route, method, READ_ONLY))
     return;
-  /* One spelling per port: /health/08554 (and 00…08554) named it too. */
+  /* One spelling per port: /health/08554 (and 00...08554) named it too. */
   if (digits[0] == '0'
       || !g_ascii_string_to_unsigned (digits, 10, 1, 65535, &port, NULL)) {
     answer (route, 404,
