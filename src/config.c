@@ -164,7 +164,9 @@ static const RtsSetting rts_settings[] = {
       "camera's RTSP port; 0 or left out: any free port (see /rtsp-urls)",
       FILE_ONLY | CAMERA_VAR },
   { "path", "path", CAM (path), SET_STRING, "/stream", 0, 0, NULL, "PATH",
-      "mount path of every camera's stream", 0 },
+      "mount path of every camera's stream (/ and letters, digits, /, -, _ "
+      "and ., no empty, '.' or '..' segment, at most 128 characters)",
+      0 },
   { "source", "source", CAM (source), SET_CHOICE, "loop", 0, 0,
       "loop|live|file", "SOURCE",
       "live (an encoder runs), loop (a clip encoded once, replayed from "
@@ -1215,16 +1217,30 @@ valid_name (const char *name)
   return TRUE;
 }
 
-static gboolean
-valid_path (const char *path)
+/* NULL if PATH can be a mount path, else why not. */
+static const char *
+path_problem (const char *path)
 {
-  if (!path || path[0] != '/' || strlen (path) > 128)
-    return FALSE;
+  g_auto (GStrv) segments = NULL;
+
+  if (!path || path[0] != '/')
+    return "must start with /";
+  if (strlen (path) > 128)
+    return "is over 128 characters";
   for (const char *c = path; *c; c++) {
     if (!g_ascii_isalnum (*c) && !strchr ("/-_.", *c))
-      return FALSE;
+      return "may hold only letters, digits, /, -, _ and .";
   }
-  return strstr (path, "//") == NULL && strstr (path, "..") == NULL;
+  /* An empty segment, or one a client's URL handling removes ("." and
+   * "..": /a/./b is requested as /a/b), names a path no reader asks for. */
+  segments = g_strsplit (path + 1, "/", -1);
+  for (guint i = 0; segments[i]; i++) {
+    gboolean last = !segments[i + 1];
+    if ((!*segments[i] && !(last && i > 0)) || !strcmp (segments[i], ".")
+        || !strcmp (segments[i], ".."))
+      return "may hold no empty, '.' or '..' segment (//, /./, /../)";
+  }
+  return NULL;
 }
 
 static guint
@@ -1381,12 +1397,9 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
             : " http port: move it with --http-port or http.port, or give "
               "the camera another");
   drop_moot (cam);
-  if (!valid_path (cam->path)) {
+  if (path_problem (cam->path)) {
     g_autofree char *shown = shorten (cam->path);
-    CAM_ERROR (&cam->path,
-        "path '%s' must start with / and hold only letters, digits, /, -, _ "
-        "and .",
-        shown);
+    CAM_ERROR (&cam->path, "path '%s' %s", shown, path_problem (cam->path));
   }
   /* gst-rtsp-server matches "/x" and answers 404 to both /x and /x/. */
   if (strlen (cam->path) > 1 && g_str_has_suffix (cam->path, "/")) {

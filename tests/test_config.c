@@ -631,6 +631,16 @@ test_file_errors (void)
     /* Accepted once, then unreachable or unstartable. */
     { "cameras:\n  - {name: a, path: /x/}\n",
         { ":2: key 'cameras[0].path'", "'/x/'", "end with /" } },
+    /* Each refused path says why (they all said "only letters, digits, /,
+     * -, _ and ."), and a segment a client's URL handling removes is one. */
+    { "cameras:\n  - {name: a, path: //a}\n",
+        { ":2: key 'cameras[0].path'", "'//a'", "no empty, '.' or '..'" } },
+    { "cameras:\n  - {name: a, path: /a/../b}\n",
+        { "'/a/../b'", "no empty, '.' or '..'" } },
+    { "cameras:\n  - {name: a, path: /a/./b}\n",
+        { "'/a/./b'", "no empty, '.' or '..'" } },
+    { "cameras:\n  - {name: a, path: /a b}\n",
+        { "'/a b'", "only letters, digits" } },
     { "http: {port: 9000}\ncameras:\n  - {name: a, port: 9000}\n",
         { ":3: key 'cameras[0].port'", "HTTP API", ":1: key 'http.port'" } },
     { "cameras:\n  - {name: Lobby}\n  - {name: lobby}\n",
