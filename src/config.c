@@ -1699,12 +1699,14 @@ validate (RtsConfig *cfg, GError **error)
           : v6 && !strchr (h, '%')  ? "no port: each URL has its camera's"
           : v6                      ? "no scope: it means nothing to a reader"
           : strlen (h) > 253        ? "a host name is at most 253 characters"
+          : !g_str_is_ascii (h)
+          ? "ASCII only: an internationalized name goes in its xn-- form"
           : strspn (h, "0123456789.") == strlen (h)
           ? "digits and dots alone must be an IPv4 address"
           : "labels of 1 to 63 letters, digits, - or _, not starting or "
             "ending with -";
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "%s: '%s' (%zu characters) is not a host name or IP address (%s)",
+          "%s: '%s' (%zu bytes) is not a host name or IP address (%s)",
           origin (&cfg->public_host), shown, strlen (h), why);
       return FALSE;
     }

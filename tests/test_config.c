@@ -647,6 +647,8 @@ test_file_errors (void)
         { ":3:", "'Lobby'", "RTSP_TEST_SERVER_CAMERA_LOBBY_" } },
     { "public_host: example.com:9000\n",
         { ":1: key 'public_host'", "no port" } },
+    { "public_host: \"ex\u00e9.com\"\n",
+        { ":1: key 'public_host'", "(8 bytes)", "xn--" } },
     { "cameras:\n  - {name: a, source: file, file: /nonexistent.mp4}\n",
         { ":2: key 'cameras[0].file'", "does not exist" } },
     { "cameras: {name: a}\n", { ":1:", "list of cameras" } },
