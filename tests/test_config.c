@@ -204,7 +204,7 @@ test_errors (void)
     { "--public-host=-bad-", NULL,
         { "not a host name or IP address", "labels of 1 to 63" } },
     { "--public-host=cam\xc3\xa9.local", NULL,
-        { "not a host name or IP address", "labels of 1 to 63" } },
+        { "not a host name or IP address", "ASCII only", "xn--" } },
     { "--public-host=999", NULL, { "not a host name or IP address", "IPv4" } },
     { "--public-host=1.2.3.4.5", NULL,
         { "not a host name or IP address", "IPv4" } },
