@@ -326,7 +326,7 @@ test_errors (void)
 
     g_assert_cmpuint (strlen (arg + strlen ("--public-host=")), ==, 254);
     g_assert_false (load (&cfg, args, NULL, &err));
-    g_assert_nonnull (strstr (err->message, "(254 characters)"));
+    g_assert_nonnull (strstr (err->message, "(254 bytes)"));
     g_assert_nonnull (strstr (err->message, "at most 253"));
     rts_config_clear (&cfg);
     arg[strlen (arg) - 1] = '\0';
