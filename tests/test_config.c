@@ -1056,6 +1056,11 @@ test_env_errors (void)
         { "did you mean 'RTSP_TEST_SERVER_CAMERA_CAM1_FPS'" } },
     { "RTSP_TEST_SERVER_CAMERA_CAM2_FSP=3",
         { "did you mean 'RTSP_TEST_SERVER_CAMERA_CAM2_FPS'" } },
+    /* Named after the file key (auth.type): the variable it means, not the
+     * nearest spelling (..._AUTH_USER). */
+    { "RTSP_TEST_SERVER_CAMERA_CAM1_AUTH_TYPE=basic",
+        { "did you mean 'RTSP_TEST_SERVER_CAMERA_CAM1_AUTH'?",
+            "not after the file key auth.type" } },
     { "RTSP_TEST_SERVER_CAMERA_CAM2_FPS=0",
         { "RTSP_TEST_SERVER_CAMERA_CAM2_FPS", "'0'", "1 to 120" } },
     { "RTSP_TEST_SERVER_CONFIG=/nonexistent/x.yaml",
