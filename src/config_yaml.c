@@ -326,6 +326,40 @@ walk_map (Walk *w, int scope, const char *prefix, yaml_node_t *map,
   return TRUE;
 }
 
+/* No U+0085, U+2028 or U+2029 anywhere in the file: YAML 1.1 (libyaml)
+ * takes them for line ends, so inside a quoted value one became a space,
+ * silently (a user "u<NEL>x" was "u x"), and outside one the next error
+ * named the wrong line. Refused where they are, as any other control
+ * character in a value is. */
+static gboolean
+no_yaml_breaks (const char *name, const char *text, gsize len, GError **error)
+{
+  guint line = 1;
+
+  for (gsize i = 0; i < len; i++) {
+    const char *what = NULL;
+
+    if (text[i] == '\n')
+      line++;
+    else if ((guchar) text[i] == 0xc2 && i + 1 < len
+        && (guchar) text[i + 1] == 0x85)
+      what = "U+0085 (NEL)";
+    else if ((guchar) text[i] == 0xe2 && i + 2 < len
+        && (guchar) text[i + 1] == 0x80
+        && ((guchar) text[i + 2] == 0xa8 || (guchar) text[i + 2] == 0xa9))
+      what = (guchar) text[i + 2] == 0xa8 ? "U+2028 (LINE SEPARATOR)"
+                                          : "U+2029 (PARAGRAPH SEPARATOR)";
+    if (what) {
+      g_set_error (error, RTS_CONFIG_ERROR, 0,
+          "%s:%u: %s, which YAML takes for a line end (a quoted value "
+          "would hold a space instead): not allowed in the file",
+          name, line, what);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* MAX_NESTING, checked by libyaml's event parser (linear) before its
  * loader runs. A syntax error is left for the loader to say. */
 static gboolean
@@ -409,7 +443,8 @@ rts_yaml_read (const char *name, const char *text, gsize len, guint *n_cameras,
 
   *n_cameras = 0;
   *has_cameras = FALSE;
-  if (!shallow_enough (name, text, len, error))
+  if (!no_yaml_breaks (name, text, len, error)
+      || !shallow_enough (name, text, len, error))
     return NULL;
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) text, len);

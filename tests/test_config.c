@@ -611,6 +611,11 @@ test_file_errors (void)
         { ":2: key 'cameras[0].auth.user'", "auth.type is none" } },
     { "cameras:\n  - name: a\n    transports: [tcp, tcp]\n",
         { ":3:", "'tcp' is listed twice" } },
+    /* YAML line ends that are no \n: quoted, one became a space. */
+    { "cameras:\n  - name: a\n    auth: {type: basic, user: \"u\xc2\x85x\", "
+      "password: p}\n",
+        { ":3: U+0085 (NEL)", "line end" } },
+    { "cameras:\n  - {name: a}\n# \xe2\x80\xa9\n", { ":3: U+2029" } },
     { "public_host: \"a\\x01b\"\n",
         { ":1: key 'public_host'", "'a\\001b'", "control character" } },
     { "health: {probe_timeout: 0x10}\n",
