@@ -549,7 +549,7 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
     case SET_BOOL:
       if (parse_bool (text, field))
         goto done;
-      why = g_strdup ("expects true or false");
+      why = g_strdup ("expects true or false (or yes/no, on/off, 1/0)");
       break;
     case SET_STRING:
     case SET_CHOICE:
@@ -1730,6 +1730,10 @@ validate (RtsConfig *cfg, GError **error)
     if (v6 ? !g_hostname_is_ip_address (h) || strchr (h, '%')
            : !rts_config_host_name_ok (h, strlen (h))) {
       g_autofree char *shown = shorten (h);
+      /* Its length, unless shorten() cut it and said so. */
+      g_autofree char *length = g_str_has_suffix (shown, "bytes)")
+          ? g_strdup ("")
+          : g_strdup_printf (" (%zu bytes)", strlen (h));
       const char *why = h[0] == '[' ? "brackets hold an IPv6 address alone"
           : v6 && !strchr (h, '%')  ? "no port: each URL has its camera's"
           : v6                      ? "no scope: it means nothing to a reader"
@@ -1741,8 +1745,8 @@ validate (RtsConfig *cfg, GError **error)
           : "labels of 1 to 63 letters, digits, - or _, not starting or "
             "ending with -";
       g_set_error (error, RTS_CONFIG_ERROR, 0,
-          "%s: '%s' (%zu bytes) is not a host name or IP address (%s)",
-          origin (&cfg->public_host), shown, strlen (h), why);
+          "%s: '%s'%s is not a host name or IP address (%s)",
+          origin (&cfg->public_host), shown, length, why);
       return FALSE;
     }
   }
@@ -2069,13 +2073,13 @@ rts_config_summary (const RtsConfig *cfg, const char *const *notes)
      * would only mislead here. */
     g_autofree char *video = c->file ? g_strdup_printf ("file %s", c->file)
         : g_str_equal (c->codec, "mjpeg")
-        ? g_strdup_printf ("%s mjpeg %ux%u@%u JPEG quality %d, pattern %s",
+        ? g_strdup_printf ("%s mjpeg %ux%u@%u JPEG quality %d, pattern %s%s",
             c->source, c->width, c->height, c->fps, RTS_MJPEG_QUALITY,
-            c->pattern)
-        : g_strdup_printf ("%s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s",
+            c->pattern, c->overlay ? ", overlay" : "")
+        : g_strdup_printf ("%s %s%s%s %ux%u@%u gop %u %u kbit/s, pattern %s%s",
             c->source, c->codec, c->profile ? " " : "",
             c->profile ? c->profile : "", c->width, c->height, c->fps, c->gop,
-            c->bitrate, c->pattern);
+            c->bitrate, c->pattern, c->overlay ? ", overlay" : "");
     g_string_append_printf (out,
         "  %s: port %u%s, %s, audio %s, auth %s%s%s, transports %s%s\n",
         c->name, c->port, c->path, video, c->audio, c->auth,
