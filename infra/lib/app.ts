@@ -30,6 +30,13 @@ function intFrom(app: App, key: string): number | undefined {
   return n;
 }
 
+/** A string from context; an empty one (an unset shell variable) is none. */
+function stringFrom(app: App, key: string): string | undefined {
+  const v = app.node.tryGetContext(key);
+  if (v === undefined || v === null || String(v).trim() === '') return undefined;
+  return String(v);
+}
+
 function boolFrom(app: App, key: string): boolean | undefined {
   const v = app.node.tryGetContext(key);
   if (v === undefined || v === null || v === '') return undefined;
@@ -63,8 +70,8 @@ export function buildApp(props?: AppProps, options: BuildOptions = {}): { app: A
     httpApiListener: boolFrom(app, 'httpApiListener'),
     cpu: intFrom(app, 'cpu'),
     controlApi: boolFrom(app, 'controlApi'),
-    controlTokenSecretArn: app.node.tryGetContext('controlTokenSecretArn') as string | undefined,
-    controlTokenKmsKeyArn: app.node.tryGetContext('controlTokenKmsKeyArn') as string | undefined,
+    controlTokenSecretArn: stringFrom(app, 'controlTokenSecretArn'),
+    controlTokenKmsKeyArn: stringFrom(app, 'controlTokenKmsKeyArn'),
     controlApiPublic: boolFrom(app, 'controlApiPublic'),
     memoryLimitMiB: intFrom(app, 'memoryMiB'),
     clientCidrs: clientCidr ? String(clientCidr).split(',').map((c) => c.trim()) : undefined,

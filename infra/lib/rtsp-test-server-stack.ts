@@ -234,13 +234,16 @@ export class RtspTestServerStack extends Stack {
     const cpu = props.cpu ?? 256;
     const memoryLimitMiB = props.memoryLimitMiB ?? smallestMemory(cpu);
     checkFargateSize(cpu, memoryLimitMiB, props.memoryLimitMiB !== undefined);
-    if (props.controlApi === false && props.controlTokenSecretArn) {
+    // An empty string is no secret (as from an unset variable); it must not
+    // turn the control API on either.
+    const ownSecret = props.controlTokenSecretArn || undefined;
+    if (props.controlApi === false && ownSecret) {
       throw new Error('controlApi: false, but controlTokenSecretArn turns the control API on; drop one of them');
     }
-    if (props.controlTokenKmsKeyArn && !props.controlTokenSecretArn) {
+    if (props.controlTokenKmsKeyArn && !ownSecret) {
       throw new Error('controlTokenKmsKeyArn: the key of your own secret; name the secret with controlTokenSecretArn');
     }
-    const controlApi = props.controlApi === true || props.controlTokenSecretArn !== undefined;
+    const controlApi = props.controlApi === true || ownSecret !== undefined;
 
     // ------------------------------------------------------------- network
     let vpc: ec2.IVpc;
@@ -316,9 +319,11 @@ export class RtspTestServerStack extends Stack {
         reason:
           'The deployer asked for this: clientCidrs names the whole internet, so anyone may play ' +
           'the test cameras. Only the RTSP ports and the HTTP API are open' +
-          (controlApi && httpApiListener
-            ? ', the control API behind its token, in cleartext, as the deployer accepted (controlApiPublic).'
-            : ', read-only (no control API).'),
+          (!(controlApi && httpApiListener)
+            ? ', read-only (no control API).'
+            : internetFacing
+              ? ', the control API behind its token, in cleartext, as the deployer accepted (controlApiPublic).'
+              : ', the control API behind its token; the NLB is internal, reached from the VPC and its peers only.'),
       });
     }
     // NLB -> tasks: the RTSP ports and 8080 (target group health checks).
@@ -387,18 +392,18 @@ export class RtspTestServerStack extends Stack {
 
     // The control API's token, if asked for: generated here, or the user's.
     let controlToken: secretsmanager.ISecret | undefined;
-    if (props.controlTokenSecretArn) {
+    if (ownSecret) {
       // A partial ARN (no random suffix) names no secret ECS can read: the
       // task would fail to start, found only at deploy. (A name that itself
       // ends in '-' and six letters or digits cannot be told from a
       // complete ARN.)
-      if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/.test(props.controlTokenSecretArn)) {
+      if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/.test(ownSecret)) {
         throw new Error(
-          `controlTokenSecretArn: "${props.controlTokenSecretArn}"; want a secret's complete ARN, ` +
+          `controlTokenSecretArn: "${ownSecret}"; want a secret's complete ARN, ` +
             'arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (its six-character suffix included)',
         );
       }
-      controlToken = secretsmanager.Secret.fromSecretCompleteArn(this, 'ControlToken', props.controlTokenSecretArn);
+      controlToken = secretsmanager.Secret.fromSecretCompleteArn(this, 'ControlToken', ownSecret);
     } else if (controlApi) {
       const generated = new secretsmanager.Secret(this, 'ControlToken', {
         description: 'rtsp-test-server control API bearer token (RTSP_TEST_SERVER_CONTROL_TOKEN)',
@@ -465,7 +470,17 @@ export class RtspTestServerStack extends Stack {
         { containerPort: HTTP_PORT, protocol: ecs.Protocol.TCP, name: 'http' },
       ],
     });
-    if (props.controlTokenKmsKeyArn) {
+    if (props.controlTokenKmsKeyArn && ownSecret) {
+      // A key, not an alias (a grant on an alias ARN authorizes nothing),
+      // and the decryption runs in the secret's region, which ECS may read
+      // across regions by its ARN.
+      if (!/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(props.controlTokenKmsKeyArn)) {
+        throw new Error(
+          `controlTokenKmsKeyArn: "${props.controlTokenKmsKeyArn}"; want a key's ARN, ` +
+            'arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (not an alias)',
+        );
+      }
+      const secretRegion = ownSecret.split(':')[3];
       // ECS reads the secret as the execution role, and Secrets Manager
       // decrypts it with the user's key on that role's behalf: that key,
       // through Secrets Manager only. (CDK's grant on an imported key adds
@@ -474,7 +489,7 @@ export class RtspTestServerStack extends Stack {
         new iam.PolicyStatement({
           actions: ['kms:Decrypt'],
           resources: [props.controlTokenKmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${secretRegion}.amazonaws.com` } },
         }),
       );
     }

@@ -568,7 +568,30 @@ describe('control API', () => {
       },
     });
     assert.throws(() => synth({ controlTokenKmsKeyArn: key }), /controlTokenKmsKeyArn: .*controlTokenSecretArn/);
+    assert.throws(
+      () => synth({ controlTokenSecretArn: arn, controlTokenKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/rts' }),
+      /not an alias/,
+    );
+    // A secret in another region is decrypted there.
+    const far = synth({
+      controlTokenSecretArn: 'arn:aws:secretsmanager:us-east-2:123456789012:secret:rts-control-AbCdEf',
+      controlTokenKmsKeyArn: 'arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
+    far.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'kms:Decrypt',
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-2.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
     assert.throws(() => synth({ controlApi: 'false', controlTokenSecretArn: arn }), /controlApi: false, but controlTokenSecretArn/);
+    // An empty value (an unset shell variable) is no secret, and turns nothing on.
+    const empty = synth({ controlApi: 'false', controlTokenSecretArn: '' });
+    empty.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    assert.equal(containerSecrets(empty.template), undefined);
   });
 
   test('on an NLB open to the whole internet, only when the deployer accepts it', () => {
