@@ -4,6 +4,7 @@
 #include "json_text.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* The libraries' warnings (GStreamer, GLib, GIO), unlike our own events,
  * can come once per client: each GStreamer UDP reader of a live camera
@@ -132,40 +133,57 @@ rts_log_limited (RtsLogLimit *limit, const char *level, const char *fmt, ...)
     rts_log_event (level, "%s", text);
 }
 
+/* One character of valid UTF-8 at C, as rts_log_quote writes it. */
+static void
+quote_char (GString *out, const char *c)
+{
+  gunichar u = g_utf8_get_char (c);
+  GUnicodeType t = g_unichar_type (u);
+
+  if (u == '\\' || u == '\'') {
+    g_string_append_c (out, '\\');
+    g_string_append_c (out, (char) u);
+  } else if (u == '\n') {
+    g_string_append (out, "\\n");
+  } else if (u == '\r') {
+    g_string_append (out, "\\r");
+  } else if (u == '\t') {
+    g_string_append (out, "\\t");
+  } else if (u < 0x20 || u == 0x7f) {
+    g_string_append_printf (out, "\\%03o", u);
+  } else if (u >= 0x80
+      && (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT
+          || t == G_UNICODE_LINE_SEPARATOR
+          || t == G_UNICODE_PARAGRAPH_SEPARATOR)) {
+    g_string_append_printf (out, "\\u%04X", u);
+  } else {
+    g_string_append_len (out, c, g_utf8_next_char (c) - c);
+  }
+}
+
 char *
 rts_log_quote (const char *text, guint max_chars)
 {
-  g_autofree char *escaped = NULL;
-  g_autofree char *head = NULL;
+  GString *out = g_string_new (NULL);
+  const char *c = text;
+  guint n = 0;
 
-  if (!g_utf8_validate (text, -1, NULL)) {
-    escaped = g_strescape (text, NULL);
-  } else {
-    GString *out = g_string_new (NULL);
+  /* Character by character, up to MAX_CHARS of them: a value can be
+   * megabytes, and each wrong password is quoted before the log limit
+   * decides whether its line goes. */
+  for (; *c && n < max_chars; n++) {
+    gsize len = g_utf8_skip[*(const guchar *) c];
 
-    for (const char *c = text; *c; c = g_utf8_next_char (c)) {
-      gunichar u = g_utf8_get_char (c);
-      GUnicodeType t = g_unichar_type (u);
-
-      if (*c == '"') {
-        /* Quoted with ', a " needs no escape. */
-        g_string_append_c (out, '"');
-      } else if (u < 0x80) {
-        char one[2] = { *c, '\0' };
-        g_autofree char *e = g_strescape (one, NULL);
-        g_string_append (out, e);
-      } else if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT
-          || t == G_UNICODE_LINE_SEPARATOR
-          || t == G_UNICODE_PARAGRAPH_SEPARATOR) {
-        g_string_append_printf (out, "\\u%04X", u);
-      } else {
-        g_string_append_len (out, c, g_utf8_next_char (c) - c);
-      }
+    if (strnlen (c, len) == len && g_utf8_validate (c, (gssize) len, NULL)) {
+      quote_char (out, c);
+      c += len;
+    } else {
+      /* A byte that is not UTF-8: as the JSON log writes it. */
+      g_string_append_printf (out, "\\x%02x", *(const guchar *) c);
+      c++;
     }
-    escaped = g_string_free (out, FALSE);
   }
-  if (g_utf8_strlen (escaped, -1) <= (glong) max_chars)
-    return g_steal_pointer (&escaped);
-  head = g_utf8_substring (escaped, 0, max_chars);
-  return g_strdup_printf ("%s... (%zu bytes)", head, strlen (text));
+  if (*c)
+    g_string_append_printf (out, "... (%zu bytes)", strlen (text));
+  return g_string_free (out, FALSE);
 }

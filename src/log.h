@@ -13,13 +13,13 @@ void rts_log_init (void);
  * other collectors: {"time":..., "level":..., "msg":...}. */
 void rts_log_set_json (gboolean json);
 
-/* TEXT as a log line or a message quotes it: controls escaped (and any
- * byte, in text that is not UTF-8; in UTF-8, C1 controls and the invisible
- * format characters, direction overrides among them, as \uXXXX: shown as
- * they are, they would reorder or split the line that quotes them), cut to
- * its first MAX_CHARS characters and "... (N bytes)" (a value can be
- * kilobytes, and a person reads the line). Meant for inside '...': a "
- * stays as it is. */
+/* TEXT as a log line or a message quotes it, meant for inside '...':
+ * backslash, ' and controls escaped (\\, \', \n, \r, \t, octal \NNN);
+ * in UTF-8, C1 controls, line and paragraph separators and the invisible
+ * format characters, direction overrides among them, as \uXXXX (shown as
+ * they are, they would split or reorder the line); a byte that is not
+ * UTF-8 as \xNN. At most MAX_CHARS characters, then "... (N bytes)" (a
+ * value can be kilobytes, and a person reads the line). */
 char *rts_log_quote (const char *text, guint max_chars);
 
 /* One event line: "2026-11-25T12:00:00.123Z info  camera cam1 ready ...". */

@@ -1611,6 +1611,14 @@ test_auth_transports (void)
         ==, 200);
     g_assert_nonnull (strstr (chosen, "client_port=40004-40005"));
     g_assert_true (ts_server_wait_log (s, "names no client_port", 2, 1));
+    /* The client's text is quoted in that line: a terminal escape in it
+     * was written as it came. */
+    g_assert_cmpint (setup_with (s->rtsp_ports[3],
+                         "RTP/AVP;unicast;x=\x1b[31mred", NULL),
+        ==, 461);
+    g_assert_true (ts_server_wait_log (s,
+        "transport 'RTP/AVP;unicast;x=\\033[31mred' names no client_port", 1,
+        5));
     /* A camera records nothing: refused before a session is made (one
      * was, and held a reader's place until it timed out). Counted by the
      * server's own counter, which a session bumps before its SETUP is

@@ -255,7 +255,7 @@ test_errors (void)
     { "--stall-threshold=0.25", NULL, { "0.26 to 600" } },
     /* Not UTF-8: shown escaped, refused (a path may hold such bytes). */
     { NULL, "RTSP_TEST_SERVER_PATH=/a\xff",
-        { "RTSP_TEST_SERVER_PATH", "'/a\\377'", "not valid UTF-8" } },
+        { "RTSP_TEST_SERVER_PATH", "'/a\\xff'", "not valid UTF-8" } },
     { "--auth-password=p\xff", NULL,
         { "--auth-password", "(hidden)", "UTF-8" } },
     /* A default is called one, and the way to change it is named (it was

@@ -1,6 +1,8 @@
 /* log: the limit on lines a client can cause at will. */
 #include "log.h"
 
+#include <string.h>
+
 #define S G_USEC_PER_SEC
 
 /* Ten lines in a row go; then one a second, each saying how many were
@@ -80,6 +82,43 @@ test_library_warnings (void)
   g_test_trap_assert_stderr ("*ours 29\n*");
 }
 
+/* Text quoted for a line: nothing in it can end, forge or reorder the
+ * line; UTF-8 is kept; the cut counts characters of the text, never
+ * splitting an escape. */
+static void
+test_quote (void)
+{
+  struct {
+    const char *in;
+    guint max;
+    const char *out;
+  } cases[] = {
+    { "plain", 100, "plain" },
+    { "caf\xc3\xa9 \xf0\x9f\x98\x80", 100, "caf\xc3\xa9 \xf0\x9f\x98\x80" },
+    { "x') from 10.0.0.1 (user 'y", 100, "x\\') from 10.0.0.1 (user \\'y" },
+    { "a\\b\"c", 100, "a\\\\b\"c" },
+    { "l1\nl2\r\t\x01\x7f", 100, "l1\\nl2\\r\\t\\001\\177" },
+    { "\xe2\x80\xae \xe2\x80\xa8 \xc2\x85", 100, "\\u202E \\u2028 \\u0085" },
+    /* One bad byte leaves the rest as it is. */
+    { "\xc3\xa9\xff\xc3\xa9\xc3", 100, "\xc3\xa9\\xff\xc3\xa9\\xc3" },
+    { "abcdef", 3, "abc... (6 bytes)" },
+    { "ab\xe2\x80\xae"
+      "cd",
+        3, "ab\\u202E... (7 bytes)" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *q = rts_log_quote (cases[i].in, cases[i].max);
+    g_assert_cmpstr (q, ==, cases[i].out);
+  }
+  {
+    /* A megabyte is not escaped whole to keep 64 characters of it. */
+    g_autofree char *big = g_strnfill (1 << 20, '\'');
+    g_autofree char *q = rts_log_quote (big, 64);
+    g_assert_cmpuint (strlen (q), ==, 2 * 64 + strlen ("... (1048576 bytes)"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -88,5 +127,6 @@ main (int argc, char **argv)
   g_test_add_func ("/log/limit-steady", test_limit_steady);
   g_test_add_func ("/log/limit-separate", test_limit_separate);
   g_test_add_func ("/log/library-warnings", test_library_warnings);
+  g_test_add_func ("/log/quote", test_quote);
   return g_test_run ();
 }
