@@ -145,7 +145,7 @@ port_up (const RtsMetricsCamera *c, RtsNow now)
 static double
 probe_latency (const RtsMetricsCamera *c, RtsNow now)
 {
-  return c->port->latency;
+  return c->port->probed ? c->port->latency : NAN; /* none yet */
 }
 
 static double

@@ -479,6 +479,12 @@ write_node (GString *out, JsonNode *node)
           break;
         case G_TYPE_DOUBLE: {
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+          /* JSON has no NaN or infinity ("nan" made the text invalid). */
+          if (!isfinite (json_node_get_double (node))) {
+            g_string_append (out, "null");
+            break;
+          }
           const char *text =
               rts_format_number (buf, json_node_get_double (node));
 

@@ -42,7 +42,7 @@ test_render_parses (void)
     .probes_ok = 7,
     .probes_failed = 1,
     .stalls = 2 };
-  ports[1] = (RtsPortHealth){ .port = 8555, .probed = TRUE, .up = FALSE };
+  ports[1] = (RtsPortHealth){ .port = 8555, .probed = FALSE, .up = FALSE };
   for (guint i = 0; i < 2; i++) {
     mc[i].cam = &cams[i];
     mc[i].port = &ports[i];
@@ -72,6 +72,10 @@ test_render_parses (void)
    * since the monotonic clock's origin. */
   g_assert_true (isnan (sample (samples,
       "rtsp_test_server_last_frame_age_seconds{camera="
+      "\"we\\\"ird\\\\na\\nme\",port=\"8555\"}")));
+  /* Not probed yet: unknown, not 0 s. */
+  g_assert_true (isnan (sample (samples,
+      "rtsp_test_server_probe_latency_seconds{camera="
       "\"we\\\"ird\\\\na\\nme\",port=\"8555\"}")));
   g_assert_cmpfloat (sample (samples,
                          "rtsp_test_server_fault_active{camera="

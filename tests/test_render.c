@@ -388,6 +388,17 @@ test_numbers (void)
       "{\"latency_ms\":2.67,\"2.6699999999999999\":"
       "\"x\\\\\\\"0.1000000000000000055\\\"\","
       "\"list\":[-0.5,12345678901234,1e-07,4.0]}");
+  {
+    /* JSON has no NaN or infinity: null (they were "nan", invalid). */
+    g_autoptr (JsonNode) nan_node =
+        json_node_init_double (json_node_alloc (), NAN);
+    g_autoptr (JsonNode) inf_node =
+        json_node_init_double (json_node_alloc (), -INFINITY);
+    g_autofree char *nan_text = rts_json_to_string (nan_node);
+    g_autofree char *inf_text = rts_json_to_string (inf_node);
+    g_assert_cmpstr (nan_text, ==, "null");
+    g_assert_cmpstr (inf_text, ==, "null");
+  }
 }
 
 /* The digits "%.15g" to "%.17g" give, the fewest that read back: what
