@@ -519,13 +519,14 @@ apply (void *base, const RtsSetting *s, const char *text, const char *source,
     return FALSE;
   }
   /* The same in UTF-8: a C1 control (U+0080 to U+009F: U+0085 is a line
-   * end to some readers of the log) or a direction override or isolate,
-   * which shows a log line or a name in an order other than its bytes'. */
+   * end to some readers of the log), a line or paragraph separator (the
+   * same, U+2028 and U+2029), or a direction override or isolate, which
+   * shows a log line or a name in an order other than its bytes'. */
   for (const char *c = text; !(s->flags & PATH) && *c;
        c = g_utf8_next_char (c)) {
     gunichar u = g_utf8_get_char (c);
     if ((u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e)
-        || (u >= 0x2066 && u <= 0x2069)) {
+        || (u >= 0x2066 && u <= 0x2069) || u == 0x2028 || u == 0x2029) {
       g_autofree char *shown = shorten (text);
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "%s: bad value '%s': holds the control character U+%04X", source,

@@ -339,7 +339,8 @@ no_yaml_breaks (const char *name, const char *text, gsize len, GError **error)
   for (gsize i = 0; i < len; i++) {
     const char *what = NULL;
 
-    if (text[i] == '\n')
+    if (text[i] == '\n'
+        || (text[i] == '\r' && (i + 1 >= len || text[i + 1] != '\n')))
       line++;
     else if ((guchar) text[i] == 0xc2 && i + 1 < len
         && (guchar) text[i + 1] == 0x85)
