@@ -257,8 +257,9 @@ struct RtsRtspServer {
   char *bind;
   guint port;
   RtsListenState state;
-  GSocket *socket;       /* NULL while closed */
-  RtsAcceptor *acceptor; /* NULL unless open */
+  RtsListenState after_start; /* asked for while starting (a fault) */
+  GSocket *socket;            /* NULL while closed */
+  RtsAcceptor *acceptor;      /* NULL unless open */
   GstRTSPServer *server;
   GstRTSPMediaFactory *factory;
   GstRTSPMedia *media; /* kept prepared for the server's life */
@@ -586,12 +587,14 @@ filter_transports (RtsRtspServer *srv, GstRTSPContext *ctx)
     }
     udp = usable_udp (o);
     if (!udp) {
+      /* The client's own text: quoted, so it cannot forge the line. */
+      g_autofree char *shown = rts_log_quote (o, 100);
       rts_warn_limited (&srv->log_no_port,
-          "camera %s port %u: SETUP from %s: transport \"%s\" names "
+          "camera %s port %u: SETUP from %s: transport '%s' names "
           "no client_port to send to; left out",
           srv->cam->name, srv->port,
           (const char *) g_object_get_data (G_OBJECT (ctx->client), "rts-peer"),
-          o);
+          shown);
       continue;
     }
     changed = changed || strcmp (udp, o) != 0;
@@ -1666,6 +1669,7 @@ rts_rtsp_server_new (const RtsCamera *cam, const char *bind,
   srv->bind = g_strdup (bind);
   srv->socket = sock;
   srv->state = RTS_LISTEN_STARTING;
+  srv->after_start = RTS_LISTEN_OPEN;
   local = g_socket_get_local_address (sock, NULL);
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
@@ -2663,12 +2667,15 @@ nudge_send_thread (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+apply_listen_state (RtsRtspServer *srv, RtsListenState state, GError **error);
+
 void
 rts_rtsp_server_start (RtsRtspServer *srv)
 {
   g_autoptr (GError) err = NULL;
 
-  if (!rts_rtsp_server_set_listen_state (srv, RTS_LISTEN_OPEN, &err))
+  if (!apply_listen_state (srv, srv->after_start, &err))
     g_warning ("camera %s: %s", srv->cam->name, err->message);
   if (!srv->cleanup_id)
     srv->cleanup_id = g_timeout_add_seconds (2, cleanup_sessions, srv);
@@ -2738,9 +2745,8 @@ start_accepting (RtsRtspServer *srv)
       rts_acceptor_new (srv->socket, NULL, what, NULL, take_connection, srv);
 }
 
-gboolean
-rts_rtsp_server_set_listen_state (RtsRtspServer *srv, RtsListenState state,
-    GError **error)
+static gboolean
+apply_listen_state (RtsRtspServer *srv, RtsListenState state, GError **error)
 {
   if (state == srv->state)
     return TRUE;
@@ -2760,6 +2766,21 @@ rts_rtsp_server_set_listen_state (RtsRtspServer *srv, RtsListenState state,
     start_accepting (srv);
   srv->state = state;
   return TRUE;
+}
+
+gboolean
+rts_rtsp_server_set_listen_state (RtsRtspServer *srv, RtsListenState state,
+    GError **error)
+{
+  /* A fault injected or cleared while the cameras warm up (the HTTP API
+   * already answers) takes effect when the port starts: a hang-port then
+   * was overwritten by the start (listen "open" beside fault "hang-port"),
+   * and a cleared one opened the port before the camera had video. */
+  if (srv->state == RTS_LISTEN_STARTING && !srv->stopping) {
+    srv->after_start = state;
+    return TRUE;
+  }
+  return apply_listen_state (srv, state, error);
 }
 
 guint

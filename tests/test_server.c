@@ -1915,16 +1915,11 @@ test_port_in_use (void)
   check_port_in_use (TRUE);
 }
 
-/* /health while the cameras warm up (it answers from the first moment,
- * and must not make up what it has not seen): a port not yet answering
- * is "starting", not "hung" (that is a hang-port fault); no camera is
- * "streaming" before its first video, and what was not measured yet is
- * null; the status is 503 until every port answers. Polled as fast as it
- * answers from the spawn on; live cameras, whose encoders take the
- * longest to start, widen the window. Before the fix: "hung", streaming
- * true with a video age of a few ms, probe latency 0.0. */
+/* One start of a server for test_health_while_starting: the port entries
+ * seen "starting" are added to *STARTING. Returns when no port is starting
+ * any more. */
 static void
-test_health_while_starting (void)
+start_and_watch (guint *starting)
 {
   g_autoptr (GSocket) probe =
       g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
@@ -1935,9 +1930,8 @@ test_health_while_starting (void)
   g_autofree char *port_arg = NULL;
   g_autoptr (GSubprocess) p = NULL;
   g_autoptr (GError) err = NULL;
-  guint port, answers = 0, starting = 0;
+  guint port, answers = 0;
   gint64 end;
-  gboolean healthy = FALSE;
 
   /* A free port for the HTTP API, known before the server starts. */
   g_assert_true (g_socket_bind (probe, any, FALSE, NULL));
@@ -1952,8 +1946,8 @@ test_health_while_starting (void)
   }
   g_assert_no_error (err);
   end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (!healthy && g_get_monotonic_time () < end) {
-    guint status = 0;
+  while (g_get_monotonic_time () < end) {
+    guint status = 0, now_starting = 0;
     g_autoptr (JsonObject) h = ts_http_json (port, "/health", &status);
     JsonArray *ports;
 
@@ -1962,31 +1956,50 @@ test_health_while_starting (void)
       continue;
     }
     answers++;
-    healthy = status == 200;
     ports = json_object_get_array_member (h, "ports");
     for (guint i = 0; i < json_array_get_length (ports); i++) {
       JsonObject *pt = json_array_get_object_element (ports, i);
       const char *listen = json_object_get_string_member (pt, "listen");
 
+      /* "hung" is a hang-port fault's, and none is injected here. */
       g_assert_cmpstr (listen, !=, "hung");
-      if (!json_object_get_boolean_member (pt, "streaming"))
-        g_assert_true (json_object_get_null_member (pt, "video_age_seconds")
-            || json_object_get_double_member (pt, "video_age_seconds") > 0);
-      if (g_str_equal (listen, "starting")) {
-        starting++;
-        g_assert_cmpuint (status, ==, 503);
-        g_assert_false (json_object_get_boolean_member (pt, "streaming"));
-        g_assert_true (json_object_get_null_member (pt, "video_age_seconds"));
-        g_assert_true (json_object_get_null_member (pt, "probe_latency_ms"));
-        g_assert_true (json_object_get_null_member (pt, "rtsp_status"));
-      }
+      if (!g_str_equal (listen, "starting"))
+        continue;
+      now_starting++;
+      g_assert_cmpuint (status, ==, 503);
+      g_assert_false (json_object_get_boolean_member (pt, "streaming"));
+      g_assert_true (json_object_get_null_member (pt, "video_age_seconds"));
+      g_assert_true (json_object_get_null_member (pt, "probe_latency_ms"));
+      g_assert_true (json_object_get_null_member (pt, "rtsp_status"));
     }
+    *starting += now_starting;
+    if (!now_starting)
+      break;
   }
-  g_test_message ("%u answers before healthy, %u port entries starting",
-      answers, starting);
-  g_assert_true (healthy);
+  g_assert_cmpuint (answers, >, 0);
   g_subprocess_send_signal (p, SIGTERM);
   g_assert_true (g_subprocess_wait (p, NULL, NULL));
+}
+
+/* /health while the cameras warm up (it answers from the first moment,
+ * and must not make up what it has not seen): a port not yet answering
+ * is "starting", not "hung" (that is a hang-port fault); no camera is
+ * "streaming" before its first video, and what was not measured yet is
+ * null; the status is 503 until every port answers. Polled as fast as it
+ * answers from the spawn on; live cameras, whose encoders take the
+ * longest to start, widen the window, and the start is tried again until
+ * the window was seen, so that the checks above ran. Before the fix:
+ * "hung", streaming true with a video age of a few ms, probe latency
+ * 0.0. */
+static void
+test_health_while_starting (void)
+{
+  guint starting = 0;
+
+  for (guint attempt = 0; attempt < 5 && !starting; attempt++)
+    start_and_watch (&starting);
+  g_test_message ("%u port entries seen starting", starting);
+  g_assert_cmpuint (starting, >, 0);
 }
 
 static void
