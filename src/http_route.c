@@ -3,6 +3,7 @@
 
 #include "log.h"
 
+#include <libsoup/soup.h>
 #include <string.h>
 
 #define READ_ONLY "GET, HEAD"
@@ -237,20 +238,13 @@ rts_auth_header_user (const char *value)
     g_autofree char *text = g_strndup ((const char *) plain, len);
     char *colon = strchr (text, ':');
     user = colon ? g_strndup (text, colon - text) : NULL;
-  } else {
-    const char *u = strstr (value, "username=\"");
-    if (u) {
-      /* A quoted-string: \" and \\ stand for " and \ (RFC 7616 3.4;
-       * 'a\"b' was logged as 'a\'). */
-      GString *name = g_string_new (NULL);
-
-      for (u += strlen ("username=\""); *u && *u != '"'; u++) {
-        if (*u == '\\' && u[1])
-          u++;
-        g_string_append_c (name, *u);
-      }
-      user = g_string_free (name, FALSE);
-    }
+  } else if (g_ascii_strncasecmp (value, "Digest ", 7) == 0) {
+    /* libsoup's parser, as http_api.c's nonce check has it: username is a
+     * quoted-string, whose \" and \\ stand for " and \ (RFC 7616 3.4;
+     * 'a\"b' was logged as 'a\'). */
+    GHashTable *params = soup_header_parse_param_list (value + 7);
+    user = g_strdup (g_hash_table_lookup (params, "username"));
+    soup_header_free_param_list (params);
   }
   if (!user)
     return g_strdup ("?");
