@@ -29,6 +29,18 @@ put_double (JsonBuilder *b, const char *name, double value)
   json_builder_add_double_value (b, value);
 }
 
+/* NAME: VALUE, or null while it is not KNOWN (not measured yet). */
+static void
+put_double_or_null (JsonBuilder *b, const char *name, gboolean known,
+    double value)
+{
+  json_builder_set_member_name (b, name);
+  if (known)
+    json_builder_add_double_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
 static void
 put_bool (JsonBuilder *b, const char *name, gboolean value)
 {
@@ -123,27 +135,15 @@ add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
     json_builder_add_null_value (b);
   /* Whole microseconds, as measured: the seconds' double times 1e3 came
    * out as 1.4729999999999999. */
-  json_builder_set_member_name (b, "probe_latency_ms");
-  if (p->probed)
-    json_builder_add_double_value (b, round (p->latency * 1e6) / 1e3);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "checked_at");
-  if (p->probed)
-    json_builder_add_double_value (b, p->checked_at / 1e6);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "age_seconds");
-  if (p->probed)
-    json_builder_add_double_value (b, (now.mono_us - p->checked_mono) / 1e6);
-  else
-    json_builder_add_null_value (b);
+  put_double_or_null (b, "probe_latency_ms", p->probed,
+      round (p->latency * 1e6) / 1e3);
+  put_double_or_null (b, "checked_at", p->probed, p->checked_at / 1e6);
+  put_double_or_null (b, "age_seconds", p->probed,
+      (now.mono_us - p->checked_mono) / 1e6);
   put_bool (b, "streaming", p->streaming);
-  json_builder_set_member_name (b, "video_age_seconds");
-  if (p->data_mono)
-    json_builder_add_double_value (b, (now.mono_us - p->data_mono) / 1e6);
-  else
-    json_builder_add_null_value (b); /* no video seen yet */
+  /* data_mono 0: no video seen yet. */
+  put_double_or_null (b, "video_age_seconds", p->data_mono != 0,
+      (now.mono_us - p->data_mono) / 1e6);
 }
 
 JsonNode *
@@ -159,11 +159,7 @@ rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
   put_int (b, "healthy_threshold", s->threshold);
   put_double (b, "timestamp", now.real_us / 1e6);
   put_str (b, "reason", s->reason);
-  json_builder_set_member_name (b, "probe_age_seconds");
-  if (probe_age >= 0)
-    json_builder_add_double_value (b, probe_age);
-  else
-    json_builder_add_null_value (b);
+  put_double_or_null (b, "probe_age_seconds", probe_age >= 0, probe_age);
 
   json_builder_set_member_name (b, "ports");
   json_builder_begin_array (b);
