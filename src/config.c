@@ -1103,36 +1103,6 @@ per_camera_var (const RtsSetting *s)
       && (!(s->flags & FILE_ONLY) || (s->flags & CAMERA_VAR));
 }
 
-/* A per-camera variable named after the setting's file key rather than
- * its global variable (..._CAMERA_LOBBY_AUTH_TYPE for auth.type, whose
- * variable is ..._AUTH): " (did you mean '...'?)" naming the right one, or
- * "". The spelling distance alone pointed elsewhere (..._AUTH_USER). */
-static char *
-file_key_hint (const RtsConfig *cfg, const char *var)
-{
-  for (guint c = 0; c < cfg->n_cameras; c++) {
-    g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
-    if (!g_str_has_prefix (var, prefix))
-      continue;
-    for (gsize j = 0; j < N_SETTINGS; j++) {
-      const RtsSetting *s = &rts_settings[j];
-      g_autofree char *by_key = NULL;
-      g_autofree char *name = NULL;
-      if (!per_camera_var (s) || !s->key)
-        continue;
-      by_key = env_name (s->key);
-      if (strcmp (by_key + strlen (RTS_ENV_PREFIX), var + strlen (prefix)))
-        continue;
-      name = env_name (s->name);
-      return g_strdup_printf (" (did you mean '%s%s'? a camera's variable "
-                              "is named after the global one, %s, not after "
-                              "the file key %s)",
-          prefix, name + strlen (RTS_ENV_PREFIX), name, s->key);
-    }
-  }
-  return g_strdup ("");
-}
-
 /* Every RTSP_TEST_SERVER_ variable must mean something: a typo would
  * otherwise be ignored in silence, in a task definition nobody reads. */
 static gboolean
@@ -1168,6 +1138,7 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
     if (!known) {
       /* The per-camera names too: a misspelt camera or setting in one
        * (RTSP_TEST_SERVER_CAMERA_LOBY_FPS) is the likelier mistake. */
+      g_autofree char *hint = NULL;
       for (guint c = 0; c < cfg->n_cameras; c++) {
         g_autofree char *prefix = camera_env_prefix (cfg->cameras[c].name);
         for (gsize j = 0; j < N_SETTINGS; j++) {
@@ -1178,13 +1149,23 @@ check_env_names (const RtsConfig *cfg, char **envp, GError **error)
           name = env_name (s->name);
           g_ptr_array_add (names,
               g_strconcat (prefix, name + strlen (RTS_ENV_PREFIX), NULL));
+          /* Named after the setting's file key rather than its global
+           * variable (..._CAMERA_LOBBY_AUTH_TYPE for auth.type, whose
+           * variable is ..._AUTH): the spelling distance alone pointed
+           * elsewhere (..._AUTH_USER). */
+          if (!hint && s->key && g_str_has_prefix (var, prefix)) {
+            g_autofree char *by_key = env_name (s->key);
+            if (!strcmp (by_key + strlen (RTS_ENV_PREFIX),
+                    var + strlen (prefix)))
+              hint = g_strdup_printf (" (did you mean '%s%s'? a camera's "
+                                      "variable is named after the global "
+                                      "one, %s, not after the file key %s)",
+                  prefix, name + strlen (RTS_ENV_PREFIX), name, s->key);
+          }
         }
       }
-      g_autofree char *hint = file_key_hint (cfg, var);
-      if (!*hint) {
-        g_free (hint);
+      if (!hint)
         hint = did_you_mean (var, names);
-      }
       g_set_error (error, RTS_CONFIG_ERROR, 0,
           "environment: unknown variable %s%s (per-camera settings are "
           "RTSP_TEST_SERVER_CAMERA_<NAME>_<SETTING>, SETTING as in the "
