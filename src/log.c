@@ -33,12 +33,13 @@ write_glib_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
       ? "error"
       : (level & G_LOG_LEVEL_WARNING) ? "warn"
                                       : "info";
+  g_autofree char *line = g_strdup_printf ("%s%s%s", domain ? domain : "",
+      domain ? ": " : "", message ? message : "");
+
   if (g_strcmp0 (domain, G_LOG_DOMAIN) != 0 && !(level & G_LOG_LEVEL_ERROR))
-    rts_log_limited (&library_limit, lvl, "%s%s%s", domain ? domain : "",
-        domain ? ": " : "", message ? message : "");
+    rts_log_limited (&library_limit, lvl, "%s", line);
   else
-    rts_log_event (lvl, "%s%s%s", domain ? domain : "", domain ? ": " : "",
-        message ? message : "");
+    rts_log_event (lvl, "%s", line);
   return G_LOG_WRITER_HANDLED;
 }
 
