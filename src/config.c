@@ -1901,6 +1901,30 @@ out:
   return ok;
 }
 
+gboolean
+rts_config_error_json (const RtsConfig *cfg, char **argv, char **envp)
+{
+  static const char flag[] = "--log-format";
+  const char *format = NULL;
+
+  /* As parse_argv() reads them: "--log-format=F", or "--log-format F" with
+   * F no option; the last one counts, as the last flag wins. */
+  for (int i = 1; argv && argv[i]; i++) {
+    if (g_str_has_prefix (argv[i], flag) && argv[i][strlen (flag)] == '=')
+      format = argv[i] + strlen (flag) + 1;
+    else if (strcmp (argv[i], flag) == 0 && argv[i + 1]
+        && !g_str_has_prefix (argv[i + 1], "--"))
+      format = argv[++i];
+  }
+  if (!format) {
+    g_autofree char *var = env_name ("log-format");
+    format = g_environ_getenv (envp, var);
+  }
+  if (!format)
+    format = cfg->log_format;
+  return g_strcmp0 (format, "json") == 0;
+}
+
 const char *
 rts_config_origin (const RtsConfig *cfg, const void *field)
 {

@@ -115,6 +115,13 @@ rts_config_load (RtsConfig *cfg, char **argv, char **envp, GError **error);
 
 void rts_config_clear (RtsConfig *cfg);
 
+/* Whether the message of a failed rts_config_load() goes out as a JSON log
+ * line: the log format the last --log-format in ARGV names, else the one
+ * RTSP_TEST_SERVER_LOG_FORMAT in ENVP names, else the one CFG holds (the
+ * file's, if the load had read it before it stopped; else the default).
+ * ARGV and ENVP are read here, for the load may have stopped before them. */
+gboolean rts_config_error_json (const RtsConfig *cfg, char **argv, char **envp);
+
 /* The usage text, built from the settings table. */
 char *rts_config_help (void);
 

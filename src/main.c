@@ -23,6 +23,21 @@ pin_malloc_thresholds (void)
   mallopt (M_TRIM_THRESHOLD, 1024 * 1024);
 }
 
+/* A configuration error: the one line a person reads at a terminal, or,
+ * when the logs are JSON, a log line like every other, so that a collector
+ * that parses each line (CloudWatch, Fluent Bit) files it as an error
+ * instead of as an unreadable line. */
+static void
+config_error (const char *message, gboolean json)
+{
+  if (json) {
+    rts_log_set_json (TRUE);
+    rts_error ("configuration: %s", message);
+  } else {
+    fprintf (stderr, "rtsp-test-server: %s\n", message);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -36,7 +51,7 @@ main (int argc, char **argv)
   rts_app_block_signals ();
   rts_log_init ();
   if (!rts_config_load (&cfg, argv, env, &err)) {
-    fprintf (stderr, "rtsp-test-server: %s\n", err->message);
+    config_error (err->message, rts_config_error_json (&cfg, argv, env));
     rts_config_clear (&cfg);
     return 2;
   }
@@ -64,7 +79,7 @@ main (int argc, char **argv)
   /* After our own parsing, so GStreamer's options never shadow ours. */
   gst_init (NULL, NULL);
   if (!rts_cameras_check (&cfg, &err)) {
-    fprintf (stderr, "rtsp-test-server: %s\n", err->message);
+    config_error (err->message, g_strcmp0 (cfg.log_format, "json") == 0);
     rts_config_clear (&cfg);
     return 2;
   }

@@ -1313,6 +1313,64 @@ test_clip_cache (void)
   }
 }
 
+/* The format a failed load's message goes out in: the last --log-format
+ * flag's, else the variable's, else the file's if the load read it before
+ * the error, else text. */
+static void
+test_error_json (void)
+{
+  g_autofree char *json_first = write_config ("log: {format: json}\n"
+                                              "http: {port: 99999}\n");
+  g_autofree char *json_last = write_config ("http: {port: 99999}\n"
+                                             "log: {format: json}\n");
+  g_autofree char *arg_first = g_strconcat ("--config=", json_first, NULL);
+  g_autofree char *arg_last = g_strconcat ("--config=", json_last, NULL);
+  const char *json_env[] = { "RTSP_TEST_SERVER_LOG_FORMAT=json", NULL };
+  const char *text_env[] = { "RTSP_TEST_SERVER_LOG_FORMAT=text", NULL };
+  struct {
+    const char *args[4];
+    const char *const *env;
+    gboolean json;
+  } cases[] = {
+    { { "--fps=0" }, NULL, FALSE },
+    { { "--log-format=json", "--fps=0" }, NULL, TRUE },
+    { { "--fps=0", "--log-format", "json" }, NULL, TRUE },
+    { { "--log-format=json", "--log-format=text", "--fps=0" }, NULL, FALSE },
+    { { "--log-format=JSON", "--fps=0" }, NULL, FALSE },
+    /* "--log-format --fps" is no format: parse_argv refuses it. */
+    { { "--log-format", "--fps=json" }, NULL, FALSE },
+    { { "--fps=0" }, json_env, TRUE },
+    { { "--log-format=text", "--fps=0" }, json_env, FALSE },
+    { { "--log-format=json", "--fps=0" }, text_env, TRUE },
+    { { "--no-such-flag" }, json_env, TRUE },
+    { { arg_first }, NULL, TRUE },
+    /* The error stopped the file before its log format. */
+    { { arg_last }, NULL, FALSE },
+    { { arg_first }, text_env, FALSE },
+    { { arg_last, "--log-format=json" }, NULL, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RtsConfig cfg;
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+
+    g_ptr_array_add (argv, "rtsp-test-server");
+    for (guint j = 0; cases[i].args[j]; j++)
+      g_ptr_array_add (argv, (gpointer) cases[i].args[j]);
+    g_ptr_array_add (argv, NULL);
+    g_assert_false (rts_config_load (&cfg, (char **) argv->pdata,
+        (char **) cases[i].env, &err));
+    g_test_message ("case %u: %s", i, err->message);
+    g_assert_cmpint (rts_config_error_json (&cfg, (char **) argv->pdata,
+                         (char **) cases[i].env),
+        ==, cases[i].json);
+    rts_config_clear (&cfg);
+  }
+  g_unlink (json_first);
+  g_unlink (json_last);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1323,6 +1381,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/stall-threshold-fits", test_stall_threshold_fits);
   g_test_add_func ("/config/env-precedence", test_env_precedence);
   g_test_add_func ("/config/errors", test_errors);
+  g_test_add_func ("/config/error-json", test_error_json);
   g_test_add_func ("/config/too-many-ports", test_too_many_ports);
   g_test_add_func ("/config/token-length", test_token_length);
   g_test_add_func ("/config/long-values", test_long_values);

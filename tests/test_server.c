@@ -1864,6 +1864,23 @@ test_bad_flags (void)
   g_autofree char *err = NULL;
   g_assert_cmpint (ts_run (missing, 10, NULL, &err, NULL), ==, 2);
   g_assert_nonnull (strstr (err, "needs a value"));
+
+  /* With JSON logs asked for, the error is a JSON log line too: a
+   * collector that parses every line files it as an error. */
+  const char *json[] = { bin, "--log-format=json", "--http-port=abc", NULL };
+  g_autofree char *jerr = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  g_assert_cmpint (ts_run (json, 10, NULL, &jerr, NULL), ==, 2);
+  g_test_message ("JSON: %s", jerr);
+  g_assert_true (strchr (jerr, '\n') == jerr + strlen (jerr) - 1);
+  g_assert_true (json_parser_load_from_data (parser, jerr, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (o, "level"), ==, "error");
+  g_assert_nonnull (json_object_get_string_member (o, "time"));
+  g_assert_cmpstr (json_object_get_string_member (o, "msg"), ==,
+      "configuration: --http-port: bad value 'abc': expects a whole number "
+      "from 0 to 65535");
 }
 
 static void
