@@ -1932,11 +1932,9 @@ test_port_in_use (void)
   check_port_in_use (TRUE);
 }
 
-/* One start of a server for test_health_while_starting: the port entries
- * seen "starting" are added to *STARTING. Returns when no port is starting
- * any more. */
-static void
-start_and_watch (guint *starting)
+/* A loopback TCP port free now, for a server given it before it starts. */
+static guint
+free_tcp_port (void)
 {
   g_autoptr (GSocket) probe =
       g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
@@ -1944,18 +1942,140 @@ start_and_watch (guint *starting)
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
   g_autoptr (GSocketAddress) bound = NULL;
-  g_autofree char *port_arg = NULL;
-  g_autoptr (GSubprocess) p = NULL;
-  g_autoptr (GError) err = NULL;
-  guint port, answers = 0;
-  gint64 end;
+  guint port;
 
-  /* A free port for the HTTP API, known before the server starts. */
   g_assert_true (g_socket_bind (probe, any, FALSE, NULL));
   bound = g_socket_get_local_address (probe, NULL);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_socket_close (probe, NULL);
-  port_arg = g_strdup_printf ("--http-port=%u", port);
+  return port;
+}
+
+/* Port entry I of a /health answer from PORT (NULL until it answers). */
+static JsonObject *
+health_port (guint port, guint i, guint *status)
+{
+  g_autoptr (JsonObject) h = ts_http_json (port, "/health", status);
+
+  if (!h)
+    return NULL;
+  return json_object_ref (
+      json_array_get_object_element (json_object_get_array_member (h, "ports"),
+          i));
+}
+
+/* One start for test_fault_while_starting: a hang-port fault injected
+ * into cam1 as soon as the API answers, and cleared from cam2 right after
+ * one was injected there; TRUE if both landed while the cameras still
+ * warmed up (cam2 without video after the clear), else FALSE, and the
+ * caller tries again. 1080p loop clips made anew (no cache) keep the
+ * cameras warming up for a second or so. */
+static gboolean
+fault_while_starting (void)
+{
+  guint http = free_tcp_port ();
+  g_autofree char *port_arg = g_strdup_printf ("--http-port=%u", http);
+  const char *argv[] = { g_getenv ("RTS_SERVER"), "--bind=127.0.0.1", port_arg,
+    "--rtsp-ports=0,0", "--control-token=" TOKEN, "--clip-cache=none",
+    "--width=1920", "--height=1080", "--probe-timeout=0.5",
+    "--probe-interval=0.2", NULL };
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSubprocess) p =
+      ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err);
+  g_autofree char *bearer = g_strdup ("Bearer " TOKEN);
+  const char *hdr[] = { "Authorization", bearer, NULL };
+  const char *path1 = "/control/cameras/cam1/faults";
+  const char *path2 = "/control/cameras/cam2/faults";
+  g_autoptr (JsonObject) cam2 = NULL;
+  gboolean landed = FALSE;
+  guint status = 0;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_assert_no_error (err);
+  while (ts_http (http, "GET", "/health/live", NULL, NULL, NULL, NULL) != 200
+      && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  g_assert_cmpuint (ts_http (http, "POST", path1, hdr,
+                        "{\"type\":\"hang-port\"}", NULL, NULL),
+      ==, 200);
+  g_assert_cmpuint (ts_http (http, "POST", path2, hdr,
+                        "{\"type\":\"close-port\"}", NULL, NULL),
+      ==, 200);
+  g_assert_cmpuint (ts_http (http, "DELETE", path2, hdr, NULL, NULL, NULL), ==,
+      200);
+  cam2 = health_port (http, 1, &status);
+  g_assert_nonnull (cam2);
+  /* No video yet: the clear came during the warm-up, and the port waits
+   * for the start. Before the fix, it opened at once, video or not. */
+  landed = json_object_get_null_member (cam2, "video_age_seconds");
+  g_test_message ("cam2 after the clear: listen %s, %s",
+      json_object_get_string_member (cam2, "listen"),
+      landed ? "no video yet" : "video");
+  if (landed)
+    g_assert_cmpstr (json_object_get_string_member (cam2, "listen"), ==,
+        "starting");
+
+  /* Once started: cam1 hangs as asked (before the fix the start opened
+   * it: listen "open" beside fault "hang-port", and it answered), cam2
+   * answers. The server's own probes say which answer RTSP. */
+  while (landed && g_get_monotonic_time () < end) {
+    g_autoptr (JsonObject) c1 = health_port (http, 0, &status);
+    g_autoptr (JsonObject) c2 = health_port (http, 1, &status);
+    const char *l1 = c1 ? json_object_get_string_member (c1, "listen") : "";
+
+    if (!c1 || !c2 || g_str_equal (l1, "starting")
+        || g_str_equal (json_object_get_string_member (c2, "listen"),
+            "starting")
+        || json_object_get_null_member (c1, "checked_at")
+        || json_object_get_null_member (c2, "checked_at")) {
+      g_usleep (10000);
+      continue;
+    }
+    g_test_message ("cam1: listen %s, error %s; cam2: listen %s, status %s", l1,
+        json_object_get_string_member (c1, "error"),
+        json_object_get_string_member (c2, "listen"),
+        json_object_get_null_member (c2, "rtsp_status") ? "null" : "200");
+    g_assert_cmpstr (l1, ==, "hung");
+    g_assert_cmpstr (json_object_get_string_member (c1, "fault"), ==,
+        "hang-port");
+    g_assert_false (json_object_get_boolean_member (c1, "healthy"));
+    g_assert_cmpstr (json_object_get_string_member (c2, "listen"), ==, "open");
+    g_assert_true (json_object_get_null_member (c2, "fault"));
+    if (json_object_get_boolean_member (c2, "healthy"))
+      break;
+    g_usleep (10000);
+  }
+  g_assert_cmpint (g_get_monotonic_time (), <, end);
+  g_subprocess_send_signal (p, SIGTERM);
+  g_assert_true (g_subprocess_wait (p, NULL, NULL));
+  return landed;
+}
+
+/* A fault injected or cleared while the cameras warm up (the HTTP API
+ * answers from the first moment) takes effect when the ports start.
+ * Started again until the faults landed in the warm-up. */
+static void
+test_fault_while_starting (void)
+{
+  guint attempt = 0;
+
+  while (!fault_while_starting ())
+    g_assert_cmpuint (++attempt, <, 5);
+}
+
+/* One start of a server for test_health_while_starting: the port entries
+ * seen "starting" are added to *STARTING. Returns when no port is starting
+ * any more. */
+static void
+start_and_watch (guint *starting)
+{
+  guint port = free_tcp_port ();
+  g_autofree char *port_arg = g_strdup_printf ("--http-port=%u", port);
+  g_autoptr (GSubprocess) p = NULL;
+  g_autoptr (GError) err = NULL;
+  guint answers = 0;
+  gint64 end;
+
   {
     const char *argv[] = { g_getenv ("RTS_SERVER"), "--bind=127.0.0.1",
       port_arg, "--rtsp-ports=0,0", "--source=live", NULL };
@@ -2167,6 +2287,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/sigterm-with-readers", test_sigterm_with_readers);
   g_test_add_func ("/server/sigterm-pipelined", test_sigterm_pipelined);
   g_test_add_func ("/server/json-logs", test_json_logs);
+  g_test_add_func ("/server/fault-while-starting", test_fault_while_starting);
   g_test_add_func ("/server/hung-loop", test_hung_loop);
   g_test_add_func ("/server/more-faults", test_more_faults);
   g_test_add_func ("/server/reject-fault", test_reject_fault);
