@@ -6,11 +6,13 @@
 #include "http_route.h"
 #include "log.h"
 #include "rtp_clip.h"
+#include "rtsp_wire.h"
 #include "sender.h"
 #include "stills.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -308,17 +310,13 @@ struct RtsRtspServer {
   guint64 clip_us;        /* loop, file: the clip's length */
   gboolean stills_failed; /* no stills pipeline could be made */
   /* A live H.264/H.265 camera's joining readers, their video held off
-   * until a keyframe begins (hold_until_keyframe): Joiner, under
-   * join_lock; n_joiners their count, for the probe's quick look. */
+   * until a keyframe begins (join_before_answer): Joiner, under
+   * join_lock; n_joiners their count, for the probes' quick look. */
   GMutex join_lock;
   GPtrArray *joiners;
   gint n_joiners; /* atomic */
   gboolean join_h265;
-  /* The RTP sequence number of the first packet of the latest keyframe
-   * while readers wait (atomic; -1: none), and the video's SSRC: the
-   * sinks turn waiting readers on as that packet reaches them. */
-  gint gate_seq;
-  guint32 gate_ssrc; /* atomic */
+  guint32 gate_ssrc; /* atomic: the video's SSRC, from its keyframes */
   /* PLAYs between gst-rtsp-server's turning their transport on and
    * hold_until_keyframe's turning it off (atomic; changed under
    * join_lock, with join_cond): the sinks wait for them. */
@@ -940,11 +938,17 @@ end_reader (RtsRtspServer *srv, GstRTSPClient *client, const char *why)
       now);
 }
 
-/* A reader of a live camera waiting for a keyframe. */
+/* A reader of a live camera waiting for a keyframe: taken in as its PLAY
+ * answer is about to go (join_before_answer), its video turned off once
+ * gst-rtsp-server has turned it on (hold_until_keyframe), and on again at
+ * the first packet of the first keyframe that began after it came
+ * (sink_gate). */
 typedef struct {
   GstRTSPStreamTransport *trans; /* its video */
   GstRTSPSessionMedia *sm;
   GstRTSPSession *session; /* not a reference: compared only */
+  gint seq;          /* that packet's sequence number; -1 until it began */
+  gboolean answered; /* the answer went and the video is off */
 } Joiner;
 
 static void
@@ -958,14 +962,11 @@ joiner_free (gpointer data)
 }
 
 /* After the joiners changed, under join_lock: their count for the
- * probes, and with none left no packet marked (a sequence number comes
- * round again). */
+ * probes. */
 static void
 set_joiners_count (RtsRtspServer *srv)
 {
   g_atomic_int_set (&srv->n_joiners, (gint) srv->joiners->len);
-  if (!srv->joiners->len)
-    g_atomic_int_set (&srv->gate_seq, -1);
 }
 
 /* Whether the RTP packet RTP begins an access unit a decoder can start
@@ -1001,9 +1002,9 @@ still_joining (const Joiner *j)
       && gst_rtsp_session_media_get_transport (j->sm, 0) == j->trans;
 }
 
-/* The live encoder's output, packet by packet: at the first packet of a
- * keyframe the waiting readers' video is turned on, so it is the first
- * they get. Streaming thread. */
+/* The live encoder's output, packet by packet: the first packet of a
+ * keyframe is the one the readers waiting for one start on (sink_gate
+ * turns their video on as it reaches them). Streaming thread. */
 static GstPadProbeReturn
 keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -1023,15 +1024,22 @@ keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (!first || !gst_rtp_buffer_map (first, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
   if (starts_keyframe (&rtp, srv->join_h265)) {
+    g_mutex_lock (&srv->join_lock);
     g_atomic_int_set ((gint *) &srv->gate_ssrc,
         (gint) gst_rtp_buffer_get_ssrc (&rtp));
-    g_atomic_int_set (&srv->gate_seq, gst_rtp_buffer_get_seq (&rtp));
+    for (guint i = 0; i < srv->joiners->len; i++) {
+      Joiner *j = srv->joiners->pdata[i];
+      if (j->seq < 0)
+        j->seq = gst_rtp_buffer_get_seq (&rtp);
+    }
+    g_cond_broadcast (&srv->join_cond);
+    g_mutex_unlock (&srv->join_lock);
   }
   gst_rtp_buffer_unmap (&rtp);
   return GST_PAD_PROBE_OK;
 }
 
-/* Whether BUF is the packet keyframe_gate marked. */
+/* Whether BUF is the video's packet SEQ. */
 static gboolean
 is_gate_packet (RtsRtspServer *srv, GstBuffer *buf, gint seq)
 {
@@ -1076,13 +1084,31 @@ typedef struct {
   gboolean tcp;
 } SinkGate;
 
+/* Whether the buffer or list INFO carries the video's packet SEQ. */
+static gboolean
+holds_packet (RtsRtspServer *srv, GstPadProbeInfo *info, gint seq)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    for (guint i = 0; i < gst_buffer_list_length (list); i++)
+      if (is_gate_packet (srv, gst_buffer_list_get (list, i), seq))
+        return TRUE;
+    return FALSE;
+  }
+  return is_gate_packet (srv, GST_PAD_PROBE_INFO_BUFFER (info), seq);
+}
+
+/* How long a sink holds a reader's first packet for its PLAY answer to
+ * go first (see sink_gate): far longer than it takes (the answer goes as
+ * soon as the keyframe has begun), short enough for the others. */
+#define ANSWER_FIRST_US (500 * 1000)
+
 static GstPadProbeReturn
 sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   SinkGate *g = data;
   RtsRtspServer *srv = g->srv;
-  gint seq;
-  gboolean hit = FALSE;
+  gint64 end;
 
   /* A PLAY's transport is on from gst-rtsp-server's start of it until
    * hold_until_keyframe turns it off: what went out meanwhile was the
@@ -1090,34 +1116,42 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
    * PLAY held by the slow fault lets the others' packets go. */
   if (g_atomic_int_get (&srv->plays)) {
     g_mutex_lock (&srv->join_lock);
-    while (srv->plays
-        && g_cond_wait_until (&srv->join_cond, &srv->join_lock,
-            srv->plays_since + PLAY_HOLD_US))
-      ;
+    /* The end is read anew after each wake: join_before_answer moves it. */
+    while (
+        srv->plays && g_get_monotonic_time () < srv->plays_since + PLAY_HOLD_US)
+      g_cond_wait_until (&srv->join_cond, &srv->join_lock,
+          srv->plays_since + PLAY_HOLD_US);
     g_mutex_unlock (&srv->join_lock);
   }
-  if (!g_atomic_int_get (&srv->n_joiners)
-      || (seq = g_atomic_int_get (&srv->gate_seq)) < 0)
+  if (!g_atomic_int_get (&srv->n_joiners))
     return GST_PAD_PROBE_OK;
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
-    for (guint i = 0; i < gst_buffer_list_length (list) && !hit; i++)
-      hit = is_gate_packet (srv, gst_buffer_list_get (list, i), seq);
-  } else {
-    hit = is_gate_packet (srv, GST_PAD_PROBE_INFO_BUFFER (info), seq);
-  }
-  if (!hit)
-    return GST_PAD_PROBE_OK;
+  /* A reader's first packet waits for its answer (its RTP-Info names
+   * that packet): sent before it, over TCP, the packet came before the
+   * answer, which a client may drop. A reader whose answer has not gone
+   * by then is not turned on (hold_until_keyframe waits on). */
+  end = g_get_monotonic_time () + ANSWER_FIRST_US;
   g_mutex_lock (&srv->join_lock);
-  for (guint i = srv->joiners->len; i-- > 0;) {
-    Joiner *j = srv->joiners->pdata[i];
-    const GstRTSPTransport *t =
-        gst_rtsp_stream_transport_get_transport (j->trans);
-    if ((t->lower_transport == GST_RTSP_LOWER_TRANS_TCP) != g->tcp)
-      continue;
-    if (still_joining (j))
-      gst_rtsp_stream_transport_set_active (j->trans, TRUE);
-    g_ptr_array_remove_index_fast (srv->joiners, i);
+  for (;;) {
+    gboolean waiting = FALSE;
+    for (guint i = srv->joiners->len; i-- > 0;) {
+      Joiner *j = srv->joiners->pdata[i];
+      const GstRTSPTransport *t =
+          gst_rtsp_stream_transport_get_transport (j->trans);
+      if (j->seq < 0
+          || (t->lower_transport == GST_RTSP_LOWER_TRANS_TCP) != g->tcp
+          || !holds_packet (srv, info, j->seq))
+        continue;
+      if (!j->answered && g_get_monotonic_time () < end) {
+        waiting = TRUE;
+        continue;
+      }
+      if (j->answered && still_joining (j))
+        gst_rtsp_stream_transport_set_active (j->trans, TRUE);
+      g_ptr_array_remove_index_fast (srv->joiners, i);
+    }
+    if (!waiting)
+      break;
+    g_cond_wait_until (&srv->join_cond, &srv->join_lock, end);
   }
   set_joiners_count (srv);
   g_mutex_unlock (&srv->join_lock);
@@ -1149,37 +1183,156 @@ gate_sink (GstBin *pipeline, GstBin *bin, GstElement *el, gpointer data)
       g_free);
 }
 
-/* A live camera's joining reader would get the rest of the frame being
- * encoded, and the next, before the keyframe it asked for: a decoder
- * starts on pictures whose references it never had (H.265: "Could not
- * find ref with POC", about every other join). Its video is turned off
- * until a keyframe begins (keyframe_gate). Client thread. */
+/* A live encoder is asked for a keyframe, upstream from the payloader
+ * (the event GstVideo's force-key-unit helpers make). */
 static void
-hold_until_keyframe (RtsRtspServer *srv, GstRTSPContext *ctx)
+request_keyframe (RtsRtspServer *srv)
 {
-  GstRTSPStreamTransport *trans = ctx->sessmedia
+  g_autoptr (GstElement) pay = gst_pad_get_parent_element (srv->probe_pad);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (pay, "sink");
+  GstStructure *st = gst_structure_new ("GstForceKeyUnit", "running-time",
+      G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE,
+      "count", G_TYPE_UINT, 0, NULL);
+
+  gst_pad_push_event (sink,
+      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, st));
+}
+
+/* The joiner of SM, under join_lock; NULL if none. */
+static Joiner *
+find_joiner (RtsRtspServer *srv, GstRTSPSessionMedia *sm)
+{
+  for (guint i = 0; i < srv->joiners->len; i++) {
+    Joiner *j = srv->joiners->pdata[i];
+    if (j->sm == sm)
+      return j;
+  }
+  return NULL;
+}
+
+/* Under join_lock. */
+static Joiner *
+add_joiner (RtsRtspServer *srv, GstRTSPStreamTransport *trans,
+    GstRTSPContext *ctx)
+{
+  Joiner *j = g_new0 (Joiner, 1);
+
+  j->trans = g_object_ref (trans);
+  j->sm = g_object_ref (ctx->sessmedia);
+  j->session = ctx->session;
+  j->seq = -1;
+  g_ptr_array_add (srv->joiners, j);
+  set_joiners_count (srv);
+  return j;
+}
+
+/* The video transport of a live camera's PLAY that waits for a keyframe;
+ * NULL when there is none: no video set up, or multicast (a group is
+ * shared: one reader's turning it off is all's). */
+static GstRTSPStreamTransport *
+gated_transport (GstRTSPContext *ctx)
+{
+  GstRTSPStreamTransport *trans = ctx && ctx->sessmedia
       ? gst_rtsp_session_media_get_transport (ctx->sessmedia, 0)
       : NULL;
 
-  if (!srv->joiners)
-    return;
-  /* A multicast group is shared: one reader's turning it off is all's. */
   if (!trans
       || gst_rtsp_stream_transport_get_transport (trans)->lower_transport
-          == GST_RTSP_LOWER_TRANS_UDP_MCAST) {
-    count_play (srv, -1);
+          == GST_RTSP_LOWER_TRANS_UDP_MCAST)
+    return NULL;
+  return trans;
+}
+
+/* A live camera's joining reader would get the rest of the frame being
+ * encoded, and the next, before the keyframe it asked for: a decoder
+ * starts on pictures whose references it never had (H.265: "Could not
+ * find ref with POC", about every other join). It starts on the first
+ * keyframe that begins once its PLAY answer is about to go, and the
+ * answer waits for that keyframe to begin, so that its RTP-Info names
+ * that packet: gst-rtsp-server's named the payloader's next one, a few
+ * before (2 to 23 seen), which GStreamer's jitter buffer took for lost
+ * and waited its whole latency for (rtspsrc: 2 s) before the first
+ * picture. The wait is the encoder's for the frame it is asked to make a
+ * keyframe: two and a half frames, 250 ms to 1 s (a loaded machine's
+ * encoder is late); past it, the answer goes as it was. Client thread, before gst-rtsp-server turns the
+ * reader's video on (hold_until_keyframe turns it off again). */
+static void
+join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
+    GstRTSPMessage *msg)
+{
+  GstRTSPStreamTransport *trans = gated_transport (ctx);
+  char *info = NULL;
+  gint seq = -1;
+
+  if (trans) {
+    gint64 wait = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
+    gint64 end = g_get_monotonic_time () + CLAMP (wait, 250000, 1000000);
+    Joiner *j;
+
+    /* Its video is off while it waits: gst-rtsp-server has turned it on
+     * already, and the sinks' hold (from pre-play-request) can end before
+     * a slow encoder's keyframe comes (an H.265 reader got the end of the
+     * frame before, now and then). */
+    g_mutex_lock (&srv->join_lock);
+    if (!find_joiner (srv, ctx->sessmedia))
+      add_joiner (srv, trans, ctx);
+    gst_rtsp_stream_transport_set_active (trans, FALSE);
+    g_mutex_unlock (&srv->join_lock);
+    request_keyframe (srv);
+    g_mutex_lock (&srv->join_lock);
+    while ((j = find_joiner (srv, ctx->sessmedia)) && j->seq < 0
+        && g_cond_wait_until (&srv->join_cond, &srv->join_lock, end))
+      ;
+    seq = j ? j->seq : -1;
+    /* The sinks' hold (pre-play-request) counts from now: the wait may
+     * have outlasted it, and the reader's video goes on after the answer
+     * until hold_until_keyframe turns it off. */
+    if (srv->plays > 0)
+      srv->plays_since = g_get_monotonic_time ();
+    g_mutex_unlock (&srv->join_lock);
+  }
+  if (seq >= 0
+      && gst_rtsp_message_get_header (msg, GST_RTSP_HDR_RTP_INFO, &info, 0)
+          == GST_RTSP_OK) {
+    g_autofree char *control = gst_rtsp_stream_get_control (
+        gst_rtsp_stream_transport_get_stream (trans));
+    char *edited =
+        control ? wire_rtpinfo_set_seq (info, control, (unsigned) seq) : NULL;
+    if (edited) {
+      gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_RTP_INFO, -1);
+      gst_rtsp_message_add_header (msg, GST_RTSP_HDR_RTP_INFO, edited);
+      free (edited);
+    }
+  }
+}
+
+/* After the answer (join_before_answer): the reader's video, which
+ * gst-rtsp-server has just turned on, is turned off until its keyframe
+ * begins (sink_gate). A reader not waiting (it came too late for its
+ * keyframe) waits for the next, asked for now. Client thread. */
+static void
+hold_until_keyframe (RtsRtspServer *srv, GstRTSPContext *ctx)
+{
+  GstRTSPStreamTransport *trans = gated_transport (ctx);
+  gboolean ask = FALSE;
+
+  if (!srv->joiners)
     return;
+  if (trans) {
+    Joiner *j;
+    g_mutex_lock (&srv->join_lock);
+    j = find_joiner (srv, ctx->sessmedia);
+    gst_rtsp_stream_transport_set_active (trans, FALSE);
+    if (!j) {
+      j = add_joiner (srv, trans, ctx);
+      ask = TRUE;
+    }
+    j->answered = TRUE;
+    g_cond_broadcast (&srv->join_cond);
+    g_mutex_unlock (&srv->join_lock);
   }
-  g_mutex_lock (&srv->join_lock);
-  if (gst_rtsp_stream_transport_set_active (trans, FALSE)) {
-    Joiner *j = g_new (Joiner, 1);
-    j->trans = g_object_ref (trans);
-    j->sm = g_object_ref (ctx->sessmedia);
-    j->session = ctx->session;
-    g_ptr_array_add (srv->joiners, j);
-    g_atomic_int_set (&srv->n_joiners, (gint) srv->joiners->len);
-  }
-  g_mutex_unlock (&srv->join_lock);
+  if (ask)
+    request_keyframe (srv);
   count_play (srv, -1);
 }
 
@@ -1336,15 +1489,6 @@ play_request (GstRTSPClient *client, GstRTSPContext *ctx, RtsRtspServer *srv)
      * jumped its timestamps by hours. */
     unsync_sinks (ctx->media ? ctx->media : srv->media);
     hold_until_keyframe (srv, ctx);
-    /* A live encoder is asked for a keyframe, upstream from the payloader
-     * (the event GstVideo's force-key-unit helpers make). */
-    g_autoptr (GstElement) pay = gst_pad_get_parent_element (srv->probe_pad);
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (pay, "sink");
-    GstStructure *st = gst_structure_new ("GstForceKeyUnit", "running-time",
-        G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE,
-        "count", G_TYPE_UINT, 0, NULL);
-    gst_pad_push_event (sink,
-        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, st));
   }
 }
 
@@ -1415,9 +1559,13 @@ send_message (GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *msg,
   /* A live camera's PLAY that fails never reaches play-request. */
   if (srv->joiners && ctx && ctx->request
       && ctx->request->type_data.request.method == GST_RTSP_PLAY
-      && gst_rtsp_message_parse_response (msg, &code, NULL, NULL) == GST_RTSP_OK
-      && code != GST_RTSP_STS_OK)
-    count_play (srv, -1);
+      && gst_rtsp_message_parse_response (msg, &code, NULL, NULL)
+          == GST_RTSP_OK) {
+    if (code == GST_RTSP_STS_OK)
+      join_before_answer (srv, ctx, msg);
+    else
+      count_play (srv, -1);
+  }
   if (!srv->feed || !ctx || !ctx->request || !ctx->sessmedia
       || ctx->request->type_data.request.method != GST_RTSP_PLAY
       || gst_rtsp_message_parse_response (msg, &code, NULL, NULL) != GST_RTSP_OK
@@ -1460,6 +1608,8 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
   }
 }
 
+/* Before gst-rtsp-server turns a session's transports off (PAUSE,
+ * TEARDOWN): a reader waiting for a keyframe is no longer waited for. */
 static GstRTSPStatusCode
 on_pre_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
 {
@@ -1472,8 +1622,6 @@ on_pre_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
   return GST_RTSP_STS_OK;
 }
 
-/* Before gst-rtsp-server turns a session's transports off (PAUSE,
- * TEARDOWN): a reader waiting for a keyframe is no longer waited for. */
 static GstRTSPStatusCode
 on_pre_stop_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
 {
@@ -2413,7 +2561,6 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, RtsRtpClip *rtp,
     /* MJPEG needs none: every frame is whole. */
     if (g_strcmp0 (srv->cam->codec, "mjpeg") != 0) {
       srv->joiners = g_ptr_array_new_with_free_func (joiner_free);
-      srv->gate_seq = -1;
       srv->join_h265 = g_strcmp0 (srv->cam->codec, "h265") == 0;
       gst_pad_add_probe (srv->probe_pad,
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,

@@ -4,6 +4,8 @@
  * in raw socket buffers that are not NUL-terminated and may hold anything. */
 #include "rtsp_wire.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A Content-Length above this is treated as hostile, not as a real answer. */
@@ -229,4 +231,69 @@ wire_body_is_healthy (const char *body, size_t len)
 
   return wire_body_member (body, len, "status", &v) == 7
       && memcmp (v, "healthy", 7) == 0;
+}
+
+/* The entry [S, E) of an RTP-Info header: where its seq parameter starts
+ * (its ';') and ends, when its url's last segment is CONTROL. */
+static int
+entry_seq (const char *s, const char *e, const char *control, const char **seq,
+    const char **seq_end)
+{
+  const char *url, *url_end, *seg, *p;
+  size_t n = strlen (control);
+
+  while (s < e && is_ows (*s))
+    s++;
+  if (e - s < 4 || memcmp (s, "url=", 4) != 0)
+    return 0;
+  url = s + 4;
+  url_end = memchr (url, ';', (size_t) (e - url));
+  if (!url_end)
+    return 0;
+  seg = url_end;
+  while (seg > url && seg[-1] != '/')
+    seg--;
+  if ((size_t) (url_end - seg) != n || memcmp (seg, control, n) != 0)
+    return 0;
+  for (p = url_end; p && p < e; p = memchr (p + 1, ';', (size_t) (e - p - 1))) {
+    if (e - p >= 5 && memcmp (p + 1, "seq=", 4) == 0) {
+      const char *end = memchr (p + 1, ';', (size_t) (e - p - 1));
+      *seq = p;
+      *seq_end = end ? end : e;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+char *
+wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, unsigned seq)
+{
+  const char *s = rtpinfo, *at = NULL, *at_end = NULL;
+  size_t len = strlen (rtpinfo);
+  char param[32];
+  int n;
+  char *out;
+
+  /* Entries are split at every comma: an entry cut out of a URL that held
+   * one names no url= and is left as it is. */
+  while (s <= rtpinfo + len) {
+    const char *e = strchr (s, ',');
+    if (!e)
+      e = rtpinfo + len;
+    if (entry_seq (s, e, control, &at, &at_end))
+      break;
+    at = NULL;
+    s = e + 1;
+  }
+  if (!at)
+    return NULL;
+  n = snprintf (param, sizeof param, ";seq=%u", seq);
+  out = malloc (len - (size_t) (at_end - at) + (size_t) n + 1);
+  if (!out)
+    return NULL;
+  memcpy (out, rtpinfo, (size_t) (at - rtpinfo));
+  memcpy (out + (at - rtpinfo), param, (size_t) n);
+  strcpy (out + (at - rtpinfo) + n, at_end);
+  return out;
 }

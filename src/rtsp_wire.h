@@ -1,4 +1,5 @@
-/* rtsp_wire: reading RTSP and HTTP responses off the wire.
+/* rtsp_wire: reading RTSP and HTTP responses off the wire, and one edit
+ * of an RTSP answer's header.
  *
  * Owns nothing but pure functions over byte buffers. It depends on libc only,
  * because rtsp-health-check links it into an image that may have nothing
@@ -35,3 +36,10 @@ int wire_body_is_healthy (const char *body, size_t len);
  * BODY; -1 when there is no such member (or the JSON breaks off first). */
 long wire_body_member (const char *body, size_t len, const char *key,
     const char **value);
+
+/* RTP-Info (RFC 2326 12.33: entries "url=U;seq=N;rtptime=T" separated by
+ * commas) with SEQ as the seq parameter of the entry whose URL's last path
+ * segment is CONTROL ("stream=0"); everything else as it was. A copy to
+ * free(), or NULL when no such entry has a seq (or out of memory). */
+char *
+wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, unsigned seq);

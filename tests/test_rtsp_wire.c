@@ -7,6 +7,7 @@
 #include "rtsp_wire.h"
 
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An exact-size, non NUL-terminated copy; freed by the caller. */
@@ -534,6 +535,54 @@ test_large_inputs (void)
   g_free (b);
 }
 
+/* A live camera's PLAY answer names the keyframe its reader starts on
+ * (rtsp_servers.c: join_before_answer); the rest stays. */
+static void
+test_rtpinfo_set_seq (void)
+{
+  struct {
+    const char *in, *control, *want;
+  } cases[] = {
+    { "url=rtsp://h:1/stream/stream=0;seq=25677;rtptime=2411844320", "stream=0",
+        "url=rtsp://h:1/stream/stream=0;seq=7;rtptime=2411844320" },
+    { "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
+      "url=rtsp://h:1/s/stream=1;seq=3;rtptime=4",
+        "stream=0",
+        "url=rtsp://h:1/s/stream=0;seq=7;rtptime=2, "
+        "url=rtsp://h:1/s/stream=1;seq=3;rtptime=4" },
+    { "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
+      "url=rtsp://h:1/s/stream=1;seq=3;rtptime=4",
+        "stream=1",
+        "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
+        "url=rtsp://h:1/s/stream=1;seq=7;rtptime=4" },
+    /* seq last, or alone. */
+    { "url=rtsp://h/a/stream=0;rtptime=2;seq=1", "stream=0",
+        "url=rtsp://h/a/stream=0;rtptime=2;seq=7" },
+    { "url=rtsp://h/a/stream=0;seq=65535", "stream=0",
+        "url=rtsp://h/a/stream=0;seq=7" },
+    /* Only audio set up: nothing to change. */
+    { "url=rtsp://h/a/stream=1;seq=1;rtptime=2", "stream=0", NULL },
+    /* A segment that only ends like it. */
+    { "url=rtsp://h/a/xstream=0;seq=1;rtptime=2", "stream=0", NULL },
+    { "url=rtsp://h/a/stream=0;rtptime=2", "stream=0", NULL },
+    { "", "stream=0", NULL },
+    { ",,,", "stream=0", NULL },
+    { "url=", "stream=0", NULL },
+    { "url=stream=0;", "stream=0", NULL },
+    { "url=stream=0;seq=", "stream=0", "url=stream=0;seq=7" },
+    /* A comma inside a client's URL: the pieces name no url, untouched. */
+    { "url=rtsp://h/a,b/stream=0;seq=1;rtptime=2", "stream=0", NULL },
+    { "url=rtsp://h/a/stream=0,x;seq=1;rtptime=2", "stream=0", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    char *got = wire_rtpinfo_set_seq (cases[i].in, cases[i].control, 7);
+    g_test_message ("'%s' -> '%s'", cases[i].in, got ? got : "(none)");
+    g_assert_cmpstr (got, ==, cases[i].want);
+    free (got);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -557,5 +606,6 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/response-split", test_response_split);
   g_test_add_func ("/wire/garbage", test_garbage);
   g_test_add_func ("/wire/large-inputs", test_large_inputs);
+  g_test_add_func ("/wire/rtpinfo-set-seq", test_rtpinfo_set_seq);
   return g_test_run ();
 }
