@@ -1,5 +1,6 @@
 /* fuzz_rtsp_wire: src/rtsp_wire.c on arbitrary bytes, used the way the
- * server's probe (src/probe.c) and rtsp-health-check use it.
+ * server's probe (src/probe.c) and rtsp-health-check use it, and the
+ * RTP-Info edit of a live camera's PLAY answer (src/rtsp_servers.c).
  *
  * Input: the bytes a peer sent, as one buffer. Besides ASan and UBSan, the
  * target checks each function's promises from rtsp_wire.h, since callers
@@ -48,6 +49,31 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   return 0;
 }
 
+/* The bytes as an RTP-Info value (up to a NUL, as gst-rtsp-server's
+ * header is a string): an edit changes only the seq it names. */
+static void
+edit_rtpinfo (const char *buf, size_t len)
+{
+  char *text = malloc (len + 1);
+  char *out;
+  size_t n;
+
+  if (!text)
+    return;
+  memcpy (text, buf, len);
+  text[len] = '\0';
+  n = strlen (text);
+  out = wire_rtpinfo_set_seq (text, "stream=0", 65535);
+  if (out) {
+    const char *at = strstr (out, ";seq=65535");
+    /* What went was ";seq=" and digits, or nothing after "seq=". */
+    if (!at || strlen (out) > n + 5)
+      abort ();
+    free (out);
+  }
+  free (text);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -75,5 +101,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       && !memmem (buf, size, "\"healthy\"", 9))
     abort ();
   judge_like_probe (buf, size < PROBE_BUFFER ? size : PROBE_BUFFER);
+  edit_rtpinfo (buf, size);
   return 0;
 }
