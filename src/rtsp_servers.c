@@ -1267,16 +1267,21 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
   if (trans) {
     gint64 wait = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
     gint64 end = g_get_monotonic_time () + CLAMP (wait, 250000, 1000000);
+    g_autoptr (GPtrArray) all = NULL;
     Joiner *j;
 
-    /* Its video is off while it waits: gst-rtsp-server has turned it on
-     * already, and the sinks' hold (from pre-play-request) can end before
-     * a slow encoder's keyframe comes (an H.265 reader got the end of the
-     * frame before, now and then). */
+    /* Its streams are off while it waits (gst-rtsp-server turns them on
+     * after the answer): its video was on already, and the sinks' hold
+     * (from pre-play-request) can end before a slow encoder's keyframe
+     * comes (an H.265 reader got the end of the frame before, now and
+     * then); its audio, sent over TCP before the answer, left rtspsrc
+     * with no picture and no sound for good, 4 plays in 20. */
     g_mutex_lock (&srv->join_lock);
     if (!find_joiner (srv, ctx->sessmedia))
       add_joiner (srv, trans, ctx);
-    gst_rtsp_stream_transport_set_active (trans, FALSE);
+    all = gst_rtsp_session_media_get_transports (ctx->sessmedia);
+    for (guint i = 0; i < all->len; i++)
+      gst_rtsp_stream_transport_set_active (all->pdata[i], FALSE);
     g_mutex_unlock (&srv->join_lock);
     request_keyframe (srv);
     g_mutex_lock (&srv->join_lock);
