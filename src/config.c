@@ -1414,9 +1414,10 @@ validate_camera (RtsConfig *cfg, guint i, GError **error)
             : " http port: move it with --http-port or http.port, or give "
               "the camera another");
   drop_moot (cam);
-  if (path_problem (cam->path)) {
+  const char *path_why = path_problem (cam->path);
+  if (path_why) {
     g_autofree char *shown = shorten (cam->path);
-    CAM_ERROR (&cam->path, "path '%s' %s", shown, path_problem (cam->path));
+    CAM_ERROR (&cam->path, "path '%s' %s", shown, path_why);
   }
   /* gst-rtsp-server matches "/x" and answers 404 to both /x and /x/. */
   if (strlen (cam->path) > 1 && g_str_has_suffix (cam->path, "/")) {

@@ -45,6 +45,7 @@ main (int argc, char **argv)
   g_autoptr (GError) err = NULL;
   g_auto (GStrv) env = g_get_environ ();
   int status;
+  gboolean json;
 
   pin_malloc_thresholds ();
   /* Before any thread exists: see rts_app_block_signals. */
@@ -75,11 +76,12 @@ main (int argc, char **argv)
   }
 
   /* The check's and the clips' lines too. */
-  rts_log_set_json (g_strcmp0 (cfg.log_format, "json") == 0);
+  json = g_strcmp0 (cfg.log_format, "json") == 0;
+  rts_log_set_json (json);
   /* After our own parsing, so GStreamer's options never shadow ours. */
   gst_init (NULL, NULL);
   if (!rts_cameras_check (&cfg, &err)) {
-    config_error (err->message, g_strcmp0 (cfg.log_format, "json") == 0);
+    config_error (err->message, json);
     rts_config_clear (&cfg);
     return 2;
   }

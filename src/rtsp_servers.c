@@ -1254,8 +1254,9 @@ gated_transport (GstRTSPContext *ctx)
  * and waited its whole latency for (rtspsrc: 2 s) before the first
  * picture. The wait is the encoder's for the frame it is asked to make a
  * keyframe: two and a half frames, 250 ms to 1 s (a loaded machine's
- * encoder is late); past it, the answer goes as it was. Client thread, before gst-rtsp-server turns the
- * reader's video on (hold_until_keyframe turns it off again). */
+ * encoder is late); past it, the answer goes as it was. Client thread;
+ * gst-rtsp-server turns the reader's streams on after the answer, and
+ * hold_until_keyframe its video off again. */
 static void
 join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
     GstRTSPMessage *msg)
@@ -1561,7 +1562,8 @@ send_message (GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *msg,
       && gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_PUBLIC, -1)
           == GST_RTSP_OK)
     gst_rtsp_message_add_header (msg, GST_RTSP_HDR_PUBLIC, METHODS);
-  /* A live camera's PLAY that fails never reaches play-request. */
+  /* A live camera's PLAY: answered 200, it waits for the reader's
+   * keyframe; one that fails never reaches play-request. */
   if (srv->joiners && ctx && ctx->request
       && ctx->request->type_data.request.method == GST_RTSP_PLAY
       && gst_rtsp_message_parse_response (msg, &code, NULL, NULL)
@@ -1613,8 +1615,6 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
   }
 }
 
-/* Before gst-rtsp-server turns a session's transports off (PAUSE,
- * TEARDOWN): a reader waiting for a keyframe is no longer waited for. */
 static GstRTSPStatusCode
 on_pre_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
 {
@@ -1627,6 +1627,8 @@ on_pre_play_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
   return GST_RTSP_STS_OK;
 }
 
+/* Before gst-rtsp-server turns a session's transports off (PAUSE,
+ * TEARDOWN): a reader waiting for a keyframe is no longer waited for. */
 static GstRTSPStatusCode
 on_pre_stop_request (GstRTSPClient *client, GstRTSPContext *ctx, Gate *gate)
 {

@@ -2043,9 +2043,12 @@ test_live_join_keyframe (void)
       if ((!st.first_frame_key || st.delta_after_gap || st.rtpinfo_seq != named)
           && !retried++) {
         g_autofree char *tail = ts_server_log_tail (s, 20);
-        g_test_message ("RETRY: camera %u joiner %u got a delta frame first; "
-                        "joining again. The server's last log lines:\n%s",
-            c, i, tail);
+        g_test_message ("RETRY: camera %u joiner %u got %s; joining again. "
+                        "The server's last log lines:\n%s",
+            c, i,
+            st.rtpinfo_seq != named ? "another first packet than RTP-Info's"
+                                    : "a delta frame first",
+            tail);
         i--;
         continue;
       }

@@ -1982,8 +1982,7 @@ fault_while_starting (void)
   g_autoptr (GError) err = NULL;
   g_autoptr (GSubprocess) p =
       ts_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err);
-  g_autofree char *bearer = g_strdup ("Bearer " TOKEN);
-  const char *hdr[] = { "Authorization", bearer, NULL };
+  const char *hdr[] = { "Authorization", "Bearer " TOKEN, NULL };
   const char *path1 = "/control/cameras/cam1/faults";
   const char *path2 = "/control/cameras/cam2/faults";
   g_autoptr (JsonObject) cam2 = NULL;
