@@ -253,6 +253,13 @@ rts_server_init (RtsServer *server)
 {
 }
 
+/* What begins a frame a live camera's joining reader can start on. */
+typedef enum {
+  JOIN_H264, /* an IDR picture's parameter sets */
+  JOIN_H265,
+  JOIN_JPEG, /* any frame: each is whole */
+} JoinCodec;
+
 struct RtsRtspServer {
   Gate *gate; /* how its clients reach it */
   const RtsCamera *cam;
@@ -309,14 +316,17 @@ struct RtsRtspServer {
   guint64 still_us;       /* loop, file: the time between two stills */
   guint64 clip_us;        /* loop, file: the clip's length */
   gboolean stills_failed; /* no stills pipeline could be made */
-  /* A live H.264/H.265 camera's joining readers, their video held off
-   * until a keyframe begins (join_before_answer): Joiner, under
-   * join_lock; n_joiners their count, for the probes' quick look. */
+  /* A live camera's joining readers, their video held off until a
+   * keyframe begins and their audio until the packet their answer names
+   * (join_before_answer): Joiner, under join_lock; n_joiners their count,
+   * for the probes' quick look. */
   GMutex join_lock;
   GPtrArray *joiners;
   gint n_joiners; /* atomic */
-  gboolean join_h265;
-  guint32 gate_ssrc; /* atomic: the video's SSRC, from its keyframes */
+  JoinCodec join_codec;
+  guint32 gate_ssrc;  /* atomic: the video's SSRC, from its keyframes */
+  guint32 gate_assrc; /* atomic: the audio's, from its packets */
+  gint next_aseq;     /* join_lock: the audio's next packet; -1 unknown */
   /* PLAYs between gst-rtsp-server's turning their transport on and
    * hold_until_keyframe's turning it off (atomic; changed under
    * join_lock, with join_cond): the sinks wait for them. */
@@ -939,16 +949,21 @@ end_reader (RtsRtspServer *srv, GstRTSPClient *client, const char *why)
 }
 
 /* A reader of a live camera waiting for a keyframe: taken in as its PLAY
- * answer is about to go (join_before_answer), its video turned off once
- * gst-rtsp-server has turned it on (hold_until_keyframe), and on again at
- * the first packet of the first keyframe that began after it came
- * (sink_gate). */
+ * answer is about to go (join_before_answer), its streams turned off once
+ * gst-rtsp-server has turned them on (hold_until_keyframe), and each on
+ * again at its first packet (sink_gate): the video's the first of the
+ * first keyframe that began after it came, the audio's the one payloaded
+ * next once the answer's RTP-Info is written. */
 typedef struct {
-  GstRTSPStreamTransport *trans; /* its video */
+  GstRTSPStreamTransport *trans;  /* its video; NULL: none set up */
+  GstRTSPStreamTransport *atrans; /* its audio; NULL: none, or not held */
   GstRTSPSessionMedia *sm;
   GstRTSPSession *session; /* not a reference: compared only */
-  gint seq;          /* that packet's sequence number; -1 until it began */
-  gboolean answered; /* the answer went and the video is off */
+  gint seq;                /* the video's first packet; -1 until it began */
+  gint aseq;               /* the audio's; -1 until the answer named it */
+  gboolean vdone;          /* the video is on again (or given up on) */
+  gboolean adone;          /* the audio */
+  gboolean answered;       /* the answer went and the streams are off */
 } Joiner;
 
 static void
@@ -956,7 +971,8 @@ joiner_free (gpointer data)
 {
   Joiner *j = data;
 
-  g_object_unref (j->trans);
+  g_clear_object (&j->trans);
+  g_clear_object (&j->atrans);
   g_object_unref (j->sm);
   g_free (j);
 }
@@ -972,34 +988,43 @@ set_joiners_count (RtsRtspServer *srv)
 /* Whether the RTP packet RTP begins an access unit a decoder can start
  * from: with config-interval=-1 the payloader puts the parameter sets
  * before every keyframe, the first of them (SPS; VPS) alone or first in
- * an aggregation packet. */
+ * an aggregation packet; a JPEG's first fragment (offset 0, RFC 2435). */
 static gboolean
-starts_keyframe (GstRTPBuffer *rtp, gboolean h265)
+starts_keyframe (GstRTPBuffer *rtp, JoinCodec codec)
 {
   const guint8 *p = gst_rtp_buffer_get_payload (rtp);
   guint len = gst_rtp_buffer_get_payload_len (rtp);
 
-  if (h265 && len >= 2) {
+  if (codec == JOIN_H265 && len >= 2) {
     guint type = (p[0] >> 1) & 0x3f;
     /* An aggregation packet (48): header, then size and unit. */
     return type == 32 || (type == 48 && len >= 5 && ((p[4] >> 1) & 0x3f) == 32);
   }
-  if (!h265 && len >= 1) {
+  if (codec == JOIN_H264 && len >= 1) {
     guint type = p[0] & 0x1f;
     /* STAP-A (24): header, then size and unit. */
     return type == 7 || (type == 24 && len >= 4 && (p[3] & 0x1f) == 7);
   }
+  if (codec == JOIN_JPEG && len >= 4)
+    return p[1] == 0 && p[2] == 0 && p[3] == 0;
   return FALSE;
 }
 
-/* Whether the joiner's session still plays that transport: a TEARDOWN or
- * a PAUSE may have come since, which a transport turned on again would
- * outlive. */
+/* Whether the joiner's session still plays TRANS, its stream INDEX: a
+ * TEARDOWN or a PAUSE may have come since, which a transport turned on
+ * again would outlive. */
 static gboolean
-still_joining (const Joiner *j)
+still_joining (const Joiner *j, guint index, GstRTSPStreamTransport *trans)
 {
   return gst_rtsp_session_media_get_rtsp_state (j->sm) == GST_RTSP_STATE_PLAYING
-      && gst_rtsp_session_media_get_transport (j->sm, 0) == j->trans;
+      && gst_rtsp_session_media_get_transport (j->sm, index) == trans;
+}
+
+/* Whether the joiner has both its streams on again, or given up on. */
+static gboolean
+joined (const Joiner *j)
+{
+  return (!j->trans || j->vdone) && (!j->atrans || j->aseq < 0 || j->adone);
 }
 
 /* The live encoder's output, packet by packet: the first packet of a
@@ -1023,13 +1048,13 @@ keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   }
   if (!first || !gst_rtp_buffer_map (first, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
-  if (starts_keyframe (&rtp, srv->join_h265)) {
+  if (starts_keyframe (&rtp, srv->join_codec)) {
     g_mutex_lock (&srv->join_lock);
     g_atomic_int_set ((gint *) &srv->gate_ssrc,
         (gint) gst_rtp_buffer_get_ssrc (&rtp));
     for (guint i = 0; i < srv->joiners->len; i++) {
       Joiner *j = srv->joiners->pdata[i];
-      if (j->seq < 0)
+      if (j->trans && j->seq < 0)
         j->seq = gst_rtp_buffer_get_seq (&rtp);
     }
     g_cond_broadcast (&srv->join_cond);
@@ -1039,18 +1064,51 @@ keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Whether BUF is the video's packet SEQ. */
+/* A live camera's audio, packet by packet: the sequence number of the
+ * next is the one a joining reader's answer names (join_before_answer),
+ * and its audio starts on (sink_gate). Any packet may start a decoder,
+ * so none is waited for: the answer names one not yet made. Streaming
+ * thread. */
+static GstPadProbeReturn
+audio_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RtsRtspServer *srv = data;
+  GstBuffer *last = NULL;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint n = gst_buffer_list_length (list);
+    last = n ? gst_buffer_list_get (list, n - 1) : NULL;
+  } else {
+    last = GST_PAD_PROBE_INFO_BUFFER (info);
+  }
+  if (!last || !gst_rtp_buffer_map (last, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&srv->join_lock);
+  srv->next_aseq = (gst_rtp_buffer_get_seq (&rtp) + 1) & 0xffff;
+  g_atomic_int_set ((gint *) &srv->gate_assrc,
+      (gint) gst_rtp_buffer_get_ssrc (&rtp));
+  g_mutex_unlock (&srv->join_lock);
+  gst_rtp_buffer_unmap (&rtp);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Whether BUF is a packet of the stream of SSRC (atomic) that is SEQ or,
+ * with LATER, comes after it. */
 static gboolean
-is_gate_packet (RtsRtspServer *srv, GstBuffer *buf, gint seq)
+is_gate_packet (GstBuffer *buf, guint32 *ssrc, gint seq, gboolean later)
 {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   gboolean is;
+  guint16 ahead;
 
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
     return FALSE;
-  is = gst_rtp_buffer_get_seq (&rtp) == seq
+  ahead = (guint16) (gst_rtp_buffer_get_seq (&rtp) - (guint16) seq);
+  is = (later ? ahead < 0x8000 : ahead == 0)
       && gst_rtp_buffer_get_ssrc (&rtp)
-          == (guint32) g_atomic_int_get ((gint *) &srv->gate_ssrc);
+          == (guint32) g_atomic_int_get ((gint *) ssrc);
   gst_rtp_buffer_unmap (&rtp);
   return is;
 }
@@ -1082,20 +1140,74 @@ count_play (RtsRtspServer *srv, gint delta)
 typedef struct {
   RtsRtspServer *srv;
   gboolean tcp;
+  gint64 last_us; /* TCP: when it last let a packet by (monotonic) */
 } SinkGate;
 
-/* Whether the buffer or list INFO carries the video's packet SEQ. */
+/* How long after the packet before it a TCP sink turns a joiner on (see
+ * settle()). */
+#define SETTLE_US (3 * 1000)
+
+/* gst-rtsp-server's TCP sender thread takes each packet (or list) from
+ * the appsink after the gate let it by, and sends it to the transports
+ * on by then: one turned on as its first packet reaches the gate was now
+ * and then sent the packet before too (the end of the frame before the
+ * keyframe: the sinks' hold lets the two by together; 5 joins in 111 of
+ * a live camera with audio, 0 in 112 with this). The sender takes a
+ * packet within microseconds (appsink keeps one at most), so the
+ * transport is turned on a few milliseconds after the packet before went
+ * by, if it has not been as long; the sink's other readers wait that
+ * long, at a join only. The appsink tells no one when a packet was taken
+ * (GStreamer 1.22), and what its queue holds cannot be waited for from
+ * here: gst-rtsp-server takes nothing while every reader it sends to is
+ * stuck. */
+static void
+settle (SinkGate *g)
+{
+  gint64 wait = g->last_us + SETTLE_US - g_get_monotonic_time ();
+
+  if (wait > 0)
+    g_usleep ((gulong) wait);
+}
+
+/* Whether the buffer or list INFO carries the packet is_gate_packet()
+ * looks for. */
 static gboolean
-holds_packet (RtsRtspServer *srv, GstPadProbeInfo *info, gint seq)
+holds_packet (GstPadProbeInfo *info, guint32 *ssrc, gint seq, gboolean later)
 {
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
     for (guint i = 0; i < gst_buffer_list_length (list); i++)
-      if (is_gate_packet (srv, gst_buffer_list_get (list, i), seq))
+      if (is_gate_packet (gst_buffer_list_get (list, i), ssrc, seq, later))
         return TRUE;
     return FALSE;
   }
-  return is_gate_packet (srv, GST_PAD_PROBE_INFO_BUFFER (info), seq);
+  return is_gate_packet (GST_PAD_PROBE_INFO_BUFFER (info), ssrc, seq, later);
+}
+
+/* Whether TRANS is over TCP. */
+static gboolean
+is_tcp (GstRTSPStreamTransport *trans)
+{
+  return gst_rtsp_stream_transport_get_transport (trans)->lower_transport
+      == GST_RTSP_LOWER_TRANS_TCP;
+}
+
+/* The stream of J that begins in INFO, a packet reaching a sink of TCP
+ * or UDP: 0 the video, 1 the audio, -1 neither. The audio's from the
+ * named packet on: an audio packet is never lost on the way, but one
+ * taken as the start after it would be worse than a late one (silence
+ * for good). */
+static gint
+starting_stream (RtsRtspServer *srv, const Joiner *j, GstPadProbeInfo *info,
+    gboolean tcp)
+{
+  if (j->trans && !j->vdone && j->seq >= 0 && is_tcp (j->trans) == tcp
+      && holds_packet (info, &srv->gate_ssrc, j->seq, FALSE))
+    return 0;
+  if (j->atrans && !j->adone && j->aseq >= 0 && is_tcp (j->atrans) == tcp
+      && holds_packet (info, &srv->gate_assrc, j->aseq, TRUE))
+    return 1;
+  return -1;
 }
 
 /* How long a sink holds a reader's first packet for its PLAY answer to
@@ -1103,12 +1215,19 @@ holds_packet (RtsRtspServer *srv, GstPadProbeInfo *info, gint seq)
  * soon as the keyframe has begun), short enough for the others. */
 #define ANSWER_FIRST_US (500 * 1000)
 
+/* The same for an audio packet: any later one can start the reader's
+ * audio, so the sink holds the others' for less (a live camera's audio
+ * gone for 250 ms is logged as a stall). The answer goes about as soon as
+ * the packet is named, a packet's time (20 ms) before it comes. */
+#define ANSWER_FIRST_AUDIO_US (100 * 1000)
+
 static GstPadProbeReturn
 sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   SinkGate *g = data;
   RtsRtspServer *srv = g->srv;
-  gint64 end;
+  gboolean settled = FALSE;
+  gint64 start;
 
   /* A PLAY's transport is on from gst-rtsp-server's start of it until
    * hold_until_keyframe turns it off: what went out meanwhile was the
@@ -1123,38 +1242,63 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
           srv->plays_since + PLAY_HOLD_US);
     g_mutex_unlock (&srv->join_lock);
   }
-  if (!g_atomic_int_get (&srv->n_joiners))
+  if (!g_atomic_int_get (&srv->n_joiners)) {
+    if (g->tcp)
+      g->last_us = g_get_monotonic_time ();
     return GST_PAD_PROBE_OK;
+  }
   /* A reader's first packet waits for its answer (its RTP-Info names
    * that packet): sent before it, over TCP, the packet came before the
    * answer, which a client may drop. A reader whose answer has not gone
    * by then is not turned on (hold_until_keyframe waits on). */
-  end = g_get_monotonic_time () + ANSWER_FIRST_US;
+  start = g_get_monotonic_time ();
   g_mutex_lock (&srv->join_lock);
   for (;;) {
-    gboolean waiting = FALSE;
+    gboolean unsettled = FALSE;
+    gint64 wake = 0;
     for (guint i = srv->joiners->len; i-- > 0;) {
       Joiner *j = srv->joiners->pdata[i];
-      const GstRTSPTransport *t =
-          gst_rtsp_stream_transport_get_transport (j->trans);
-      if (j->seq < 0
-          || (t->lower_transport == GST_RTSP_LOWER_TRANS_TCP) != g->tcp
-          || !holds_packet (srv, info, j->seq))
+      gint stream = starting_stream (srv, j, info, g->tcp);
+      GstRTSPStreamTransport *trans = stream ? j->atrans : j->trans;
+      if (stream < 0)
         continue;
-      if (!j->answered && g_get_monotonic_time () < end) {
-        waiting = TRUE;
+      if (!j->answered) {
+        gint64 end = start + (stream ? ANSWER_FIRST_AUDIO_US : ANSWER_FIRST_US);
+        if (g_get_monotonic_time () < end)
+          wake = wake ? MIN (wake, end) : end;
+        /* Past it: the audio starts on a packet after the answer, the
+         * video is given up on (hold_until_keyframe waits anew). */
+        else if (!stream)
+          g_ptr_array_remove_index_fast (srv->joiners, i);
         continue;
       }
-      if (j->answered && still_joining (j))
-        gst_rtsp_stream_transport_set_active (j->trans, TRUE);
-      g_ptr_array_remove_index_fast (srv->joiners, i);
+      if (g->tcp && !settled) {
+        unsettled = TRUE;
+        break;
+      }
+      if (still_joining (j, (guint) stream, trans))
+        gst_rtsp_stream_transport_set_active (trans, TRUE);
+      *(stream ? &j->adone : &j->vdone) = TRUE;
+      if (joined (j))
+        g_ptr_array_remove_index_fast (srv->joiners, i);
     }
-    if (!waiting)
+    /* Not under the lock: the answers and other sinks go on meanwhile;
+     * then the joiners are looked at anew. */
+    if (unsettled) {
+      g_mutex_unlock (&srv->join_lock);
+      settle (g);
+      settled = TRUE;
+      g_mutex_lock (&srv->join_lock);
+      continue;
+    }
+    if (!wake)
       break;
-    g_cond_wait_until (&srv->join_cond, &srv->join_lock, end);
+    g_cond_wait_until (&srv->join_cond, &srv->join_lock, wake);
   }
   set_joiners_count (srv);
   g_mutex_unlock (&srv->join_lock);
+  if (g->tcp)
+    g->last_us = g_get_monotonic_time ();
   return GST_PAD_PROBE_OK;
 }
 
@@ -1175,7 +1319,7 @@ gate_sink (GstBin *pipeline, GstBin *bin, GstElement *el, gpointer data)
   g_autoptr (GstPad) pad = gst_element_get_static_pad (el, "sink");
   if (!pad)
     return;
-  g = g_new (SinkGate, 1);
+  g = g_new0 (SinkGate, 1);
   g->srv = srv;
   g->tcp = tcp;
   gst_pad_add_probe (pad,
@@ -1210,30 +1354,35 @@ find_joiner (RtsRtspServer *srv, GstRTSPSessionMedia *sm)
   return NULL;
 }
 
-/* Under join_lock. */
+/* Under join_lock. TRANS and ATRANS as Joiner has them. */
 static Joiner *
 add_joiner (RtsRtspServer *srv, GstRTSPStreamTransport *trans,
-    GstRTSPContext *ctx)
+    GstRTSPStreamTransport *atrans, GstRTSPContext *ctx)
 {
   Joiner *j = g_new0 (Joiner, 1);
 
-  j->trans = g_object_ref (trans);
+  j->trans = trans ? g_object_ref (trans) : NULL;
+  j->atrans = atrans ? g_object_ref (atrans) : NULL;
   j->sm = g_object_ref (ctx->sessmedia);
   j->session = ctx->session;
   j->seq = -1;
+  j->aseq = -1;
   g_ptr_array_add (srv->joiners, j);
   set_joiners_count (srv);
   return j;
 }
 
-/* The video transport of a live camera's PLAY that waits for a keyframe;
- * NULL when there is none: no video set up, or multicast (a group is
- * shared: one reader's turning it off is all's). */
+/* The transport of stream INDEX (0 the video, 1 the audio) of a live
+ * camera's PLAY that waits for its first packet; NULL when there is none:
+ * not set up, or multicast (a group is shared: one reader's turning it
+ * off is all's). */
 static GstRTSPStreamTransport *
-gated_transport (GstRTSPContext *ctx)
+gated_transport (GstRTSPContext *ctx, guint index)
 {
   GstRTSPStreamTransport *trans = ctx && ctx->sessmedia
-      ? gst_rtsp_session_media_get_transport (ctx->sessmedia, 0)
+          && index < gst_rtsp_media_n_streams (
+                 gst_rtsp_session_media_get_media (ctx->sessmedia))
+      ? gst_rtsp_session_media_get_transport (ctx->sessmedia, index)
       : NULL;
 
   if (!trans
@@ -1241,6 +1390,29 @@ gated_transport (GstRTSPContext *ctx)
           == GST_RTSP_LOWER_TRANS_UDP_MCAST)
     return NULL;
   return trans;
+}
+
+/* RTP-Info's entry for TRANS's stream, in MSG, names SEQ. */
+static void
+name_first_packet (GstRTSPMessage *msg, GstRTSPStreamTransport *trans, gint seq)
+{
+  char *info = NULL;
+  g_autofree char *control = NULL;
+  char *edited;
+
+  if (!trans || seq < 0
+      || gst_rtsp_message_get_header (msg, GST_RTSP_HDR_RTP_INFO, &info, 0)
+          != GST_RTSP_OK)
+    return;
+  control = gst_rtsp_stream_get_control (
+      gst_rtsp_stream_transport_get_stream (trans));
+  edited =
+      control ? wire_rtpinfo_set_seq (info, control, (unsigned) seq) : NULL;
+  if (edited) {
+    gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_RTP_INFO, -1);
+    gst_rtsp_message_add_header (msg, GST_RTSP_HDR_RTP_INFO, edited);
+    free (edited);
+  }
 }
 
 /* A live camera's joining reader would get the rest of the frame being
@@ -1254,89 +1426,97 @@ gated_transport (GstRTSPContext *ctx)
  * and waited its whole latency for (rtspsrc: 2 s) before the first
  * picture. The wait is the encoder's for the frame it is asked to make a
  * keyframe: two and a half frames, 250 ms to 1 s (a loaded machine's
- * encoder is late); past it, the answer goes as it was. Client thread;
- * gst-rtsp-server turns the reader's streams on after the answer, and
- * hold_until_keyframe its video off again. */
+ * encoder is late); past it, the answer goes as it was. The audio's
+ * entry names the next packet its payloader makes, on which the reader's
+ * audio starts: gst-rtsp-server's named one 1 to 4 before, and the
+ * sound came 2 s after the picture. Client thread; gst-rtsp-server turns
+ * the reader's streams on after the answer, and hold_until_keyframe
+ * turns them off again. */
 static void
 join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
     GstRTSPMessage *msg)
 {
-  GstRTSPStreamTransport *trans = gated_transport (ctx);
-  char *info = NULL;
-  gint seq = -1;
+  GstRTSPStreamTransport *trans = gated_transport (ctx, 0);
+  GstRTSPStreamTransport *atrans = gated_transport (ctx, 1);
+  gint seq = -1, aseq = -1;
+  gint64 wait = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
+  gint64 end = g_get_monotonic_time () + CLAMP (wait, 250000, 1000000);
+  g_autoptr (GPtrArray) all = NULL;
+  Joiner *j;
 
-  if (trans) {
-    gint64 wait = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
-    gint64 end = g_get_monotonic_time () + CLAMP (wait, 250000, 1000000);
-    g_autoptr (GPtrArray) all = NULL;
-    Joiner *j;
-
-    /* Its streams are off while it waits (gst-rtsp-server turns them on
-     * after the answer): its video was on already, and the sinks' hold
-     * (from pre-play-request) can end before a slow encoder's keyframe
-     * comes (an H.265 reader got the end of the frame before, now and
-     * then); its audio, sent over TCP before the answer, left rtspsrc
-     * with no picture and no sound for good, 4 plays in 20. */
-    g_mutex_lock (&srv->join_lock);
-    if (!find_joiner (srv, ctx->sessmedia))
-      add_joiner (srv, trans, ctx);
-    all = gst_rtsp_session_media_get_transports (ctx->sessmedia);
-    for (guint i = 0; i < all->len; i++)
+  if (!trans && !atrans)
+    return;
+  /* Its streams are off while it waits (gst-rtsp-server turns them on
+   * after the answer): its video was on already, and the sinks' hold
+   * (from pre-play-request) can end before a slow encoder's keyframe
+   * comes (an H.265 reader got the end of the frame before, now and
+   * then); its audio, sent over TCP before the answer, left rtspsrc
+   * with no picture and no sound for good, 4 plays in 20. */
+  g_mutex_lock (&srv->join_lock);
+  if (!find_joiner (srv, ctx->sessmedia))
+    add_joiner (srv, trans, atrans, ctx);
+  all = gst_rtsp_session_media_get_transports (ctx->sessmedia);
+  /* NULL where a stream is not set up. */
+  for (guint i = 0; i < all->len; i++)
+    if (all->pdata[i])
       gst_rtsp_stream_transport_set_active (all->pdata[i], FALSE);
-    g_mutex_unlock (&srv->join_lock);
+  g_mutex_unlock (&srv->join_lock);
+  if (trans)
     request_keyframe (srv);
-    g_mutex_lock (&srv->join_lock);
-    while ((j = find_joiner (srv, ctx->sessmedia)) && j->seq < 0
-        && g_cond_wait_until (&srv->join_cond, &srv->join_lock, end))
-      ;
-    seq = j ? j->seq : -1;
-    /* The sinks' hold (pre-play-request) counts from now: the wait may
-     * have outlasted it, and the reader's video goes on after the answer
-     * until hold_until_keyframe turns it off. */
-    if (srv->plays > 0)
-      srv->plays_since = g_get_monotonic_time ();
-    g_mutex_unlock (&srv->join_lock);
-  }
-  if (seq >= 0
-      && gst_rtsp_message_get_header (msg, GST_RTSP_HDR_RTP_INFO, &info, 0)
-          == GST_RTSP_OK) {
-    g_autofree char *control = gst_rtsp_stream_get_control (
-        gst_rtsp_stream_transport_get_stream (trans));
-    char *edited =
-        control ? wire_rtpinfo_set_seq (info, control, (unsigned) seq) : NULL;
-    if (edited) {
-      gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_RTP_INFO, -1);
-      gst_rtsp_message_add_header (msg, GST_RTSP_HDR_RTP_INFO, edited);
-      free (edited);
+  g_mutex_lock (&srv->join_lock);
+  while (trans && (j = find_joiner (srv, ctx->sessmedia)) && j->seq < 0
+      && g_cond_wait_until (&srv->join_cond, &srv->join_lock, end))
+    ;
+  j = find_joiner (srv, ctx->sessmedia);
+  if (j) {
+    seq = j->trans ? j->seq : -1;
+    /* Named now, under the lock audio_gate takes: that packet has not
+     * been made yet, so it cannot reach a sink before the joiner is
+     * known to wait for it. */
+    if (j->atrans && srv->next_aseq >= 0) {
+      j->aseq = aseq = srv->next_aseq;
+      j->adone = FALSE;
     }
   }
+  /* The sinks' hold (pre-play-request) counts from now: the wait may
+   * have outlasted it, and the reader's streams go on after the answer
+   * until hold_until_keyframe turns them off. */
+  if (srv->plays > 0)
+    srv->plays_since = g_get_monotonic_time ();
+  g_mutex_unlock (&srv->join_lock);
+  name_first_packet (msg, trans, seq);
+  name_first_packet (msg, atrans, aseq);
 }
 
-/* After the answer (join_before_answer): the reader's video, which
- * gst-rtsp-server has just turned on, is turned off until its keyframe
- * begins (sink_gate). A reader not waiting (it came too late for its
- * keyframe) waits for the next, asked for now. Client thread. */
+/* After the answer (join_before_answer): the reader's streams, which
+ * gst-rtsp-server has just turned on, are turned off until their first
+ * packets (sink_gate). A reader not waiting (it came too late for its
+ * keyframe) waits for the next, asked for now, its audio left on.
+ * Client thread. */
 static void
 hold_until_keyframe (RtsRtspServer *srv, GstRTSPContext *ctx)
 {
-  GstRTSPStreamTransport *trans = gated_transport (ctx);
+  GstRTSPStreamTransport *trans = gated_transport (ctx, 0);
   gboolean ask = FALSE;
+  Joiner *j;
 
   if (!srv->joiners)
     return;
-  if (trans) {
-    Joiner *j;
-    g_mutex_lock (&srv->join_lock);
-    j = find_joiner (srv, ctx->sessmedia);
-    gst_rtsp_stream_transport_set_active (trans, FALSE);
-    if (!j) {
-      j = add_joiner (srv, trans, ctx);
-      ask = TRUE;
-    }
+  g_mutex_lock (&srv->join_lock);
+  j = find_joiner (srv, ctx->sessmedia);
+  if (!j && trans) {
+    j = add_joiner (srv, trans, NULL, ctx);
+    ask = TRUE;
+  }
+  if (j) {
+    if (j->trans)
+      gst_rtsp_stream_transport_set_active (j->trans, FALSE);
+    if (j->atrans && j->aseq >= 0)
+      gst_rtsp_stream_transport_set_active (j->atrans, FALSE);
     j->answered = TRUE;
     g_cond_broadcast (&srv->join_cond);
-    g_mutex_unlock (&srv->join_lock);
   }
+  g_mutex_unlock (&srv->join_lock);
   if (ask)
     request_keyframe (srv);
   count_play (srv, -1);
@@ -2565,13 +2745,25 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, RtsRtpClip *rtp,
     srv->probe_id = gst_pad_add_probe (srv->probe_pad,
         GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
         on_first_data, srv, NULL);
-    /* MJPEG needs none: every frame is whole. */
-    if (g_strcmp0 (srv->cam->codec, "mjpeg") != 0) {
+    {
+      /* MJPEG too: every frame is whole, but RTP-Info must still name
+       * the reader's first packet (gst-rtsp-server's named one a few
+       * before, and rtspsrc's first picture came after 2 s). */
+      g_autoptr (GstElement) apay = gst_bin_get_by_name (GST_BIN (bin), "pay1");
       srv->joiners = g_ptr_array_new_with_free_func (joiner_free);
-      srv->join_h265 = g_strcmp0 (srv->cam->codec, "h265") == 0;
+      srv->join_codec = g_strcmp0 (srv->cam->codec, "h265") == 0 ? JOIN_H265
+          : g_strcmp0 (srv->cam->codec, "mjpeg") == 0            ? JOIN_JPEG
+                                                                 : JOIN_H264;
+      srv->next_aseq = -1;
       gst_pad_add_probe (srv->probe_pad,
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
           keyframe_gate, srv, NULL);
+      if (apay) {
+        g_autoptr (GstPad) asrc = gst_element_get_static_pad (apay, "src");
+        gst_pad_add_probe (asrc,
+            GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+            audio_gate, srv, NULL);
+      }
     }
     attach_snapshot (srv, bin);
     {
