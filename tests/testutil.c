@@ -278,6 +278,17 @@ ts_server_free (TsServer *s)
     g_subprocess_wait (s->proc, NULL, NULL);
   }
   g_thread_join (s->reader);
+  /* A failed GLib or GStreamer precondition in the server is a bug even
+   * when what the test looked at came out right (a joiner's streams that
+   * were not set up were turned off at every join of a live camera, and
+   * no test saw it). */
+  if (count_locked (s, "assertion '")) {
+    g_auto (GStrv) lines = g_strsplit (s->log->str, "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+      if (strstr (lines[i], "assertion '"))
+        g_test_message ("the server's log: %s", lines[i]);
+    g_test_fail ();
+  }
   g_object_unref (s->proc);
   g_string_free (s->log, TRUE);
   g_mutex_clear (&s->lock);
