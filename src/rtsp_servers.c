@@ -1425,8 +1425,10 @@ name_first_packet (GstRTSPMessage *msg, GstRTSPStreamTransport *trans, gint seq)
  * before (2 to 23 seen), which GStreamer's jitter buffer took for lost
  * and waited its whole latency for (rtspsrc: 2 s) before the first
  * picture. The wait is the encoder's for the frame it is asked to make a
- * keyframe: two and a half frames, 250 ms to 1 s (a loaded machine's
- * encoder is late); past it, the answer goes as it was. The audio's
+ * keyframe: two and a half frames, 500 ms to 1 s (a loaded machine's
+ * encoder is late: x265 took 270 ms with two other busy processes on
+ * two cores, past the 250 ms this was); past it, the answer goes as it
+ * was. The audio's
  * entry names the next packet its payloader makes, on which the reader's
  * audio starts: gst-rtsp-server's named one 1 to 4 before, and the
  * sound came 2 s after the picture. Client thread; gst-rtsp-server turns
@@ -1440,7 +1442,7 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
   GstRTSPStreamTransport *atrans = gated_transport (ctx, 1);
   gint seq = -1, aseq = -1;
   gint64 wait = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
-  gint64 end = g_get_monotonic_time () + CLAMP (wait, 250000, 1000000);
+  gint64 end = g_get_monotonic_time () + CLAMP (wait, 500000, 1000000);
   g_autoptr (GPtrArray) all = NULL;
   Joiner *j;
 
