@@ -327,12 +327,14 @@ struct RtsRtspServer {
   guint32 gate_ssrc;  /* atomic: the video's SSRC, from its keyframes */
   guint32 gate_assrc; /* atomic: the audio's, from its packets */
   gint next_aseq;     /* join_lock: the audio's next packet; -1 unknown */
-  /* PLAYs between gst-rtsp-server's turning their transport on and
-   * hold_until_keyframe's turning it off (atomic; changed under
-   * join_lock, with join_cond): the sinks wait for them. */
+  /* PLAYs from their arrival until hold_until_keyframe has turned their
+   * transports off after the answer (gst-rtsp-server turns them on
+   * after it) (atomic; changed under join_lock, with join_cond): the
+   * sinks wait for them, until hold_until at most. */
   gint plays;
   GCond join_cond;
-  gint64 plays_since; /* join_lock: monotonic us plays last left 0 */
+  gint64 hold_until;  /* join_lock: monotonic us */
+  gint64 tcp_last_us; /* atomic: a TCP sink last let a packet by */
   gboolean stopping;
 };
 
@@ -1113,9 +1115,17 @@ is_gate_packet (GstBuffer *buf, guint32 *ssrc, gint seq, gboolean later)
   return is;
 }
 
-/* How long the sinks wait for PLAYs being handled, all told, from the
- * first of them (see sink_gate). */
+/* How long the sinks wait for PLAYs being handled (see sink_gate): from
+ * the first's arrival, while the readers wait for their keyframes (their
+ * streams are off, but a packet the sinks let by then could still be in
+ * gst-rtsp-server's appsink when it turns them on after the answer: 3
+ * audio joins in 56); and from the last answer, until
+ * hold_until_keyframe has turned its streams off again, which takes well
+ * under a millisecond, but longer than the 50 ms this was on a starved
+ * machine (a TCP joiner got the frame before its keyframe under the
+ * sanitizers beside other tests, now and then). */
 #define PLAY_HOLD_US (50 * 1000)
+#define ANSWER_HOLD_US (200 * 1000)
 
 /* A PLAY of a live camera begins (pre-play-request) or ends
  * (hold_until_keyframe; an answer that is no 200). Client thread. */
@@ -1124,7 +1134,7 @@ count_play (RtsRtspServer *srv, gint delta)
 {
   g_mutex_lock (&srv->join_lock);
   if (delta > 0 && !srv->plays)
-    srv->plays_since = g_get_monotonic_time ();
+    srv->hold_until = g_get_monotonic_time () + PLAY_HOLD_US;
   if (delta > 0 || srv->plays > 0)
     g_atomic_int_add (&srv->plays, delta);
   g_cond_broadcast (&srv->join_cond);
@@ -1167,6 +1177,14 @@ settle (SinkGate *g)
 
   if (wait > 0)
     g_usleep ((gulong) wait);
+}
+
+/* A TCP sink let a packet by. */
+static void
+passed (SinkGate *g)
+{
+  g->last_us = g_get_monotonic_time ();
+  __atomic_store_n (&g->srv->tcp_last_us, g->last_us, __ATOMIC_RELAXED);
 }
 
 /* Whether the buffer or list INFO carries the packet is_gate_packet()
@@ -1236,15 +1254,13 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (g_atomic_int_get (&srv->plays)) {
     g_mutex_lock (&srv->join_lock);
     /* The end is read anew after each wake: join_before_answer moves it. */
-    while (
-        srv->plays && g_get_monotonic_time () < srv->plays_since + PLAY_HOLD_US)
-      g_cond_wait_until (&srv->join_cond, &srv->join_lock,
-          srv->plays_since + PLAY_HOLD_US);
+    while (srv->plays && g_get_monotonic_time () < srv->hold_until)
+      g_cond_wait_until (&srv->join_cond, &srv->join_lock, srv->hold_until);
     g_mutex_unlock (&srv->join_lock);
   }
   if (!g_atomic_int_get (&srv->n_joiners)) {
     if (g->tcp)
-      g->last_us = g_get_monotonic_time ();
+      passed (g);
     return GST_PAD_PROBE_OK;
   }
   /* A reader's first packet waits for its answer (its RTP-Info names
@@ -1298,7 +1314,7 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   set_joiners_count (srv);
   g_mutex_unlock (&srv->join_lock);
   if (g->tcp)
-    g->last_us = g_get_monotonic_time ();
+    passed (g);
   return GST_PAD_PROBE_OK;
 }
 
@@ -1484,8 +1500,19 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
    * have outlasted it, and the reader's streams go on after the answer
    * until hold_until_keyframe turns them off. */
   if (srv->plays > 0)
-    srv->plays_since = g_get_monotonic_time ();
+    srv->hold_until = g_get_monotonic_time () + ANSWER_HOLD_US;
   g_mutex_unlock (&srv->join_lock);
+  /* The sinks hold every packet from now; one they let by before could
+   * still be in gst-rtsp-server's appsink (see settle()), and would go
+   * to the reader once its streams are on (an audio packet 2 before the
+   * named one, now and then, when the sinks' first hold had ended before
+   * the keyframe came). */
+  {
+    gint64 ready = __atomic_load_n (&srv->tcp_last_us, __ATOMIC_RELAXED)
+        + SETTLE_US - g_get_monotonic_time ();
+    if (ready > 0)
+      g_usleep ((gulong) ready);
+  }
   name_first_packet (msg, trans, seq);
   name_first_packet (msg, atrans, aseq);
 }
