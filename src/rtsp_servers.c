@@ -1444,12 +1444,11 @@ name_first_packet (GstRTSPMessage *msg, GstRTSPStreamTransport *trans, gint seq)
  * keyframe: two and a half frames, 500 ms to 1 s (a loaded machine's
  * encoder is late: x265 took 270 ms with two other busy processes on
  * two cores, past the 250 ms this was); past it, the answer goes as it
- * was. The audio's
- * entry names the next packet its payloader makes, on which the reader's
- * audio starts: gst-rtsp-server's named one 1 to 4 before, and the
- * sound came 2 s after the picture. Client thread; gst-rtsp-server turns
- * the reader's streams on after the answer, and hold_until_keyframe
- * turns them off again. */
+ * was. The audio's entry names the next packet its payloader makes, on
+ * which the reader's audio starts: gst-rtsp-server's named one 1 to 4
+ * before, and the sound came 2 s after the picture. Client thread;
+ * gst-rtsp-server turns the reader's streams on after the answer, and
+ * hold_until_keyframe turns them off again. */
 static void
 join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
     GstRTSPMessage *msg)
