@@ -1154,7 +1154,7 @@ typedef struct {
 } SinkGate;
 
 /* How long after the packet before it a TCP sink turns a joiner on (see
- * settle()). */
+ * settle_after()). */
 #define SETTLE_US (3 * 1000)
 
 /* gst-rtsp-server's TCP sender thread takes each packet (or list) from
@@ -1171,9 +1171,9 @@ typedef struct {
  * here: gst-rtsp-server takes nothing while every reader it sends to is
  * stuck. */
 static void
-settle (SinkGate *g)
+settle_after (gint64 last_us)
 {
-  gint64 wait = g->last_us + SETTLE_US - g_get_monotonic_time ();
+  gint64 wait = last_us + SETTLE_US - g_get_monotonic_time ();
 
   if (wait > 0)
     g_usleep ((gulong) wait);
@@ -1302,7 +1302,7 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
      * then the joiners are looked at anew. */
     if (unsettled) {
       g_mutex_unlock (&srv->join_lock);
-      settle (g);
+      settle_after (g->last_us);
       settled = TRUE;
       g_mutex_lock (&srv->join_lock);
       continue;
@@ -1502,16 +1502,11 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
     srv->hold_until = g_get_monotonic_time () + ANSWER_HOLD_US;
   g_mutex_unlock (&srv->join_lock);
   /* The sinks hold every packet from now; one they let by before could
-   * still be in gst-rtsp-server's appsink (see settle()), and would go
-   * to the reader once its streams are on (an audio packet 2 before the
-   * named one, now and then, when the sinks' first hold had ended before
-   * the keyframe came). */
-  {
-    gint64 ready = __atomic_load_n (&srv->tcp_last_us, __ATOMIC_RELAXED)
-        + SETTLE_US - g_get_monotonic_time ();
-    if (ready > 0)
-      g_usleep ((gulong) ready);
-  }
+   * still be in gst-rtsp-server's appsink (see settle_after()), and
+   * would go to the reader once its streams are on (an audio packet 2
+   * before the named one, now and then, when the sinks' first hold had
+   * ended before the keyframe came). */
+  settle_after (__atomic_load_n (&srv->tcp_last_us, __ATOMIC_RELAXED));
   name_first_packet (msg, trans, seq);
   name_first_packet (msg, atrans, aseq);
 }

@@ -1983,13 +1983,13 @@ test_check_config (void)
 static void
 test_live_join_keyframe (void)
 {
-  g_autofree char *cfg = write_config (
-      "cameras:\n"
-      "  - {name: l264, port: 0, source: live, codec: h264}\n"
-      "  - {name: l265, port: 0, source: live, codec: h265, audio: aac}\n");
-  g_autofree char *flag = g_strconcat ("--config=", cfg, NULL);
-  const char *args[] = { flag, NULL };
-  TsServer *s = ts_server_start (args);
+  g_autofree char *cfg = NULL;
+  TsServer *s =
+      start_with ("cameras:\n"
+                  "  - {name: l264, port: 0, source: live, codec: h264}\n"
+                  "  - {name: l265, port: 0, source: live, codec: h265, audio: "
+                  "aac}\n",
+          &cfg, NULL);
 
   g_assert_nonnull (s);
   for (guint c = 0; c < 2; c++) {
@@ -2097,14 +2097,13 @@ wait_stream_packets (RtsReader *r, guint stream, guint64 packets,
 static void
 test_live_join_audio (void)
 {
-  g_autofree char *cfg = write_config (
+  g_autofree char *cfg = NULL;
+  TsServer *s = start_with (
       "cameras:\n"
       "  - {name: opus, port: 0, source: live, codec: h264, audio: opus}\n"
       "  - {name: jpeg, port: 0, source: live, codec: mjpeg, audio: pcmu,"
-      " width: 320, height: 240}\n");
-  g_autofree char *flag = g_strconcat ("--config=", cfg, NULL);
-  const char *args[] = { flag, NULL };
-  TsServer *s = ts_server_start (args);
+      " width: 320, height: 240}\n",
+      &cfg, NULL);
 
   g_assert_nonnull (s);
   for (guint c = 0; c < 2; c++) {
