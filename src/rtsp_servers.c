@@ -302,6 +302,7 @@ struct RtsRtspServer {
   guint64 auth_failures; /* atomic: wrong credentials, answered 401 */
   /* Warnings a client can cause at will, at most one a second each. */
   RtsLogLimit log_no_port, log_453, log_455, log_413, log_401;
+  RtsLogLimit log_sent; /* a joiner's sent_through() gave up */
   /* Loop and file sources: the clip as RTP packets, and what sends them
    * (the media's pipeline carries none). */
   RtsRtpClip *rtp;
@@ -333,8 +334,14 @@ struct RtsRtspServer {
    * sinks wait for them, until hold_until at most. */
   gint plays;
   GCond join_cond;
-  gint64 hold_until;  /* join_lock: monotonic us */
-  gint64 tcp_last_us; /* atomic: a TCP sink last let a packet by */
+  gint64 hold_until; /* join_lock: monotonic us */
+  /* By stream (0 the video, 1 the audio; atomic; -1 none yet): the last
+   * packet a TCP sink let by, and the last the house was sent, with the
+   * SSRC it had. Between the two lies what gst-rtsp-server's appsink
+   * still holds (see sent_through()). */
+  gint tcp_seq[2];
+  gint house_seq[2];
+  guint32 house_ssrc[2];
   gboolean stopping;
 };
 
@@ -1150,41 +1157,92 @@ count_play (RtsRtspServer *srv, gint delta)
 typedef struct {
   RtsRtspServer *srv;
   gboolean tcp;
+  gint stream;    /* TCP: the stream it carries (0, 1); -1 not known */
   gint64 last_us; /* TCP: when it last let a packet by (monotonic) */
 } SinkGate;
 
-/* How long after the packet before it a TCP sink turns a joiner on (see
- * settle_after()). */
-#define SETTLE_US (3 * 1000)
-
 /* gst-rtsp-server's TCP sender thread takes each packet (or list) from
- * the appsink after the gate let it by, and sends it to the transports
+ * the appsink after the gate let it by, and hands it to the transports
  * on by then: one turned on as its first packet reaches the gate was now
  * and then sent the packet before too (the end of the frame before the
- * keyframe: the sinks' hold lets the two by together; 5 joins in 111 of
- * a live camera with audio, 0 in 112 with this). The sender takes a
- * packet within microseconds (appsink keeps one at most), so the
- * transport is turned on a few milliseconds after the packet before went
- * by, if it has not been as long; the sink's other readers wait that
- * long, at a join only. The appsink tells no one when a packet was taken
- * (GStreamer 1.22), and what its queue holds cannot be waited for from
- * here: gst-rtsp-server takes nothing while every reader it sends to is
- * stuck. */
-static void
-settle_after (gint64 last_us)
-{
-  gint64 wait = last_us + SETTLE_US - g_get_monotonic_time ();
+ * keyframe; 5 joins in 111 of a live camera with audio). The sender
+ * hands a packet to every transport it sends to before it sends any,
+ * the house's among them, so once the house was sent the last packet a
+ * sink let by, a transport turned on is sent nothing from before. This
+ * waits for that, SENT_WAIT_US at most: gst-rtsp-server takes nothing
+ * from the appsink while every reader it sends to is stuck. (It waited a
+ * fixed 3 ms after the packet before: a starved machine's sender, under
+ * the sanitizers, now and then took longer.) FALSE if it had not. */
+#define SENT_WAIT_US (100 * 1000)
 
-  if (wait > 0)
-    g_usleep ((gulong) wait);
+static gboolean
+sent_through (RtsRtspServer *srv, gint stream)
+{
+  gint64 end = g_get_monotonic_time () + SENT_WAIT_US;
+
+  if (stream < 0)
+    return TRUE;
+  for (;;) {
+    gint want = g_atomic_int_get (&srv->tcp_seq[stream]);
+    gint have = g_atomic_int_get (&srv->house_seq[stream]);
+    /* The house at or past the sink's last. */
+    if (want < 0 || (guint16) (want - have) >= 0x8000 || want == have)
+      return TRUE;
+    if (g_get_monotonic_time () >= end)
+      return FALSE;
+    g_usleep (100);
+  }
 }
 
-/* A TCP sink let a packet by. */
+/* A TCP sink let the packet or list INFO by: its stream is the one whose
+ * SSRC the house saw (none for RTCP). */
 static void
-passed (SinkGate *g)
+passed (SinkGate *g, GstPadProbeInfo *info)
 {
+  RtsRtspServer *srv = g->srv;
+  GstBuffer *last = NULL;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
   g->last_us = g_get_monotonic_time ();
-  __atomic_store_n (&g->srv->tcp_last_us, g->last_us, __ATOMIC_RELAXED);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint n = gst_buffer_list_length (list);
+    last = n ? gst_buffer_list_get (list, n - 1) : NULL;
+  } else {
+    last = GST_PAD_PROBE_INFO_BUFFER (info);
+  }
+  if (!last || !gst_rtp_buffer_map (last, GST_MAP_READ, &rtp))
+    return;
+  for (gint i = 0; i < 2; i++)
+    if (g_atomic_int_get (&srv->house_seq[i]) >= 0
+        && (guint32) g_atomic_int_get ((gint *) &srv->house_ssrc[i])
+            == gst_rtp_buffer_get_ssrc (&rtp)) {
+      g->stream = i;
+      g_atomic_int_set (&srv->tcp_seq[i], gst_rtp_buffer_get_seq (&rtp));
+    }
+  gst_rtp_buffer_unmap (&rtp);
+}
+
+/* How long after the packet before it a TCP sink turns a joiner on when
+ * its stream is not known yet (no packet of it reached the house). */
+#define SETTLE_US (3 * 1000)
+
+/* A TCP sink is about to let by a joiner's first packet: whatever it let
+ * by before must have gone to the transports that were on. */
+static void
+settle (SinkGate *g)
+{
+  gint64 wait = g->last_us + SETTLE_US - g_get_monotonic_time ();
+
+  if (g->stream < 0) {
+    if (wait > 0)
+      g_usleep ((gulong) wait);
+  } else if (!sent_through (g->srv, g->stream)) {
+    rts_log_limited (&g->srv->log_sent, "warn",
+        "camera %s: gst-rtsp-server did not send the packets before a "
+        "joining reader's first within %d ms; the reader may get them",
+        g->srv->cam->name, SENT_WAIT_US / 1000);
+  }
 }
 
 /* Whether the buffer or list INFO carries the packet is_gate_packet()
@@ -1260,7 +1318,7 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   }
   if (!g_atomic_int_get (&srv->n_joiners)) {
     if (g->tcp)
-      passed (g);
+      passed (g, info);
     return GST_PAD_PROBE_OK;
   }
   /* A reader's first packet waits for its answer (its RTP-Info names
@@ -1302,7 +1360,7 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
      * then the joiners are looked at anew. */
     if (unsettled) {
       g_mutex_unlock (&srv->join_lock);
-      settle_after (g->last_us);
+      settle (g);
       settled = TRUE;
       g_mutex_lock (&srv->join_lock);
       continue;
@@ -1314,7 +1372,7 @@ sink_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   set_joiners_count (srv);
   g_mutex_unlock (&srv->join_lock);
   if (g->tcp)
-    passed (g);
+    passed (g, info);
   return GST_PAD_PROBE_OK;
 }
 
@@ -1338,6 +1396,7 @@ gate_sink (GstBin *pipeline, GstBin *bin, GstElement *el, gpointer data)
   g = g_new0 (SinkGate, 1);
   g->srv = srv;
   g->tcp = tcp;
+  g->stream = -1;
   gst_pad_add_probe (pad,
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, sink_gate, g,
       g_free);
@@ -1502,11 +1561,16 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
     srv->hold_until = g_get_monotonic_time () + ANSWER_HOLD_US;
   g_mutex_unlock (&srv->join_lock);
   /* The sinks hold every packet from now; one they let by before could
-   * still be in gst-rtsp-server's appsink (see settle_after()), and
+   * still be in gst-rtsp-server's appsink (see sent_through()), and
    * would go to the reader once its streams are on (an audio packet 2
    * before the named one, now and then, when the sinks' first hold had
    * ended before the keyframe came). */
-  settle_after (__atomic_load_n (&srv->tcp_last_us, __ATOMIC_RELAXED));
+  for (gint i = 0; i < 2; i++)
+    if (!sent_through (srv, i))
+      rts_log_limited (&srv->log_sent, "warn",
+          "camera %s: gst-rtsp-server did not send the packets before a "
+          "PLAY answer within %d ms; the reader may get them",
+          srv->cam->name, SENT_WAIT_US / 1000);
   name_first_packet (msg, trans, seq);
   name_first_packet (msg, atrans, aseq);
 }
@@ -2095,6 +2159,16 @@ on_first_data (GstPad *pad, GstPadProbeInfo *info, gpointer data)
  * stream. It also sees every packet leaving the camera. */
 /* Only RTP counts as video: RTCP sender reports go on while a camera is
  * frozen. */
+/* The house was sent RTP of STREAM: the packet's SSRC first, then its
+ * number, which tells sent_through() the SSRC is known. */
+static void
+note_sent (RtsRtspServer *srv, guint stream, GstRTPBuffer *rtp)
+{
+  g_atomic_int_set ((gint *) &srv->house_ssrc[stream],
+      (gint) gst_rtp_buffer_get_ssrc (rtp));
+  g_atomic_int_set (&srv->house_seq[stream], gst_rtp_buffer_get_seq (rtp));
+}
+
 /* Counts what every reader gets: packets, bytes, and frames (the RTP
  * marker bit ends each access unit). Runs on the stream's send thread. */
 static gboolean
@@ -2109,6 +2183,7 @@ count_packet (GstBuffer **buffer, guint idx, gpointer data)
   if (gst_rtp_buffer_map (*buffer, GST_MAP_READ, &rtp)) {
     if (gst_rtp_buffer_get_marker (&rtp))
       __atomic_fetch_add (&srv->house_frames, 1, __ATOMIC_RELAXED);
+    note_sent (srv, 0, &rtp);
     gst_rtp_buffer_unmap (&rtp);
   }
   return TRUE;
@@ -2306,12 +2381,24 @@ plug_multicast_sink (RtsRtspServer *srv, GstRTSPStream *stream,
 
 /* The audio stream's packets are counted apart: only for the send
  * thread's wake-up (nudge_send_thread), not as frames a reader gets. */
+static void
+audio_sent (RtsRtspServer *srv, GstBuffer *last)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (last && gst_rtp_buffer_map (last, GST_MAP_READ, &rtp)) {
+    note_sent (srv, 1, &rtp);
+    gst_rtp_buffer_unmap (&rtp);
+  }
+}
+
 static gboolean
 count_audio (GstBuffer *buffer, guint8 channel, gpointer data)
 {
   RtsRtspServer *srv = data;
 
   g_atomic_int_inc (&srv->house_audio_packets);
+  audio_sent (srv, buffer);
   return TRUE;
 }
 
@@ -2319,9 +2406,10 @@ static gboolean
 count_audio_list (GstBufferList *list, guint8 channel, gpointer data)
 {
   RtsRtspServer *srv = data;
+  guint n = gst_buffer_list_length (list);
 
-  g_atomic_int_add (&srv->house_audio_packets,
-      (gint) gst_buffer_list_length (list));
+  g_atomic_int_add (&srv->house_audio_packets, (gint) n);
+  audio_sent (srv, n ? gst_buffer_list_get (list, n - 1) : NULL);
   return TRUE;
 }
 
@@ -2778,6 +2866,8 @@ rts_rtsp_server_warm_up (RtsRtspServer *srv, RtsClip *clip, RtsRtpClip *rtp,
           : g_strcmp0 (srv->cam->codec, "mjpeg") == 0            ? JOIN_JPEG
                                                                  : JOIN_H264;
       srv->next_aseq = -1;
+      for (guint i = 0; i < 2; i++)
+        srv->tcp_seq[i] = srv->house_seq[i] = -1;
       gst_pad_add_probe (srv->probe_pad,
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
           keyframe_gate, srv, NULL);
