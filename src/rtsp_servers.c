@@ -302,7 +302,8 @@ struct RtsRtspServer {
   guint64 auth_failures; /* atomic: wrong credentials, answered 401 */
   /* Warnings a client can cause at will, at most one a second each. */
   RtsLogLimit log_no_port, log_453, log_455, log_413, log_401;
-  RtsLogLimit log_sent; /* a joiner's sent_through() gave up */
+  RtsLogLimit log_sent;     /* a joiner's sent_through() gave up */
+  RtsLogLimit log_late_key; /* a PLAY answered before its keyframe */
   /* Loop and file sources: the clip as RTP packets, and what sends them
    * (the media's pipeline carries none). */
   RtsRtpClip *rtp;
@@ -1467,7 +1468,9 @@ gated_transport (GstRTSPContext *ctx, guint index)
   return trans;
 }
 
-/* RTP-Info's entry for TRANS's stream, in MSG, names SEQ. */
+/* RTP-Info's entry for TRANS's stream, in MSG, names SEQ; no packet if
+ * SEQ is negative (not known: gst-rtsp-server's names the payloader's
+ * next, which is not the reader's first). */
 static void
 name_first_packet (GstRTSPMessage *msg, GstRTSPStreamTransport *trans, gint seq)
 {
@@ -1475,14 +1478,13 @@ name_first_packet (GstRTSPMessage *msg, GstRTSPStreamTransport *trans, gint seq)
   g_autofree char *control = NULL;
   char *edited;
 
-  if (!trans || seq < 0
+  if (!trans
       || gst_rtsp_message_get_header (msg, GST_RTSP_HDR_RTP_INFO, &info, 0)
           != GST_RTSP_OK)
     return;
   control = gst_rtsp_stream_get_control (
       gst_rtsp_stream_transport_get_stream (trans));
-  edited =
-      control ? wire_rtpinfo_set_seq (info, control, (unsigned) seq) : NULL;
+  edited = control ? wire_rtpinfo_set_seq (info, control, seq) : NULL;
   if (edited) {
     gst_rtsp_message_remove_header (msg, GST_RTSP_HDR_RTP_INFO, -1);
     gst_rtsp_message_add_header (msg, GST_RTSP_HDR_RTP_INFO, edited);
@@ -1571,6 +1573,15 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
           "camera %s: gst-rtsp-server did not send the packets before a "
           "PLAY answer within %d ms; the reader may get them",
           srv->cam->name, SENT_WAIT_US / 1000);
+  /* Too late (the encoder is starved): the reader's first packet will
+   * be the keyframe's, not known yet, and the answer names none; a
+   * client then starts on the first it gets (a named packet it never got
+   * held GStreamer's jitter buffer for 2 s). */
+  if (trans && seq < 0)
+    rts_info_limited (&srv->log_late_key,
+        "camera %s: no keyframe began within %" G_GINT64_FORMAT
+        " ms of a PLAY; its answer's RTP-Info names no first packet",
+        srv->cam->name, CLAMP (wait, 500000, 1000000) / 1000);
   name_first_packet (msg, trans, seq);
   name_first_packet (msg, atrans, aseq);
 }

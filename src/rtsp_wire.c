@@ -267,7 +267,7 @@ entry_seq (const char *s, const char *e, const char *control, const char **seq,
 }
 
 char *
-wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, unsigned seq)
+wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, long seq)
 {
   const char *s = rtpinfo, *at = NULL, *at_end = NULL;
   size_t len = strlen (rtpinfo);
@@ -288,7 +288,7 @@ wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, unsigned seq)
   }
   if (!at)
     return NULL;
-  n = snprintf (param, sizeof param, ";seq=%u", seq);
+  n = seq < 0 ? 0 : snprintf (param, sizeof param, ";seq=%ld", seq);
   out = malloc (len - (size_t) (at_end - at) + (size_t) n + 1);
   if (!out)
     return NULL;

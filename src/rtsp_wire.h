@@ -39,7 +39,8 @@ long wire_body_member (const char *body, size_t len, const char *key,
 
 /* RTP-Info (RFC 2326 12.33: entries "url=U;seq=N;rtptime=T" separated by
  * commas) with SEQ as the seq parameter of the entry whose URL's last path
- * segment is CONTROL ("stream=0"); everything else as it was. A copy to
- * free(), or NULL when no such entry has a seq (or out of memory). */
-char *
-wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, unsigned seq);
+ * segment is CONTROL ("stream=0"), or with no seq parameter there when SEQ
+ * is negative (RFC 2326 makes it optional: the client takes the first
+ * packet it gets); everything else as it was. A copy to free(), or NULL
+ * when no such entry has a seq (or out of memory). */
+char *wire_rtpinfo_set_seq (const char *rtpinfo, const char *control, long seq);

@@ -532,7 +532,7 @@ parse_rtpinfo (RtsReader *r, const char *head)
     const char *ts = strstr (entries[e], "rtptime=");
     gsize url_len;
 
-    if (!url || !seq || !ts)
+    if (!url || !ts)
       continue;
     url += 4;
     url_len = strcspn (url, ";");
@@ -543,8 +543,10 @@ parse_rtpinfo (RtsReader *r, const char *head)
       if (strlen (mine) != (gsize) (url + url_len - theirs)
           || strncmp (mine, theirs, strlen (mine)) != 0)
         continue;
-      t->stats.have_rtpinfo = TRUE;
-      t->stats.rtpinfo_seq = (guint16) strtoul (seq + 4, NULL, 10);
+      t->stats.have_rtpinfo = seq != NULL;
+      t->stats.rtpinfo_no_seq = seq == NULL;
+      if (seq)
+        t->stats.rtpinfo_seq = (guint16) strtoul (seq + 4, NULL, 10);
       t->stats.rtpinfo_ts = (guint32) strtoul (ts + 8, NULL, 10);
     }
   }
@@ -812,6 +814,7 @@ note_replay (RtsReader *r, const char *head)
   g_mutex_lock (&r->lock);
   for (guint i = 0; i < r->n_tracks; i++) {
     r->tracks[i].stats.have_rtpinfo = FALSE;
+    r->tracks[i].stats.rtpinfo_no_seq = FALSE;
     r->tracks[i].await_replay = TRUE;
   }
   parse_rtpinfo (r, head);

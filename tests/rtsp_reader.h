@@ -54,6 +54,8 @@ typedef struct {
   guint32 first_ts;
   guint32 ssrc;
   gboolean have_rtpinfo;
+  gboolean rtpinfo_no_seq; /* its entry named no packet (a live camera's
+                            * answer given before its keyframe began) */
   guint16 rtpinfo_seq;
   guint32 rtpinfo_ts;
   /* Sender reports, and the largest difference in ms between a report's

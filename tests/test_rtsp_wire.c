@@ -583,6 +583,36 @@ test_rtpinfo_set_seq (void)
   }
 }
 
+/* A negative seq takes the parameter out: a live camera's answer that
+ * cannot name its reader's first packet names none. */
+static void
+test_rtpinfo_drop_seq (void)
+{
+  struct {
+    const char *in, *control, *want;
+  } cases[] = {
+    { "url=rtsp://h:1/stream/stream=0;seq=25677;rtptime=2411844320", "stream=0",
+        "url=rtsp://h:1/stream/stream=0;rtptime=2411844320" },
+    { "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
+      "url=rtsp://h:1/s/stream=1;seq=3;rtptime=4",
+        "stream=1",
+        "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
+        "url=rtsp://h:1/s/stream=1;rtptime=4" },
+    { "url=rtsp://h/a/stream=0;rtptime=2;seq=1", "stream=0",
+        "url=rtsp://h/a/stream=0;rtptime=2" },
+    { "url=rtsp://h/a/stream=0;seq=65535", "stream=0",
+        "url=rtsp://h/a/stream=0" },
+    { "url=rtsp://h/a/stream=0;rtptime=2", "stream=0", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    char *got = wire_rtpinfo_set_seq (cases[i].in, cases[i].control, -1);
+    g_test_message ("'%s' -> '%s'", cases[i].in, got ? got : "(none)");
+    g_assert_cmpstr (got, ==, cases[i].want);
+    free (got);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -607,5 +637,6 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/garbage", test_garbage);
   g_test_add_func ("/wire/large-inputs", test_large_inputs);
   g_test_add_func ("/wire/rtpinfo-set-seq", test_rtpinfo_set_seq);
+  g_test_add_func ("/wire/rtpinfo-drop-seq", test_rtpinfo_drop_seq);
   return g_test_run ();
 }
