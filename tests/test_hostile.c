@@ -979,12 +979,28 @@ test_limit_rtsp_request_size (void)
     g_bytes_unref (a[i].payload);
     g_string_free (a[i].answer, TRUE);
   }
-  ts_proc_stat (ts_pid_of (s->proc), &after);
-  g_test_message ("RSS %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB%s",
-      before.rss_kib, after.rss_kib,
-      ts_proc_has_asan (ts_pid_of (s->proc))
-          ? " [ASan: not judged, its quarantine keeps freed memory]"
-          : "");
+  /* What is kept, not what is in use at one instant: the memory goes
+   * back when the server's loop has handled the connection's close
+   * (malloc_trim() there), which on a loaded machine can come after the
+   * flood's end is seen here. A fresh-clone suite once saw +7.9 MiB
+   * (alone, under load: -0.2 to +0.2, the cause not caught). Sampled
+   * until under the bound, 3 s at most. */
+  {
+    gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+    gint64 t0 = g_get_monotonic_time ();
+    do {
+      ts_proc_stat (ts_pid_of (s->proc), &after);
+      if ((gint64) after.rss_kib - (gint64) before.rss_kib < 2 * 1024)
+        break;
+      g_usleep (50 * 1000);
+    } while (g_get_monotonic_time () < end);
+    g_test_message ("RSS %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+                    " KiB %.2f s after the flood%s",
+        before.rss_kib, after.rss_kib, (g_get_monotonic_time () - t0) / 1e6,
+        ts_proc_has_asan (ts_pid_of (s->proc))
+            ? " [ASan: not judged, its quarantine keeps freed memory]"
+            : "");
+  }
   /* Under ASan, malloc_trim() gives nothing back. */
   if (!ts_proc_has_asan (ts_pid_of (s->proc)))
     g_assert_cmpint ((gint64) after.rss_kib - (gint64) before.rss_kib, <,
