@@ -2161,15 +2161,6 @@ on_first_data (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_REMOVE;
 }
 
-/* The house reader: an in-process transport that takes every packet and
- * drops it. With it the camera always has one active reader, so
- * gst-rtsp-server never pauses the shared media when the last real reader
- * leaves and never resumes it for the next: that pause/resume is where its
- * races live (a DESCRIBE during teardown gets 503; a reader PLAYing into a
- * pipeline coming back gets nothing). Real readers only ever join a running
- * stream. It also sees every packet leaving the camera. */
-/* Only RTP counts as video: RTCP sender reports go on while a camera is
- * frozen. */
 /* The house was sent RTP of STREAM: the packet's SSRC first, then its
  * number, which tells sent_through() the SSRC is known. */
 static void
@@ -2180,6 +2171,15 @@ note_sent (RtsRtspServer *srv, guint stream, GstRTPBuffer *rtp)
   g_atomic_int_set (&srv->house_seq[stream], gst_rtp_buffer_get_seq (rtp));
 }
 
+/* The house reader: an in-process transport that takes every packet and
+ * drops it. With it the camera always has one active reader, so
+ * gst-rtsp-server never pauses the shared media when the last real reader
+ * leaves and never resumes it for the next: that pause/resume is where its
+ * races live (a DESCRIBE during teardown gets 503; a reader PLAYing into a
+ * pipeline coming back gets nothing). Real readers only ever join a running
+ * stream. It also sees every packet leaving the camera. */
+/* Only RTP counts as video: RTCP sender reports go on while a camera is
+ * frozen. */
 /* Counts what every reader gets: packets, bytes, and frames (the RTP
  * marker bit ends each access unit). Runs on the stream's send thread. */
 static gboolean
@@ -2392,6 +2392,8 @@ plug_multicast_sink (RtsRtspServer *srv, GstRTSPStream *stream,
 
 /* The audio stream's packets are counted apart: only for the send
  * thread's wake-up (nudge_send_thread), not as frames a reader gets. */
+/* The audio's house was sent LAST, the last packet of a buffer or list
+ * (see note_sent()). */
 static void
 audio_sent (RtsRtspServer *srv, GstBuffer *last)
 {
