@@ -1074,6 +1074,24 @@ keyframe_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The last packet of a buffer list; NULL if it is empty. */
+static GstBuffer *
+list_last (GstBufferList *list)
+{
+  guint n = gst_buffer_list_length (list);
+
+  return n ? gst_buffer_list_get (list, n - 1) : NULL;
+}
+
+/* The last packet of the buffer or list a probe sees. */
+static GstBuffer *
+probe_last (GstPadProbeInfo *info)
+{
+  return info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST
+      ? list_last (GST_PAD_PROBE_INFO_BUFFER_LIST (info))
+      : GST_PAD_PROBE_INFO_BUFFER (info);
+}
+
 /* A live camera's audio, packet by packet: the sequence number of the
  * next is the one a joining reader's answer names (join_before_answer),
  * and its audio starts on (sink_gate). Any packet may start a decoder,
@@ -1083,16 +1101,9 @@ static GstPadProbeReturn
 audio_gate (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   RtsRtspServer *srv = data;
-  GstBuffer *last = NULL;
+  GstBuffer *last = probe_last (info);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
-    guint n = gst_buffer_list_length (list);
-    last = n ? gst_buffer_list_get (list, n - 1) : NULL;
-  } else {
-    last = GST_PAD_PROBE_INFO_BUFFER (info);
-  }
   if (!last || !gst_rtp_buffer_map (last, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
   g_mutex_lock (&srv->join_lock);
@@ -1173,26 +1184,31 @@ typedef struct {
  * waits for that, SENT_WAIT_US at most: gst-rtsp-server takes nothing
  * from the appsink while every reader it sends to is stuck. (It waited a
  * fixed 3 ms after the packet before: a starved machine's sender, under
- * the sanitizers, now and then took longer.) FALSE if it had not. */
+ * the sanitizers, now and then took longer.) Past it, a warning says
+ * before WHAT the packets did not go. */
 #define SENT_WAIT_US (100 * 1000)
 
-static gboolean
-sent_through (RtsRtspServer *srv, gint stream)
+static void
+sent_through (RtsRtspServer *srv, gint stream, const char *what)
 {
   gint64 end = g_get_monotonic_time () + SENT_WAIT_US;
 
   if (stream < 0)
-    return TRUE;
+    return;
   for (;;) {
     gint want = g_atomic_int_get (&srv->tcp_seq[stream]);
     gint have = g_atomic_int_get (&srv->house_seq[stream]);
     /* The house at or past the sink's last. */
     if (want < 0 || (guint16) (want - have) >= 0x8000 || want == have)
-      return TRUE;
+      return;
     if (g_get_monotonic_time () >= end)
-      return FALSE;
+      break;
     g_usleep (100);
   }
+  rts_log_limited (&srv->log_sent, "warn",
+      "camera %s: gst-rtsp-server did not send the packets before %s "
+      "within %d ms; the reader may get them",
+      srv->cam->name, what, SENT_WAIT_US / 1000);
 }
 
 /* A TCP sink let the packet or list INFO by: its stream is the one whose
@@ -1201,17 +1217,10 @@ static void
 passed (SinkGate *g, GstPadProbeInfo *info)
 {
   RtsRtspServer *srv = g->srv;
-  GstBuffer *last = NULL;
+  GstBuffer *last = probe_last (info);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   g->last_us = g_get_monotonic_time ();
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
-    guint n = gst_buffer_list_length (list);
-    last = n ? gst_buffer_list_get (list, n - 1) : NULL;
-  } else {
-    last = GST_PAD_PROBE_INFO_BUFFER (info);
-  }
   if (!last || !gst_rtp_buffer_map (last, GST_MAP_READ, &rtp))
     return;
   for (gint i = 0; i < 2; i++)
@@ -1235,15 +1244,10 @@ settle (SinkGate *g)
 {
   gint64 wait = g->last_us + SETTLE_US - g_get_monotonic_time ();
 
-  if (g->stream < 0) {
-    if (wait > 0)
-      g_usleep ((gulong) wait);
-  } else if (!sent_through (g->srv, g->stream)) {
-    rts_log_limited (&g->srv->log_sent, "warn",
-        "camera %s: gst-rtsp-server did not send the packets before a "
-        "joining reader's first within %d ms; the reader may get them",
-        g->srv->cam->name, SENT_WAIT_US / 1000);
-  }
+  if (g->stream >= 0)
+    sent_through (g->srv, g->stream, "a joining reader's first");
+  else if (wait > 0)
+    g_usleep ((gulong) wait);
 }
 
 /* Whether the buffer or list INFO carries the packet is_gate_packet()
@@ -1517,8 +1521,9 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
   GstRTSPStreamTransport *trans = gated_transport (ctx, 0);
   GstRTSPStreamTransport *atrans = gated_transport (ctx, 1);
   gint seq = -1, aseq = -1;
-  gint64 wait = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
-  gint64 end = g_get_monotonic_time () + CLAMP (wait, 500000, 1000000);
+  gint64 frames = G_USEC_PER_SEC * 5 / 2 * srv->cam->fps_d / srv->cam->fps_n;
+  gint64 wait = CLAMP (frames, 500000, 1000000);
+  gint64 end = g_get_monotonic_time () + wait;
   g_autoptr (GPtrArray) all = NULL;
   Joiner *j;
 
@@ -1568,11 +1573,7 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
    * before the named one, now and then, when the sinks' first hold had
    * ended before the keyframe came). */
   for (gint i = 0; i < 2; i++)
-    if (!sent_through (srv, i))
-      rts_log_limited (&srv->log_sent, "warn",
-          "camera %s: gst-rtsp-server did not send the packets before a "
-          "PLAY answer within %d ms; the reader may get them",
-          srv->cam->name, SENT_WAIT_US / 1000);
+    sent_through (srv, i, "a PLAY answer");
   /* Too late (the encoder is starved): the reader's first packet will
    * be the keyframe's, not known yet, and the answer names none; a
    * client then starts on the first it gets (a named packet it never got
@@ -1581,7 +1582,7 @@ join_before_answer (RtsRtspServer *srv, GstRTSPContext *ctx,
     rts_info_limited (&srv->log_late_key,
         "camera %s: no keyframe began within %" G_GINT64_FORMAT
         " ms of a PLAY; its answer's RTP-Info names no first packet",
-        srv->cam->name, CLAMP (wait, 500000, 1000000) / 1000);
+        srv->cam->name, wait / 1000);
   name_first_packet (msg, trans, seq);
   name_first_packet (msg, atrans, aseq);
 }
@@ -2419,10 +2420,10 @@ static gboolean
 count_audio_list (GstBufferList *list, guint8 channel, gpointer data)
 {
   RtsRtspServer *srv = data;
-  guint n = gst_buffer_list_length (list);
 
-  g_atomic_int_add (&srv->house_audio_packets, (gint) n);
-  audio_sent (srv, n ? gst_buffer_list_get (list, n - 1) : NULL);
+  g_atomic_int_add (&srv->house_audio_packets,
+      (gint) gst_buffer_list_length (list));
+  audio_sent (srv, list_last (list));
   return TRUE;
 }
 
