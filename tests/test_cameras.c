@@ -1983,6 +1983,7 @@ test_check_config (void)
 static void
 test_live_join_keyframe (void)
 {
+  guint unnamed = 0;
   g_autofree char *cfg = NULL;
   TsServer *s =
       start_with ("cameras:\n"
@@ -1990,8 +1991,6 @@ test_live_join_keyframe (void)
                   "  - {name: l265, port: 0, source: live, codec: h265, audio: "
                   "aac}\n",
           &cfg, NULL);
-
-  guint unnamed = 0;
 
   g_assert_nonnull (s);
   for (guint c = 0; c < 2; c++) {
@@ -2107,6 +2106,7 @@ wait_stream_packets (RtsReader *r, guint stream, guint64 packets,
 static void
 test_live_join_audio (void)
 {
+  guint unnamed = 0;
   g_autofree char *cfg = NULL;
   TsServer *s = start_with (
       "cameras:\n"
@@ -2114,8 +2114,6 @@ test_live_join_audio (void)
       "  - {name: jpeg, port: 0, source: live, codec: mjpeg, audio: pcmu,"
       " width: 320, height: 240}\n",
       &cfg, NULL);
-
-  guint unnamed = 0;
 
   g_assert_nonnull (s);
   for (guint c = 0; c < 2; c++) {

@@ -537,12 +537,26 @@ test_large_inputs (void)
 
 /* A live camera's PLAY answer names the keyframe its reader starts on
  * (rtsp_servers.c: join_before_answer); the rest stays. */
+typedef struct {
+  const char *in, *control, *want;
+} RtpInfoCase;
+
+/* wire_rtpinfo_set_seq() with SEQ gives each case's WANT. */
+static void
+check_rtpinfo (const RtpInfoCase *cases, guint n, long seq)
+{
+  for (guint i = 0; i < n; i++) {
+    char *got = wire_rtpinfo_set_seq (cases[i].in, cases[i].control, seq);
+    g_test_message ("'%s' -> '%s'", cases[i].in, got ? got : "(none)");
+    g_assert_cmpstr (got, ==, cases[i].want);
+    free (got);
+  }
+}
+
 static void
 test_rtpinfo_set_seq (void)
 {
-  struct {
-    const char *in, *control, *want;
-  } cases[] = {
+  const RtpInfoCase cases[] = {
     { "url=rtsp://h:1/stream/stream=0;seq=25677;rtptime=2411844320", "stream=0",
         "url=rtsp://h:1/stream/stream=0;seq=7;rtptime=2411844320" },
     { "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
@@ -575,12 +589,7 @@ test_rtpinfo_set_seq (void)
     { "url=rtsp://h/a/stream=0,x;seq=1;rtptime=2", "stream=0", NULL },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    char *got = wire_rtpinfo_set_seq (cases[i].in, cases[i].control, 7);
-    g_test_message ("'%s' -> '%s'", cases[i].in, got ? got : "(none)");
-    g_assert_cmpstr (got, ==, cases[i].want);
-    free (got);
-  }
+  check_rtpinfo (cases, G_N_ELEMENTS (cases), 7);
 }
 
 /* A negative seq takes the parameter out: a live camera's answer that
@@ -588,9 +597,7 @@ test_rtpinfo_set_seq (void)
 static void
 test_rtpinfo_drop_seq (void)
 {
-  struct {
-    const char *in, *control, *want;
-  } cases[] = {
+  const RtpInfoCase cases[] = {
     { "url=rtsp://h:1/stream/stream=0;seq=25677;rtptime=2411844320", "stream=0",
         "url=rtsp://h:1/stream/stream=0;rtptime=2411844320" },
     { "url=rtsp://h:1/s/stream=0;seq=1;rtptime=2, "
@@ -605,12 +612,7 @@ test_rtpinfo_drop_seq (void)
     { "url=rtsp://h/a/stream=0;rtptime=2", "stream=0", NULL },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    char *got = wire_rtpinfo_set_seq (cases[i].in, cases[i].control, -1);
-    g_test_message ("'%s' -> '%s'", cases[i].in, got ? got : "(none)");
-    g_assert_cmpstr (got, ==, cases[i].want);
-    free (got);
-  }
+  check_rtpinfo (cases, G_N_ELEMENTS (cases), -1);
 }
 
 int
