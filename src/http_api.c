@@ -70,17 +70,17 @@ typedef struct {
   gboolean shut;
 } HttpConn;
 
+/* W's document as the answer, W freed. */
 static void
-reply_json (SoupServerMessage *msg, guint code, JsonNode *node)
+reply_json (SoupServerMessage *msg, guint code, RtsJsonWriter *w)
 {
-  g_autofree char *body = rts_json_to_string (node);
+  char *body = rts_json_writer_finish (w);
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
-  json_node_unref (node);
   /* Health answers must never come from a cache. */
   soup_message_headers_replace (h, "Cache-Control", "no-store");
   soup_server_message_set_status (msg, code, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
       body, strlen (body));
 }
 
@@ -90,8 +90,10 @@ reply_error (SoupServerMessage *msg, guint code, const char *message)
   /* A message may quote the request (a camera's name from the path),
    * which may be any bytes: JSON must be UTF-8. */
   g_autofree char *valid = g_utf8_make_valid (message, -1);
+  RtsJsonWriter *w = rts_json_writer_new ();
 
-  reply_json (msg, code, rts_render_error (code, valid));
+  rts_render_error (w, code, valid);
+  reply_json (msg, code, w);
 }
 
 /* Whether libsoup made URI's host from HOST_HEADER (as it does for an
@@ -178,27 +180,28 @@ now (void)
   return n;
 }
 
-static JsonNode *
-health_json (RtsHttpApi *api, RtsHealthSummary *s)
+/* /health's document written to W; S is its summary. */
+static void
+health_json (RtsHttpApi *api, RtsJsonWriter *w, RtsHealthSummary *s)
 {
   guint n;
   const RtsPortHealth *ports = rts_health_ports (api->setup.health, &n);
   g_autofree RtsCameraView *cams = camera_views (api);
 
   *s = rts_health_summary (api->setup.health);
-  return rts_render_health (s, ports, cams, n,
-      rts_health_age (api->setup.health), now ());
+  rts_render_health (w, s, ports, cams, n, rts_health_age (api->setup.health),
+      now ());
 }
 
 static void
 handle_health (RtsHttpApi *api, SoupServerMessage *msg)
 {
   RtsHealthSummary s;
-  JsonNode *node;
+  RtsJsonWriter *w = rts_json_writer_new ();
 
-  node = health_json (api, &s);
+  health_json (api, w, &s);
   reply_json (msg, s.healthy ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
-      node);
+      w);
 }
 
 /* 200 while the loop runs: if this handler runs, it does. The heartbeat's
@@ -210,8 +213,10 @@ handle_live (RtsHttpApi *api, SoupServerMessage *msg)
 
   g_snprintf (reason, sizeof reason, "main loop runs (heartbeat %.0f ms ago)",
       rts_health_heartbeat_age (api->setup.health) * 1e3);
-  reply_json (msg, SOUP_STATUS_OK,
-      rts_render_check ("live", TRUE, reason, NULL, NULL, now ()));
+  RtsJsonWriter *w = rts_json_writer_new ();
+
+  rts_render_check (w, "live", TRUE, reason, NULL, NULL, now ());
+  reply_json (msg, SOUP_STATUS_OK, w);
 }
 
 static void
@@ -219,10 +224,12 @@ handle_ready (RtsHttpApi *api, SoupServerMessage *msg)
 {
   char reason[160];
   gboolean ready;
+  RtsJsonWriter *w;
 
   ready = rts_health_ready (api->setup.health, reason, sizeof reason);
-  reply_json (msg, ready ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
-      rts_render_check ("ready", ready, reason, NULL, NULL, now ()));
+  w = rts_json_writer_new ();
+  rts_render_check (w, "ready", ready, reason, NULL, NULL, now ());
+  reply_json (msg, ready ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, w);
 }
 
 /* /health/PORT: one port's truth, for a load balancer target group that
@@ -240,6 +247,7 @@ handle_port (RtsHttpApi *api, SoupServerMessage *msg, guint port)
     const RtsPortHealth *p = &ports[i];
     gboolean stopping = rts_health_stopping (api->setup.health);
     gboolean ok;
+    RtsJsonWriter *w;
 
     if (p->port != port)
       continue;
@@ -263,8 +271,9 @@ handle_port (RtsHttpApi *api, SoupServerMessage *msg, guint port)
           "port %u (camera %s) answers RTSP "
           "and streams",
           p->port, p->camera);
-    reply_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
-        rts_render_check ("port", ok, reason, p, &cams[i], now ()));
+    w = rts_json_writer_new ();
+    rts_render_check (w, "port", ok, reason, p, &cams[i], now ());
+    reply_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, w);
     return;
   }
   g_snprintf (reason, sizeof reason,
@@ -320,11 +329,13 @@ handle_urls (RtsHttpApi *api, SoupServerMessage *msg)
 {
   g_autofree RtsCameraView *cams = NULL;
   g_autofree char *host = NULL;
+  RtsJsonWriter *w;
 
   cams = camera_views (api);
   host = url_host (api, msg);
-  reply_json (msg, SOUP_STATUS_OK,
-      rts_render_urls (cams, api->setup.servers->len, host));
+  w = rts_json_writer_new ();
+  rts_render_urls (w, cams, api->setup.servers->len, host);
+  reply_json (msg, SOUP_STATUS_OK, w);
 }
 
 static gboolean
@@ -352,19 +363,19 @@ handle_index (RtsHttpApi *api, SoupServerMessage *msg)
       "Cache-Control", "no-store");
   if (wants_json (msg)) {
     RtsHealthSummary s;
-    g_autoptr (JsonBuilder) b = json_builder_new ();
+    RtsJsonWriter *w = rts_json_writer_new ();
 
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "service");
-    json_builder_add_string_value (b, "rtsp-test-server");
-    json_builder_set_member_name (b, "version");
-    json_builder_add_string_value (b, RTS_VERSION);
-    json_builder_set_member_name (b, "health");
-    json_builder_add_value (b, health_json (api, &s));
-    json_builder_set_member_name (b, "rtsp_urls");
-    json_builder_add_value (b, rts_render_urls (cams, n, host));
-    json_builder_end_object (b);
-    reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+    rts_json_begin_object (w);
+    rts_json_member (w, "service");
+    rts_json_string (w, "rtsp-test-server");
+    rts_json_member (w, "version");
+    rts_json_string (w, RTS_VERSION);
+    rts_json_member (w, "health");
+    health_json (api, w, &s);
+    rts_json_member (w, "rtsp_urls");
+    rts_render_urls (w, cams, n, host);
+    rts_json_end_object (w);
+    reply_json (msg, SOUP_STATUS_OK, w);
   } else {
     RtsHealthSummary s = rts_health_summary (api->setup.health);
     g_autofree char *html = rts_render_index_html (&s, cams, n, host, now ());
@@ -411,24 +422,20 @@ handle_control (RtsHttpApi *api, SoupServerMessage *msg, const char *camera)
     return;
   }
 
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "camera");
-  json_builder_add_string_value (b, camera);
-  json_builder_set_member_name (b, "fault");
-  {
-    RtsFaultType t = rts_faults_active_named (api->setup.faults, camera);
-    if (t == RTS_FAULT_NONE)
-      json_builder_add_null_value (b);
-    else
-      json_builder_add_string_value (b, rts_fault_type_name (t));
-  }
+  RtsJsonWriter *w = rts_json_writer_new ();
+  RtsFaultType t = rts_faults_active_named (api->setup.faults, camera);
+
+  rts_json_begin_object (w);
+  rts_json_member (w, "camera");
+  rts_json_string (w, camera);
+  rts_json_member (w, "fault");
+  rts_json_string (w, t == RTS_FAULT_NONE ? NULL : rts_fault_type_name (t));
   if (fault.type == RTS_FAULT_DISCONNECT) {
-    json_builder_set_member_name (b, "dropped_readers");
-    json_builder_add_int_value (b, dropped);
+    rts_json_member (w, "dropped_readers");
+    rts_json_int (w, dropped);
   }
-  json_builder_end_object (b);
-  reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+  rts_json_end_object (w);
+  reply_json (msg, SOUP_STATUS_OK, w);
 }
 
 static gboolean

@@ -36,7 +36,7 @@ value (GString *out, double v)
 
   /* The exposition format's own spelling; printf's is "nan". */
   g_string_append_printf (out, " %s\n",
-      isnan (v) ? "NaN" : rts_format_number (buf, v));
+      isnan (v) ? "NaN" : rts_json_format_number (buf, v));
 }
 
 static void

@@ -9,43 +9,43 @@
 
 /* One member each: the shapes below are long lists of these. */
 static void
-put_str (JsonBuilder *b, const char *name, const char *value)
+put_str (RtsJsonWriter *w, const char *name, const char *value)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value);
+  rts_json_member (w, name);
+  rts_json_string (w, value);
 }
 
 static void
-put_int (JsonBuilder *b, const char *name, gint64 value)
+put_int (RtsJsonWriter *w, const char *name, gint64 value)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
+  rts_json_member (w, name);
+  rts_json_int (w, value);
 }
 
 static void
-put_double (JsonBuilder *b, const char *name, double value)
+put_double (RtsJsonWriter *w, const char *name, double value)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_double_value (b, value);
+  rts_json_member (w, name);
+  rts_json_double (w, value);
 }
 
 /* NAME: VALUE, or null while it is not KNOWN (not measured yet). */
 static void
-put_double_or_null (JsonBuilder *b, const char *name, gboolean known,
+put_double_or_null (RtsJsonWriter *w, const char *name, gboolean known,
     double value)
 {
-  json_builder_set_member_name (b, name);
+  rts_json_member (w, name);
   if (known)
-    json_builder_add_double_value (b, value);
+    rts_json_double (w, value);
   else
-    json_builder_add_null_value (b);
+    rts_json_null (w);
 }
 
 static void
-put_bool (JsonBuilder *b, const char *name, gboolean value)
+put_bool (RtsJsonWriter *w, const char *name, gboolean value)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_boolean_value (b, value);
+  rts_json_member (w, name);
+  rts_json_bool (w, value);
 }
 
 char *
@@ -101,125 +101,121 @@ rts_host_from_header (const char *host_header)
 }
 
 static void
-add_camera_fields (JsonBuilder *b, const RtsCameraView *c)
+add_camera_fields (RtsJsonWriter *w, const RtsCameraView *c)
 {
-  put_str (b, "camera", c->name);
-  put_int (b, "readers", c->readers);
-  put_str (b, "listen", c->listen);
-  json_builder_set_member_name (b, "fault");
+  put_str (w, "camera", c->name);
+  put_int (w, "readers", c->readers);
+  put_str (w, "listen", c->listen);
+  rts_json_member (w, "fault");
   if (c->fault)
-    json_builder_add_string_value (b, c->fault);
+    rts_json_string (w, c->fault);
   else
-    json_builder_add_null_value (b);
+    rts_json_null (w);
 }
 
 /* The detail of one port, in /health's list and in /health/PORT. */
 static void
-add_port_fields (JsonBuilder *b, const RtsPortHealth *p,
+add_port_fields (RtsJsonWriter *w, const RtsPortHealth *p,
     const RtsCameraView *cam, RtsNow now)
 {
-  put_int (b, "port", p->port);
-  add_camera_fields (b, cam);
-  put_bool (b, "healthy", p->probed && p->up);
-  json_builder_set_member_name (b, "rtsp_status");
+  put_int (w, "port", p->port);
+  add_camera_fields (w, cam);
+  put_bool (w, "healthy", p->probed && p->up);
+  rts_json_member (w, "rtsp_status");
   if (p->status > 0)
-    json_builder_add_int_value (b, p->status);
+    rts_json_int (w, p->status);
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "error");
+    rts_json_null (w);
+  rts_json_member (w, "error");
   if (p->probed && p->error)
-    json_builder_add_string_value (b, p->error);
+    rts_json_string (w, p->error);
   else if (!p->probed)
-    json_builder_add_string_value (b, "not probed yet");
+    rts_json_string (w, "not probed yet");
   else
-    json_builder_add_null_value (b);
+    rts_json_null (w);
   /* Whole microseconds, as measured: the seconds' double times 1e3 came
    * out as 1.4729999999999999. */
-  put_double_or_null (b, "probe_latency_ms", p->probed,
+  put_double_or_null (w, "probe_latency_ms", p->probed,
       round (p->latency * 1e6) / 1e3);
-  put_double_or_null (b, "checked_at", p->probed, p->checked_at / 1e6);
-  put_double_or_null (b, "age_seconds", p->probed,
+  put_double_or_null (w, "checked_at", p->probed, p->checked_at / 1e6);
+  put_double_or_null (w, "age_seconds", p->probed,
       (now.mono_us - p->checked_mono) / 1e6);
-  put_bool (b, "streaming", p->streaming);
+  put_bool (w, "streaming", p->streaming);
   /* data_mono 0: no video seen yet. */
-  put_double_or_null (b, "video_age_seconds", p->data_mono != 0,
+  put_double_or_null (w, "video_age_seconds", p->data_mono != 0,
       (now.mono_us - p->data_mono) / 1e6);
 }
 
-JsonNode *
-rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
-    const RtsCameraView *cams, guint n, double probe_age, RtsNow now)
+void
+rts_render_health (RtsJsonWriter *w, const RtsHealthSummary *s,
+    const RtsPortHealth *ports, const RtsCameraView *cams, guint n,
+    double probe_age, RtsNow now)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  rts_json_begin_object (w);
+  put_str (w, "status", s->healthy ? "healthy" : "unhealthy");
+  put_int (w, "open_ports", s->open_ports);
+  put_int (w, "total_ports", s->total_ports);
+  put_int (w, "healthy_threshold", s->threshold);
+  put_double (w, "timestamp", now.real_us / 1e6);
+  put_str (w, "reason", s->reason);
+  put_double_or_null (w, "probe_age_seconds", probe_age >= 0, probe_age);
 
-  json_builder_begin_object (b);
-  put_str (b, "status", s->healthy ? "healthy" : "unhealthy");
-  put_int (b, "open_ports", s->open_ports);
-  put_int (b, "total_ports", s->total_ports);
-  put_int (b, "healthy_threshold", s->threshold);
-  put_double (b, "timestamp", now.real_us / 1e6);
-  put_str (b, "reason", s->reason);
-  put_double_or_null (b, "probe_age_seconds", probe_age >= 0, probe_age);
-
-  json_builder_set_member_name (b, "ports");
-  json_builder_begin_array (b);
+  rts_json_member (w, "ports");
+  rts_json_begin_array (w);
   for (guint i = 0; i < n; i++) {
-    json_builder_begin_object (b);
-    add_port_fields (b, &ports[i], &cams[i], now);
-    json_builder_end_object (b);
+    rts_json_begin_object (w);
+    add_port_fields (w, &ports[i], &cams[i], now);
+    rts_json_end_object (w);
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  rts_json_end_array (w);
+  rts_json_end_object (w);
 }
 
-JsonNode *
-rts_render_urls (const RtsCameraView *cams, guint n, const char *host)
+void
+rts_render_urls (RtsJsonWriter *w, const RtsCameraView *cams, guint n,
+    const char *host)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  put_int (b, "count", n);
-  json_builder_set_member_name (b, "streams");
-  json_builder_begin_array (b);
+  rts_json_begin_object (w);
+  put_int (w, "count", n);
+  rts_json_member (w, "streams");
+  rts_json_begin_array (w);
   for (guint i = 0; i < n; i++) {
     const RtsCameraView *c = &cams[i];
     g_autofree char *url = rts_build_rtsp_url (host, c->port, c->path);
     g_autofree char *res = g_strdup_printf ("%ux%u", c->width, c->height);
 
-    json_builder_begin_object (b);
-    put_str (b, "name", c->name);
-    put_str (b, "url", url);
-    put_int (b, "port", c->port);
-    put_str (b, "path", c->path);
-    put_str (b, "codec", c->codec);
-    put_str (b, "resolution", res);
-    put_int (b, "width", c->width);
-    put_int (b, "height", c->height);
-    put_int (b, "fps", c->fps);
+    rts_json_begin_object (w);
+    put_str (w, "name", c->name);
+    put_str (w, "url", url);
+    put_int (w, "port", c->port);
+    put_str (w, "path", c->path);
+    put_str (w, "codec", c->codec);
+    put_str (w, "resolution", res);
+    put_int (w, "width", c->width);
+    put_int (w, "height", c->height);
+    put_int (w, "fps", c->fps);
     {
       /* "fps" stays a whole number for the clients that read it as one;
        * this is the exact rate, as ffprobe's r_frame_rate writes it. */
       g_autofree char *exact = c->fps_n
           ? g_strdup_printf ("%u/%u", c->fps_n, MAX (c->fps_d, 1))
           : g_strdup_printf ("%u/1", c->fps);
-      put_str (b, "frame_rate", exact);
+      put_str (w, "frame_rate", exact);
     }
-    json_builder_set_member_name (b, "transports");
-    json_builder_begin_array (b);
+    rts_json_member (w, "transports");
+    rts_json_begin_array (w);
     if (c->transports & RTS_TRANSPORT_TCP)
-      json_builder_add_string_value (b, "tcp");
+      rts_json_string (w, "tcp");
     if (c->transports & RTS_TRANSPORT_UDP)
-      json_builder_add_string_value (b, "udp");
+      rts_json_string (w, "udp");
     if (c->transports & RTS_TRANSPORT_MULTICAST)
-      json_builder_add_string_value (b, "multicast");
-    json_builder_end_array (b);
-    put_int (b, "readers", c->readers);
-    json_builder_end_object (b);
+      rts_json_string (w, "multicast");
+    rts_json_end_array (w);
+    put_int (w, "readers", c->readers);
+    rts_json_end_object (w);
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  rts_json_end_array (w);
+  rts_json_end_object (w);
 }
 
 char *
@@ -332,176 +328,30 @@ rts_render_index_html (const RtsHealthSummary *s, const RtsCameraView *cams,
   return g_string_free (out, FALSE);
 }
 
-JsonNode *
-rts_render_check (const char *check, gboolean ok, const char *reason,
-    const RtsPortHealth *port, const RtsCameraView *cam, RtsNow now)
+void
+rts_render_check (RtsJsonWriter *w, const char *check, gboolean ok,
+    const char *reason, const RtsPortHealth *port, const RtsCameraView *cam,
+    RtsNow now)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  put_str (b, "status", ok ? "healthy" : "unhealthy");
-  put_str (b, "check", check);
-  put_str (b, "reason", reason);
-  put_double (b, "timestamp", now.real_us / 1e6);
+  rts_json_begin_object (w);
+  put_str (w, "status", ok ? "healthy" : "unhealthy");
+  put_str (w, "check", check);
+  put_str (w, "reason", reason);
+  put_double (w, "timestamp", now.real_us / 1e6);
   if (port) {
-    json_builder_set_member_name (b, "detail");
-    json_builder_begin_object (b);
-    add_port_fields (b, port, cam, now);
-    json_builder_end_object (b);
+    rts_json_member (w, "detail");
+    rts_json_begin_object (w);
+    add_port_fields (w, port, cam, now);
+    rts_json_end_object (w);
   }
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  rts_json_end_object (w);
 }
 
-JsonNode *
-rts_render_error (guint code, const char *message)
+void
+rts_render_error (RtsJsonWriter *w, guint code, const char *message)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  put_str (b, "error", message);
-  put_int (b, "status", code);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
-/* V from its whole number of millionths, when it is one: every time and
- * latency here is, and printing digits of an integer is a fraction of the
- * cost of printing a double and reading it back. While a millionth is
- * wider than the spacing of doubles around V (|V| < 2^33), this decimal is
- * the shortest that reads back as V, so it is what the search below finds;
- * from 1e-4, where "%g" would write an exponent, to 2^33. FALSE for
- * anything else. */
-static gboolean
-format_millionths (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
-{
-  double a = fabs (v);
-  gint64 k, whole, frac;
-  int len, digits = 6;
-
-  if (!(a >= 1e-4 && a < 8589934592.0))
-    return FALSE;
-  k = llround (a * 1e6);
-  if ((double) k / 1e6 != a)
-    return FALSE;
-  whole = k / 1000000;
-  frac = k % 1000000;
-  if (!frac)
-    return g_snprintf (buf, G_ASCII_DTOSTR_BUF_SIZE, "%s%" G_GINT64_FORMAT,
-               v < 0 ? "-" : "", whole)
-        > 0;
-  while (frac % 10 == 0) {
-    frac /= 10;
-    digits--;
-  }
-  len = g_snprintf (buf, G_ASCII_DTOSTR_BUF_SIZE,
-      "%s%" G_GINT64_FORMAT ".%0*" G_GINT64_FORMAT, v < 0 ? "-" : "", whole,
-      digits, frac);
-  return len > 0;
-}
-
-const char *
-rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
-{
-  if (format_millionths (buf, v))
-    return buf;
-  /* The fewest digits that read back as V: "%.17g" alone prints 2.67 as
-   * 2.6699999999999999. */
-  for (int digits = 15; digits <= 17; digits++) {
-    char format[8];
-
-    g_snprintf (format, sizeof format, "%%.%dg", digits);
-    g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, format, v);
-    if (g_ascii_strtod (buf, NULL) == v)
-      break;
-  }
-  return buf;
-}
-
-static void
-write_node (GString *out, JsonNode *node)
-{
-  switch (json_node_get_node_type (node)) {
-    case JSON_NODE_OBJECT: {
-      JsonObjectIter it;
-      const char *name;
-      JsonNode *member;
-      gboolean first = TRUE;
-
-      g_string_append_c (out, '{');
-      json_object_iter_init_ordered (&it, json_node_get_object (node));
-      while (json_object_iter_next_ordered (&it, &name, &member)) {
-        if (!first)
-          g_string_append_c (out, ',');
-        first = FALSE;
-        rts_json_append_string (out, name);
-        g_string_append_c (out, ':');
-        write_node (out, member);
-      }
-      g_string_append_c (out, '}');
-      break;
-    }
-    case JSON_NODE_ARRAY: {
-      JsonArray *a = json_node_get_array (node);
-      guint n = json_array_get_length (a);
-
-      g_string_append_c (out, '[');
-      for (guint i = 0; i < n; i++) {
-        if (i)
-          g_string_append_c (out, ',');
-        write_node (out, json_array_get_element (a, i));
-      }
-      g_string_append_c (out, ']');
-      break;
-    }
-    case JSON_NODE_NULL:
-      g_string_append (out, "null");
-      break;
-    case JSON_NODE_VALUE:
-      switch (json_node_get_value_type (node)) {
-        case G_TYPE_INT64:
-          g_string_append_printf (out, "%" G_GINT64_FORMAT,
-              json_node_get_int (node));
-          break;
-        case G_TYPE_BOOLEAN:
-          g_string_append (out,
-              json_node_get_boolean (node) ? "true" : "false");
-          break;
-        case G_TYPE_STRING:
-          if (json_node_get_string (node))
-            rts_json_append_string (out, json_node_get_string (node));
-          else
-            g_string_append (out, "null");
-          break;
-        case G_TYPE_DOUBLE: {
-          char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-          /* JSON has no NaN or infinity ("nan" made the text invalid). */
-          if (!isfinite (json_node_get_double (node))) {
-            g_string_append (out, "null");
-            break;
-          }
-          const char *text =
-              rts_format_number (buf, json_node_get_double (node));
-
-          g_string_append (out, text);
-          /* A double stays one to a client that checks ("4.0", not "4"). */
-          if (!text[strcspn (text, ".eEni")])
-            g_string_append (out, ".0");
-          break;
-        }
-        default:
-          g_string_append (out, "null");
-      }
-      break;
-  }
-}
-
-char *
-rts_json_to_string (JsonNode *node)
-{
-  GString *out = g_string_sized_new (1024);
-
-  write_node (out, node);
-  return g_string_free (out, FALSE);
+  rts_json_begin_object (w);
+  put_str (w, "error", message);
+  put_int (w, "status", code);
+  rts_json_end_object (w);
 }

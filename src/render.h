@@ -6,8 +6,7 @@
 
 #include "config.h"
 #include "health.h"
-
-#include <json-glib/json-glib.h>
+#include "json_text.h"
 
 typedef struct {
   const char *name;
@@ -37,14 +36,17 @@ char *rts_build_rtsp_url (const char *host, guint port, const char *path);
  * "[::1]:8080" -> "::1"); NULL when absent or malformed. */
 char *rts_host_from_header (const char *host_header);
 
+/* The JSON answers below are each written to W as one value: the whole
+ * answer, or a member of a larger one (GET / as JSON holds two). */
+
 /* GET /health. PORTS and CAMS are parallel arrays of N. */
-JsonNode *
-rts_render_health (const RtsHealthSummary *s, const RtsPortHealth *ports,
-    const RtsCameraView *cams, guint n, double probe_age, RtsNow now);
+void rts_render_health (RtsJsonWriter *w, const RtsHealthSummary *s,
+    const RtsPortHealth *ports, const RtsCameraView *cams, guint n,
+    double probe_age, RtsNow now);
 
 /* GET /rtsp-urls, URLs built on HOST. */
-JsonNode *
-rts_render_urls (const RtsCameraView *cams, guint n, const char *host);
+void rts_render_urls (RtsJsonWriter *w, const RtsCameraView *cams, guint n,
+    const char *host);
 
 /* GET / for a person. */
 char *rts_render_index_html (const RtsHealthSummary *s,
@@ -53,18 +55,9 @@ char *rts_render_index_html (const RtsHealthSummary *s,
 /* GET /health/live, /health/ready, /health/PORT: {"status": "healthy" or
  * "unhealthy", "check": CHECK, "reason", "timestamp"}, plus the port's
  * detail when PORT (and CAM) are given. */
-JsonNode *rts_render_check (const char *check, gboolean ok, const char *reason,
-    const RtsPortHealth *port, const RtsCameraView *cam, RtsNow now);
+void rts_render_check (RtsJsonWriter *w, const char *check, gboolean ok,
+    const char *reason, const RtsPortHealth *port, const RtsCameraView *cam,
+    RtsNow now);
 
 /* {"error": MESSAGE, "status": CODE}. */
-JsonNode *rts_render_error (guint code, const char *message);
-
-/* V in the fewest digits that read back as V ("2.67", not "%.17g"'s
- * "2.6699999999999999"), C locale; returns BUF. */
-const char *rts_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v);
-
-/* NODE as compact JSON, its doubles printed by rts_format_number (and
- * ending ".0" when whole), its strings by rts_json_append_string. Written here rather than by json-glib's
- * generator, which prints every double with "%.17g": reading those back
- * and printing them again made up most of the cost of a /health answer. */
-char *rts_json_to_string (JsonNode *node);
+void rts_render_error (RtsJsonWriter *w, guint code, const char *message);
