@@ -120,8 +120,8 @@ rts_json_format_number (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
   return buf;
 }
 
-/* Deeper than any answer here nests (4); beyond it, containers are not
- * written and the writer says so once. */
+/* Deeper than any answer here nests (4): a container past it is refused
+ * with a critical, and the text is no longer JSON. */
 #define MAX_DEPTH 32
 
 struct _RtsJsonWriter {
