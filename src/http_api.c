@@ -210,11 +210,10 @@ static void
 handle_live (RtsHttpApi *api, SoupServerMessage *msg)
 {
   char reason[96];
+  RtsJsonWriter *w = rts_json_writer_new ();
 
   g_snprintf (reason, sizeof reason, "main loop runs (heartbeat %.0f ms ago)",
       rts_health_heartbeat_age (api->setup.health) * 1e3);
-  RtsJsonWriter *w = rts_json_writer_new ();
-
   rts_render_check (w, "live", TRUE, reason, NULL, NULL, now ());
   reply_json (msg, SOUP_STATUS_OK, w);
 }

@@ -1312,7 +1312,7 @@ starting_stream (RtsRtspServer *srv, const Joiner *j, GstPadProbeInfo *info,
 static void
 warn_unheld (RtsRtspServer *srv)
 {
-  for (guint i = 0; srv->joiners && i < srv->joiners->len; i++) {
+  for (guint i = 0; i < srv->joiners->len; i++) {
     const Joiner *j = srv->joiners->pdata[i];
 
     if (j->named_us && !j->answered) {
@@ -2207,11 +2207,10 @@ note_sent (RtsRtspServer *srv, guint stream, GstRTPBuffer *rtp)
  * leaves and never resumes it for the next: that pause/resume is where its
  * races live (a DESCRIBE during teardown gets 503; a reader PLAYing into a
  * pipeline coming back gets nothing). Real readers only ever join a running
- * stream. It also sees every packet leaving the camera. */
-/* Only RTP counts as video: RTCP sender reports go on while a camera is
- * frozen. */
-/* Counts what every reader gets: packets, bytes, and frames (the RTP
- * marker bit ends each access unit). Runs on the stream's send thread. */
+ * stream. It also sees every packet leaving the camera, and so counts what
+ * every reader gets: packets, bytes, and frames (the RTP marker bit ends
+ * each access unit). Only RTP counts as video: RTCP sender reports go on
+ * while a camera is frozen. Runs on the stream's send thread. */
 static gboolean
 count_packet (GstBuffer **buffer, guint idx, gpointer data)
 {
@@ -2420,8 +2419,6 @@ plug_multicast_sink (RtsRtspServer *srv, GstRTSPStream *stream,
   return TRUE;
 }
 
-/* The audio stream's packets are counted apart: only for the send
- * thread's wake-up (nudge_send_thread), not as frames a reader gets. */
 /* The audio's house was sent LAST, the last packet of a buffer or list
  * (see note_sent()). */
 static void
@@ -2435,6 +2432,8 @@ audio_sent (RtsRtspServer *srv, GstBuffer *last)
   }
 }
 
+/* The audio stream's packets are counted apart: only for the send
+ * thread's wake-up (nudge_send_thread), not as frames a reader gets. */
 static gboolean
 count_audio (GstBuffer *buffer, guint8 channel, gpointer data)
 {
